@@ -1,0 +1,703 @@
+//! Importing an official certificate export (CSV in UTF-8/GBK/GB18030, or
+//! XLSX). Parsing runs on a blocking thread and sends batches to the store;
+//! each file is one transaction. Bad rows are reported with line, column and
+//! reason; `--strict` stores nothing from a file with any bad row.
+
+use crate::certdb::{dates, encoding, models};
+use crate::domain::{CertStatus, Certificate};
+use crate::matching::certno;
+use crate::progress::Progress;
+use crate::store::{ImportCounts, Store, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+
+/// Columns of the export. Required ones first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Field {
+    CertNo,
+    Status,
+    ProductName,
+    Models,
+    Applicant,
+    Manufacturer,
+    Factory,
+    IssuedOn,
+    ExpiresOn,
+    CategoryCode,
+    Issuer,
+    FirstIssuedOn,
+    StatusChangedOn,
+    StatusReason,
+    Trademark,
+}
+
+/// (field, Chinese label, English label, other labels seen in exports)
+const FIELDS: &[(Field, &str, &str, &[&str])] = &[
+    (
+        Field::CertNo,
+        "证书编号",
+        "cert_no",
+        &["证书号", "认证证书编号"],
+    ),
+    (Field::Status, "证书状态", "status", &[]),
+    (Field::ProductName, "产品名称", "product_name", &[]),
+    (
+        Field::Models,
+        "规格型号",
+        "models",
+        &["型号规格", "产品型号"],
+    ),
+    (
+        Field::Applicant,
+        "认证委托人名称",
+        "applicant",
+        &["委托人名称", "认证委托人"],
+    ),
+    (
+        Field::Manufacturer,
+        "生产者名称",
+        "manufacturer",
+        &["生产者（制造商）名称", "制造商名称", "生产者"],
+    ),
+    (
+        Field::Factory,
+        "生产企业名称",
+        "factory",
+        &["生产企业", "工厂名称"],
+    ),
+    (Field::IssuedOn, "颁证日期", "issued_on", &["发证日期"]),
+    (
+        Field::ExpiresOn,
+        "证书到期日期",
+        "expires_on",
+        &["有效期至", "证书有效期至", "到期日期"],
+    ),
+    (
+        Field::CategoryCode,
+        "产品类别代码",
+        "category_code",
+        &["产品类别", "产品代码"],
+    ),
+    (
+        Field::Issuer,
+        "发证机构名称",
+        "issuer",
+        &["发证机构", "认证机构名称", "认证机构"],
+    ),
+    (Field::FirstIssuedOn, "初次获证日期", "first_issued_on", &[]),
+    (
+        Field::StatusChangedOn,
+        "状态变更日期",
+        "status_changed_on",
+        &[],
+    ),
+    (
+        Field::StatusReason,
+        "状态变更原因",
+        "status_reason",
+        &["暂停/撤销/注销原因"],
+    ),
+    (Field::Trademark, "商标", "trademark", &["品牌"]),
+];
+const REQUIRED: usize = 9;
+
+/// A bad row: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+    #[serde(skip)]
+    pub cells: Vec<String>,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {} (value `{}`)",
+            self.line, self.column, self.reason, self.value
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{path}: cannot read: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a certificate export: missing headers {}", .missing.join(", "))]
+    NotAnExport { path: PathBuf, missing: Vec<String> },
+    #[error("{path}: cannot read the workbook: {message}")]
+    Workbook { path: PathBuf, message: String },
+    #[error("{path}: line {line}: malformed CSV: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: --strict: {} bad row(s), nothing was stored; first: {}", .errors.len(), .errors[0])]
+    Strict {
+        path: PathBuf,
+        errors: Vec<RowError>,
+    },
+    #[error("{path}: cannot write the rejects file: {source}")]
+    Rejects {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Store { path: PathBuf, source: StoreError },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub strict: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub file: PathBuf,
+    pub format: &'static str,
+    pub encoding: &'static str,
+    pub rows: u64,
+    pub counts: ImportCounts,
+    pub rejected: Vec<RowError>,
+    pub rejects_file: Option<PathBuf>,
+}
+
+/// Parsed rows sent from the parser thread to the writer.
+enum Msg {
+    Start {
+        encoding: &'static str,
+        format: &'static str,
+    },
+    Batch(Vec<(Certificate, u64)>),
+}
+
+struct ParseOutcome {
+    rows: u64,
+    errors: Vec<RowError>,
+    headers: Vec<String>,
+}
+
+const BATCH_ROWS: usize = 2000;
+
+/// Imports one export file into the store.
+pub async fn import_file(
+    store: &Store,
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &Progress,
+) -> Result<ImportReport, ImportError> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(8);
+    let parse_path = path.to_path_buf();
+    let bar = progress.clone();
+    let parser = tokio::task::spawn_blocking(move || parse_file(&parse_path, &tx, &bar));
+    let store_err = |source| ImportError::Store {
+        path: path.to_path_buf(),
+        source,
+    };
+
+    let (encoding, format) = match rx.recv().await {
+        Some(Msg::Start { encoding, format }) => (encoding, format),
+        _ => {
+            // The parser stopped before the data: its error says why.
+            return Err(parser
+                .await
+                .expect("parser thread panicked")
+                .err()
+                .expect("parser failed before data"));
+        }
+    };
+    let mut writer = store
+        .begin_cert_import(&path.display().to_string(), encoding, opts.strict)
+        .await
+        .map_err(store_err)?;
+    let mut write_failed = None;
+    while let Some(msg) = rx.recv().await {
+        if let Msg::Batch(batch) = msg {
+            if write_failed.is_none() {
+                if let Err(e) = writer.write(&batch).await {
+                    write_failed = Some(e);
+                }
+            }
+        }
+    }
+    let outcome = match parser.await.expect("parser thread panicked") {
+        Ok(o) => o,
+        Err(e) => {
+            writer.rollback().await.map_err(store_err)?;
+            return Err(e);
+        }
+    };
+    if let Some(e) = write_failed {
+        let _ = writer.rollback().await;
+        return Err(store_err(e));
+    }
+    if opts.strict && !outcome.errors.is_empty() {
+        writer.rollback().await.map_err(store_err)?;
+        return Err(ImportError::Strict {
+            path: path.to_path_buf(),
+            errors: outcome.errors,
+        });
+    }
+    let counts = writer
+        .commit(outcome.rows, outcome.errors.len() as u64)
+        .await
+        .map_err(store_err)?;
+    let rejects_file = if outcome.errors.is_empty() {
+        None
+    } else {
+        Some(write_rejects(path, &outcome.headers, &outcome.errors)?)
+    };
+    Ok(ImportReport {
+        file: path.to_path_buf(),
+        format,
+        encoding,
+        rows: outcome.rows,
+        counts,
+        rejected: outcome.errors,
+        rejects_file,
+    })
+}
+
+/// `dir/name.csv` → `dir/name.rejects.csv`, written as UTF-8 with BOM for Excel.
+pub fn rejects_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
+    path.with_file_name(format!("{stem}.rejects.csv"))
+}
+
+fn write_rejects(
+    path: &Path,
+    headers: &[String],
+    errors: &[RowError],
+) -> Result<PathBuf, ImportError> {
+    let out = rejects_path(path);
+    let err = |source| ImportError::Rejects {
+        path: out.clone(),
+        source,
+    };
+    let mut file = std::fs::File::create(&out).map_err(err)?;
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF").map_err(err)?;
+    let mut w = csv::Writer::from_writer(file);
+    let mut head = vec!["行号".to_string(), "列".into(), "值".into(), "原因".into()];
+    head.extend(headers.iter().cloned());
+    let csv_err = |e: csv::Error| err(std::io::Error::other(e));
+    w.write_record(&head).map_err(csv_err)?;
+    for e in errors {
+        let mut rec = vec![
+            e.line.to_string(),
+            e.column.clone(),
+            e.value.clone(),
+            e.reason.clone(),
+        ];
+        rec.extend(e.cells.iter().cloned());
+        w.write_record(&rec).map_err(csv_err)?;
+    }
+    w.flush().map_err(err)?;
+    Ok(out)
+}
+
+/// One row as read: its line (CSV) or row number (XLSX), the cells, and
+/// cell-level problems found while reading (numbers Excel truncated).
+struct RawRow {
+    line: u64,
+    cells: Vec<String>,
+    problems: Vec<(usize, String)>,
+}
+
+fn is_workbook(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
+}
+
+fn parse_file(
+    path: &Path,
+    tx: &mpsc::Sender<Msg>,
+    progress: &Progress,
+) -> Result<ParseOutcome, ImportError> {
+    if is_workbook(path) {
+        let rows = read_workbook(path)?;
+        let mut iter = rows.into_iter().map(Ok);
+        parse_rows(path, &mut iter, "xlsx", "xlsx", tx, progress)
+    } else {
+        let mut file = std::fs::File::open(path).map_err(|source| ImportError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut prefix = vec![0u8; 256 * 1024];
+        let n = read_full(&mut file, &mut prefix).map_err(|source| ImportError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        prefix.truncate(n);
+        let enc = encoding::detect(&prefix, n < 256 * 1024);
+        let reader = std::io::Cursor::new(prefix).chain(file);
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(enc))
+            .bom_override(true)
+            .build(reader);
+        let lines = LineIndex::default();
+        let counted = CountLines {
+            inner: decoded,
+            offset: 0,
+            lines: lines.clone(),
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(counted);
+        let path_buf = path.to_path_buf();
+        let mut iter = rdr.records().map(move |r| match r {
+            Ok(rec) => Ok(RawRow {
+                line: lines.line_of(rec.position().map_or(0, |p| p.byte())),
+                cells: rec.iter().map(str::to_string).collect(),
+                problems: Vec::new(),
+            }),
+            Err(e) => Err(ImportError::Csv {
+                path: path_buf.clone(),
+                line: e.position().map_or(0, |p| p.line()),
+                message: e.to_string(),
+            }),
+        });
+        parse_rows(path, &mut iter, "csv", encoding::label(enc), tx, progress)
+    }
+}
+
+/// Offsets of the newlines read so far, to turn a record's byte offset into
+/// its line number (the csv crate's own line count is off for CRLF files).
+#[derive(Clone, Default)]
+struct LineIndex(std::rc::Rc<std::cell::RefCell<Vec<u64>>>);
+
+impl LineIndex {
+    fn line_of(&self, byte: u64) -> u64 {
+        self.0.borrow().partition_point(|&nl| nl <= byte) as u64 + 1
+    }
+}
+
+struct CountLines<R> {
+    inner: R,
+    offset: u64,
+    lines: LineIndex,
+}
+
+impl<R: Read> Read for CountLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut lines = self.lines.0.borrow_mut();
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            lines.push(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn read_workbook(path: &Path) -> Result<Vec<RawRow>, ImportError> {
+    use calamine::{Data, Reader, open_workbook_auto};
+    let err = |message: String| ImportError::Workbook {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut wb = open_workbook_auto(path).map_err(|e| err(e.to_string()))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| err("the workbook has no sheets".into()))?;
+    let range = wb.worksheet_range(&sheet).map_err(|e| err(e.to_string()))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as u64);
+    let mut out = Vec::with_capacity(range.height());
+    for (i, row) in range.rows().enumerate() {
+        let mut problems = Vec::new();
+        let cells = row
+            .iter()
+            .enumerate()
+            .map(|(col, c)| match c {
+                Data::Empty => String::new(),
+                Data::String(s) => s.clone(),
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => {
+                    if f.abs() >= 1e15 {
+                        problems.push((col, "Excel 把该单元格存成了数字，超过15位的证书编号会丢失末位；请把该列设为文本后重新导出".to_string()));
+                    }
+                    format!("{}", *f as i64)
+                }
+                Data::Float(f) => f.to_string(),
+                Data::Int(i) => i.to_string(),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTime(dt) => dates::excel_serial_to_date(dt.as_f64()).map(|d| d.to_string()).unwrap_or_else(|| dt.to_string()),
+                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                Data::Error(e) => format!("#ERROR {e:?}"),
+            })
+            .collect();
+        out.push(RawRow {
+            line: first_row + i as u64 + 1,
+            cells,
+            problems,
+        });
+    }
+    Ok(out)
+}
+
+/// Finds the header row among the first rows (exports sometimes put a title above it).
+fn find_header(
+    rows: &mut dyn Iterator<Item = Result<RawRow, ImportError>>,
+    path: &Path,
+) -> Result<(Vec<String>, Vec<Option<Field>>), ImportError> {
+    let mut best_missing: Option<Vec<String>> = None;
+    for _ in 0..10 {
+        let Some(row) = rows.next() else { break };
+        let row = row?;
+        let headers: Vec<String> = row
+            .cells
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        let fields: Vec<Option<Field>> = headers.iter().map(|h| header_field(h)).collect();
+        let missing: Vec<String> = FIELDS[..REQUIRED]
+            .iter()
+            .filter(|(f, ..)| !fields.contains(&Some(*f)))
+            .map(|(_, zh, en, _)| format!("{zh} ({en})"))
+            .collect();
+        if missing.is_empty() {
+            return Ok((headers, fields));
+        }
+        if best_missing
+            .as_ref()
+            .is_none_or(|b| missing.len() < b.len())
+        {
+            best_missing = Some(missing);
+        }
+    }
+    let missing = best_missing.unwrap_or_else(|| {
+        FIELDS[..REQUIRED]
+            .iter()
+            .map(|(_, zh, en, _)| format!("{zh} ({en})"))
+            .collect()
+    });
+    Err(ImportError::NotAnExport {
+        path: path.to_path_buf(),
+        missing,
+    })
+}
+
+fn header_field(header: &str) -> Option<Field> {
+    let key: String = crate::matching::normalize::fold_width(header)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let lower = key.to_lowercase();
+    FIELDS
+        .iter()
+        .find(|(_, zh, en, other)| key == *zh || lower == *en || other.contains(&key.as_str()))
+        .map(|(f, ..)| *f)
+}
+
+fn parse_rows(
+    path: &Path,
+    rows: &mut dyn Iterator<Item = Result<RawRow, ImportError>>,
+    format: &'static str,
+    encoding: &'static str,
+    tx: &mpsc::Sender<Msg>,
+    progress: &Progress,
+) -> Result<ParseOutcome, ImportError> {
+    let (headers, fields) = find_header(rows, path)?;
+    if tx.blocking_send(Msg::Start { encoding, format }).is_err() {
+        return Ok(ParseOutcome {
+            rows: 0,
+            errors: Vec::new(),
+            headers,
+        });
+    }
+    let columns: HashMap<Field, usize> = fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.map(|f| (f, i)))
+        .rev()
+        .collect();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut errors = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut total = 0u64;
+    for row in rows {
+        let row = row?;
+        if row.cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        total += 1;
+        progress.inc(1);
+        match parse_row(&row, &columns, &headers) {
+            Ok(cert) => {
+                if let Some(first) = seen.insert(cert.cert_no.clone(), row.line) {
+                    errors.push(row_error(
+                        &row,
+                        &headers,
+                        columns[&Field::CertNo],
+                        format!("证书编号重复，已在第 {first} 行出现 (duplicate of line {first})"),
+                    ));
+                    continue;
+                }
+                let hash = row_hash(&cert);
+                batch.push((cert, hash));
+                if batch.len() == BATCH_ROWS
+                    && tx
+                        .blocking_send(Msg::Batch(std::mem::take(&mut batch)))
+                        .is_err()
+                {
+                    break;
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.blocking_send(Msg::Batch(batch));
+    }
+    Ok(ParseOutcome {
+        rows: total,
+        errors,
+        headers,
+    })
+}
+
+fn row_error(row: &RawRow, headers: &[String], col: usize, reason: String) -> RowError {
+    RowError {
+        line: row.line,
+        column: headers
+            .get(col)
+            .cloned()
+            .unwrap_or_else(|| format!("#{}", col + 1)),
+        value: row.cells.get(col).cloned().unwrap_or_default(),
+        reason,
+        cells: row.cells.clone(),
+    }
+}
+
+fn parse_row(
+    row: &RawRow,
+    columns: &HashMap<Field, usize>,
+    headers: &[String],
+) -> Result<Certificate, RowError> {
+    if let Some((col, reason)) = row
+        .problems
+        .iter()
+        .find(|(c, _)| Some(c) == columns.get(&Field::CertNo))
+    {
+        return Err(row_error(row, headers, *col, reason.clone()));
+    }
+    let cell = |f: Field| {
+        columns
+            .get(&f)
+            .and_then(|&i| row.cells.get(i))
+            .map(|s| s.trim())
+            .unwrap_or("")
+    };
+    let opt = |f: Field| Some(cell(f)).filter(|s| !s.is_empty()).map(str::to_string);
+    let fail = |f: Field, reason: String| row_error(row, headers, columns[&f], reason);
+    let required = |f: Field| -> Result<String, RowError> {
+        let v = cell(f);
+        if v.is_empty() {
+            Err(fail(f, "必填项为空 (required value is empty)".into()))
+        } else {
+            Ok(v.to_string())
+        }
+    };
+    let date = |f: Field| -> Result<Option<chrono::NaiveDate>, RowError> {
+        let v = cell(f);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        dates::parse_date(v)
+            .map(Some)
+            .ok_or_else(|| fail(f, "不是可识别的日期，应为 YYYY-MM-DD、YYYY/MM/DD、YYYY年MM月DD日 或 Excel 日期 (not a date)".into()))
+    };
+    let cert_no = certno::normalize_export_number(&required(Field::CertNo)?);
+    let status_raw = required(Field::Status)?;
+    let (status, note) = CertStatus::parse(&status_raw).ok_or_else(|| {
+        fail(
+            Field::Status,
+            "未知的证书状态，应为 有效/暂停/撤销/注销/过期失效 或 01–05 (unknown status)".into(),
+        )
+    })?;
+    let models_raw = required(Field::Models)?;
+    let issued_on = date(Field::IssuedOn)?.ok_or_else(|| {
+        fail(
+            Field::IssuedOn,
+            "必填项为空 (required value is empty)".into(),
+        )
+    })?;
+    let expires_on = date(Field::ExpiresOn)?.ok_or_else(|| {
+        fail(
+            Field::ExpiresOn,
+            "必填项为空 (required value is empty)".into(),
+        )
+    })?;
+    if expires_on < issued_on {
+        return Err(fail(
+            Field::ExpiresOn,
+            format!("到期日期早于颁证日期 {issued_on} (expires before it was issued)"),
+        ));
+    }
+    let category_code = match opt(Field::CategoryCode) {
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()) => Some(format!("0{c}")),
+        Some(c) if c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c),
+        Some(_) => {
+            return Err(fail(
+                Field::CategoryCode,
+                "产品类别代码应为4位数字 (category code must be 4 digits)".into(),
+            ));
+        }
+        None => None,
+    };
+    Ok(Certificate {
+        cert_no,
+        status,
+        status_raw,
+        category_code,
+        product_name: required(Field::ProductName)?,
+        models: models::parse_model_list(&models_raw),
+        models_raw,
+        applicant: required(Field::Applicant)?,
+        manufacturer: required(Field::Manufacturer)?,
+        factory: required(Field::Factory)?,
+        issued_on,
+        expires_on,
+        first_issued_on: date(Field::FirstIssuedOn)?,
+        issuer: opt(Field::Issuer),
+        status_changed_on: date(Field::StatusChangedOn)?,
+        status_reason: opt(Field::StatusReason).or(note),
+        trademark: opt(Field::Trademark),
+    })
+}
+
+/// A stable hash of a certificate's content, to tell changed rows from unchanged.
+pub fn row_hash(cert: &Certificate) -> u64 {
+    let bytes = serde_json::to_vec(cert).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) >> 1
+}

@@ -1,0 +1,141 @@
+//! Command-line interface: argument definitions and dispatch.
+
+mod certdb_cmd;
+mod demo;
+mod findings_cmd;
+mod gen_cmd;
+mod ingest_cmd;
+mod match_cmd;
+
+use anyhow::Context;
+use cccwatch::config::{Settings, Sources};
+use cccwatch::store::Store;
+use cccwatch::telemetry::{self, LogFormat};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Examples:
+  cccwatch demo                                   # sample data end to end, in ./cccwatch-demo.db
+  cccwatch certdb import certdb/sample/certificates.csv
+  cccwatch certdb brands import certdb/brands.csv
+  cccwatch ingest --platform demo certdb/sample/platform_feed.jsonl
+  cccwatch match --as-of 2026-11-28
+  cccwatch findings export --format xlsx --out findings.xlsx --flagged-only
+
+Configuration: config/cccwatch.toml (or --config), config/local.toml,
+environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
+then flags.";
+
+/// Independent audit of e-commerce listings against the CCC certificate database.
+#[derive(Debug, Parser)]
+#[command(name = "cccwatch", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Database URL, e.g. sqlite://cccwatch.db (default from config: database.url).
+    #[arg(long, global = true, value_name = "URL")]
+    db: Option<String>,
+    /// Configuration file (default: config/cccwatch.toml when present).
+    #[arg(long, global = true, value_name = "FILE", env = "CCCWATCH_CONFIG")]
+    config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    /// Never draw progress bars.
+    #[arg(long, global = true)]
+    no_progress: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The certificate database: import exports and the brand table, statistics, lookups.
+    #[command(subcommand)]
+    Certdb(certdb_cmd::CertdbCommand),
+    /// Load listings from a platform's data feed (JSON Lines).
+    Ingest(ingest_cmd::IngestArgs),
+    /// Judge every listing against the certificate database.
+    Match(match_cmd::MatchArgs),
+    /// Work with findings.
+    #[command(subcommand)]
+    Findings(findings_cmd::FindingsCommand),
+    /// Run the built-in sample end to end: import, ingest, match, export.
+    Demo(demo::DemoArgs),
+    /// Generate large synthetic certificate exports and feeds (for benchmarks).
+    Gen(gen_cmd::GenArgs),
+}
+
+/// Shared state of one invocation.
+pub struct App {
+    pub settings: Settings,
+    pub progress: bool,
+}
+
+impl App {
+    pub async fn store(&self) -> anyhow::Result<Store> {
+        Store::open(&self.settings.database.url)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the database (database.url = {})",
+                    self.settings.database.url
+                )
+            })
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format, cli.verbose);
+    let sources = Sources {
+        file: cli.config.clone(),
+        database_url: cli.db.clone(),
+    };
+    let settings = match Settings::load(&sources) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(78);
+        }
+    };
+    let app = App {
+        settings,
+        progress: !cli.no_progress && cli.log_format == LogFormat::Human,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Certdb(c) => certdb_cmd::run(&app, c).await,
+            Command::Ingest(a) => ingest_cmd::run(&app, a).await,
+            Command::Match(a) => match_cmd::run(&app, a).await,
+            Command::Findings(c) => findings_cmd::run(&app, c).await,
+            Command::Demo(a) => demo::run(&app, a).await,
+            Command::Gen(a) => gen_cmd::run(&app, a).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses `--as-of`; default today (local date).
+pub fn as_of_or_today(as_of: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
+    as_of.unwrap_or_else(|| chrono::Local::now().date_naive())
+}

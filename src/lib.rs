@@ -1,0 +1,19 @@
+//! cccwatch: an independent audit of e-commerce listings against the China
+//! Compulsory Certification (CCC) database.
+//!
+//! Data flows through the modules in this order: [`feed`] (platform data
+//! feeds) → [`certdb`] (certificate exports, catalog, model lists) →
+//! [`matching`] (numbers, brands, models, verdicts) → [`pipeline`] (the match
+//! job) → [`export`]. [`store`] is the only module with SQL.
+
+pub mod certdb;
+pub mod config;
+pub mod domain;
+pub mod export;
+pub mod feed;
+pub mod matching;
+pub mod pipeline;
+pub mod progress;
+pub mod store;
+pub mod synth;
+pub mod telemetry;

@@ -1,0 +1,14 @@
+//! Stage 3, match: judges each listing against the certificate index and
+//! gives it one finding. Everything here is pure and CPU-bound; the async
+//! job that feeds it lives in [`crate::pipeline`].
+
+pub mod brand;
+pub mod certno;
+pub mod index;
+pub mod model;
+pub mod normalize;
+pub mod verdict;
+
+pub use brand::{Brand, BrandTable, ListingBrand};
+pub use index::CertIndex;
+pub use verdict::{Judge, Matcher};

@@ -1,0 +1,162 @@
+//! Which model a listing claims: the model field and spec table first, then
+//! model-like tokens in the title (ratings, capacities and certificate
+//! numbers are not models).
+
+use crate::certdb::models::{is_rating, parse_model_list};
+use crate::domain::Listing;
+use crate::matching::normalize::{model_key, strip_colour_suffix};
+use std::sync::LazyLock;
+
+/// Spec-table labels that hold a model (compared with `label_key`).
+pub const MODEL_LABELS: &[&str] = &[
+    "型号",
+    "认证型号",
+    "3C规格型号",
+    "3C产品型号",
+    "3C型号",
+    "规格型号",
+    "产品型号",
+    "型号规格",
+    "MODEL",
+    "MODELNO",
+    "型号/规格",
+];
+
+static TITLE_TOKEN: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.+]*[A-Za-z0-9+]|[A-Za-z0-9]")
+        .expect("valid regex")
+});
+
+/// Tokens with digits that are not models: interfaces, standards, resolutions.
+static NOT_A_MODEL: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(?:USB|TYPE|WIFI|WI-FI|QC|PD|HDMI|BT|IPX|IP|LED|RGB|DDR|GB|ISO|CCC|3C|CQC)[\-\d.]*[A-Z]?$|^\d+(?:\.\d+)?[X*]\d+(?:\.\d+)?(?:[X*]\d+(?:\.\d+)?)?(?:MM|CM|M)?$|^\d{3,4}P$|^[1-9][0-9]?(?:K|G|T)$|^20[0-4]\d$",
+    )
+    .expect("valid regex")
+});
+
+/// A model as the listing writes it and its comparison key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingModel {
+    pub written: String,
+    pub key: String,
+}
+
+impl ListingModel {
+    fn new(written: &str) -> Option<Self> {
+        let written = strip_colour_suffix(written).trim();
+        let key = model_key(written);
+        (!key.is_empty()).then(|| ListingModel {
+            written: written.to_string(),
+            key,
+        })
+    }
+}
+
+/// Models stated explicitly in the model field or the spec table.
+pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
+    let mut out: Vec<ListingModel> = Vec::new();
+    let values = listing
+        .model
+        .as_deref()
+        .into_iter()
+        .chain(listing.params_labelled(MODEL_LABELS));
+    for value in values {
+        for written in parse_model_list(value).models {
+            if let Some(m) = ListingModel::new(&written) {
+                if !out.iter().any(|o| o.key == m.key) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Model-like tokens in a title that has been width-folded and had its
+/// certificate numbers blanked out.
+pub fn title_models(folded_title: &str) -> Vec<ListingModel> {
+    let mut out: Vec<ListingModel> = Vec::new();
+    for m in TITLE_TOKEN.find_iter(folded_title) {
+        let token = m.as_str().trim_matches(['.', '/', '-', '_']);
+        let mut push = |t: &str| {
+            if looks_like_model(t) {
+                if let Some(lm) = ListingModel::new(t) {
+                    if !out.iter().any(|o| o.key == lm.key) {
+                        out.push(lm);
+                    }
+                }
+            }
+        };
+        // `BULL/GN-H3050`: a brand and a model joined by a slash. A slash
+        // between two alphanumeric parts (`KFR-35GW/BpR3DPA1`) is part of the model.
+        if token.contains('/')
+            && token
+                .split('/')
+                .any(|p| !p.bytes().any(|b| b.is_ascii_digit()))
+        {
+            token.split('/').for_each(&mut push);
+        } else {
+            push(token);
+        }
+    }
+    out
+}
+
+fn looks_like_model(token: &str) -> bool {
+    let digits = token.bytes().filter(u8::is_ascii_digit).count();
+    let letters = token.bytes().filter(u8::is_ascii_alphabetic).count();
+    if digits == 0 || token.len() < 4 || token.len() > 40 {
+        return false;
+    }
+    if letters == 0 {
+        // Bare numbers: set numbers such as LEGO 60337, not years or counts.
+        return (5..=8).contains(&digits) && digits == token.len();
+    }
+    if token.split('/').all(is_rating) || NOT_A_MODEL.is_match(token) {
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(title: &str) -> Vec<String> {
+        title_models(title).into_iter().map(|m| m.written).collect()
+    }
+
+    #[test]
+    fn title_tokens() {
+        assert_eq!(
+            keys("公牛插座GN-H3050插线板 10A 1.8米 USB3.0 Type-C"),
+            ["GN-H3050"]
+        );
+        assert_eq!(
+            keys("美的电热水壶MK-SH15X2 1.5L 1800W 2024新款"),
+            ["MK-SH15X2"]
+        );
+        assert_eq!(keys("乐高积木 60337 城市系列"), ["60337"]);
+        assert_eq!(
+            keys("格力空调 KFR-35GW/BpR3DPA1 1.5匹"),
+            ["KFR-35GW/BpR3DPA1"]
+        );
+        assert_eq!(keys("BULL/GN-H3050 插座"), ["GN-H3050"]);
+        assert!(keys("插线板 3x1.5 4K 1080P 2200W 16A/10A 5G").is_empty());
+    }
+
+    #[test]
+    fn explicit_models_from_params() {
+        let listing = Listing {
+            model: Some("GN-H3050白色".into()),
+            params: vec![("3C规格型号".into(), "GN-H3050、GN-H3060 250V~ 10A".into())],
+            ..Listing::default()
+        };
+        let got: Vec<String> = explicit_models(&listing)
+            .into_iter()
+            .map(|m| m.written)
+            .collect();
+        assert_eq!(got, ["GN-H3050", "GN-H3060"]);
+    }
+}

@@ -1,0 +1,572 @@
+//! The verdict rules: scope, cited numbers, coverage (brand and model),
+//! status on the as-of date, and the uncited brand + model search. Every
+//! verdict comes with a confidence and reasons in Chinese.
+
+use crate::certdb::catalog::{Catalog, Scope};
+use crate::domain::{Finding, Listing, Verdict};
+use crate::matching::brand::{BrandTable, ListingBrand};
+use crate::matching::certno::{self, FieldValue};
+use crate::matching::index::{CertEntry, CertIndex};
+use crate::matching::model::{ListingModel, explicit_models, title_models};
+use crate::matching::normalize::{fold_width, label_key, name_key};
+use chrono::NaiveDate;
+
+/// Something that judges listings. Implemented by [`Matcher`]; the pipeline
+/// only needs this.
+pub trait Judge: Sync {
+    fn judge(&self, listing: &Listing) -> Finding;
+}
+
+/// The matcher: the certificate index, the alias table, the catalog and the
+/// date statuses are judged on.
+pub struct Matcher<'a> {
+    pub index: &'a CertIndex,
+    pub brands: &'a BrandTable,
+    pub catalog: &'a Catalog,
+    pub as_of: NaiveDate,
+}
+
+/// Spec-table labels that hold a certificate number (after `label_key`).
+fn is_cert_label(label: &str) -> bool {
+    let l = label_key(label);
+    (l.contains("证书") && (l.contains("编号") || l.ends_with('号')))
+        || matches!(
+            l.as_str(),
+            "3C证书" | "CCC证书" | "CCC认证编号" | "3C认证编号" | "CCC编号" | "3C编号"
+        )
+}
+
+/// What the matcher extracted from one listing.
+struct Facts {
+    brand: ListingBrand,
+    models: Vec<ListingModel>,
+    models_from_title: bool,
+    numbers: Vec<String>,
+    nonstandard: Vec<String>,
+}
+
+/// Whether one side of a certificate (brand or model) covers the listing.
+enum Cover {
+    Yes(String),
+    No(String, f32),
+    Unknown(Option<String>),
+}
+
+struct Outcome<'c> {
+    verdict: Verdict,
+    confidence: f32,
+    cert: Option<&'c CertEntry>,
+    reasons: Vec<String>,
+}
+
+impl Judge for Matcher<'_> {
+    fn judge(&self, listing: &Listing) -> Finding {
+        let facts = self.facts(listing);
+        let scope_text = match &listing.category {
+            Some(c) => format!("{} {}", listing.title, c),
+            None => listing.title.clone(),
+        };
+        let scope = self.catalog.classify(&scope_text);
+        let mut reasons = Vec::new();
+        if let Scope::InScope { entry, keyword } = &scope {
+            reasons.push(format!(
+                "属于强制性认证目录：{}（{}），依据关键词“{keyword}”",
+                entry.name, entry.code
+            ));
+        }
+        let mut category_code = match &scope {
+            Scope::InScope { entry, .. } => Some(entry.code.clone()),
+            _ => None,
+        };
+        let outcome = match scope {
+            Scope::Excluded {
+                entry,
+                keyword,
+                exclusion,
+            } => Outcome {
+                verdict: Verdict::NotInScope,
+                confidence: 0.9,
+                cert: None,
+                reasons: vec![format!(
+                    "标题含“{keyword}”，但“{exclusion}”表明是配件或非目录产品，不属于{}（{}）强制性认证范围",
+                    entry.name, entry.code
+                )],
+            },
+            Scope::NoKeyword => match self.scope_from_citation(&facts) {
+                Some(code) => {
+                    category_code = Some(code);
+                    self.judge_in_scope(&facts)
+                }
+                None => Outcome {
+                    verdict: Verdict::NotInScope,
+                    confidence: 0.85,
+                    cert: None,
+                    reasons: vec!["标题和类目中没有强制性认证目录产品的关键词".to_string()],
+                },
+            },
+            Scope::InScope { .. } => self.judge_in_scope(&facts),
+        };
+        reasons.extend(outcome.reasons);
+        for n in &facts.nonstandard {
+            reasons.push(format!(
+                "证书编号栏填写“{n}”，不是标准的16位证书编号，按未标注证书处理"
+            ));
+        }
+        Finding {
+            verdict: outcome.verdict,
+            confidence: outcome.confidence.clamp(0.0, 1.0),
+            matched_cert: outcome.cert.map(|c| c.cert_no.to_string()),
+            cert_numbers: facts.numbers.clone(),
+            category_code: category_code.or_else(|| {
+                outcome
+                    .cert
+                    .and_then(|c| c.category_code.as_deref().map(str::to_string))
+            }),
+            brand: self.brand_label(&facts.brand),
+            model: facts.models.first().map(|m| m.written.clone()),
+            reasons,
+        }
+    }
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(
+        index: &'a CertIndex,
+        brands: &'a BrandTable,
+        catalog: &'a Catalog,
+        as_of: NaiveDate,
+    ) -> Self {
+        Matcher {
+            index,
+            brands,
+            catalog,
+            as_of,
+        }
+    }
+
+    fn facts(&self, listing: &Listing) -> Facts {
+        let mut numbers: Vec<String> = Vec::new();
+        let mut nonstandard = Vec::new();
+        for (label, value) in &listing.params {
+            if !is_cert_label(label) {
+                continue;
+            }
+            match certno::parse_field(value) {
+                FieldValue::Numbers(ns) => push_unique(&mut numbers, ns),
+                FieldValue::NonStandard(s) => nonstandard.push(s),
+                FieldValue::Empty => {}
+            }
+        }
+        let mut title = fold_width(&listing.title);
+        let in_title = certno::find_in_folded(&title);
+        // Blank the numbers out so their digits are not read as a model.
+        for f in in_title.iter().rev() {
+            title.replace_range(f.start..f.end, &" ".repeat(f.end - f.start));
+        }
+        push_unique(
+            &mut numbers,
+            in_title.into_iter().map(|f| f.number).collect(),
+        );
+        if let Some(d) = &listing.description {
+            push_unique(
+                &mut numbers,
+                certno::find_in_text(d)
+                    .into_iter()
+                    .map(|f| f.number)
+                    .collect(),
+            );
+        }
+        let brand = self.identify_brand(listing);
+        let explicit = explicit_models(listing);
+        let (models, models_from_title) = if explicit.is_empty() {
+            (title_models(&title), true)
+        } else {
+            (explicit, false)
+        };
+        Facts {
+            brand,
+            models,
+            models_from_title,
+            numbers,
+            nonstandard,
+        }
+    }
+
+    fn identify_brand(&self, listing: &Listing) -> ListingBrand {
+        let field = listing
+            .brand
+            .iter()
+            .map(String::as_str)
+            .chain(listing.params_labelled(&["品牌", "BRAND", "品牌名称"]));
+        for value in field {
+            match self.brands.identify_field(value) {
+                ListingBrand::None => continue,
+                found => return found,
+            }
+        }
+        match self.brands.find_in_title(&listing.title) {
+            Some((brand, written)) => ListingBrand::Known { brand, written },
+            None => ListingBrand::None,
+        }
+    }
+
+    fn brand_label(&self, brand: &ListingBrand) -> Option<String> {
+        match brand {
+            ListingBrand::Known { brand, .. } => Some(self.brands.get(*brand).name.clone()),
+            ListingBrand::Unknown { written, .. } => Some(written.clone()),
+            ListingBrand::None => None,
+        }
+    }
+
+    /// A listing without catalog words is still in scope when a number it
+    /// cites is a certificate of ours: the certificate names the product.
+    fn scope_from_citation(&self, facts: &Facts) -> Option<String> {
+        facts
+            .numbers
+            .iter()
+            .filter_map(|n| self.index.get(n))
+            .find_map(|c| {
+                let code = c.category_code.as_deref()?;
+                self.catalog.entry(code).map(|e| e.code.clone())
+            })
+    }
+
+    fn judge_in_scope(&self, facts: &Facts) -> Outcome<'a> {
+        if facts.numbers.is_empty() {
+            return self.judge_uncited(facts);
+        }
+        let mut outcomes: Vec<(Outcome<'a>, &String)> = facts
+            .numbers
+            .iter()
+            .map(|n| (self.judge_number(n, facts), n))
+            .collect();
+        outcomes.sort_by_key(|(o, _)| o.verdict.citation_rank());
+        let mut iter = outcomes.into_iter();
+        let (mut best, _) = iter.next().expect("at least one number");
+        for (other, n) in iter {
+            best.reasons
+                .push(format!("另引用证书编号 {n}：{}", other.verdict.label_zh()));
+        }
+        best
+    }
+
+    fn judge_number(&self, number: &str, facts: &Facts) -> Outcome<'a> {
+        let Some(cert) = self.index.get(number) else {
+            let mut reason = format!("商品引用的证书编号 {number} 在证书库中不存在");
+            if let Some(near) = self.index.one_digit_away(number).first() {
+                reason.push_str(&format!(
+                    "（证书库中有仅一位数字不同的 {}，持有人{}；编号不同即不是同一张证书）",
+                    near.cert_no, near.applicant
+                ));
+            }
+            return Outcome {
+                verdict: Verdict::CertNotFound,
+                confidence: 0.95,
+                cert: None,
+                reasons: vec![reason],
+            };
+        };
+        let brand = self.brand_cover(&facts.brand, cert);
+        let model = self.model_cover(facts, cert);
+        let mut reasons = Vec::new();
+        let mut confidence: f32 = 0.97;
+        let mut mismatch: Option<f32> = None;
+        for cover in [brand, model] {
+            match cover {
+                Cover::Yes(r) => reasons.push(r),
+                Cover::No(r, c) => {
+                    reasons.push(r);
+                    mismatch = Some(mismatch.map_or(c, |m| m.max(c)));
+                }
+                Cover::Unknown(r) => {
+                    confidence -= 0.07;
+                    reasons.extend(r);
+                }
+            }
+        }
+        if let Some(c) = mismatch {
+            reasons.insert(0, format!("证书 {number} 不能证明该商品已获认证",));
+            return Outcome {
+                verdict: Verdict::CertMismatch,
+                confidence: c,
+                cert: Some(cert),
+                reasons,
+            };
+        }
+        let (verdict, since) = cert.verdict_on(self.as_of);
+        reasons.insert(0, self.status_reason(cert, verdict, since));
+        Outcome {
+            verdict,
+            confidence,
+            cert: Some(cert),
+            reasons,
+        }
+    }
+
+    fn status_reason(
+        &self,
+        cert: &CertEntry,
+        verdict: Verdict,
+        since: Option<NaiveDate>,
+    ) -> String {
+        let no = &cert.cert_no;
+        let when = since
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "（日期不详）".into());
+        let why = cert
+            .status_reason
+            .as_deref()
+            .map(|r| format!("，原因：{r}"))
+            .unwrap_or_default();
+        match verdict {
+            Verdict::Compliant => format!(
+                "证书 {no} 在 {} 有效，有效期至 {}",
+                self.as_of, cert.expires_on
+            ),
+            Verdict::Expired => {
+                format!("证书 {no} 已于 {when} 过期失效（核查日期 {}）", self.as_of)
+            }
+            Verdict::Suspended => {
+                format!("证书 {no} 自 {when} 起暂停{why}；暂停期间销售视同未获认证")
+            }
+            Verdict::Revoked => format!("证书 {no} 已于 {when} 撤销{why}"),
+            Verdict::Cancelled => format!("证书 {no} 已于 {when} 注销{why}"),
+            other => format!("证书 {no}：{}", other.label_zh()),
+        }
+    }
+
+    /// Does the certificate's holder own the listing's brand?
+    fn brand_cover(&self, brand: &ListingBrand, cert: &CertEntry) -> Cover {
+        let holders = if cert.applicant == cert.manufacturer {
+            cert.applicant.to_string()
+        } else {
+            format!("{}、{}", cert.applicant, cert.manufacturer)
+        };
+        match brand {
+            ListingBrand::None => {
+                Cover::Unknown(Some("商品未标明品牌，未核对品牌与证书持有人".into()))
+            }
+            ListingBrand::Known { brand, written } => {
+                if cert.owners.contains(&(*brand as u32)) {
+                    return Cover::Yes(format!("品牌“{written}”属于证书持有人{holders}"));
+                }
+                let name = &self.brands.get(*brand).name;
+                let mut r = format!("商品品牌“{written}”（{name}）与证书持有人{holders}不符");
+                if let Some(owner) = self.owner_names(cert) {
+                    r.push_str(&format!("，该证书属于品牌“{owner}”"));
+                } else if let Some((company, sim)) =
+                    self.brands.closest_company(*brand, &cert.applicant)
+                {
+                    if sim >= 0.8 {
+                        r.push_str(&format!(
+                            "（与{name}的企业“{company}”名称相近但不是同一企业）"
+                        ));
+                    }
+                }
+                Cover::No(r, 0.92)
+            }
+            ListingBrand::Unknown { written, lookalike } => {
+                let key = name_key(written);
+                let parts: Vec<String> = written
+                    .split(|c: char| {
+                        matches!(c, '/' | '(' | ')' | '（' | '）') || c.is_whitespace()
+                    })
+                    .map(name_key)
+                    .filter(|p| p.chars().count() >= 2)
+                    .chain(std::iter::once(key))
+                    .collect();
+                let holder_keys = [name_key(&cert.applicant), name_key(&cert.manufacturer)];
+                if lookalike.is_none()
+                    && parts
+                        .iter()
+                        .any(|p| holder_keys.iter().any(|h| h.contains(p.as_str())))
+                {
+                    return Cover::Yes(format!("品牌“{written}”见于证书持有人名称{holders}"));
+                }
+                match lookalike {
+                    Some(b) => {
+                        let real = &self.brands.get(*b).name;
+                        Cover::No(
+                            format!(
+                                "商品品牌“{written}”与知名品牌“{real}”仅一字之差，不是同一品牌（疑似仿冒），证书持有人为{holders}"
+                            ),
+                            0.9,
+                        )
+                    }
+                    None => Cover::No(
+                        format!(
+                            "商品品牌“{written}”与证书持有人{holders}无对应关系（品牌库中无此品牌，如核实属于该企业请补充品牌库）"
+                        ),
+                        0.75,
+                    ),
+                }
+            }
+        }
+    }
+
+    fn owner_names(&self, cert: &CertEntry) -> Option<String> {
+        (!cert.owners.is_empty()).then(|| {
+            cert.owners
+                .iter()
+                .map(|&b| self.brands.get(b as usize).name.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        })
+    }
+
+    /// Is the listing's model on the certificate's model list?
+    fn model_cover(&self, facts: &Facts, cert: &CertEntry) -> Cover {
+        if facts.models.is_empty() {
+            return Cover::Unknown(Some("商品未标明型号，未核对型号".into()));
+        }
+        if let Some(m) = facts.models.iter().find(|m| cert.covers_model_key(&m.key)) {
+            return Cover::Yes(format!("型号 {} 在证书型号列表中", m.written));
+        }
+        if !cert.models_complete {
+            return Cover::Unknown(Some(format!(
+                "证书型号列表不完整（{}），无法核对型号 {}",
+                if cert.models.is_empty() {
+                    "见附件"
+                } else {
+                    "列表注明“等”或见附件"
+                },
+                facts.models[0].written
+            )));
+        }
+        let m = &facts.models[0];
+        let closest = closest_model(m, cert.models.iter().map(|s| &**s));
+        let shown = if facts.models_from_title {
+            format!("标题中的型号 {}", m.written)
+        } else {
+            format!("商品型号 {}", m.written)
+        };
+        let mut r = format!("{shown} 不在证书型号列表中");
+        if let Some(c) = closest {
+            r.push_str(&format!("（最接近：{c}）"));
+        }
+        Cover::No(r, if facts.models_from_title { 0.8 } else { 0.88 })
+    }
+
+    fn judge_uncited(&self, facts: &Facts) -> Outcome<'a> {
+        if facts.models.is_empty() {
+            return Outcome {
+                verdict: Verdict::Uncertified,
+                confidence: 0.7,
+                cert: None,
+                reasons: vec![
+                    "商品未标注CCC证书编号，也未标明型号，无法在证书库中找到覆盖它的证书".into(),
+                ],
+            };
+        }
+        let mut covering: Vec<&'a CertEntry> = Vec::new();
+        let mut other_holders: Vec<&'a CertEntry> = Vec::new();
+        for m in &facts.models {
+            for c in self.index.by_model_key(&m.key) {
+                match self.brand_cover(&facts.brand, c) {
+                    Cover::No(..) => other_holders.push(c),
+                    _ => covering.push(c),
+                }
+            }
+        }
+        let valid = covering
+            .iter()
+            .filter(|c| c.verdict_on(self.as_of).0 == Verdict::Compliant)
+            .max_by_key(|c| c.expires_on);
+        if let Some(c) = valid {
+            let brand_note = match &facts.brand {
+                ListingBrand::None => "（商品未标明品牌，仅按型号匹配）",
+                _ => "",
+            };
+            return Outcome {
+                verdict: Verdict::Compliant,
+                confidence: if matches!(facts.brand, ListingBrand::None) {
+                    0.8
+                } else {
+                    0.9
+                },
+                cert: Some(c),
+                reasons: vec![format!(
+                    "商品未标注证书编号；按品牌和型号在证书库中找到有效证书 {}（持有人{}，型号 {}），有效期至 {}{brand_note}",
+                    c.cert_no, c.applicant, facts.models[0].written, c.expires_on
+                )],
+            };
+        }
+        if let Some(c) = covering.iter().max_by_key(|c| c.issued_on) {
+            let (verdict, since) = c.verdict_on(self.as_of);
+            return Outcome {
+                verdict,
+                confidence: 0.85,
+                cert: Some(c),
+                reasons: vec![
+                    format!("商品未标注证书编号；按品牌和型号找到的证书均已失效"),
+                    self.status_reason(c, verdict, since),
+                ],
+            };
+        }
+        let mut reasons = vec![format!(
+            "商品未标注CCC证书编号，证书库中没有覆盖该品牌和型号（{}）的证书",
+            facts
+                .models
+                .iter()
+                .map(|m| m.written.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        )];
+        if let Some(c) = other_holders.first() {
+            reasons.push(format!(
+                "型号见于证书 {}，但持有人{}与商品品牌不符",
+                c.cert_no, c.applicant
+            ));
+        }
+        if let ListingBrand::Known { brand, .. } = facts.brand {
+            if let Some((model, cert)) = self.closest_brand_model(brand, &facts.models[0]) {
+                reasons.push(format!(
+                    "该品牌证书中最接近的型号：{model}（证书 {cert}），型号不同即不覆盖"
+                ));
+            }
+        }
+        let confidence = if facts.models_from_title { 0.8 } else { 0.88 };
+        Outcome {
+            verdict: Verdict::Uncertified,
+            confidence,
+            cert: None,
+            reasons,
+        }
+    }
+
+    /// The brand's certified model most similar to `model`, for the reviewer.
+    fn closest_brand_model(&self, brand: usize, model: &ListingModel) -> Option<(String, String)> {
+        let mut best: Option<(f64, &str, &str)> = None;
+        for c in self.index.by_brand(brand).take(5000) {
+            for (m, k) in c.models.iter().zip(c.model_keys.iter()) {
+                let s = strsim::normalized_levenshtein(k, &model.key);
+                if best.is_none_or(|b| s > b.0) {
+                    best = Some((s, m, &c.cert_no));
+                }
+            }
+        }
+        best.filter(|b| b.0 >= 0.6)
+            .map(|(_, m, c)| (m.to_string(), c.to_string()))
+    }
+}
+
+/// The model on a list most similar to `model` (normalised Levenshtein on keys).
+fn closest_model<'m>(model: &ListingModel, list: impl Iterator<Item = &'m str>) -> Option<&'m str> {
+    list.map(|m| {
+        (
+            strsim::normalized_levenshtein(&crate::matching::normalize::model_key(m), &model.key),
+            m,
+        )
+    })
+    .filter(|(s, _)| *s >= 0.5)
+    .max_by(|a, b| a.0.total_cmp(&b.0))
+    .map(|(_, m)| m)
+}
+
+fn push_unique(into: &mut Vec<String>, items: Vec<String>) {
+    for i in items {
+        if !into.contains(&i) {
+            into.push(i);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Wires the match stage: listings are read from the store in pages, judged
+//! in parallel on rayon's threads, and the findings written back, with
+//! bounded channels between the three so memory stays flat.
+
+use crate::certdb::{Catalog, catalog::CatalogError};
+use crate::config::Settings;
+use crate::domain::Verdict;
+use crate::matching::{BrandTable, CertIndex, Judge, Matcher};
+use crate::progress::Progress;
+use crate::store::{FindingWrite, Store, StoreError, StoredListing};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("catalog: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error("the matching worker stopped: {0}")]
+    Worker(String),
+}
+
+/// Everything the matcher reads, loaded once.
+pub struct MatchContext {
+    pub index: CertIndex,
+    pub brands: BrandTable,
+    pub catalog: Catalog,
+    /// True when the database had no alias table and the built-in one is used.
+    pub builtin_brands: bool,
+    pub load_time: Duration,
+}
+
+impl MatchContext {
+    pub async fn load(store: &Store, settings: &Settings) -> Result<MatchContext, PipelineError> {
+        let started = Instant::now();
+        let stored = store.brands().await?;
+        let builtin_brands = stored.is_empty();
+        let brands = if builtin_brands {
+            BrandTable::embedded()
+        } else {
+            BrandTable::new(stored)
+        };
+        let catalog = match settings
+            .certdb
+            .catalog
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            Some(p) => Catalog::from_path(p)?,
+            None => Catalog::embedded(),
+        };
+        let records = store.cert_records().await?;
+        let (index, brands) = tokio::task::spawn_blocking(move || {
+            let index = CertIndex::build(records, &brands);
+            (index, brands)
+        })
+        .await
+        .map_err(|e| PipelineError::Worker(e.to_string()))?;
+        Ok(MatchContext {
+            index,
+            brands,
+            catalog,
+            builtin_brands,
+            load_time: started.elapsed(),
+        })
+    }
+
+    pub fn matcher(&self, as_of: NaiveDate) -> Matcher<'_> {
+        Matcher::new(&self.index, &self.brands, &self.catalog, as_of)
+    }
+}
+
+/// Figures of one match run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MatchReport {
+    pub run_id: i64,
+    pub as_of: NaiveDate,
+    pub listings: u64,
+    pub by_verdict: Vec<(Verdict, u64)>,
+    pub certificates: usize,
+    pub index_load: Duration,
+    /// Wall time from the first page read to the last finding written.
+    pub elapsed: Duration,
+    /// Time spent judging (summed over batches, wall clock of the parallel step).
+    pub judge_time: Duration,
+}
+
+impl MatchReport {
+    pub fn flagged(&self) -> u64 {
+        self.by_verdict
+            .iter()
+            .filter(|(v, _)| v.is_flagged())
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Judges every listing (of `platform`, or all) and stores one finding each.
+pub async fn run_match(
+    store: &Store,
+    ctx: Arc<MatchContext>,
+    platform: Option<&str>,
+    as_of: NaiveDate,
+    batch_size: usize,
+    progress: &Progress,
+) -> Result<MatchReport, PipelineError> {
+    let writer = store.begin_match_run(as_of, platform).await?;
+    let started = Instant::now();
+    let (page_tx, mut page_rx) = mpsc::channel::<Vec<StoredListing>>(2);
+    let (found_tx, mut found_rx) = mpsc::channel::<Vec<FindingWrite>>(2);
+
+    let reader_store = store.clone();
+    let reader_platform = platform.map(str::to_string);
+    let reader = tokio::spawn(async move {
+        let mut after = 0;
+        loop {
+            let page = reader_store
+                .listings_page(reader_platform.as_deref(), after, batch_size as i64)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            if page_tx.send(page).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, StoreError>(())
+    });
+
+    let judge_ctx = ctx.clone();
+    let judger = tokio::spawn(async move {
+        let mut judge_time = Duration::ZERO;
+        while let Some(page) = page_rx.recv().await {
+            let ctx = judge_ctx.clone();
+            let (findings, took) = tokio::task::spawn_blocking(move || {
+                let t = Instant::now();
+                let m = ctx.matcher(as_of);
+                let out: Vec<FindingWrite> = page
+                    .par_iter()
+                    .map(|s| FindingWrite {
+                        listing_id: s.id,
+                        finding: m.judge(&s.listing),
+                    })
+                    .collect();
+                (out, t.elapsed())
+            })
+            .await
+            .map_err(|e| PipelineError::Worker(e.to_string()))?;
+            judge_time += took;
+            if found_tx.send(findings).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, PipelineError>(judge_time)
+    });
+
+    let mut counts: Vec<(Verdict, u64)> = Verdict::ALL.iter().map(|v| (*v, 0)).collect();
+    let mut listings = 0u64;
+    while let Some(batch) = found_rx.recv().await {
+        writer.write(&batch).await?;
+        for w in &batch {
+            if let Some(c) = counts.iter_mut().find(|(v, _)| *v == w.finding.verdict) {
+                c.1 += 1;
+            }
+        }
+        listings += batch.len() as u64;
+        progress.inc(batch.len() as u64);
+    }
+    reader
+        .await
+        .map_err(|e| PipelineError::Worker(e.to_string()))??;
+    let judge_time = judger
+        .await
+        .map_err(|e| PipelineError::Worker(e.to_string()))??;
+    let elapsed = started.elapsed();
+    counts.retain(|(_, n)| *n > 0);
+    let run_id = writer.run_id();
+    writer.finish(listings, &counts).await?;
+    Ok(MatchReport {
+        run_id,
+        as_of,
+        listings,
+        by_verdict: counts,
+        certificates: ctx.index.len(),
+        index_load: ctx.load_time,
+        elapsed,
+        judge_time,
+    })
+}

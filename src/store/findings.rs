@@ -1,0 +1,240 @@
+//! Findings: one current finding per listing, a history of verdict changes,
+//! match runs, and the rows of `findings export`.
+
+use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use crate::domain::{Finding, Verdict};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+
+/// A finding for the listing with row id `listing_id`.
+#[derive(Debug, Clone)]
+pub struct FindingWrite {
+    pub listing_id: i64,
+    pub finding: Finding,
+}
+
+/// One line of `findings export`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportRow {
+    #[serde(skip)]
+    pub listing_id: i64,
+    pub platform: String,
+    pub item_id: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub cert_numbers: Vec<String>,
+    pub category_code: Option<String>,
+    pub verdict: Verdict,
+    pub confidence: f64,
+    pub matched_cert: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+/// Writes the findings of one match run.
+pub struct MatchRunWriter {
+    store: Store,
+    run_id: i64,
+    as_of: String,
+}
+
+const BATCH: usize = 500;
+
+impl Store {
+    pub async fn begin_match_run(
+        &self,
+        as_of: chrono::NaiveDate,
+        platform: Option<&str>,
+    ) -> Result<MatchRunWriter> {
+        let run_id: i64 = sqlx::query_scalar(
+            "INSERT INTO match_runs (started_at, as_of, platform) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(now_rfc3339())
+        .bind(as_of.to_string())
+        .bind(platform)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("recording the match run")?;
+        Ok(MatchRunWriter {
+            store: self.clone(),
+            run_id,
+            as_of: as_of.to_string(),
+        })
+    }
+
+    /// A page of export rows after `after_id` (listing id order).
+    pub async fn export_page(
+        &self,
+        platform: Option<&str>,
+        flagged_only: bool,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.platform, l.item_id, l.url, l.title, f.brand, f.model, f.cert_numbers, f.category_code, \
+             f.verdict, f.confidence, f.matched_cert, f.reasons \
+             FROM findings f JOIN listings l ON l.id = f.listing_id \
+             WHERE l.id > ? AND (? IS NULL OR l.platform = ?) \
+             AND (? = 0 OR f.verdict NOT IN ('compliant', 'not_in_scope')) ORDER BY l.id LIMIT ?",
+        )
+        .bind(after_id)
+        .bind(platform)
+        .bind(platform)
+        .bind(flagged_only)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading findings")?;
+        rows.into_iter()
+            .map(|r| {
+                let id: i64 = r.get(0);
+                let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
+                    what,
+                    detail: format!("listing {id}: {e}"),
+                };
+                let verdict_s: String = r.get(9);
+                Ok(ExportRow {
+                    listing_id: id,
+                    platform: r.get(1),
+                    item_id: r.get(2),
+                    url: r.get(3),
+                    title: r.get(4),
+                    brand: r.get(5),
+                    model: r.get(6),
+                    cert_numbers: serde_json::from_str(r.get::<&str, _>(7))
+                        .map_err(|e| corrupt("finding numbers", &e))?,
+                    category_code: r.get(8),
+                    verdict: Verdict::parse(&verdict_s)
+                        .ok_or_else(|| corrupt("verdict", &verdict_s))?,
+                    confidence: r.get(10),
+                    matched_cert: r.get(11),
+                    reasons: serde_json::from_str(r.get::<&str, _>(12))
+                        .map_err(|e| corrupt("finding reasons", &e))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Current count of findings per verdict.
+    pub async fn verdict_counts(&self, platform: Option<&str>) -> Result<Vec<(Verdict, i64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT f.verdict, COUNT(*) FROM findings f JOIN listings l ON l.id = f.listing_id \
+             WHERE (? IS NULL OR l.platform = ?) GROUP BY f.verdict",
+        )
+        .bind(platform)
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("counting findings")?;
+        let mut out: Vec<(Verdict, i64)> = rows
+            .into_iter()
+            .filter_map(|(v, n)| Verdict::parse(&v).map(|v| (v, n)))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+}
+
+impl MatchRunWriter {
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Stores a batch of findings; a changed or first verdict is added to history.
+    pub async fn write(&self, batch: &[FindingWrite]) -> Result<()> {
+        let now = now_rfc3339();
+        let mut tx = self
+            .store
+            .pool
+            .begin()
+            .await
+            .ctx("starting the findings batch")?;
+        for chunk in batch.chunks(BATCH) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT listing_id, verdict FROM findings WHERE listing_id IN (");
+            let mut sep = qb.separated(", ");
+            for w in chunk {
+                sep.push_bind(w.listing_id);
+            }
+            qb.push(")");
+            let old: HashMap<i64, String> = qb
+                .build()
+                .fetch_all(&mut *tx)
+                .await
+                .ctx("reading previous verdicts")?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO findings (listing_id, verdict, confidence, matched_cert, cert_numbers, category_code, brand, model, \
+                 reasons, as_of, run_id, matched_at) ",
+            );
+            qb.push_values(chunk, |mut b, w| {
+                let f = &w.finding;
+                b.push_bind(w.listing_id)
+                    .push_bind(f.verdict.as_str())
+                    .push_bind(f.confidence as f64)
+                    .push_bind(&f.matched_cert)
+                    .push_bind(
+                        serde_json::to_string(&f.cert_numbers).unwrap_or_else(|_| "[]".into()),
+                    )
+                    .push_bind(&f.category_code)
+                    .push_bind(&f.brand)
+                    .push_bind(&f.model)
+                    .push_bind(serde_json::to_string(&f.reasons).unwrap_or_else(|_| "[]".into()))
+                    .push_bind(&self.as_of)
+                    .push_bind(self.run_id)
+                    .push_bind(&now);
+            });
+            qb.push(
+                " ON CONFLICT(listing_id) DO UPDATE SET verdict = excluded.verdict, confidence = excluded.confidence, \
+                 matched_cert = excluded.matched_cert, cert_numbers = excluded.cert_numbers, category_code = excluded.category_code, \
+                 brand = excluded.brand, model = excluded.model, reasons = excluded.reasons, as_of = excluded.as_of, \
+                 run_id = excluded.run_id, matched_at = excluded.matched_at",
+            );
+            qb.build().execute(&mut *tx).await.ctx("storing findings")?;
+            let changed: Vec<(&FindingWrite, Option<&String>)> = chunk
+                .iter()
+                .map(|w| (w, old.get(&w.listing_id)))
+                .filter(|(w, o)| o.is_none_or(|o| o != w.finding.verdict.as_str()))
+                .collect();
+            if !changed.is_empty() {
+                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "INSERT INTO finding_history (listing_id, run_id, old_verdict, new_verdict, changed_at) ",
+                );
+                qb.push_values(changed, |mut b, (w, o)| {
+                    b.push_bind(w.listing_id)
+                        .push_bind(self.run_id)
+                        .push_bind(o.cloned())
+                        .push_bind(w.finding.verdict.as_str())
+                        .push_bind(&now);
+                });
+                qb.build()
+                    .execute(&mut *tx)
+                    .await
+                    .ctx("recording verdict history")?;
+            }
+        }
+        tx.commit().await.ctx("committing findings")
+    }
+
+    /// Closes the run with its figures.
+    pub async fn finish(self, listings: u64, by_verdict: &[(Verdict, u64)]) -> Result<()> {
+        let by: serde_json::Map<String, serde_json::Value> = by_verdict
+            .iter()
+            .map(|(v, n)| (v.as_str().to_string(), (*n).into()))
+            .collect();
+        sqlx::query(
+            "UPDATE match_runs SET finished_at = ?, listings = ?, by_verdict = ? WHERE id = ?",
+        )
+        .bind(now_rfc3339())
+        .bind(listings as i64)
+        .bind(serde_json::Value::Object(by).to_string())
+        .bind(self.run_id)
+        .execute(&self.store.pool)
+        .await
+        .ctx("closing the match run")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,210 @@
+//! Listings: upsert by (platform, item_id) keeping the previous content as
+//! history, and paging through them for matching.
+
+use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use crate::domain::Listing;
+use sqlx::Row;
+
+/// A listing to store, with the hash of its content.
+#[derive(Debug, Clone)]
+pub struct ListingWrite {
+    pub listing: Listing,
+    pub content_hash: String,
+}
+
+/// Identity of a stored listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingKey {
+    pub id: i64,
+    pub content_hash: String,
+}
+
+/// A stored listing and its row id.
+#[derive(Debug, Clone)]
+pub struct StoredListing {
+    pub id: i64,
+    pub listing: Listing,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ListingCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Store {
+    /// Inserts new listings and updates changed ones (the old content goes to
+    /// `listing_history`); unchanged ones only get `last_seen_at`. One transaction.
+    pub async fn upsert_listings(
+        &self,
+        batch: &[ListingWrite],
+        source: &str,
+    ) -> Result<ListingCounts> {
+        let mut counts = ListingCounts::default();
+        let now = now_rfc3339();
+        let mut tx = self.pool.begin().await.ctx("starting the listing batch")?;
+        for w in batch {
+            let l = &w.listing;
+            let found: Option<(i64, String)> = sqlx::query_as(
+                "SELECT id, content_hash FROM listings WHERE platform = ? AND item_id = ?",
+            )
+            .bind(&l.platform)
+            .bind(&l.item_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("looking up a listing")?;
+            let params = serde_json::to_string(&l.params).unwrap_or_else(|_| "[]".into());
+            match found {
+                Some((_, hash)) if hash == w.content_hash => {
+                    counts.unchanged += 1;
+                    sqlx::query(
+                        "UPDATE listings SET last_seen_at = ? WHERE platform = ? AND item_id = ?",
+                    )
+                    .bind(&now)
+                    .bind(&l.platform)
+                    .bind(&l.item_id)
+                    .execute(&mut *tx)
+                    .await
+                    .ctx("touching a listing")?;
+                }
+                Some((id, _)) => {
+                    counts.updated += 1;
+                    sqlx::query(
+                        "INSERT INTO listing_history (listing_id, changed_at, source, old_content) \
+                         SELECT id, ?, ?, json_object('url', url, 'title', title, 'brand', brand, 'model', model, \
+                         'params', json(params), 'description', description, 'seller', seller, 'shop_url', shop_url, \
+                         'price', price, 'category', category, 'content_hash', content_hash, 'updated_at', updated_at) \
+                         FROM listings WHERE id = ?",
+                    )
+                    .bind(&now)
+                    .bind(source)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .ctx("keeping listing history")?;
+                    sqlx::query(
+                        "UPDATE listings SET url = ?, title = ?, brand = ?, model = ?, params = ?, description = ?, seller = ?, \
+                         shop_url = ?, price = ?, category = ?, content_hash = ?, source = ?, last_seen_at = ?, updated_at = ? WHERE id = ?",
+                    )
+                    .bind(&l.url)
+                    .bind(&l.title)
+                    .bind(&l.brand)
+                    .bind(&l.model)
+                    .bind(&params)
+                    .bind(&l.description)
+                    .bind(&l.seller)
+                    .bind(&l.shop_url)
+                    .bind(&l.price)
+                    .bind(&l.category)
+                    .bind(&w.content_hash)
+                    .bind(source)
+                    .bind(&now)
+                    .bind(&now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .ctx("updating a listing")?;
+                }
+                None => {
+                    counts.inserted += 1;
+                    sqlx::query(
+                        "INSERT INTO listings (platform, item_id, url, title, brand, model, params, description, seller, shop_url, \
+                         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&l.platform)
+                    .bind(&l.item_id)
+                    .bind(&l.url)
+                    .bind(&l.title)
+                    .bind(&l.brand)
+                    .bind(&l.model)
+                    .bind(&params)
+                    .bind(&l.description)
+                    .bind(&l.seller)
+                    .bind(&l.shop_url)
+                    .bind(&l.price)
+                    .bind(&l.category)
+                    .bind(&w.content_hash)
+                    .bind(source)
+                    .bind(&now)
+                    .bind(&now)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await
+                    .ctx("inserting a listing")?;
+                }
+            }
+        }
+        tx.commit().await.ctx("committing listings")?;
+        Ok(counts)
+    }
+
+    /// Listings with id greater than `after_id`, in id order (keyset paging).
+    pub async fn listings_page(
+        &self,
+        platform: Option<&str>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredListing>> {
+        let rows = sqlx::query(
+            "SELECT id, platform, item_id, url, title, brand, model, params, description, seller, shop_url, price, category \
+             FROM listings WHERE id > ? AND (? IS NULL OR platform = ?) ORDER BY id LIMIT ?",
+        )
+            .bind(after_id)
+            .bind(platform)
+            .bind(platform)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading listings")?;
+        rows.into_iter().map(|r| row_to_listing(&r)).collect()
+    }
+
+    pub async fn count_listings(&self, platform: Option<&str>) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM listings WHERE (? IS NULL OR platform = ?)")
+            .bind(platform)
+            .bind(platform)
+            .fetch_one(&self.pool)
+            .await
+            .ctx("counting listings")
+    }
+
+    /// Number of earlier versions kept for a listing.
+    pub async fn listing_history_len(&self, platform: &str, item_id: &str) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM listing_history h JOIN listings l ON l.id = h.listing_id WHERE l.platform = ? AND l.item_id = ?",
+        )
+        .bind(platform)
+        .bind(item_id)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("counting listing history")
+    }
+}
+
+fn row_to_listing(r: &sqlx::sqlite::SqliteRow) -> Result<StoredListing> {
+    let id: i64 = r.get(0);
+    let params: Vec<(String, String)> =
+        serde_json::from_str(r.get::<&str, _>(7)).map_err(|e| StoreError::Corrupt {
+            what: "listing params",
+            detail: format!("listing {id}: {e}"),
+        })?;
+    Ok(StoredListing {
+        id,
+        listing: Listing {
+            platform: r.get(1),
+            item_id: r.get(2),
+            url: r.get(3),
+            title: r.get(4),
+            brand: r.get(5),
+            model: r.get(6),
+            params,
+            description: r.get(8),
+            seller: r.get(9),
+            shop_url: r.get(10),
+            price: r.get(11),
+            category: r.get(12),
+        },
+    })
+}
