@@ -60,6 +60,7 @@ CREATE TABLE brands (
     name       TEXT PRIMARY KEY,
     aliases    TEXT NOT NULL,
     companies  TEXT NOT NULL,
+    title_search INTEGER NOT NULL DEFAULT 1,
     updated_at TEXT NOT NULL
 );
 

@@ -55,14 +55,24 @@ pub struct Catalog {
 const EMBEDDED_CATALOG: &str = include_str!("../../certdb/catalog.csv");
 
 impl Catalog {
+    /// Builds the matcher. An exclusion word that is also some product's
+    /// keyword is dropped: the longest keyword already routes such titles.
     pub fn new(entries: Vec<CatalogEntry>) -> Self {
+        let all_keywords: std::collections::HashSet<String> = entries
+            .iter()
+            .flat_map(|e| e.keywords.iter().map(|k| k.to_lowercase()))
+            .collect();
         let (mut kws, mut kw_entry, mut exs, mut ex_entry) = (vec![], vec![], vec![], vec![]);
         for (i, e) in entries.iter().enumerate() {
             for k in &e.keywords {
                 kws.push(k.to_lowercase());
                 kw_entry.push(i);
             }
-            for x in &e.exclusions {
+            for x in e
+                .exclusions
+                .iter()
+                .filter(|x| !all_keywords.contains(&x.to_lowercase()))
+            {
                 exs.push(x.to_lowercase());
                 ex_entry.push(i);
             }
@@ -157,12 +167,45 @@ impl Catalog {
         self.entries.iter().find(|e| e.code == code)
     }
 
-    /// Decides scope from a listing's title and category text. Among the
+    /// Decides scope from a listing's title, or its category when the title
+    /// names no product. In a category only an exclusion phrase around the
+    /// keyword counts (`插线板收纳盒`); a generic word such as `配件` in
+    /// `手机配件>充电器` says nothing about the item. Among the
     /// products whose keywords occur, one wins that no exclusion word rules
     /// out: the longest keyword, then the one nearest the end (Chinese titles
     /// put the product noun last). An exclusion rules out its own product's
     /// keywords and any keyword inside the excluded phrase.
-    pub fn classify(&self, text: &str) -> Scope<'_> {
+    pub fn classify(&self, title: &str, category: Option<&str>) -> Scope<'_> {
+        match self.classify_text(title, true) {
+            Scope::NoKeyword => match category {
+                Some(c) => match self.classify_text(c, false) {
+                    Scope::InScope { entry, keyword } => {
+                        // The title may still name an accessory of that product.
+                        match self.exclusion_in(title) {
+                            Some(x) => Scope::Excluded {
+                                entry,
+                                keyword,
+                                exclusion: x,
+                            },
+                            None => Scope::InScope { entry, keyword },
+                        }
+                    }
+                    other => other,
+                },
+                None => Scope::NoKeyword,
+            },
+            found => found,
+        }
+    }
+
+    fn exclusion_in(&self, title: &str) -> Option<String> {
+        let text = crate::matching::normalize::fold_width(title).to_lowercase();
+        self.exclusions
+            .find(&text)
+            .map(|m| text[m.start()..m.end()].to_string())
+    }
+
+    fn classify_text(&self, text: &str, with_exclusions: bool) -> Scope<'_> {
         let text = crate::matching::normalize::fold_width(text).to_lowercase();
         let exclusions: Vec<(usize, usize, usize)> = self
             .exclusions
@@ -179,9 +222,9 @@ impl Catalog {
         let mut excluded: Option<(usize, usize, usize, usize)> = None; // (entry, kw start, kw end, exclusion idx)
         for m in self.keywords.find_overlapping_iter(&text) {
             let entry = self.keyword_entry[m.pattern().as_usize()];
-            let hit = exclusions
-                .iter()
-                .position(|&(e, s, en)| e == entry || (s <= m.start() && m.end() <= en));
+            let hit = exclusions.iter().position(|&(e, s, en)| {
+                (with_exclusions && e == entry) || (s <= m.start() && m.end() <= en)
+            });
             match hit {
                 Some(x) => {
                     excluded.get_or_insert((entry, m.start(), m.end(), x));
@@ -242,25 +285,73 @@ mod tests {
         ])
     }
 
+    impl Catalog {
+        fn classify_t(&self, title: &str) -> Scope<'_> {
+            self.classify(title, None)
+        }
+    }
+
+    #[test]
+    fn category_names_the_product_but_never_excludes() {
+        let c = catalog();
+        assert!(
+            matches!(c.classify("GaN 65W 快充头", Some("家用电器>插座")), Scope::InScope { entry, .. } if entry.code == "0201")
+        );
+        assert!(matches!(
+            c.classify("公牛 GN-H3050", Some("配件>插线板收纳盒")),
+            Scope::Excluded { .. }
+        ));
+        assert!(matches!(
+            c.classify("儿童插座保护盖", Some("家用电器>插座")),
+            Scope::Excluded { .. }
+        ));
+    }
+
+    #[test]
+    fn exclusions_that_are_keywords_are_dropped() {
+        let c = Catalog::new(vec![
+            CatalogEntry {
+                code: "0807".into(),
+                name: "音视频电源".into(),
+                group: "其他".into(),
+                keywords: vec!["电视电源适配器".into()],
+                exclusions: vec![],
+            },
+            CatalogEntry {
+                code: "0907".into(),
+                name: "IT电源".into(),
+                group: "其他".into(),
+                keywords: vec!["电源适配器".into()],
+                exclusions: vec!["电视电源适配器".into()],
+            },
+        ]);
+        assert!(
+            matches!(c.classify("电视电源适配器 12V", None), Scope::InScope { entry, .. } if entry.code == "0807")
+        );
+    }
+
     #[test]
     fn classifies() {
         let c = catalog();
         assert!(
-            matches!(c.classify("公牛插座 GN-H3050"), Scope::InScope { entry, .. } if entry.code == "0201")
+            matches!(c.classify_t("公牛插座 GN-H3050"), Scope::InScope { entry, .. } if entry.code == "0201")
         );
         assert!(matches!(
-            c.classify("儿童插座保护盖 防触电"),
+            c.classify_t("儿童插座保护盖 防触电"),
             Scope::Excluded { .. }
         ));
         assert!(matches!(
-            c.classify("美的电饭煲内胆 原装"),
+            c.classify_t("美的电饭煲内胆 原装"),
             Scope::Excluded { .. }
         ));
         assert!(
-            matches!(c.classify("304不锈钢内胆电热水壶"), Scope::InScope { entry, .. } if entry.code == "0717")
+            matches!(c.classify_t("304不锈钢内胆电热水壶"), Scope::InScope { entry, .. } if entry.code == "0717")
         );
-        assert!(matches!(c.classify("手机壳"), Scope::NoKeyword));
-        assert!(matches!(c.classify("插线板收纳盒"), Scope::Excluded { .. }));
+        assert!(matches!(c.classify_t("手机壳"), Scope::NoKeyword));
+        assert!(matches!(
+            c.classify_t("插线板收纳盒"),
+            Scope::Excluded { .. }
+        ));
     }
 
     #[test]

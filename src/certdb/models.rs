@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 /// A rating or capacity token: `250V~`, `10A`, `220V~50Hz`, `1800W`, `AC220V`, `1.5L`.
 static RATING: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
-        r"(?i)^(?:AC|DC)?(?:[~]?\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?(?:V|A|W|KW|MA|MAH|VA|HZ|L|ML|℃|°C|MM|CM|M|P|KG|G|H|MIN|米|升|瓦|伏|安)[~]?)+$",
+        r"(?i)^(?:AC|DC)?(?:[~]?\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?(?:V|A|W|KW|MA|MAH|VA|HZ|AX|L|ML|℃|°C|MM|CM|M|P|KG|G|H|MIN|米|升|瓦|伏|安)[~]?)+$",
     )
     .expect("valid regex")
 });
@@ -70,7 +70,10 @@ fn remove_cjk_brackets(text: &str) -> String {
                         .next()
                         .map_or(1, char::len_utf8);
                 let group = &group_start[..end];
-                if group.chars().any(is_cjk) {
+                let inner =
+                    &group[1..group.len() - group.chars().next_back().map_or(1, char::len_utf8)];
+                let only_ratings = inner.split([' ', ',', '/']).all(is_rating);
+                if group.chars().any(is_cjk) || only_ratings {
                     out.push(' ');
                 } else {
                     out.push_str(group);

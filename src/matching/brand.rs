@@ -14,6 +14,14 @@ pub struct Brand {
     pub name: String,
     pub aliases: Vec<String>,
     pub companies: Vec<String>,
+    /// False for brands that are ordinary words (`小熊`, `老板`, `永久`): they
+    /// are recognised in brand fields but not looked for in titles.
+    #[serde(default = "yes")]
+    pub title_search: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Brand {
@@ -114,7 +122,8 @@ impl BrandTable {
                 let latin = key.is_ascii();
                 let pat = fold_width(name).to_lowercase();
                 for p in [pat, key.clone()] {
-                    if !patterns.contains(&p)
+                    if b.title_search
+                        && !patterns.contains(&p)
                         && (latin && p.len() >= 2 || !latin && p.chars().count() >= 2)
                     {
                         patterns.push(p);
@@ -169,6 +178,7 @@ impl BrandTable {
             || headers[0] != "brand"
             || headers[1] != "aliases"
             || headers[2] != "companies"
+            || headers.get(3).is_some_and(|h| h != "title_search")
         {
             return Err(BrandFileError::Header {
                 found: headers.join(","),
@@ -197,10 +207,22 @@ impl BrandTable {
                     .map(str::to_string)
                     .collect()
             };
+            let title_search = match rec.get(3).map(|s| s.trim().to_lowercase()) {
+                None => true,
+                Some(v) if v.is_empty() || v == "yes" || v == "true" => true,
+                Some(v) if v == "no" || v == "false" => false,
+                Some(v) => {
+                    return Err(BrandFileError::Row {
+                        line,
+                        message: format!("column `title_search` must be yes or no, found `{v}`"),
+                    });
+                }
+            };
             out.push(Brand {
                 name: name.to_string(),
                 aliases: list(1),
                 companies: list(2),
+                title_search,
             });
         }
         Ok(out)
@@ -386,16 +408,25 @@ mod tests {
                 name: "公牛".into(),
                 aliases: vec!["BULL".into(), "公牛插座".into()],
                 companies: vec!["公牛集团股份有限公司".into(), "宁波公牛电器有限公司".into()],
+                title_search: true,
             },
             Brand {
                 name: "小米".into(),
                 aliases: vec!["MI".into(), "米家".into(), "Xiaomi".into()],
                 companies: vec!["小米通讯技术有限公司".into()],
+                title_search: true,
             },
             Brand {
                 name: "乐高".into(),
                 aliases: vec!["LEGO".into()],
                 companies: vec!["乐高玩具（嘉兴）有限公司".into()],
+                title_search: true,
+            },
+            Brand {
+                name: "小熊".into(),
+                aliases: vec!["Bear".into()],
+                companies: vec!["小熊电器股份有限公司".into()],
+                title_search: false,
             },
         ])
     }

@@ -77,14 +77,26 @@ pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
 /// certificate numbers blanked out.
 pub fn title_models(folded_title: &str) -> Vec<ListingModel> {
     let mut out: Vec<ListingModel> = Vec::new();
+    let mut bare_numbers: Vec<ListingModel> = Vec::new();
     for m in TITLE_TOKEN.find_iter(folded_title) {
         let token = m.as_str().trim_matches(['.', '/', '-', '_']);
+        // `20000毫安`, `3000瓦`: a number followed by a Chinese unit is a quantity.
+        let unit_follows = folded_title[m.end()..]
+            .chars()
+            .next()
+            .is_some_and(crate::matching::normalize::is_cjk);
         let mut push = |t: &str| {
-            if looks_like_model(t) {
-                if let Some(lm) = ListingModel::new(t) {
-                    if !out.iter().any(|o| o.key == lm.key) {
-                        out.push(lm);
-                    }
+            if !looks_like_model(t) {
+                return;
+            }
+            let bare = t.bytes().all(|b| b.is_ascii_digit());
+            if bare && unit_follows {
+                return;
+            }
+            if let Some(lm) = ListingModel::new(t) {
+                let list = if bare { &mut bare_numbers } else { &mut out };
+                if !list.iter().any(|o| o.key == lm.key) {
+                    list.push(lm);
                 }
             }
         };
@@ -98,6 +110,12 @@ pub fn title_models(folded_title: &str) -> Vec<ListingModel> {
             token.split('/').for_each(&mut push);
         } else {
             push(token);
+        }
+    }
+    // Letter-and-digit models first; bare set numbers only after them.
+    for b in bare_numbers {
+        if !out.iter().any(|o| o.key == b.key) {
+            out.push(b);
         }
     }
     out
@@ -138,6 +156,11 @@ mod tests {
             ["MK-SH15X2"]
         );
         assert_eq!(keys("乐高积木 60337 城市系列"), ["60337"]);
+        assert_eq!(
+            keys("ZMI充电宝移动电源大容量20000毫安便携 QB249"),
+            ["QB249"]
+        );
+        assert_eq!(keys("积木 60337 兼容 LG-2000A"), ["LG-2000A", "60337"]);
         assert_eq!(
             keys("格力空调 KFR-35GW/BpR3DPA1 1.5匹"),
             ["KFR-35GW/BpR3DPA1"]

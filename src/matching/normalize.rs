@@ -57,8 +57,15 @@ const COLOUR_WORDS: &[&str] = &[
     "款",
 ];
 
-/// Removes a trailing Chinese colour or bracketed note from a listing model:
-/// `GN-H3050白色` and `GN-H3050（黑色）` both give `GN-H3050`.
+/// Latin colour codes shops append after a separator (`PH4049-BK`).
+const COLOUR_CODES: &[&str] = &[
+    "BK", "BLK", "BLACK", "WH", "WT", "WHT", "WHITE", "GY", "GREY", "GRAY", "SV", "SILVER", "GD",
+    "GOLD", "RD", "RED", "BL", "BLUE", "PK", "PINK", "GN", "GREEN",
+];
+
+/// Removes a trailing colour or bracketed note from a listing model:
+/// `GN-H3050白色`, `GN-H3050（黑色）` and `PH4049-BK` give `GN-H3050` and
+/// `PH4049`. A colour letter glued to the model (`GN-H3050W`) is part of it.
 pub fn strip_colour_suffix(model: &str) -> &str {
     let mut m = model.trim();
     loop {
@@ -74,6 +81,12 @@ pub fn strip_colour_suffix(model: &str) -> &str {
                 if rest.chars().any(|c| c.is_ascii_alphanumeric()) {
                     m = rest.trim_end_matches([' ', '-', '_', '/']);
                 }
+            }
+        }
+        if let Some(pos) = m.rfind(['-', ' ', '/', '_']) {
+            let code = &m[pos + 1..];
+            if pos > 0 && COLOUR_CODES.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+                m = m[..pos].trim_end();
             }
         }
         if m == before {
@@ -190,6 +203,8 @@ mod tests {
         assert_eq!(strip_colour_suffix("GN-H3050（黑色）"), "GN-H3050");
         assert_eq!(strip_colour_suffix("GN-H3050 (深空灰)"), "GN-H3050");
         assert_eq!(strip_colour_suffix("GN-H3050W"), "GN-H3050W");
+        assert_eq!(strip_colour_suffix("PH4049-BK"), "PH4049");
+        assert_eq!(strip_colour_suffix("DYT-Z3 WHT"), "DYT-Z3");
         assert_eq!(strip_colour_suffix("白色"), "白色");
     }
 

@@ -62,11 +62,9 @@ struct Outcome<'c> {
 impl Judge for Matcher<'_> {
     fn judge(&self, listing: &Listing) -> Finding {
         let facts = self.facts(listing);
-        let scope_text = match &listing.category {
-            Some(c) => format!("{} {}", listing.title, c),
-            None => listing.title.clone(),
-        };
-        let scope = self.catalog.classify(&scope_text);
+        let scope = self
+            .catalog
+            .classify(&listing.title, listing.category.as_deref());
         let mut reasons = Vec::new();
         if let Scope::InScope { entry, keyword } = &scope {
             reasons.push(format!(

@@ -288,12 +288,14 @@ impl Store {
             .ctx("clearing brands")?;
         let now = now_rfc3339();
         for chunk in brands.chunks(BATCH) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO brands (name, aliases, companies, updated_at) ");
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO brands (name, aliases, companies, title_search, updated_at) ",
+            );
             qb.push_values(chunk, |mut b, brand| {
                 b.push_bind(&brand.name)
                     .push_bind(serde_json::to_string(&brand.aliases).unwrap_or_default())
                     .push_bind(serde_json::to_string(&brand.companies).unwrap_or_default())
+                    .push_bind(brand.title_search)
                     .push_bind(&now);
             });
             qb.build().execute(&mut *tx).await.ctx("storing brands")?;
@@ -303,13 +305,14 @@ impl Store {
 
     /// The stored alias table, in name order; empty when none was imported.
     pub async fn brands(&self) -> Result<Vec<Brand>> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT name, aliases, companies FROM brands ORDER BY rowid")
-                .fetch_all(&self.pool)
-                .await
-                .ctx("reading brands")?;
+        let rows: Vec<(String, String, String, bool)> = sqlx::query_as(
+            "SELECT name, aliases, companies, title_search FROM brands ORDER BY rowid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading brands")?;
         rows.into_iter()
-            .map(|(name, a, c)| {
+            .map(|(name, a, c, title_search)| {
                 let parse = |s: &str| {
                     serde_json::from_str::<Vec<String>>(s).map_err(|e| StoreError::Corrupt {
                         what: "brand lists",
@@ -320,6 +323,7 @@ impl Store {
                     aliases: parse(&a)?,
                     companies: parse(&c)?,
                     name,
+                    title_search,
                 })
             })
             .collect()

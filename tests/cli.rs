@@ -1,0 +1,132 @@
+//! The command line as an operator uses it: help texts, exit codes, errors
+//! that say where and what, configuration layers.
+
+use std::process::{Command, Output};
+
+fn cccwatch(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CCCWATCH__DATABASE__URL")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run cccwatch")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &[],
+        &["certdb", "import"],
+        &["certdb", "brands", "import"],
+        &["certdb", "stats"],
+        &["certdb", "show"],
+        &["ingest"],
+        &["match"],
+        &["findings", "export"],
+        &["demo"],
+        &["gen"],
+    ];
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let o = cccwatch(dir.path(), &args);
+        assert!(o.status.success(), "{c:?}");
+        assert!(
+            text(&o).contains("Example"),
+            "{c:?} --help has no example:\n{}",
+            text(&o)
+        );
+    }
+}
+
+#[test]
+fn import_reports_bad_rows_and_a_missing_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.csv");
+    std::fs::write(
+        &f,
+        "证书编号,证书状态,产品名称,规格型号,认证委托人名称,生产者名称,生产企业名称,颁证日期,证书到期日期\n\
+         2016010201931890,有效,插座,GN-1,甲,甲,甲,2021-01-01,2026-01-01\n\
+         2016010201931891,有效,插座,GN-2,甲,甲,甲,2021-01-01,明年\n",
+    )
+    .unwrap();
+    let o = cccwatch(dir.path(), &["certdb", "import", "x.csv", "missing.csv"]);
+    assert_eq!(o.status.code(), Some(2), "one file failed: {}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("1 new") && t.contains("1 rejected"), "{t}");
+    assert!(t.contains("line 3, column 证书到期日期"), "{t}");
+    assert!(t.contains("missing.csv"), "{t}");
+    assert!(dir.path().join("x.rejects.csv").exists());
+    assert!(
+        dir.path().join("cccwatch.db").exists(),
+        "SQLite file created on first use"
+    );
+    let o = cccwatch(dir.path(), &["certdb", "show", "2016 0102 0193 1890"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("GN-1"));
+    let o = cccwatch(dir.path(), &["certdb", "import", "--strict", "x.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("nothing from this file was stored"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn configuration_layers_and_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::write(
+        dir.path().join("config/cccwatch.toml"),
+        "[matching]\nbatch_size = 0\n",
+    )
+    .unwrap();
+    let o = cccwatch(dir.path(), &["certdb", "stats"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("matching.batch_size"), "{}", text(&o));
+    std::fs::write(
+        dir.path().join("config/cccwatch.toml"),
+        "[database]\nurl = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args(["certdb", "stats"])
+        .current_dir(dir.path())
+        .env("CCCWATCH__DATABASE__URL", "sqlite://from-env.db")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        dir.path().join("from-env.db").exists(),
+        "the environment overrides the file"
+    );
+    let o = cccwatch(
+        dir.path(),
+        &["--db", "sqlite://from-flag.db", "certdb", "stats"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("from-flag.db").exists());
+    assert!(!dir.path().join("from-file.db").exists() || dir.path().join("from-flag.db").exists());
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cccwatch(dir.path(), &["demo", "--out", "d", "--as-of", "2026-11-28"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("matched 150 listings"), "{t}");
+    assert!(dir.path().join("d/findings.xlsx").exists());
+    assert!(dir.path().join("d/findings.csv").exists());
+}
