@@ -15,8 +15,11 @@ CREATE TABLE cert_imports (
     rows_rejected INTEGER NOT NULL DEFAULT 0
 );
 
+-- Rows are appended in import order (rowid); the number is a unique index,
+-- which keeps million-row imports fast.
 CREATE TABLE certificates (
-    cert_no           TEXT PRIMARY KEY,
+    id                INTEGER PRIMARY KEY,
+    cert_no           TEXT NOT NULL UNIQUE,
     standard_number   INTEGER NOT NULL,
     status            TEXT NOT NULL,
     status_raw        TEXT NOT NULL,
@@ -38,7 +41,7 @@ CREATE TABLE certificates (
     row_hash          TEXT NOT NULL,
     import_id         INTEGER NOT NULL REFERENCES cert_imports(id),
     updated_at        TEXT NOT NULL
-) WITHOUT ROWID;
+);
 
 CREATE INDEX certificates_status ON certificates(status);
 CREATE INDEX certificates_expires ON certificates(expires_on);

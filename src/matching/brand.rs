@@ -130,7 +130,7 @@ impl BrandTable {
                         pattern_brand.push((i, latin));
                     }
                 }
-                if (!latin && key.chars().count() >= 2) || (latin && key.len() >= 4) {
+                if (!latin && key.chars().count() >= 2) || (latin && key.len() >= 3) {
                     contained_patterns.push(key);
                     contained_brand.push(i);
                 }

@@ -62,12 +62,33 @@ pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
         .into_iter()
         .chain(listing.params_labelled(MODEL_LABELS));
     for value in values {
-        for written in parse_model_list(value).models {
+        for written in field_models(value) {
             if let Some(m) = ListingModel::new(&written) {
                 if !out.iter().any(|o| o.key == m.key) {
                     out.push(m);
                 }
             }
+        }
+    }
+    out
+}
+
+/// Candidate models in one listing field. Unlike a certificate's list, a
+/// space here usually stands for a hyphen (`RU DW02J1`), so each piece
+/// between list separators is taken whole (ratings removed), and its
+/// model-like words as well (`GN-H3050 GN-H3060`).
+fn field_models(value: &str) -> Vec<String> {
+    let folded = crate::matching::normalize::fold_width(value);
+    let mut out = Vec::new();
+    for piece in folded.split(['、', ',', ';', '，', '；', '|']) {
+        let list = parse_model_list(piece);
+        let words: Vec<&str> = piece.split_whitespace().filter(|w| !is_rating(w)).collect();
+        let whole = words.join(" ");
+        if words.len() > 1 && list.models.len() > 1 {
+            out.push(whole);
+            out.extend(list.models.into_iter().filter(|m| looks_like_model(m)));
+        } else {
+            out.extend(list.models);
         }
     }
     out
@@ -181,5 +202,14 @@ mod tests {
             .map(|m| m.written)
             .collect();
         assert_eq!(got, ["GN-H3050", "GN-H3060"]);
+        let spaced = Listing {
+            params: vec![("认证型号".into(), "RU DW02J1".into())],
+            ..Listing::default()
+        };
+        let keys: Vec<String> = explicit_models(&spaced)
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        assert_eq!(keys, ["RUDW02J1", "DW02J1"]);
     }
 }

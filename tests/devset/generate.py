@@ -162,7 +162,9 @@ def load_brands():
                 continue
             aliases = [a.strip() for a in (row.get('aliases') or '').split('|') if a.strip()]
             companies = [c.strip() for c in (row.get('companies') or '').split('|') if c.strip()]
-            brands[canon] = {'canon': canon, 'aliases': aliases, 'companies': companies}
+            ts = (row.get('title_search') or '').strip().lower()
+            brands[canon] = {'canon': canon, 'aliases': aliases, 'companies': companies,
+                             'title_search': ts not in ('no', 'false', '0', 'n')}
     return brands
 
 
@@ -253,6 +255,10 @@ def scope_views(title, category):
     c = scope_perrow(title) or (bool(cat) and scope_perrow(cat))
     b = scope_global(both)
     d = scope_global(title) or (bool(cat) and scope_global(cat))
+    # title first: a title with any catalog keyword decides alone, else the category
+    e = scope_perrow(title) if any_keyword(title) else (bool(cat) and scope_perrow(cat))
+    if e != a:
+        raise Reject('title-first scope reading disagrees')
     return a, b, c, d
 
 
@@ -828,7 +834,10 @@ def scope_ok_keywords():
         for k in r['kw']:
             if text_brand_hits(k) or model_like_tokens(k):
                 continue
-            v = scope_views(k, '')
+            try:
+                v = scope_views(k, '')
+            except Reject:
+                continue
             if all(v):
                 good.append(k)
             elif v[0] and v[2] and not v[1] and not v[3]:
@@ -1406,6 +1415,8 @@ def check_case(case, lst):
                 raise Reject('brand field %r' % v)
         if not fvals and not want_title:
             raise Reject('brand nowhere')
+        if not fvals and not BRANDS[canon]['title_search']:
+            raise Reject('title-only brand marked title_search=no')
     else:
         look = brand[1]
         if hits:
@@ -2387,6 +2398,34 @@ def write_readme(cases, skipped):
     a('is either an intended number or absent from certificates.csv; listings that cite nothing have no')
     a('16-digit run at all. Models are unique to one applicant company; models of the same company may')
     a('appear on an old lapsed and a newer certificate (renewals).')
+    a('')
+    a('## Interpretations (where the brief left room)')
+    a('')
+    a('- Exclusion words apply to their own catalog row (see rule 1); only `c_scope_other_row_exclusion`')
+    a('  depends on it.')
+    a('- Before a change dated after the as-of date the certificate counts as valid (`c_future_status_change`);')
+    a('  a change dated on the as-of date applies (`su_change_dated_on_asof`).')
+    a('- Suspended with an expiry date before the as-of date is `expired` (the expiry rule wins over')
+    a('  suspension; only revoked/cancelled stay).')
+    a('- A cited certificate with no brand and no model identifiable on the listing covers it')
+    a('  (`c_no_brand_no_model`): nothing contradicts it.')
+    a('- Brand sources (brand field, params 品牌, title) never conflict within a listing; a look-alike brand')
+    a('  is given in the brand field/params, and in the title only when it does not contain the real name')
+    a('  (`公午` yes, `乐高高` no). `适用于<brand>` appears only in not-in-scope accessory titles.')
+    a('- Model sources (model field, params 型号/认证型号/3C规格型号, title token) never conflict; 颜色分类 is')
+    a('  not a model source (when it carries a model, it is the same one). When a number is glued to the')
+    a('  model in the title, the model is also in params/model field.')
+    a('- Brands marked `title_search=no` in brands.csv (common words: %s) are never identifiable from' %
+      '、'.join(c for c, x in BRANDS.items() if not x['title_search']))
+    a('  the title alone: such a listing always also carries the brand in the brand field or params, so the')
+    a('  label is the same whether or not a matcher searches titles for them.')
+    a('- Scope also agrees under a title-first reading (a title with any catalog keyword decides alone).')
+    a('- O-for-0 (`GN-H3O50`) and an added letter (`GN-H3050W`) are different models.')
+    a('- Only the applicant (认证委托人) and manufacturer (生产者) count for the brand, never the factory')
+    a('  (`mm_brand_company_only_factory`).')
+    a('')
+    a('Trap prefixes: `c_` compliant, `nis_` not_in_scope, `u_` uncertified, `nf_` cert_not_found,')
+    a('`mm_` cert_mismatch, `ex_` expired, `su_` suspended, `rv_` revoked, `ca_` cancelled.')
     a('')
     a('## Certificates')
     a('')
