@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Settings {
     pub database: DatabaseSettings,
     pub certdb: CertdbSettings,
@@ -41,15 +42,6 @@ pub struct MatchingSettings {
     pub threads: usize,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            database: DatabaseSettings::default(),
-            certdb: CertdbSettings::default(),
-            matching: MatchingSettings::default(),
-        }
-    }
-}
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
@@ -143,22 +135,20 @@ impl Settings {
                 message: "must be between 1 and 1000000".into(),
             });
         }
-        if let Some(c) = &self.certdb.catalog {
-            if !c.as_os_str().is_empty() && !c.exists() {
+        if let Some(c) = &self.certdb.catalog
+            && !c.as_os_str().is_empty() && !c.exists() {
                 return Err(ConfigError::Invalid {
                     key: "certdb.catalog",
                     message: format!("file {} does not exist", c.display()),
                 });
             }
-        }
-        if let Some(d) = self.certdb.expiring_days {
-            if !(1..=3650).contains(&d) {
+        if let Some(d) = self.certdb.expiring_days
+            && !(1..=3650).contains(&d) {
                 return Err(ConfigError::Invalid {
                     key: "certdb.expiring_days",
                     message: "must be between 1 and 3650".into(),
                 });
             }
-        }
         Ok(())
     }
 }

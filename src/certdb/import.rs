@@ -223,13 +223,11 @@ pub async fn import_file(
         .map_err(store_err)?;
     let mut write_failed = None;
     while let Some(msg) = rx.recv().await {
-        if let Msg::Batch(batch) = msg {
-            if write_failed.is_none() {
-                if let Err(e) = writer.write(&batch).await {
+        if let Msg::Batch(batch) = msg
+            && write_failed.is_none()
+                && let Err(e) = writer.write(&batch).await {
                     write_failed = Some(e);
                 }
-            }
-        }
     }
     let outcome = match parser.await.expect("parser thread panicked") {
         Ok(o) => o,

@@ -37,7 +37,7 @@ pub fn parse_model_list(raw: &str) -> ModelList {
     let text = remove_cjk_brackets(&text);
     let mut models: Vec<String> = Vec::new();
     for piece in
-        text.split(|c: char| matches!(c, '、' | ',' | ';' | '，' | '；' | '\n' | '\r' | '\t' | '|'))
+        text.split(['、', ',', ';', '，', '；', '\n', '\r', '\t', '|'])
     {
         for token in piece.split(' ') {
             let Some(model) = clean_token(token, &mut complete) else {

@@ -347,9 +347,17 @@ impl BrandTable {
         }
         let cjk = key.chars().any(is_cjk);
         let min_len = if cjk { 2 } else { 4 };
+        let (first, last) = (key.chars().next(), key.chars().next_back());
         self.by_key
             .iter()
-            .filter(|(k, _)| k.chars().count() >= min_len && k.chars().any(is_cjk) == cjk)
+            .filter(|(k, _)| {
+                // Cheap necessary conditions for an edit distance of one.
+                let m = k.chars().count();
+                m >= min_len
+                    && m.abs_diff(n) <= 1
+                    && (k.chars().next() == first || k.chars().next_back() == last)
+                    && k.chars().any(is_cjk) == cjk
+            })
             .filter(|(k, _)| strsim::levenshtein(k, &key) == 1)
             .map(|(k, &b)| (k.chars().count(), b))
             .max()

@@ -153,6 +153,9 @@ impl CertIndex {
     }
 }
 
+/// (applicant, manufacturer): certificates of one holder share their owners.
+type HolderPair = (Arc<str>, Arc<str>);
+
 struct Builder<'a> {
     brands: &'a BrandTable,
     certs: Vec<CertEntry>,
@@ -160,7 +163,7 @@ struct Builder<'a> {
     postings: Vec<(u64, u32)>,
     hasher: RandomState,
     strings: HashMap<String, Arc<str>>,
-    owners: HashMap<(Arc<str>, Arc<str>), Arc<[u32]>>,
+    owners: HashMap<HolderPair, Arc<[u32]>>,
 }
 
 impl<'a> Builder<'a> {

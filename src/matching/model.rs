@@ -63,11 +63,10 @@ pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
         .chain(listing.params_labelled(MODEL_LABELS));
     for value in values {
         for written in field_models(value) {
-            if let Some(m) = ListingModel::new(&written) {
-                if !out.iter().any(|o| o.key == m.key) {
+            if let Some(m) = ListingModel::new(&written)
+                && !out.iter().any(|o| o.key == m.key) {
                     out.push(m);
                 }
-            }
         }
     }
     out
