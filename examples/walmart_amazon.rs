@@ -27,9 +27,20 @@ fn read(path: &std::path::Path) -> Vec<Item> {
             let (models, from_field) = if key.len() >= 3 {
                 (vec![key], true)
             } else {
-                (title_models(&fold_width(r.get(1).unwrap_or(""))).into_iter().map(|m| m.key).collect(), false)
+                (
+                    title_models(&fold_width(r.get(1).unwrap_or("")))
+                        .into_iter()
+                        .map(|m| m.key)
+                        .collect(),
+                    false,
+                )
             };
-            Item { id: r.get(0).unwrap_or("").to_string(), brand: name_key(r.get(5).unwrap_or("")), models, from_field }
+            Item {
+                id: r.get(0).unwrap_or("").to_string(),
+                brand: name_key(r.get(5).unwrap_or("")),
+                models,
+                from_field,
+            }
         })
         .collect()
 }
@@ -37,11 +48,20 @@ fn read(path: &std::path::Path) -> Vec<Item> {
 /// Brands agree when equal, when one contains the other (`sony` / `sonyelectronics`),
 /// when Jaro–Winkler similarity is high (typos), or when either is missing.
 fn brands_agree(a: &str, b: &str) -> bool {
-    a.is_empty() || b.is_empty() || a == b || (a.len() >= 3 && b.contains(a)) || (b.len() >= 3 && a.contains(b)) || strsim::jaro_winkler(a, b) >= 0.92
+    a.is_empty()
+        || b.is_empty()
+        || a == b
+        || (a.len() >= 3 && b.contains(a))
+        || (b.len() >= 3 && a.contains(b))
+        || strsim::jaro_winkler(a, b) >= 0.92
 }
 
 fn main() {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "../shared/fixtures/matching/walmart_amazon".into()));
+    let dir = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "../shared/fixtures/matching/walmart_amazon".into()),
+    );
     let a = read(&dir.join("tableA.csv"));
     let b = read(&dir.join("tableB.csv"));
     let mut by_model: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -71,11 +91,18 @@ fn main() {
     let tp = predicted.intersection(&gold).count();
     let a_field: HashMap<&str, bool> = a.iter().map(|i| (i.id.as_str(), i.from_field)).collect();
     let b_field: HashMap<&str, bool> = b.iter().map(|i| (i.id.as_str(), i.from_field)).collect();
-    let both = |p: &(String, String)| a_field.get(p.0.as_str()) == Some(&true) && b_field.get(p.1.as_str()) == Some(&true);
+    let both = |p: &(String, String)| {
+        a_field.get(p.0.as_str()) == Some(&true) && b_field.get(p.1.as_str()) == Some(&true)
+    };
     let gold_both: HashSet<_> = gold.iter().filter(|p| both(p)).collect();
     let tp_both = predicted.iter().filter(|p| gold_both.contains(p)).count();
     let pred_both = predicted.iter().filter(|p| both(p)).count();
-    println!("Walmart {} items, Amazon {} items, {} true matches", a.len(), b.len(), gold.len());
+    println!(
+        "Walmart {} items, Amazon {} items, {} true matches",
+        a.len(),
+        b.len(),
+        gold.len()
+    );
     println!(
         "all pairs:            predicted {}, correct {tp}, precision {:.3}, recall {:.3}",
         predicted.len(),

@@ -42,7 +42,6 @@ pub struct MatchingSettings {
     pub threads: usize,
 }
 
-
 impl Default for DatabaseSettings {
     fn default() -> Self {
         DatabaseSettings {
@@ -136,19 +135,22 @@ impl Settings {
             });
         }
         if let Some(c) = &self.certdb.catalog
-            && !c.as_os_str().is_empty() && !c.exists() {
-                return Err(ConfigError::Invalid {
-                    key: "certdb.catalog",
-                    message: format!("file {} does not exist", c.display()),
-                });
-            }
+            && !c.as_os_str().is_empty()
+            && !c.exists()
+        {
+            return Err(ConfigError::Invalid {
+                key: "certdb.catalog",
+                message: format!("file {} does not exist", c.display()),
+            });
+        }
         if let Some(d) = self.certdb.expiring_days
-            && !(1..=3650).contains(&d) {
-                return Err(ConfigError::Invalid {
-                    key: "certdb.expiring_days",
-                    message: "must be between 1 and 3650".into(),
-                });
-            }
+            && !(1..=3650).contains(&d)
+        {
+            return Err(ConfigError::Invalid {
+                key: "certdb.expiring_days",
+                message: "must be between 1 and 3650".into(),
+            });
+        }
         Ok(())
     }
 }

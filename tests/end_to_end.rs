@@ -220,3 +220,27 @@ async fn feed_lines_are_reported_and_reloads_update_with_history() {
     assert_eq!(store.listing_history_len("jd", "1").await.unwrap(), 1);
     assert_eq!(store.listing_history_len("jd", "3").await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn stats_count_statuses_and_expiring_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = loaded(dir.path()).await;
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let s = store.cert_stats(as_of, 90).await.unwrap();
+    assert_eq!(
+        s.total, 278,
+        "270 certificates plus 8 new ones in the update"
+    );
+    assert_eq!(s.by_status.iter().map(|(_, n)| n).sum::<i64>(), 278);
+    assert!(s.by_status.iter().any(|(st, n)| st == "revoked" && *n > 0));
+    assert!(
+        s.expiring > 0
+            && s.expiring_first
+                .iter()
+                .all(|(_, exp, _)| exp.as_str() >= "2026-11-28" && exp.as_str() <= "2027-02-26")
+    );
+    assert!(
+        s.expired_by_date > 0,
+        "valid by status but past expiry are counted"
+    );
+}

@@ -225,9 +225,10 @@ pub async fn import_file(
     while let Some(msg) = rx.recv().await {
         if let Msg::Batch(batch) = msg
             && write_failed.is_none()
-                && let Err(e) = writer.write(&batch).await {
-                    write_failed = Some(e);
-                }
+            && let Err(e) = writer.write(&batch).await
+        {
+            write_failed = Some(e);
+        }
     }
     let outcome = match parser.await.expect("parser thread panicked") {
         Ok(o) => o,

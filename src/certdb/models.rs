@@ -36,9 +36,7 @@ pub fn parse_model_list(raw: &str) -> ModelList {
     let mut complete = !ATTACHMENT_WORDS.iter().any(|w| text.contains(w));
     let text = remove_cjk_brackets(&text);
     let mut models: Vec<String> = Vec::new();
-    for piece in
-        text.split(['、', ',', ';', '，', '；', '\n', '\r', '\t', '|'])
-    {
+    for piece in text.split(['、', ',', ';', '，', '；', '\n', '\r', '\t', '|']) {
         for token in piece.split(' ') {
             let Some(model) = clean_token(token, &mut complete) else {
                 continue;

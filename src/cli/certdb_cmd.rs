@@ -161,13 +161,14 @@ async fn brands_import(app: &App, file: PathBuf) -> anyhow::Result<ExitCode> {
         for n in b.names() {
             let key = cccwatch::matching::normalize::name_key(n);
             if let Some(other) = seen.insert(key, b.name.clone())
-                && other != b.name {
-                    eprintln!(
-                        "warning: {}: name `{n}` is used by both `{other}` and `{}`; the first wins",
-                        file.display(),
-                        b.name
-                    );
-                }
+                && other != b.name
+            {
+                eprintln!(
+                    "warning: {}: name `{n}` is used by both `{other}` and `{}`; the first wins",
+                    file.display(),
+                    b.name
+                );
+            }
         }
     }
     let store = app.store().await?;

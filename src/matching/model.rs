@@ -64,9 +64,10 @@ pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
     for value in values {
         for written in field_models(value) {
             if let Some(m) = ListingModel::new(&written)
-                && !out.iter().any(|o| o.key == m.key) {
-                    out.push(m);
-                }
+                && !out.iter().any(|o| o.key == m.key)
+            {
+                out.push(m);
+            }
         }
     }
     out

@@ -78,9 +78,10 @@ pub fn strip_colour_suffix(model: &str) -> &str {
         }
         for w in COLOUR_WORDS {
             if let Some(rest) = m.strip_suffix(w)
-                && rest.chars().any(|c| c.is_ascii_alphanumeric()) {
-                    m = rest.trim_end_matches([' ', '-', '_', '/']);
-                }
+                && rest.chars().any(|c| c.is_ascii_alphanumeric())
+            {
+                m = rest.trim_end_matches([' ', '-', '_', '/']);
+            }
         }
         if let Some(pos) = m.rfind(['-', ' ', '/', '_']) {
             let code = &m[pos + 1..];

@@ -354,11 +354,12 @@ impl<'a> Matcher<'a> {
                     r.push_str(&format!("，该证书属于品牌“{owner}”"));
                 } else if let Some((company, sim)) =
                     self.brands.closest_company(*brand, &cert.applicant)
-                    && sim >= 0.8 {
-                        r.push_str(&format!(
-                            "（与{name}的企业“{company}”名称相近但不是同一企业）"
-                        ));
-                    }
+                    && sim >= 0.8
+                {
+                    r.push_str(&format!(
+                        "（与{name}的企业“{company}”名称相近但不是同一企业）"
+                    ));
+                }
                 Cover::No(r, 0.92)
             }
             ListingBrand::Unknown { written, lookalike } => {
@@ -515,11 +516,12 @@ impl<'a> Matcher<'a> {
             ));
         }
         if let ListingBrand::Known { brand, .. } = facts.brand
-            && let Some((model, cert)) = self.closest_brand_model(brand, &facts.models[0]) {
-                reasons.push(format!(
-                    "该品牌证书中最接近的型号：{model}（证书 {cert}），型号不同即不覆盖"
-                ));
-            }
+            && let Some((model, cert)) = self.closest_brand_model(brand, &facts.models[0])
+        {
+            reasons.push(format!(
+                "该品牌证书中最接近的型号：{model}（证书 {cert}），型号不同即不覆盖"
+            ));
+        }
         let confidence = if facts.models_from_title { 0.8 } else { 0.88 };
         Outcome {
             verdict: Verdict::Uncertified,
