@@ -220,12 +220,9 @@ pub async fn ingest_file(
         }
         match parse_line(text, default_platform) {
             Ok(listing) => {
-                // Within one batch a later line for the same item replaces an earlier one.
+                // A later line for the same item is applied after the earlier
+                // one (in order, in one transaction): an update with history.
                 let hash = content_hash(&listing);
-                batch.retain(|w| {
-                    !(w.listing.platform == listing.platform
-                        && w.listing.item_id == listing.item_id)
-                });
                 batch.push(ListingWrite {
                     listing,
                     content_hash: hash,

@@ -303,3 +303,29 @@ async fn reimport_updates_and_keeps_history() {
     let r = import(&s, &second, false).await.unwrap();
     assert_eq!((r.counts.updated, r.counts.unchanged), (0, 3));
 }
+
+#[tokio::test]
+async fn unwritable_rejects_file_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("blocked.csv");
+    std::fs::write(
+        &f,
+        csv_text(&[
+            "2019010201234567,作废,0201,插座,GN-1,甲公司,甲公司,甲厂,2020-01-01,2025-01-01,,,,",
+        ]),
+    )
+    .unwrap();
+    // A folder where the rejects file should go: it cannot be created.
+    std::fs::create_dir(rejects_path(&f)).unwrap();
+    let s = store(dir.path()).await;
+    let err = import(&s, &f, false).await.unwrap_err();
+    assert!(matches!(err, ImportError::Rejects { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("nothing from this import was stored")
+    );
+    assert!(
+        s.certificate("2016010201931890").await.unwrap().is_none(),
+        "the good rows were rolled back"
+    );
+}

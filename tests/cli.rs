@@ -4,13 +4,20 @@
 use std::process::{Command, Output};
 
 fn cccwatch(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cccwatch"))
-        .args(args)
+    cccwatch_env(dir, args, None)
+}
+
+/// Runs the binary in `dir`, with `CCCWATCH__DATABASE__URL` set only when given.
+fn cccwatch_env(dir: &std::path::Path, args: &[&str], database_url: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cccwatch"));
+    cmd.args(args)
         .current_dir(dir)
         .env_remove("CCCWATCH__DATABASE__URL")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run cccwatch")
+        .env_remove("RUST_LOG");
+    if let Some(url) = database_url {
+        cmd.env("CCCWATCH__DATABASE__URL", url);
+    }
+    cmd.output().expect("run cccwatch")
 }
 
 fn text(o: &Output) -> String {

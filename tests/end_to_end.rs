@@ -65,22 +65,12 @@ async fn sample_feed_verdicts_are_stable() {
     let store = loaded(dir.path()).await;
     let report = match_on(&store, "2026-11-28").await;
     assert_eq!(report.listings, 150);
-    let out = dir.path().join("all.jsonl");
-    export_findings(&store, &out, ExportFormat::Jsonl, None, false)
+    let got: HashMap<String, (String, String)> = findings(&store, dir.path())
         .await
-        .unwrap();
-    let got: HashMap<String, (String, String)> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["item_id"].as_str().unwrap().to_string(),
-                (
-                    v["verdict"].as_str().unwrap().to_string(),
-                    v["matched_cert"].as_str().unwrap_or("").to_string(),
-                ),
-            )
+        .into_iter()
+        .map(|(item, v)| {
+            let cert = v["matched_cert"].as_str().unwrap_or("").to_string();
+            (item, (v["verdict"].as_str().unwrap().to_string(), cert))
         })
         .collect();
     let expected =
@@ -126,8 +116,9 @@ async fn as_of_date_changes_statuses_and_reasons_are_chinese() {
     assert!((0.0..=1.0).contains(&c));
 }
 
-async fn finding(store: &Store, dir: &Path, item: &str) -> serde_json::Value {
-    let out = dir.join(format!("{item}.jsonl"));
+/// All current findings, by item ID, as `findings export --format jsonl` writes them.
+async fn findings(store: &Store, dir: &Path) -> HashMap<String, serde_json::Value> {
+    let out = dir.join("findings.jsonl");
     export_findings(store, &out, ExportFormat::Jsonl, None, false)
         .await
         .unwrap();
@@ -135,8 +126,12 @@ async fn finding(store: &Store, dir: &Path, item: &str) -> serde_json::Value {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|v| v["item_id"] == item)
-        .unwrap()
+        .map(|v| (v["item_id"].as_str().unwrap().to_string(), v))
+        .collect()
+}
+
+async fn finding(store: &Store, dir: &Path, item: &str) -> serde_json::Value {
+    findings(store, dir).await.remove(item).unwrap()
 }
 
 #[tokio::test]
@@ -242,5 +237,30 @@ async fn stats_count_statuses_and_expiring_certificates() {
     assert!(
         s.expired_by_date > 0,
         "valid by status but past expiry are counted"
+    );
+}
+
+#[tokio::test]
+async fn the_same_item_twice_in_one_feed_is_one_listing_with_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("d.db").display()))
+        .await
+        .unwrap();
+    let feed = dir.path().join("dup.jsonl");
+    std::fs::write(
+        &feed,
+        "{\"item_id\":\"9\",\"title\":\"公牛插座\"}\n{\"item_id\":\"9\",\"title\":\"公牛插座 降价\"}\n",
+    )
+    .unwrap();
+    let r = ingest_file(&store, &feed, Some("jd"), &Progress::hidden())
+        .await
+        .unwrap();
+    assert_eq!((r.counts.inserted, r.counts.updated), (1, 1));
+    assert_eq!(store.count_listings(Some("jd")).await.unwrap(), 1);
+    assert_eq!(store.listing_history_len("jd", "9").await.unwrap(), 1);
+    let page = store.listings_page(Some("jd"), 0, 10).await.unwrap();
+    assert_eq!(
+        page[0].listing.title, "公牛插座 降价",
+        "the later line wins"
     );
 }

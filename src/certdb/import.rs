@@ -147,7 +147,9 @@ pub enum ImportError {
         path: PathBuf,
         errors: Vec<RowError>,
     },
-    #[error("{path}: cannot write the rejects file: {source}")]
+    #[error(
+        "{path}: cannot write the rejects file, so nothing from this import was stored: {source}"
+    )]
     Rejects {
         path: PathBuf,
         source: std::io::Error,
@@ -248,15 +250,23 @@ pub async fn import_file(
             errors: outcome.errors,
         });
     }
+    // The rejects file comes first: if it cannot be written, nothing is
+    // stored, so no rejected row goes unrecorded.
+    let rejects_file = if outcome.errors.is_empty() {
+        None
+    } else {
+        match write_rejects(path, &outcome.headers, &outcome.errors) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                writer.rollback().await.map_err(store_err)?;
+                return Err(e);
+            }
+        }
+    };
     let counts = writer
         .commit(outcome.rows, outcome.errors.len() as u64)
         .await
         .map_err(store_err)?;
-    let rejects_file = if outcome.errors.is_empty() {
-        None
-    } else {
-        Some(write_rejects(path, &outcome.headers, &outcome.errors)?)
-    };
     Ok(ImportReport {
         file: path.to_path_buf(),
         format,

@@ -21,7 +21,8 @@ const BRANDS: &[u8] = include_bytes!("../../certdb/brands.csv");
 #[command(after_help = "Example:\n  cccwatch demo --out cccwatch-demo\n\n\
 Imports the sample certificate export (then a later GBK export that changes some\n\
 statuses), the brand table and a sample platform feed into DIR/cccwatch.db, matches,\n\
-and writes DIR/findings.xlsx and DIR/findings.csv (flagged findings only).")]
+and writes DIR/findings.xlsx and DIR/findings.csv (flagged findings only).\n\
+The demo always uses its own database in DIR; --db is not used.")]
 pub struct DemoArgs {
     /// Folder for the database and the exports.
     #[arg(long, default_value = "cccwatch-demo")]

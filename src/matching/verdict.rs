@@ -283,7 +283,7 @@ impl<'a> Matcher<'a> {
             }
         }
         if let Some(c) = mismatch {
-            reasons.insert(0, format!("证书 {number} 不能证明该商品已获认证",));
+            reasons.insert(0, format!("证书 {number} 不能证明该商品已获认证"));
             return Outcome {
                 verdict: Verdict::CertMismatch,
                 confidence: c,

@@ -12,13 +12,6 @@ pub struct ListingWrite {
     pub content_hash: String,
 }
 
-/// Identity of a stored listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListingKey {
-    pub id: i64,
-    pub content_hash: String,
-}
-
 /// A stored listing and its row id.
 #[derive(Debug, Clone)]
 pub struct StoredListing {

@@ -10,7 +10,7 @@ pub use certs::{
     CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts, StoredCert,
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
-pub use listings::{ListingCounts, ListingKey, ListingWrite, StoredListing};
+pub use listings::{ListingCounts, ListingWrite, StoredListing};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
