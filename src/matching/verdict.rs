@@ -92,6 +92,9 @@ impl Judge for Matcher<'_> {
             },
             Scope::NoKeyword => match self.scope_from_citation(&facts) {
                 Some(code) => {
+                    reasons.push(format!(
+                        "标题未含目录关键词，按所引证书的产品类别（{code}）判定属于强制性认证目录"
+                    ));
                     category_code = Some(code);
                     self.judge_in_scope(&facts)
                 }
@@ -565,5 +568,226 @@ fn push_unique(into: &mut Vec<String>, items: Vec<String>) {
         if !into.contains(&i) {
             into.push(i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certdb::CatalogEntry;
+    use crate::domain::CertStatus;
+    use crate::matching::Brand;
+    use crate::matching::index::CertRecord;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn cert(no: &str, status: CertStatus, changed: Option<&str>, models: &[&str]) -> CertRecord {
+        CertRecord {
+            cert_no: no.into(),
+            status,
+            status_changed_on: changed.map(date),
+            status_reason: None,
+            issued_on: date("2021-01-01"),
+            expires_on: date("2030-01-01"),
+            category_code: Some("0201".into()),
+            product_name: "转换器".into(),
+            applicant: "公牛集团股份有限公司".into(),
+            manufacturer: "公牛集团股份有限公司".into(),
+            models: models.iter().map(|m| m.to_string()).collect(),
+            models_complete: true,
+        }
+    }
+
+    struct World {
+        index: CertIndex,
+        brands: BrandTable,
+        catalog: Catalog,
+    }
+
+    fn world() -> World {
+        let brands = BrandTable::new(vec![Brand {
+            name: "公牛".into(),
+            aliases: vec!["BULL".into()],
+            companies: vec!["公牛集团股份有限公司".into()],
+            title_search: true,
+        }]);
+        let index = CertIndex::build(
+            vec![
+                cert("2016010201931890", CertStatus::Valid, None, &["GN-H3050"]),
+                cert(
+                    "2016010201931891",
+                    CertStatus::Revoked,
+                    Some("2026-08-01"),
+                    &["GN-H3060"],
+                ),
+            ],
+            &brands,
+        );
+        let catalog = Catalog::new(vec![CatalogEntry {
+            code: "0201".into(),
+            name: "插头插座".into(),
+            group: "插头插座开关".into(),
+            keywords: vec!["插座".into()],
+            exclusions: vec!["插座保护盖".into()],
+        }]);
+        World {
+            index,
+            brands,
+            catalog,
+        }
+    }
+
+    fn judge(w: &World, as_of: &str, title: &str, params: &[(&str, &str)]) -> Finding {
+        let listing = Listing {
+            title: title.into(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Listing::default()
+        };
+        Matcher::new(&w.index, &w.brands, &w.catalog, date(as_of)).judge(&listing)
+    }
+
+    #[test]
+    fn cited_covering_certificate_is_judged_by_status_on_the_date() {
+        let w = world();
+        let p = [
+            ("品牌", "BULL/公牛"),
+            ("型号", "GN-H3060"),
+            ("3C证书编号", "2016010201931891"),
+        ];
+        assert_eq!(
+            judge(&w, "2026-07-01", "公牛插座", &p).verdict,
+            Verdict::Compliant,
+            "revoked later"
+        );
+        let f = judge(&w, "2026-11-28", "公牛插座", &p);
+        assert_eq!(f.verdict, Verdict::Revoked);
+        assert_eq!(f.matched_cert.as_deref(), Some("2016010201931891"));
+        assert!(
+            f.reasons.iter().any(|r| r.contains("已于 2026-08-01 撤销")),
+            "{:?}",
+            f.reasons
+        );
+    }
+
+    #[test]
+    fn best_of_several_numbers_wins() {
+        let w = world();
+        let p = [
+            ("型号", "GN-H3050"),
+            ("证书编号", "2016010201931891；2016010201931890"),
+        ];
+        let f = judge(&w, "2026-11-28", "公牛插座", &p);
+        assert_eq!(f.verdict, Verdict::Compliant);
+        assert_eq!(f.cert_numbers.len(), 2);
+        assert!(
+            f.reasons
+                .iter()
+                .any(|r| r.contains("另引用证书编号 2016010201931891"))
+        );
+    }
+
+    #[test]
+    fn look_alike_brand_and_other_model_do_not_cover() {
+        let w = world();
+        let f = judge(
+            &w,
+            "2026-11-28",
+            "公午插座",
+            &[("品牌", "公午"), ("3C证书编号", "2016010201931890")],
+        );
+        assert_eq!(f.verdict, Verdict::CertMismatch);
+        assert!(
+            f.reasons.iter().any(|r| r.contains("仿冒")),
+            "{:?}",
+            f.reasons
+        );
+        let f = judge(
+            &w,
+            "2026-11-28",
+            "公牛插座 GN-H3090",
+            &[("3C证书编号", "2016010201931890")],
+        );
+        assert_eq!(f.verdict, Verdict::CertMismatch);
+        assert!(
+            f.reasons.iter().any(|r| r.contains("最接近：GN-H3050")),
+            "{:?}",
+            f.reasons
+        );
+    }
+
+    #[test]
+    fn unknown_numbers_are_not_fuzzy_matched() {
+        let w = world();
+        let f = judge(
+            &w,
+            "2026-11-28",
+            "公牛插座 GN-H3050",
+            &[("3C证书编号", "2016010201931899")],
+        );
+        assert_eq!(f.verdict, Verdict::CertNotFound);
+        assert_eq!(f.matched_cert, None);
+        assert!(
+            f.reasons.iter().any(|r| r.contains("仅一位数字不同")),
+            "{:?}",
+            f.reasons
+        );
+    }
+
+    #[test]
+    fn uncited_listings_are_looked_up_by_brand_and_model() {
+        let w = world();
+        assert_eq!(
+            judge(&w, "2026-11-28", "公牛插座 GN-H3050", &[]).verdict,
+            Verdict::Compliant
+        );
+        assert_eq!(
+            judge(&w, "2026-11-28", "公牛插座 GN-H3060", &[]).verdict,
+            Verdict::Revoked
+        );
+        assert_eq!(
+            judge(&w, "2026-11-28", "公牛插座 GN-H3070", &[]).verdict,
+            Verdict::Uncertified
+        );
+        assert_eq!(
+            judge(&w, "2026-11-28", "公牛插座", &[]).verdict,
+            Verdict::Uncertified
+        );
+        let f = judge(&w, "2026-11-28", "杂牌插座 GN-H3050", &[("品牌", "杂牌")]);
+        assert_eq!(
+            f.verdict,
+            Verdict::Uncertified,
+            "the model belongs to another company"
+        );
+    }
+
+    #[test]
+    fn scope_comes_from_the_catalog_or_the_cited_certificate() {
+        let w = world();
+        assert_eq!(
+            judge(&w, "2026-11-28", "儿童插座保护盖", &[]).verdict,
+            Verdict::NotInScope
+        );
+        assert_eq!(
+            judge(&w, "2026-11-28", "纯棉T恤", &[]).verdict,
+            Verdict::NotInScope
+        );
+        let f = judge(
+            &w,
+            "2026-11-28",
+            "公牛 GN-H3050 五孔",
+            &[("3C证书编号", "2016010201931890")],
+        );
+        assert_eq!(f.verdict, Verdict::Compliant);
+        assert_eq!(f.category_code.as_deref(), Some("0201"));
+        assert!(
+            f.reasons.iter().any(|r| r.contains("按所引证书的产品类别")),
+            "{:?}",
+            f.reasons
+        );
     }
 }

@@ -260,8 +260,17 @@ impl Store {
         .fetch_one(&self.pool)
         .await
         .ctx("counting expired certificates")?;
+        let expiring: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM certificates WHERE status = 'valid' AND expires_on >= ? AND expires_on <= ?",
+        )
+        .bind(&today)
+        .bind(&until)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("counting expiring certificates")?;
         let expiring_first: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT cert_no, expires_on, applicant FROM certificates WHERE status = 'valid' AND expires_on >= ? AND expires_on <= ? ORDER BY expires_on, cert_no",
+            "SELECT cert_no, expires_on, applicant FROM certificates WHERE status = 'valid' AND expires_on >= ? AND expires_on <= ? \
+             ORDER BY expires_on, cert_no LIMIT 20",
         )
         .bind(&today)
         .bind(&until)
@@ -274,8 +283,8 @@ impl Store {
             by_category,
             by_issuer,
             expired_by_date,
-            expiring: expiring_first.len() as i64,
-            expiring_first: expiring_first.into_iter().take(20).collect(),
+            expiring,
+            expiring_first,
         })
     }
 
