@@ -15,6 +15,109 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub certdb: CertdbSettings,
     pub matching: MatchingSettings,
+    pub crawl: CrawlSettings,
+}
+
+/// Crawler settings common to all platforms (each platform's own rate and
+/// selectors are in `config/platforms/NAME.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrawlSettings {
+    /// Folder of platform adapter files.
+    pub platforms_dir: PathBuf,
+    /// The User-Agent sent with every request; robots.txt rules for its first word apply.
+    pub user_agent: String,
+    /// Requests in flight at once over all platforms.
+    pub global_concurrency: usize,
+    pub connect_timeout_secs: f64,
+    /// Whole request including the body.
+    pub timeout_secs: f64,
+    /// Larger responses are refused.
+    pub max_body_bytes: usize,
+    pub max_redirects: usize,
+    /// Attempts per page before it is recorded as failed.
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt, with jitter.
+    pub retry_min_secs: f64,
+    pub retry_max_secs: f64,
+}
+
+impl Default for CrawlSettings {
+    fn default() -> Self {
+        CrawlSettings {
+            platforms_dir: PathBuf::from("config/platforms"),
+            user_agent: format!(
+                "cccwatch/{} (market regulation audit)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            global_concurrency: 64,
+            connect_timeout_secs: 10.0,
+            timeout_secs: 30.0,
+            max_body_bytes: 8 << 20,
+            max_redirects: 5,
+            max_attempts: 4,
+            retry_min_secs: 1.0,
+            retry_max_secs: 300.0,
+        }
+    }
+}
+
+impl CrawlSettings {
+    /// The fetcher's settings.
+    pub fn fetch_settings(&self) -> crate::crawl::fetch::FetchSettings {
+        use std::time::Duration;
+        crate::crawl::fetch::FetchSettings {
+            user_agent: self.user_agent.clone(),
+            connect_timeout: Duration::from_secs_f64(self.connect_timeout_secs),
+            timeout: Duration::from_secs_f64(self.timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+            max_redirects: self.max_redirects,
+            retry_min: Duration::from_secs_f64(self.retry_min_secs),
+            retry_max: Duration::from_secs_f64(self.retry_max_secs),
+            global_concurrency: self.global_concurrency,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        if self.user_agent.trim().is_empty() || !self.user_agent.is_ascii() {
+            return bad("crawl.user_agent", "must be non-empty ASCII");
+        }
+        if !(1..=4096).contains(&self.global_concurrency) {
+            return bad("crawl.global_concurrency", "must be between 1 and 4096");
+        }
+        for (key, v) in [
+            ("crawl.connect_timeout_secs", self.connect_timeout_secs),
+            ("crawl.timeout_secs", self.timeout_secs),
+            ("crawl.retry_min_secs", self.retry_min_secs),
+            ("crawl.retry_max_secs", self.retry_max_secs),
+        ] {
+            if !(v > 0.0 && v <= 86_400.0) {
+                return bad(key, "must be a number of seconds between 0 and 86400");
+            }
+        }
+        if self.retry_max_secs < self.retry_min_secs {
+            return bad(
+                "crawl.retry_max_secs",
+                "must not be below crawl.retry_min_secs",
+            );
+        }
+        if self.max_body_bytes < 1024 {
+            return bad("crawl.max_body_bytes", "must be at least 1024");
+        }
+        if self.max_redirects > 20 {
+            return bad("crawl.max_redirects", "must be at most 20");
+        }
+        if !(1..=50).contains(&self.max_attempts) {
+            return bad("crawl.max_attempts", "must be between 1 and 50");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -151,7 +254,7 @@ impl Settings {
                 message: "must be between 1 and 3650".into(),
             });
         }
-        Ok(())
+        self.crawl.validate()
     }
 }
 

@@ -8,12 +8,15 @@
 
 pub mod certdb;
 pub mod config;
+pub mod crawl;
 pub mod domain;
 pub mod export;
+pub mod extract;
 pub mod feed;
 pub mod matching;
 pub mod pipeline;
 pub mod progress;
+pub mod scan;
 pub mod store;
 pub mod synth;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::domain::Verdict;
 use crate::matching::{BrandTable, CertIndex, Judge, Matcher};
 use crate::progress::Progress;
-use crate::store::{FindingWrite, Store, StoreError, StoredListing};
+use crate::store::{FindingWrite, ListingFilter, Store, StoreError, StoredListing};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -103,23 +103,25 @@ impl MatchReport {
 pub async fn run_match(
     store: &Store,
     ctx: Arc<MatchContext>,
-    platform: Option<&str>,
+    filter: ListingFilter,
     as_of: NaiveDate,
     batch_size: usize,
     progress: &Progress,
 ) -> Result<MatchReport, PipelineError> {
-    let writer = store.begin_match_run(as_of, platform).await?;
+    let writer = store
+        .begin_match_run(as_of, filter.platform.as_deref())
+        .await?;
     let started = Instant::now();
     let (page_tx, mut page_rx) = mpsc::channel::<Vec<StoredListing>>(2);
     let (found_tx, mut found_rx) = mpsc::channel::<Vec<FindingWrite>>(2);
 
     let reader_store = store.clone();
-    let reader_platform = platform.map(str::to_string);
+    let reader_filter = filter;
     let reader = tokio::spawn(async move {
         let mut after = 0;
         loop {
             let page = reader_store
-                .listings_page(reader_platform.as_deref(), after, batch_size as i64)
+                .listings_page(&reader_filter, after, batch_size as i64)
                 .await?;
             let Some(last) = page.last() else { break };
             after = last.id;

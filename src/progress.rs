@@ -47,6 +47,14 @@ impl Progress {
         self.bar.inc(n);
     }
 
+    pub fn set_length(&self, n: u64) {
+        self.bar.set_length(n);
+    }
+
+    pub fn set_position(&self, n: u64) {
+        self.bar.set_position(n);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

@@ -68,7 +68,10 @@ pub async fn match_all(
     let report = run_match(
         store,
         Arc::new(ctx),
-        platform,
+        cccwatch::store::ListingFilter {
+            platform: platform.map(str::to_string),
+            scan_id: None,
+        },
         as_of,
         app.settings.matching.batch_size,
         &progress,

@@ -1,11 +1,14 @@
 //! Command-line interface: argument definitions and dispatch.
 
+mod adapter_cmd;
 mod certdb_cmd;
 mod demo;
+mod evidence_cmd;
 mod findings_cmd;
 mod gen_cmd;
 mod ingest_cmd;
 mod match_cmd;
+mod scan_cmd;
 
 use anyhow::Context;
 use cccwatch::config::{Settings, Sources};
@@ -60,6 +63,14 @@ enum Command {
     Ingest(ingest_cmd::IngestArgs),
     /// Judge every listing against the certificate database.
     Match(match_cmd::MatchArgs),
+    /// Crawl platforms (config/platforms/NAME.toml), extract listings, match them.
+    Scan(scan_cmd::ScanArgs),
+    /// Pages kept as evidence: show them, export them for a case.
+    #[command(subcommand)]
+    Evidence(evidence_cmd::EvidenceCommand),
+    /// Platform adapters: test one on a saved page or URL, check all files.
+    #[command(subcommand)]
+    Adapter(adapter_cmd::AdapterCommand),
     /// Work with findings.
     #[command(subcommand)]
     Findings(findings_cmd::FindingsCommand),
@@ -121,6 +132,9 @@ pub fn main() -> ExitCode {
             Command::Certdb(c) => certdb_cmd::run(&app, c).await,
             Command::Ingest(a) => ingest_cmd::run(&app, a).await,
             Command::Match(a) => match_cmd::run(&app, a).await,
+            Command::Scan(a) => scan_cmd::run(&app, a).await,
+            Command::Evidence(c) => evidence_cmd::run(&app, c).await,
+            Command::Adapter(c) => adapter_cmd::run(&app, c).await,
             Command::Findings(c) => findings_cmd::run(&app, c).await,
             Command::Demo(a) => demo::run(&app, a).await,
             Command::Gen(a) => gen_cmd::run(&app, a).await,

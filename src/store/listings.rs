@@ -26,6 +26,169 @@ pub struct ListingCounts {
     pub unchanged: u64,
 }
 
+/// Which listings a match run reads.
+#[derive(Debug, Clone, Default)]
+pub struct ListingFilter {
+    pub platform: Option<String>,
+    /// Only listings last seen by this scan.
+    pub scan_id: Option<i64>,
+}
+
+/// What an upsert did to one listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+impl ListingCounts {
+    pub fn add(&mut self, c: Change) {
+        match c {
+            Change::Inserted => self.inserted += 1,
+            Change::Updated => self.updated += 1,
+            Change::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+/// Where a crawled listing came from: its scan and its evidence page.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SeenIn {
+    pub scan_id: i64,
+    pub page_id: Option<i64>,
+}
+
+/// Upserts one listing inside `tx`; returns what changed and the row id.
+/// A crawled listing (`seen`) is marked online with its scan and page.
+pub(crate) async fn upsert_listing(
+    tx: &mut sqlx::SqliteConnection,
+    w: &ListingWrite,
+    source: &str,
+    now: &str,
+    seen: Option<SeenIn>,
+) -> Result<(Change, i64)> {
+    let l = &w.listing;
+    let found: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, content_hash FROM listings WHERE platform = ? AND item_id = ?")
+            .bind(&l.platform)
+            .bind(&l.item_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("looking up a listing")?;
+    let (change, id) = match found {
+        Some((id, hash)) if hash == w.content_hash => {
+            sqlx::query("UPDATE listings SET last_seen_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .ctx("touching a listing")?;
+            (Change::Unchanged, id)
+        }
+        Some((id, _)) => {
+            update_listing(tx, id, w, source, now).await?;
+            (Change::Updated, id)
+        }
+        None => (Change::Inserted, insert_listing(tx, w, source, now).await?),
+    };
+    if let Some(seen) = seen {
+        sqlx::query(
+            "UPDATE listings SET state = 'online', gone_at = NULL, last_scan_id = ?, page_id = COALESCE(?, page_id) WHERE id = ?",
+        )
+        .bind(seen.scan_id)
+        .bind(seen.page_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .ctx("marking a listing seen")?;
+    }
+    Ok((change, id))
+}
+
+async fn update_listing(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    w: &ListingWrite,
+    source: &str,
+    now: &str,
+) -> Result<()> {
+    let l = &w.listing;
+    let params = serde_json::to_string(&l.params).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT INTO listing_history (listing_id, changed_at, source, old_content) \
+         SELECT id, ?, ?, json_object('url', url, 'title', title, 'brand', brand, 'model', model, \
+         'params', json(params), 'description', description, 'seller', seller, 'shop_url', shop_url, \
+         'price', price, 'category', category, 'content_hash', content_hash, 'updated_at', updated_at) \
+         FROM listings WHERE id = ?",
+    )
+    .bind(now)
+    .bind(source)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .ctx("keeping listing history")?;
+    sqlx::query(
+        "UPDATE listings SET url = ?, title = ?, brand = ?, model = ?, params = ?, description = ?, seller = ?, \
+         shop_url = ?, price = ?, category = ?, content_hash = ?, source = ?, last_seen_at = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&l.url)
+    .bind(&l.title)
+    .bind(&l.brand)
+    .bind(&l.model)
+    .bind(&params)
+    .bind(&l.description)
+    .bind(&l.seller)
+    .bind(&l.shop_url)
+    .bind(&l.price)
+    .bind(&l.category)
+    .bind(&w.content_hash)
+    .bind(source)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .ctx("updating a listing")?;
+    Ok(())
+}
+
+async fn insert_listing(
+    tx: &mut sqlx::SqliteConnection,
+    w: &ListingWrite,
+    source: &str,
+    now: &str,
+) -> Result<i64> {
+    let l = &w.listing;
+    let params = serde_json::to_string(&l.params).unwrap_or_else(|_| "[]".into());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO listings (platform, item_id, url, title, brand, model, params, description, seller, shop_url, \
+         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&l.platform)
+    .bind(&l.item_id)
+    .bind(&l.url)
+    .bind(&l.title)
+    .bind(&l.brand)
+    .bind(&l.model)
+    .bind(&params)
+    .bind(&l.description)
+    .bind(&l.seller)
+    .bind(&l.shop_url)
+    .bind(&l.price)
+    .bind(&l.category)
+    .bind(&w.content_hash)
+    .bind(source)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .ctx("inserting a listing")?;
+    Ok(id)
+}
+
 impl Store {
     /// Inserts new listings and updates changed ones (the old content goes to
     /// `listing_history`); unchanged ones only get `last_seen_at`. One transaction.
@@ -38,96 +201,8 @@ impl Store {
         let now = now_rfc3339();
         let mut tx = self.pool.begin().await.ctx("starting the listing batch")?;
         for w in batch {
-            let l = &w.listing;
-            let found: Option<(i64, String)> = sqlx::query_as(
-                "SELECT id, content_hash FROM listings WHERE platform = ? AND item_id = ?",
-            )
-            .bind(&l.platform)
-            .bind(&l.item_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .ctx("looking up a listing")?;
-            let params = serde_json::to_string(&l.params).unwrap_or_else(|_| "[]".into());
-            match found {
-                Some((_, hash)) if hash == w.content_hash => {
-                    counts.unchanged += 1;
-                    sqlx::query(
-                        "UPDATE listings SET last_seen_at = ? WHERE platform = ? AND item_id = ?",
-                    )
-                    .bind(&now)
-                    .bind(&l.platform)
-                    .bind(&l.item_id)
-                    .execute(&mut *tx)
-                    .await
-                    .ctx("touching a listing")?;
-                }
-                Some((id, _)) => {
-                    counts.updated += 1;
-                    sqlx::query(
-                        "INSERT INTO listing_history (listing_id, changed_at, source, old_content) \
-                         SELECT id, ?, ?, json_object('url', url, 'title', title, 'brand', brand, 'model', model, \
-                         'params', json(params), 'description', description, 'seller', seller, 'shop_url', shop_url, \
-                         'price', price, 'category', category, 'content_hash', content_hash, 'updated_at', updated_at) \
-                         FROM listings WHERE id = ?",
-                    )
-                    .bind(&now)
-                    .bind(source)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .ctx("keeping listing history")?;
-                    sqlx::query(
-                        "UPDATE listings SET url = ?, title = ?, brand = ?, model = ?, params = ?, description = ?, seller = ?, \
-                         shop_url = ?, price = ?, category = ?, content_hash = ?, source = ?, last_seen_at = ?, updated_at = ? WHERE id = ?",
-                    )
-                    .bind(&l.url)
-                    .bind(&l.title)
-                    .bind(&l.brand)
-                    .bind(&l.model)
-                    .bind(&params)
-                    .bind(&l.description)
-                    .bind(&l.seller)
-                    .bind(&l.shop_url)
-                    .bind(&l.price)
-                    .bind(&l.category)
-                    .bind(&w.content_hash)
-                    .bind(source)
-                    .bind(&now)
-                    .bind(&now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .ctx("updating a listing")?;
-                }
-                None => {
-                    counts.inserted += 1;
-                    sqlx::query(
-                        "INSERT INTO listings (platform, item_id, url, title, brand, model, params, description, seller, shop_url, \
-                         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&l.platform)
-                    .bind(&l.item_id)
-                    .bind(&l.url)
-                    .bind(&l.title)
-                    .bind(&l.brand)
-                    .bind(&l.model)
-                    .bind(&params)
-                    .bind(&l.description)
-                    .bind(&l.seller)
-                    .bind(&l.shop_url)
-                    .bind(&l.price)
-                    .bind(&l.category)
-                    .bind(&w.content_hash)
-                    .bind(source)
-                    .bind(&now)
-                    .bind(&now)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await
-                    .ctx("inserting a listing")?;
-                }
-            }
+            let (change, _) = upsert_listing(&mut tx, w, source, &now, None).await?;
+            counts.add(change);
         }
         tx.commit().await.ctx("committing listings")?;
         Ok(counts)
@@ -136,17 +211,20 @@ impl Store {
     /// Listings with id greater than `after_id`, in id order (keyset paging).
     pub async fn listings_page(
         &self,
-        platform: Option<&str>,
+        filter: &ListingFilter,
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<StoredListing>> {
         let rows = sqlx::query(
             "SELECT id, platform, item_id, url, title, brand, model, params, description, seller, shop_url, price, category \
-             FROM listings WHERE id > ? AND (? IS NULL OR platform = ?) ORDER BY id LIMIT ?",
+             FROM listings WHERE id > ? AND (? IS NULL OR platform = ?) AND (? IS NULL OR last_scan_id = ?) \
+             ORDER BY id LIMIT ?",
         )
             .bind(after_id)
-            .bind(platform)
-            .bind(platform)
+            .bind(filter.platform.as_deref())
+            .bind(filter.platform.as_deref())
+            .bind(filter.scan_id)
+            .bind(filter.scan_id)
             .bind(limit)
             .fetch_all(&self.pool)
             .await

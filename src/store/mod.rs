@@ -3,14 +3,19 @@
 //! (migrations per backend live in `migrations/<backend>/`).
 
 mod certs;
+mod crawl;
 mod findings;
 mod listings;
 
 pub use certs::{
     CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts, StoredCert,
 };
+pub use crawl::{
+    Applied, EntryKind, EntryResult, EntryUpdate, FrontierCounts, FrontierEntry, NewEntry,
+    PageMeta, PageWrite, ScanRecord,
+};
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
-pub use listings::{ListingCounts, ListingWrite, StoredListing};
+pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

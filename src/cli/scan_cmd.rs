@@ -1,0 +1,256 @@
+//! `cccwatch scan`: crawl platforms, extract listings, match them.
+
+use super::App;
+use anyhow::Context;
+use cccwatch::crawl::fetch::Fetcher;
+use cccwatch::extract::Adapter;
+use cccwatch::progress::Progress;
+use cccwatch::scan::{LoopSettings, ScanOutcome, ScanPlan, run_scan, site_rules, start_scan};
+use cccwatch::store::Store;
+use clap::Args;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Exit code when a scan was stopped before it finished (resume it later).
+pub const EXIT_INTERRUPTED: u8 = 3;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cccwatch scan --platform demo --base-url http://127.0.0.1:8080\n  \
+cccwatch scan --platform jd --keywords 插座,排插 --max-pages 3\n  cccwatch scan --resume\n\n\
+Each platform is one file in crawl.platforms_dir (config/platforms/NAME.toml). A scan\n\
+searches the platform's seed keywords (or --keywords), follows result pages, fetches\n\
+item pages politely (the platform's rate, robots.txt, Retry-After), keeps every page as\n\
+evidence, then matches the listings it saw against the certificate database.\n\n\
+Ctrl-C stops cleanly: pages in flight finish and the frontier is saved; `--resume`\n\
+continues. Exit codes: 0 completed, 3 stopped before the end (resumable), 1 error."
+)]
+pub struct ScanArgs {
+    /// Platform(s) to scan (file names in crawl.platforms_dir); repeat or separate with commas.
+    #[arg(long, value_delimiter = ',', required_unless_present = "resume")]
+    platform: Vec<String>,
+    /// Keywords to search instead of the platform's seed keywords (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    keywords: Vec<String>,
+    /// Result pages per keyword at most (default: the platform's search.max_pages).
+    #[arg(long, value_name = "N")]
+    max_pages: Option<u32>,
+    /// Date certificate statuses and expiry are judged on (default today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<chrono::NaiveDate>,
+    /// Continue unfinished scans (of --platform, or all) instead of starting new ones.
+    #[arg(long)]
+    resume: bool,
+    /// Replace the platform's base_url (a local copy or test server).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads `NAME.toml` from the platforms folder, with `base_url` replaced if given.
+pub fn load_adapter(dir: &Path, name: &str, base_url: Option<&str>) -> anyhow::Result<Adapter> {
+    let path = dir.join(format!("{name}.toml"));
+    if !path.exists() {
+        let available: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        anyhow::bail!(
+            "no platform `{name}`: {} does not exist (platforms there: {})",
+            path.display(),
+            if available.is_empty() {
+                "none".into()
+            } else {
+                available.join(", ")
+            }
+        );
+    }
+    let adapter = Adapter::from_file(&path)?;
+    Ok(match base_url {
+        Some(b) => adapter.with_base_url(b)?,
+        None => adapter,
+    })
+}
+
+pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
+    let store = app.store().await?;
+    let dir = app.settings.crawl.platforms_dir.clone();
+    let mut jobs: Vec<(Arc<Adapter>, i64)> = Vec::new();
+    let fetcher = Arc::new(Fetcher::new(app.settings.crawl.fetch_settings())?);
+    if a.resume {
+        let platforms: Vec<Option<&str>> = if a.platform.is_empty() {
+            vec![None]
+        } else {
+            a.platform.iter().map(|p| Some(p.as_str())).collect()
+        };
+        for p in platforms {
+            for scan in store.unfinished_scans(p).await? {
+                let adapter = Arc::new(load_adapter(&dir, &scan.platform, a.base_url.as_deref())?);
+                jobs.push((adapter, scan.id));
+            }
+        }
+        if jobs.is_empty() {
+            println!("no unfinished scan to resume");
+            return Ok(ExitCode::SUCCESS);
+        }
+    } else {
+        let plan = ScanPlan {
+            keywords: a
+                .keywords
+                .iter()
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .collect(),
+            max_pages: a.max_pages,
+            as_of: super::as_of_or_today(a.as_of),
+        };
+        for name in &a.platform {
+            let adapter = Arc::new(load_adapter(&dir, name, a.base_url.as_deref())?);
+            let id = start_scan(&store, &adapter, &plan).await?;
+            jobs.push((adapter, id));
+        }
+    }
+    let stop = stop_on_signal();
+    let mut code = ExitCode::SUCCESS;
+    for (adapter, id) in jobs {
+        fetcher.register(site_rules(&adapter));
+        let outcome = scan_one(app, &store, fetcher.clone(), adapter, id, stop.clone()).await?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&outcome.scan)?);
+        } else {
+            print_outcome(&outcome);
+        }
+        if !outcome.completed {
+            code = ExitCode::from(EXIT_INTERRUPTED);
+            break;
+        }
+    }
+    Ok(code)
+}
+
+/// Runs one scan with a progress bar.
+pub async fn scan_one(
+    app: &App,
+    store: &Store,
+    fetcher: Arc<Fetcher>,
+    adapter: Arc<Adapter>,
+    id: i64,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<ScanOutcome> {
+    let progress = Progress::new(Some(0), "pages", app.progress);
+    progress.set_message(format!("scan {id} {}", adapter.name()));
+    let loop_settings = LoopSettings {
+        max_attempts: app.settings.crawl.max_attempts,
+        ..LoopSettings::default()
+    };
+    let outcome = run_scan(
+        store,
+        &app.settings,
+        fetcher,
+        adapter,
+        id,
+        loop_settings,
+        stop,
+        &progress,
+    )
+    .await
+    .with_context(|| format!("scan {id}"))?;
+    progress.finish();
+    Ok(outcome)
+}
+
+/// A channel that turns true on Ctrl-C or SIGTERM.
+pub fn stop_on_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        eprintln!(
+            "stopping: letting pages in flight finish and saving the frontier (Ctrl-C again to abort)"
+        );
+        let _ = tx.send(true);
+        wait_for_signal().await;
+        std::process::exit(130);
+    });
+    rx
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub fn print_outcome(o: &ScanOutcome) {
+    let s = &o.scan;
+    println!(
+        "scan {} of {}: {} ({} → {})",
+        s.id,
+        s.platform,
+        s.state,
+        s.started_at,
+        s.finished_at.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  pages: {} fetched, {} failed, {} retries, {} skipped by robots.txt ({} requests)",
+        s.pages_fetched, s.pages_failed, s.pages_retried, s.robots_skipped, s.requests
+    );
+    println!(
+        "  listings: {} new, {} changed, {} unchanged, {} gone",
+        s.listings_new, s.listings_changed, s.listings_unchanged, s.listings_gone
+    );
+    if let Some(m) = &o.matched {
+        println!(
+            "  findings ({} listings judged as of {}):",
+            m.listings, m.as_of
+        );
+        for (v, n) in &m.by_verdict {
+            let mark = if v.is_flagged() { "!" } else { " " };
+            println!("   {mark} {:<16} {:<10} {n}", v.as_str(), v.label_zh());
+        }
+        let flagged: u64 = m
+            .by_verdict
+            .iter()
+            .filter(|(v, _)| v.is_flagged())
+            .map(|(_, n)| n)
+            .sum();
+        println!(
+            "  {flagged} flagged; export them with: cccwatch findings export --platform {} --flagged-only --format xlsx --out findings.xlsx",
+            s.platform
+        );
+    }
+    if !o.failures.is_empty() {
+        println!("  failed pages (first {}):", o.failures.len());
+        for (url, status, err) in &o.failures {
+            let st = status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+            println!("    {url} [{st}] {err}");
+        }
+    }
+    if !o.completed {
+        println!(
+            "  stopped before the end; continue with: cccwatch scan --resume --platform {}",
+            s.platform
+        );
+    }
+}

@@ -1,0 +1,563 @@
+//! Crawl stage: fetching one URL politely.
+//!
+//! In: a URL of a registered platform. Out: a [`Fetched`] outcome — a page,
+//! a page that says the listing is gone (404/410), a robots.txt refusal, a
+//! transient failure with the delay before the next attempt (exponential
+//! backoff with jitter, or the server's `Retry-After`), or a permanent
+//! failure. One shared HTTP client; redirects are followed here, hop by hop,
+//! so every hop is rate-limited, checked against robots.txt and kept on the
+//! platform's own hosts. Retries themselves are scheduled by the frontier,
+//! which survives a restart.
+
+use super::address::AddressPolicy;
+use super::host::{HostState, MAX_PAUSE};
+use super::robots::RobotsTxt;
+use crate::extract::{RobotsPolicy, host_key};
+use backon::BackoffBuilder;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+/// Client-wide settings (section `[crawl]` of the configuration).
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_redirects: usize,
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    pub global_concurrency: usize,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            user_agent: format!(
+                "cccwatch/{} (market regulation audit)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 8 << 20,
+            max_redirects: 5,
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            global_concurrency: 64,
+        }
+    }
+}
+
+/// What a platform allows: its hosts, rate, robots policy.
+#[derive(Debug, Clone)]
+pub struct SiteRules {
+    pub platform: String,
+    /// `host:port` keys of the platform.
+    pub hosts: Vec<String>,
+    pub requests_per_second: f64,
+    pub burst: u32,
+    pub concurrency: usize,
+    pub robots: RobotsPolicy,
+    pub legal_basis: String,
+    pub allow_private: bool,
+}
+
+/// A response as received.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The URL asked for.
+    pub url: String,
+    /// The URL that answered, after redirects.
+    pub final_url: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug)]
+pub enum Fetched {
+    /// A 2xx page.
+    Page(Response),
+    /// 404 or 410: the listing is gone.
+    Gone(Response),
+    /// robots.txt disallows the URL for our user agent.
+    Robots,
+    /// A transient failure; try again after `delay`.
+    Retry {
+        delay: Duration,
+        reason: String,
+        status: Option<u16>,
+    },
+    /// A permanent failure.
+    Failed { reason: String, status: Option<u16> },
+}
+
+/// An outcome and what it cost.
+#[derive(Debug)]
+pub struct FetchResult {
+    pub outcome: Fetched,
+    /// HTTP requests sent (redirect hops and robots.txt included).
+    pub requests: u32,
+    /// Time spent waiting for the rate limiter and pacing.
+    pub waited: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+    policy: AddressPolicy,
+    global: Arc<Semaphore>,
+    hosts: RwLock<HashMap<String, (Arc<HostState>, Arc<SiteRules>)>>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+const ROBOTS_RETRY: Duration = Duration::from_secs(60);
+
+enum Hop {
+    Done(Fetched),
+    Redirect(Url),
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let policy = AddressPolicy::default();
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(64)
+            .dns_resolver(Arc::new(policy.clone()))
+            .build()?;
+        Ok(Fetcher {
+            client,
+            global: Arc::new(Semaphore::new(settings.global_concurrency.max(1))),
+            settings,
+            policy,
+            hosts: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub fn settings(&self) -> &FetchSettings {
+        &self.settings
+    }
+
+    /// Registers a platform's hosts with their politeness rules.
+    pub fn register(&self, site: SiteRules) {
+        let site = Arc::new(site);
+        let mut hosts = self.hosts.write().unwrap_or_else(|e| e.into_inner());
+        for key in &site.hosts {
+            if site.allow_private {
+                let bare = key.rsplit_once(':').map_or(key.as_str(), |(h, _)| h);
+                self.policy.allow_private(bare);
+            }
+            let state = HostState::new(key, site.requests_per_second, site.burst, site.concurrency);
+            hosts.insert(key.clone(), (Arc::new(state), site.clone()));
+        }
+    }
+
+    fn host(&self, u: &Url) -> Option<(Arc<HostState>, Arc<SiteRules>)> {
+        let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
+        hosts.get(&host_key(u)).cloned()
+    }
+
+    /// The delay before attempt `attempt + 1` (exponential, with jitter).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.settings.retry_min)
+            .with_max_delay(self.settings.retry_max)
+            .with_jitter()
+            .with_max_times(attempt as usize + 1)
+            .build()
+            .nth(attempt as usize)
+            .unwrap_or(self.settings.retry_max)
+    }
+
+    /// Fetches `url`; `attempt` (0 for the first) sets the backoff on failure.
+    #[tracing::instrument(level = "debug", skip(self), fields(host))]
+    pub async fn fetch(&self, url: &str, attempt: u32) -> FetchResult {
+        let mut res = FetchResult {
+            outcome: Fetched::Failed {
+                reason: String::new(),
+                status: None,
+            },
+            requests: 0,
+            waited: Duration::ZERO,
+        };
+        let mut current = match Url::parse(url) {
+            Ok(u) => u,
+            Err(e) => {
+                res.outcome = failed(format!("invalid URL: {e}"), None);
+                return res;
+            }
+        };
+        let Some((_, site)) = self.host(&current) else {
+            res.outcome = failed(
+                format!(
+                    "{} is not a host of any configured platform",
+                    host_key(&current)
+                ),
+                None,
+            );
+            return res;
+        };
+        for hop in 0..=self.settings.max_redirects {
+            match self.hop(&current, url, &site, attempt, &mut res).await {
+                Hop::Done(outcome) => {
+                    res.outcome = outcome;
+                    return res;
+                }
+                Hop::Redirect(next) if hop < self.settings.max_redirects => current = next,
+                Hop::Redirect(_) => break,
+            }
+        }
+        res.outcome = failed(
+            format!("more than {} redirects", self.settings.max_redirects),
+            None,
+        );
+        res
+    }
+
+    /// One request: address check, robots.txt, politeness, send, classify.
+    async fn hop(
+        &self,
+        u: &Url,
+        asked: &str,
+        site: &SiteRules,
+        attempt: u32,
+        res: &mut FetchResult,
+    ) -> Hop {
+        let Some((host, _)) = self.host(u) else {
+            return Hop::Done(failed(
+                format!(
+                    "redirect to {} leaves platform {}",
+                    host_key(u),
+                    site.platform
+                ),
+                None,
+            ));
+        };
+        if let Err(e) = self.policy.check_literal(u.host_str().unwrap_or("")) {
+            return Hop::Done(failed(e, None));
+        }
+        match self.robots_check(&host, site, u, res).await {
+            Ok(true) => {}
+            Ok(false) => return Hop::Done(Fetched::Robots),
+            Err(reason) => {
+                return Hop::Done(Fetched::Retry {
+                    delay: ROBOTS_RETRY,
+                    reason,
+                    status: None,
+                });
+            }
+        }
+        let _host_permit = host.inflight.clone().acquire_owned().await;
+        res.waited += host.ready().await;
+        let _permit = self.global.clone().acquire_owned().await;
+        res.requests += 1;
+        let started = Instant::now();
+        let sent = self.send(u).await;
+        tracing::debug!(platform = %site.platform, url = %u, ms = started.elapsed().as_millis() as u64, status = sent.as_ref().map(|r| r.status).ok(), "fetched");
+        let resp = match sent {
+            Ok(r) => r,
+            Err(SendError::TooLarge(n)) => {
+                return Hop::Done(failed(
+                    format!("body larger than {n} bytes (crawl.max_body_bytes)"),
+                    None,
+                ));
+            }
+            Err(SendError::Http(e)) => {
+                return Hop::Done(Fetched::Retry {
+                    delay: self.backoff(attempt),
+                    reason: describe(&e),
+                    status: None,
+                });
+            }
+        };
+        self.classify(resp, asked, u, &host, site, attempt)
+    }
+
+    fn classify(
+        &self,
+        mut resp: Response,
+        asked: &str,
+        u: &Url,
+        host: &HostState,
+        site: &SiteRules,
+        attempt: u32,
+    ) -> Hop {
+        resp.url = asked.to_string();
+        let status = resp.status;
+        match status {
+            200..=299 => {
+                host.succeeded();
+                Hop::Done(Fetched::Page(resp))
+            }
+            301 | 302 | 303 | 307 | 308 => {
+                match resp.header("location").and_then(|l| u.join(l).ok()) {
+                    Some(next) => Hop::Redirect(next),
+                    None => Hop::Done(failed(
+                        format!("redirect {status} without a usable Location"),
+                        Some(status),
+                    )),
+                }
+            }
+            404 | 410 => Hop::Done(Fetched::Gone(resp)),
+            429 | 503 => {
+                let after = resp.header("retry-after").and_then(parse_retry_after);
+                host.throttled(after, interval_of(site));
+                let delay = after
+                    .unwrap_or_else(|| self.backoff(attempt))
+                    .min(MAX_PAUSE);
+                Hop::Done(Fetched::Retry {
+                    delay,
+                    reason: format!("HTTP {status}"),
+                    status: Some(status),
+                })
+            }
+            408 | 500..=599 => Hop::Done(Fetched::Retry {
+                delay: self.backoff(attempt),
+                reason: format!("HTTP {status}"),
+                status: Some(status),
+            }),
+            _ => Hop::Done(failed(format!("HTTP {status}"), Some(status))),
+        }
+    }
+
+    async fn send(&self, u: &Url) -> Result<Response, SendError> {
+        let mut r = self
+            .client
+            .get(u.clone())
+            .send()
+            .await
+            .map_err(SendError::Http)?;
+        let max = self.settings.max_body_bytes;
+        if r.content_length().is_some_and(|n| n as usize > max) {
+            return Err(SendError::TooLarge(max));
+        }
+        let status = r.status().as_u16();
+        let headers = r
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let final_url = r.url().to_string();
+        let mut body = Vec::new();
+        while let Some(chunk) = r.chunk().await.map_err(SendError::Http)? {
+            if body.len() + chunk.len() > max {
+                return Err(SendError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            url: String::new(),
+            final_url,
+            status,
+            headers,
+            body,
+            fetched_at: Utc::now(),
+        })
+    }
+
+    /// Whether robots.txt lets us fetch `u`; `Err` when robots.txt is unavailable.
+    async fn robots_check(
+        &self,
+        host: &HostState,
+        site: &SiteRules,
+        u: &Url,
+        res: &mut FetchResult,
+    ) -> Result<bool, String> {
+        if site.robots == RobotsPolicy::Override {
+            tracing::info!(platform = %site.platform, url = %u, legal_basis = %site.legal_basis, "robots.txt overridden");
+            return Ok(true);
+        }
+        if u.path() == "/robots.txt" {
+            return Ok(true);
+        }
+        let robots = self
+            .robots(host, u, res)
+            .await
+            .ok_or_else(|| format!("robots.txt of {} is unavailable", host.key))?;
+        Ok(robots.is_allowed(&self.settings.user_agent, u.as_str()))
+    }
+
+    async fn robots(
+        &self,
+        host: &HostState,
+        u: &Url,
+        res: &mut FetchResult,
+    ) -> Option<Arc<RobotsTxt>> {
+        let mut cached = host.robots.lock().await;
+        if let Some((r, until)) = cached.as_ref()
+            && *until > Instant::now()
+        {
+            return Some(r.clone());
+        }
+        let mut robots_url = u.clone();
+        robots_url.set_path("/robots.txt");
+        robots_url.set_query(None);
+        robots_url.set_fragment(None);
+        let (robots, ttl, available) = self.fetch_robots(host, robots_url, res).await;
+        if let Some(d) = robots.crawl_delay(&self.settings.user_agent) {
+            host.set_crawl_delay(d);
+        }
+        let robots = Arc::new(robots);
+        *cached = Some((robots.clone(), Instant::now() + ttl));
+        available.then_some(robots)
+    }
+
+    /// Google's rules: 2xx parse; 4xx allow all; 5xx or no answer: unavailable (retry later).
+    async fn fetch_robots(
+        &self,
+        host: &HostState,
+        mut url: Url,
+        res: &mut FetchResult,
+    ) -> (RobotsTxt, Duration, bool) {
+        for _ in 0..=self.settings.max_redirects {
+            let _p = host.inflight.clone().acquire_owned().await;
+            res.waited += host.ready().await;
+            res.requests += 1;
+            let answer = self.send(&url).await;
+            match answer {
+                Ok(r) if (200..300).contains(&r.status) => {
+                    return (RobotsTxt::parse(&r.body), ROBOTS_TTL, true);
+                }
+                Ok(r) if matches!(r.status, 301 | 302 | 303 | 307 | 308) => {
+                    match r.header("location").and_then(|l| url.join(l).ok()) {
+                        Some(next) if self.host(&next).is_some() => url = next,
+                        _ => return (RobotsTxt::allow_all(), ROBOTS_TTL, true),
+                    }
+                }
+                Ok(r) if r.status == 429 || r.status >= 500 => {
+                    let after = r.header("retry-after").and_then(parse_retry_after);
+                    if r.status == 429 || r.status == 503 {
+                        host.throttled(after, Duration::ZERO);
+                    }
+                    return (RobotsTxt::disallow_all(), ROBOTS_RETRY, false);
+                }
+                Ok(_) => return (RobotsTxt::allow_all(), ROBOTS_TTL, true),
+                Err(SendError::TooLarge(_)) => return (RobotsTxt::allow_all(), ROBOTS_TTL, true),
+                Err(SendError::Http(_)) => return (RobotsTxt::disallow_all(), ROBOTS_RETRY, false),
+            }
+        }
+        (RobotsTxt::allow_all(), ROBOTS_TTL, true)
+    }
+}
+
+enum SendError {
+    Http(reqwest::Error),
+    TooLarge(usize),
+}
+
+fn failed(reason: String, status: Option<u16>) -> Fetched {
+    Fetched::Failed { reason, status }
+}
+
+fn interval_of(site: &SiteRules) -> Duration {
+    if site.requests_per_second > 0.0 {
+        Duration::from_secs_f64(1.0 / site.requests_per_second)
+    } else {
+        Duration::ZERO
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the body failed"
+    } else {
+        "request failed"
+    };
+    let mut msg = format!("{kind}: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        let d = parse_retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(
+            d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
+            "{d:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let f = Fetcher::new(FetchSettings::default()).unwrap();
+        let first = f.backoff(0);
+        assert!(
+            first >= Duration::from_secs(1) && first <= Duration::from_secs(2),
+            "{first:?}"
+        );
+        let fifth = f.backoff(4);
+        assert!(fifth >= Duration::from_secs(16), "{fifth:?}");
+        assert!(f.backoff(30) <= Duration::from_secs(600));
+    }
+}

@@ -1,0 +1,372 @@
+//! Scan stage: crawl → extract → match for one platform, resumable.
+//!
+//! A dispatcher claims due entries from the frontier in the database, a
+//! task per entry fetches it politely ([`crate::crawl::fetch`]) and turns
+//! the outcome into an update on the blocking pool ([`process`]), and one
+//! writer commits updates in batches. An entry counts as finished only
+//! when its batch is committed, so `kill -9` loses at most in-flight pages,
+//! which `--resume` fetches again; nothing already stored is fetched twice.
+//! When the frontier is empty the scan's listings are matched.
+
+pub mod process;
+
+use crate::config::Settings;
+use crate::crawl::fetch::{Fetcher, SiteRules};
+use crate::extract::{Adapter, canonical_url};
+use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
+use crate::progress::Progress;
+use crate::store::{
+    EntryKind, EntryResult, ListingFilter, NewEntry, ScanRecord, Store, StoreError,
+};
+use chrono::NaiveDate;
+use process::Limits;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, watch};
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Match(#[from] PipelineError),
+    #[error("scan {0} does not exist")]
+    NoSuchScan(i64),
+    #[error("a scan task failed: {0}")]
+    Task(String),
+}
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
+    /// Keywords to search; empty means the adapter's seed keywords.
+    pub keywords: Vec<String>,
+    /// Result pages per keyword; `None` means the adapter's `search.max_pages`.
+    pub max_pages: Option<u32>,
+    pub as_of: NaiveDate,
+}
+
+/// Knobs of the scan loop (from `[crawl]`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoopSettings {
+    pub max_attempts: u32,
+    /// Results committed per transaction at most.
+    pub write_batch: usize,
+}
+
+impl Default for LoopSettings {
+    fn default() -> Self {
+        LoopSettings {
+            max_attempts: 4,
+            write_batch: 64,
+        }
+    }
+}
+
+/// How a scan run ended.
+#[derive(Debug)]
+pub struct ScanOutcome {
+    pub scan: ScanRecord,
+    /// False when stopped (Ctrl-C) before the frontier was empty.
+    pub completed: bool,
+    pub matched: Option<MatchReport>,
+    /// Up to 20 pages that failed for good: URL, status, error.
+    pub failures: Vec<(String, Option<i64>, String)>,
+}
+
+/// Politeness rules of an adapter, for the fetcher.
+pub fn site_rules(adapter: &Adapter) -> SiteRules {
+    let c = &adapter.config;
+    SiteRules {
+        platform: c.name.clone(),
+        hosts: adapter.hosts(),
+        requests_per_second: c.politeness.requests_per_second,
+        burst: c.politeness.burst,
+        concurrency: c.politeness.concurrency,
+        robots: c.robots,
+        legal_basis: c.legal_basis.clone(),
+        allow_private: c.allow_private_addresses,
+    }
+}
+
+/// Creates a scan record with its seed result pages.
+pub async fn start_scan(
+    store: &Store,
+    adapter: &Adapter,
+    plan: &ScanPlan,
+) -> Result<i64, ScanError> {
+    let keywords = if plan.keywords.is_empty() {
+        adapter.config.all_keywords()
+    } else {
+        plan.keywords.clone()
+    };
+    let max_pages = plan
+        .max_pages
+        .unwrap_or(adapter.config.search.max_pages)
+        .max(1);
+    let first = adapter.config.search.first_page;
+    let seeds: Vec<NewEntry> = keywords
+        .iter()
+        .map(|k| {
+            let url = adapter.search_url(k, first);
+            let canon = Url::parse(&url)
+                .map(|u| canonical_url(&u))
+                .unwrap_or(url.clone());
+            NewEntry {
+                kind: EntryKind::Search,
+                key: format!("search:{canon}"),
+                url,
+                keyword: Some(k.clone()),
+                page: Some(first as i64),
+                card: None,
+            }
+        })
+        .collect();
+    Ok(store
+        .create_scan(adapter.name(), plan.as_of, &keywords, max_pages, &seeds)
+        .await?)
+}
+
+/// Runs (or resumes) scan `scan_id` until its frontier is empty or `stop` turns true,
+/// then matches the listings it saw.
+pub async fn run_scan(
+    store: &Store,
+    settings: &Settings,
+    fetcher: Arc<Fetcher>,
+    adapter: Arc<Adapter>,
+    scan_id: i64,
+    loop_settings: LoopSettings,
+    stop: watch::Receiver<bool>,
+    progress: &Progress,
+) -> Result<ScanOutcome, ScanError> {
+    let record = store
+        .scan(scan_id)
+        .await?
+        .ok_or(ScanError::NoSuchScan(scan_id))?;
+    store.reopen_scan(scan_id).await?;
+    let limits = Limits {
+        max_attempts: loop_settings.max_attempts,
+        max_pages: record.max_pages.max(1) as u32,
+    };
+    let span = tracing::info_span!("scan", scan_id, platform = %record.platform);
+    let _enter = span.enter();
+    tracing::info!("crawling");
+    let completed = crawl(
+        store,
+        fetcher,
+        adapter,
+        scan_id,
+        limits,
+        loop_settings,
+        stop,
+        progress,
+    )
+    .await?;
+    let mut matched = None;
+    if completed {
+        progress.set_message("matching");
+        let as_of = NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
+        matched = Some(match_scan(store, settings, scan_id, &record.platform, as_of).await?);
+        store.finish_scan(scan_id, "completed", None).await?;
+    } else {
+        store
+            .finish_scan(
+                scan_id,
+                "interrupted",
+                Some("stopped before the frontier was empty; run `cccwatch scan --resume`"),
+            )
+            .await?;
+    }
+    let scan = store
+        .scan(scan_id)
+        .await?
+        .ok_or(ScanError::NoSuchScan(scan_id))?;
+    let failures = store.failed_entries(scan_id, 20).await?;
+    tracing::info!(
+        completed,
+        fetched = scan.pages_fetched,
+        failed = scan.pages_failed,
+        "scan ended"
+    );
+    Ok(ScanOutcome {
+        scan,
+        completed,
+        matched,
+        failures,
+    })
+}
+
+async fn match_scan(
+    store: &Store,
+    settings: &Settings,
+    scan_id: i64,
+    platform: &str,
+    as_of: NaiveDate,
+) -> Result<MatchReport, ScanError> {
+    let ctx = Arc::new(MatchContext::load(store, settings).await?);
+    let filter = ListingFilter {
+        platform: Some(platform.to_string()),
+        scan_id: Some(scan_id),
+    };
+    let report = run_match(
+        store,
+        ctx,
+        filter,
+        as_of,
+        settings.matching.batch_size,
+        &Progress::hidden(),
+    )
+    .await?;
+    let by_verdict: serde_json::Map<String, serde_json::Value> = report
+        .by_verdict
+        .iter()
+        .map(|(v, n)| (v.as_str().to_string(), (*n).into()))
+        .collect();
+    store
+        .set_scan_findings(scan_id, report.run_id, &by_verdict.into())
+        .await?;
+    Ok(report)
+}
+
+/// Shared between the dispatcher and the writer.
+struct Flow {
+    inflight: AtomicUsize,
+    wake: Notify,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn crawl(
+    store: &Store,
+    fetcher: Arc<Fetcher>,
+    adapter: Arc<Adapter>,
+    scan_id: i64,
+    limits: Limits,
+    loop_settings: LoopSettings,
+    mut stop: watch::Receiver<bool>,
+    progress: &Progress,
+) -> Result<bool, ScanError> {
+    let flow = Arc::new(Flow {
+        inflight: AtomicUsize::new(0),
+        wake: Notify::new(),
+    });
+    let (tx, rx) = mpsc::channel::<EntryResult>(1024);
+    let writer = tokio::spawn(write_results(
+        store.clone(),
+        scan_id,
+        adapter.name().to_string(),
+        rx,
+        flow.clone(),
+        loop_settings.write_batch,
+    ));
+    let cap = window(&adapter, fetcher.settings().global_concurrency);
+    let mut stopped = *stop.borrow();
+    let mut shown = std::time::Instant::now();
+    while !stopped && !writer.is_finished() {
+        let free = cap.saturating_sub(flow.inflight.load(Ordering::Acquire));
+        let claimed = if free > 0 {
+            store.claim_entries(scan_id, now_ms(), free as i64).await?
+        } else {
+            Vec::new()
+        };
+        for entry in claimed {
+            flow.inflight.fetch_add(1, Ordering::AcqRel);
+            spawn_entry(fetcher.clone(), adapter.clone(), entry, limits, tx.clone());
+        }
+        let idle = flow.inflight.load(Ordering::Acquire) == 0;
+        let wait = if free == 0 || !idle {
+            Duration::from_millis(200)
+        } else {
+            match store.next_due(scan_id).await? {
+                None => break,
+                Some(at) => Duration::from_millis((at - now_ms()).clamp(1, 1000) as u64),
+            }
+        };
+        tokio::select! {
+            _ = flow.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+        stopped = *stop.borrow();
+        if shown.elapsed() >= Duration::from_millis(500) {
+            update_progress(store, scan_id, progress).await;
+            shown = std::time::Instant::now();
+        }
+    }
+    drop(tx);
+    let written = writer.await.map_err(|e| ScanError::Task(e.to_string()))?;
+    written?;
+    Ok(!stopped)
+}
+
+/// Entries in flight at most for one platform: enough to keep its
+/// connections busy and its rate limiter fed, never more than the global cap.
+fn window(adapter: &Adapter, global: usize) -> usize {
+    let p = &adapter.config.politeness;
+    (p.concurrency * 2 + p.burst as usize)
+        .min(global.max(1))
+        .max(1)
+}
+
+fn spawn_entry(
+    fetcher: Arc<Fetcher>,
+    adapter: Arc<Adapter>,
+    entry: crate::store::FrontierEntry,
+    limits: Limits,
+    tx: mpsc::Sender<EntryResult>,
+) {
+    tokio::spawn(async move {
+        let fetched = fetcher
+            .fetch(&entry.url, entry.attempts.max(0) as u32)
+            .await;
+        let requests = fetched.requests;
+        let entry_id = entry.id;
+        let update = tokio::task::spawn_blocking(move || {
+            process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
+        })
+        .await
+        .unwrap_or_else(|e| crate::store::EntryUpdate::Failed {
+            error: format!("extraction crashed: {e}"),
+            status: None,
+        });
+        let _ = tx
+            .send(EntryResult {
+                entry_id,
+                update,
+                requests,
+            })
+            .await;
+    });
+}
+
+async fn write_results(
+    store: Store,
+    scan_id: i64,
+    platform: String,
+    mut rx: mpsc::Receiver<EntryResult>,
+    flow: Arc<Flow>,
+    batch_max: usize,
+) -> Result<(), ScanError> {
+    let mut batch = Vec::with_capacity(batch_max);
+    while rx.recv_many(&mut batch, batch_max).await > 0 {
+        let n = batch.len();
+        let outcome = store.apply_results(scan_id, &platform, &batch).await;
+        batch.clear();
+        flow.inflight.fetch_sub(n, Ordering::AcqRel);
+        flow.wake.notify_one();
+        outcome?;
+    }
+    Ok(())
+}
+
+async fn update_progress(store: &Store, scan_id: i64, progress: &Progress) {
+    if let Ok(c) = store.frontier_counts(scan_id).await {
+        progress.set_length(c.total() as u64);
+        progress.set_position((c.total() - c.open()) as u64);
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,755 @@
+//! Storage for crawling: scan records, the frontier, and pages kept as
+//! evidence. Everything one fetched page changes (its evidence, the listing,
+//! new frontier entries, the entry's own state and the scan's counters) is
+//! written in one transaction, so a killed scan resumes exactly where its
+//! last commit left it.
+
+use super::listings::{SeenIn, upsert_listing};
+use super::{Ctx, ListingCounts, ListingWrite, Result, Store, StoreError, now_rfc3339};
+use chrono::NaiveDate;
+use sqlx::Row;
+
+/// A scan as stored.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ScanRecord {
+    pub id: i64,
+    pub platform: String,
+    pub state: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub as_of: String,
+    pub keywords: Vec<String>,
+    pub max_pages: i64,
+    pub pages_fetched: i64,
+    pub pages_failed: i64,
+    pub pages_retried: i64,
+    pub robots_skipped: i64,
+    pub requests: i64,
+    pub listings_new: i64,
+    pub listings_changed: i64,
+    pub listings_unchanged: i64,
+    pub listings_gone: i64,
+    pub match_run_id: Option<i64>,
+    /// Verdict → count, as stored.
+    pub findings: Option<serde_json::Value>,
+    pub message: Option<String>,
+}
+
+/// A frontier entry handed to a worker.
+#[derive(Debug, Clone)]
+pub struct FrontierEntry {
+    pub id: i64,
+    pub kind: EntryKind,
+    pub key: String,
+    pub url: String,
+    pub keyword: Option<String>,
+    pub page: Option<i64>,
+    pub card: Option<String>,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Search,
+    Item,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Search => "search",
+            EntryKind::Item => "item",
+        }
+    }
+}
+
+/// A new frontier entry.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub kind: EntryKind,
+    pub key: String,
+    pub url: String,
+    pub keyword: Option<String>,
+    pub page: Option<i64>,
+    pub card: Option<String>,
+}
+
+/// A fetched page to keep as evidence.
+#[derive(Debug, Clone)]
+pub struct PageWrite {
+    pub item_id: Option<String>,
+    pub kind: EntryKind,
+    pub url: String,
+    pub final_url: String,
+    pub fetched_at: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub encoding: Option<String>,
+    pub body_gz: Vec<u8>,
+    pub body_len: usize,
+    pub sha256: String,
+}
+
+/// What happened to one frontier entry.
+#[derive(Debug, Clone)]
+pub enum EntryUpdate {
+    /// A search page: its evidence, the items and next page it led to, and
+    /// listings read from its cards when item pages are not fetched.
+    Search {
+        page: PageWrite,
+        found: Vec<NewEntry>,
+        listings: Vec<ListingWrite>,
+    },
+    /// An item page with its listing.
+    Item {
+        page: PageWrite,
+        listing: Box<ListingWrite>,
+    },
+    /// A listing that is gone (404/410 or a take-down page).
+    Gone {
+        page: PageWrite,
+        platform: String,
+        item_id: String,
+    },
+    /// Fetch again later.
+    Retry {
+        next_at_ms: i64,
+        error: String,
+        status: Option<u16>,
+    },
+    /// Given up on.
+    Failed { error: String, status: Option<u16> },
+    /// robots.txt forbids it.
+    Robots,
+}
+
+/// One entry's result plus the requests it cost.
+#[derive(Debug, Clone)]
+pub struct EntryResult {
+    pub entry_id: i64,
+    pub update: EntryUpdate,
+    pub requests: u32,
+}
+
+/// What a batch of results changed.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    pub listings: ListingCounts,
+    pub gone: u64,
+    pub queued: u64,
+}
+
+/// Counts of frontier entries by state.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FrontierCounts {
+    pub pending: i64,
+    pub inflight: i64,
+    pub done: i64,
+    pub gone: i64,
+    pub failed: i64,
+    pub robots: i64,
+}
+
+impl FrontierCounts {
+    pub fn total(&self) -> i64 {
+        self.pending + self.inflight + self.done + self.gone + self.failed + self.robots
+    }
+    pub fn open(&self) -> i64 {
+        self.pending + self.inflight
+    }
+}
+
+/// Evidence of one page, without the body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PageMeta {
+    pub id: i64,
+    pub scan_id: i64,
+    pub platform: String,
+    pub item_id: Option<String>,
+    pub kind: String,
+    pub url: String,
+    pub final_url: String,
+    pub fetched_at: String,
+    pub status: i64,
+    pub headers: Vec<(String, String)>,
+    pub encoding: Option<String>,
+    pub body_len: i64,
+    pub sha256: String,
+}
+
+macro_rules! scan_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, platform, state, started_at, finished_at, as_of, keywords, max_pages, pages_fetched, \
+             pages_failed, pages_retried, robots_skipped, requests, listings_new, listings_changed, listings_unchanged, \
+             listings_gone, match_run_id, findings, message FROM scans ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// Starts a scan record and seeds its frontier in one transaction.
+    pub async fn create_scan(
+        &self,
+        platform: &str,
+        as_of: NaiveDate,
+        keywords: &[String],
+        max_pages: u32,
+        seeds: &[NewEntry],
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await.ctx("starting a scan")?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO scans (platform, state, started_at, as_of, keywords, max_pages) \
+             VALUES (?, 'running', ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(platform)
+        .bind(now_rfc3339())
+        .bind(as_of.to_string())
+        .bind(serde_json::to_string(keywords).unwrap_or_else(|_| "[]".into()))
+        .bind(max_pages as i64)
+        .fetch_one(&mut *tx)
+        .await
+        .ctx("creating a scan")?;
+        for s in seeds {
+            insert_entry(&mut tx, id, s).await?;
+        }
+        tx.commit().await.ctx("committing a new scan")?;
+        Ok(id)
+    }
+
+    pub async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
+        let row = sqlx::query(scan_select!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("reading a scan")?;
+        row.map(|r| scan_from_row(&r)).transpose()
+    }
+
+    /// Scans that did not finish (running when killed, or interrupted), oldest first.
+    pub async fn unfinished_scans(&self, platform: Option<&str>) -> Result<Vec<ScanRecord>> {
+        let rows = sqlx::query(scan_select!(
+            "WHERE state IN ('running', 'interrupted') AND (? IS NULL OR platform = ?) ORDER BY id"
+        ))
+        .bind(platform)
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing unfinished scans")?;
+        rows.iter().map(scan_from_row).collect()
+    }
+
+    /// The most recent scans, newest first.
+    pub async fn recent_scans(&self, limit: i64) -> Result<Vec<ScanRecord>> {
+        let rows = sqlx::query(scan_select!("ORDER BY id DESC LIMIT ?"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing scans")?;
+        rows.iter().map(scan_from_row).collect()
+    }
+
+    /// Marks a scan running again and returns entries left in flight to the queue.
+    pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await.ctx("reopening a scan")?;
+        let n = sqlx::query(
+            "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .ctx("returning in-flight entries")?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE scans SET state = 'running', finished_at = NULL, message = NULL WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .ctx("reopening a scan")?;
+        tx.commit().await.ctx("committing the reopened scan")?;
+        Ok(n)
+    }
+
+    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
+    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+        let mut tx = self.pool.begin().await.ctx("finishing a scan")?;
+        if state != "completed" {
+            sqlx::query(
+                "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .ctx("saving in-flight entries")?;
+        }
+        sqlx::query("UPDATE scans SET state = ?, finished_at = ?, message = ? WHERE id = ?")
+            .bind(state)
+            .bind(now_rfc3339())
+            .bind(message)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .ctx("finishing a scan")?;
+        tx.commit().await.ctx("committing the scan's end")
+    }
+
+    /// Records the match run of a scan and its findings by verdict.
+    pub async fn set_scan_findings(
+        &self,
+        id: i64,
+        run_id: i64,
+        by_verdict: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query("UPDATE scans SET match_run_id = ?, findings = ? WHERE id = ?")
+            .bind(run_id)
+            .bind(by_verdict.to_string())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .ctx("recording a scan's findings")?;
+        Ok(())
+    }
+
+    /// Takes up to `limit` due entries (items before result pages) and marks them in flight.
+    pub async fn claim_entries(
+        &self,
+        scan_id: i64,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<FrontierEntry>> {
+        let rows = sqlx::query(
+            "UPDATE frontier SET state = 'inflight' WHERE id IN (\
+               SELECT id FROM frontier WHERE scan_id = ? AND state = 'pending' AND next_at <= ? \
+               ORDER BY kind, next_at, id LIMIT ?) \
+             RETURNING id, kind, key, url, keyword, page, card, attempts",
+        )
+        .bind(scan_id)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("claiming frontier entries")?;
+        let mut out: Vec<FrontierEntry> = rows.iter().map(entry_from_row).collect::<Result<_>>()?;
+        out.sort_by_key(|e| (e.kind == EntryKind::Search, e.id));
+        Ok(out)
+    }
+
+    /// When the next pending entry falls due (unix ms), if any is pending.
+    pub async fn next_due(&self, scan_id: i64) -> Result<Option<i64>> {
+        sqlx::query_scalar(
+            "SELECT MIN(next_at) FROM frontier WHERE scan_id = ? AND state = 'pending'",
+        )
+        .bind(scan_id)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("finding the next due entry")
+    }
+
+    pub async fn frontier_counts(&self, scan_id: i64) -> Result<FrontierCounts> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM frontier WHERE scan_id = ? GROUP BY state")
+                .bind(scan_id)
+                .fetch_all(&self.pool)
+                .await
+                .ctx("counting the frontier")?;
+        let mut c = FrontierCounts::default();
+        for (state, n) in rows {
+            match state.as_str() {
+                "pending" => c.pending = n,
+                "inflight" => c.inflight = n,
+                "done" => c.done = n,
+                "gone" => c.gone = n,
+                "failed" => c.failed = n,
+                _ => c.robots = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// Entries that failed for good, with their errors.
+    pub async fn failed_entries(
+        &self,
+        scan_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<i64>, String)>> {
+        sqlx::query_as(
+            "SELECT url, status, COALESCE(error, '') FROM frontier WHERE scan_id = ? AND state = 'failed' ORDER BY id LIMIT ?",
+        )
+        .bind(scan_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing failed entries")
+    }
+
+    /// Writes a batch of results in one transaction.
+    pub async fn apply_results(
+        &self,
+        scan_id: i64,
+        platform: &str,
+        results: &[EntryResult],
+    ) -> Result<Applied> {
+        let now = now_rfc3339();
+        let source = format!("scan:{scan_id}");
+        let mut applied = Applied::default();
+        let mut delta = ScanDelta::default();
+        let mut tx = self.pool.begin().await.ctx("starting a crawl batch")?;
+        for r in results {
+            delta.requests += r.requests as i64;
+            apply_one(
+                &mut tx,
+                scan_id,
+                platform,
+                r,
+                &now,
+                &source,
+                &mut applied,
+                &mut delta,
+            )
+            .await?;
+        }
+        delta.listings = applied.listings;
+        delta.gone = applied.gone as i64;
+        delta.write(&mut tx, scan_id).await?;
+        tx.commit().await.ctx("committing a crawl batch")?;
+        Ok(applied)
+    }
+
+    /// Every page kept for an item, oldest first.
+    pub async fn item_pages(&self, platform: Option<&str>, item_id: &str) -> Result<Vec<PageMeta>> {
+        let rows = sqlx::query(
+            "SELECT id, scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_len, sha256 \
+             FROM pages WHERE item_id = ? AND (? IS NULL OR platform = ?) ORDER BY id",
+        )
+        .bind(item_id)
+        .bind(platform)
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing an item's pages")?;
+        rows.iter().map(page_from_row).collect()
+    }
+
+    /// The gzip body of a page.
+    pub async fn page_body_gz(&self, page_id: i64) -> Result<Vec<u8>> {
+        sqlx::query_scalar("SELECT body_gz FROM pages WHERE id = ?")
+            .bind(page_id)
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading a page body")
+    }
+
+    /// Number of listings of a platform by state (online, gone).
+    pub async fn listing_states(&self, platform: &str) -> Result<Vec<(String, i64)>> {
+        sqlx::query_as(
+            "SELECT state, COUNT(*) FROM listings WHERE platform = ? GROUP BY state ORDER BY state",
+        )
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("counting listing states")
+    }
+}
+
+#[derive(Default)]
+struct ScanDelta {
+    fetched: i64,
+    failed: i64,
+    retried: i64,
+    robots: i64,
+    requests: i64,
+    listings: ListingCounts,
+    gone: i64,
+}
+
+impl ScanDelta {
+    async fn write(&self, tx: &mut sqlx::SqliteConnection, scan_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE scans SET pages_fetched = pages_fetched + ?, pages_failed = pages_failed + ?, \
+             pages_retried = pages_retried + ?, robots_skipped = robots_skipped + ?, requests = requests + ?, \
+             listings_new = listings_new + ?, listings_changed = listings_changed + ?, \
+             listings_unchanged = listings_unchanged + ?, listings_gone = listings_gone + ? WHERE id = ?",
+        )
+        .bind(self.fetched)
+        .bind(self.failed)
+        .bind(self.retried)
+        .bind(self.robots)
+        .bind(self.requests)
+        .bind(self.listings.inserted as i64)
+        .bind(self.listings.updated as i64)
+        .bind(self.listings.unchanged as i64)
+        .bind(self.gone)
+        .bind(scan_id)
+        .execute(&mut *tx)
+        .await
+        .ctx("updating scan counters")?;
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_one(
+    tx: &mut sqlx::SqliteConnection,
+    scan_id: i64,
+    platform: &str,
+    r: &EntryResult,
+    now: &str,
+    source: &str,
+    applied: &mut Applied,
+    delta: &mut ScanDelta,
+) -> Result<()> {
+    match &r.update {
+        EntryUpdate::Search {
+            page,
+            found,
+            listings,
+        } => {
+            delta.fetched += 1;
+            let page_id = insert_page(tx, scan_id, platform, page).await?;
+            for e in found {
+                applied.queued += insert_entry(tx, scan_id, e).await?;
+            }
+            let seen = SeenIn {
+                scan_id,
+                page_id: Some(page_id),
+            };
+            for l in listings {
+                let (change, _) = upsert_listing(tx, l, source, now, Some(seen)).await?;
+                applied.listings.add(change);
+            }
+            set_state(
+                tx,
+                r.entry_id,
+                "done",
+                Some(page.status),
+                None,
+                Some(page_id),
+            )
+            .await
+        }
+        EntryUpdate::Item { page, listing } => {
+            delta.fetched += 1;
+            let page_id = insert_page(tx, scan_id, platform, page).await?;
+            let seen = SeenIn {
+                scan_id,
+                page_id: Some(page_id),
+            };
+            let (change, _) = upsert_listing(tx, listing, source, now, Some(seen)).await?;
+            applied.listings.add(change);
+            set_state(
+                tx,
+                r.entry_id,
+                "done",
+                Some(page.status),
+                None,
+                Some(page_id),
+            )
+            .await
+        }
+        EntryUpdate::Gone {
+            page,
+            platform: p,
+            item_id,
+        } => {
+            delta.fetched += 1;
+            let page_id = insert_page(tx, scan_id, platform, page).await?;
+            applied.gone += mark_gone(tx, p, item_id, scan_id, page_id, now).await?;
+            set_state(
+                tx,
+                r.entry_id,
+                "gone",
+                Some(page.status),
+                None,
+                Some(page_id),
+            )
+            .await
+        }
+        EntryUpdate::Retry {
+            next_at_ms,
+            error,
+            status,
+        } => {
+            delta.retried += 1;
+            sqlx::query(
+                "UPDATE frontier SET state = 'pending', attempts = attempts + 1, next_at = ?, status = ?, error = ? WHERE id = ?",
+            )
+            .bind(next_at_ms)
+            .bind(status.map(i64::from))
+            .bind(error)
+            .bind(r.entry_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("scheduling a retry")?;
+            Ok(())
+        }
+        EntryUpdate::Failed { error, status } => {
+            delta.failed += 1;
+            set_state(tx, r.entry_id, "failed", *status, Some(error), None).await
+        }
+        EntryUpdate::Robots => {
+            delta.robots += 1;
+            set_state(tx, r.entry_id, "robots", None, None, None).await
+        }
+    }
+}
+
+async fn set_state(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    state: &str,
+    status: Option<u16>,
+    error: Option<&str>,
+    page_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE frontier SET state = ?, attempts = attempts + 1, status = ?, error = ?, page_id = ? WHERE id = ?")
+        .bind(state)
+        .bind(status.map(i64::from))
+        .bind(error)
+        .bind(page_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .ctx("updating a frontier entry")?;
+    Ok(())
+}
+
+async fn insert_entry(tx: &mut sqlx::SqliteConnection, scan_id: i64, e: &NewEntry) -> Result<u64> {
+    let n = sqlx::query(
+        "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (scan_id, key) DO NOTHING",
+    )
+    .bind(scan_id)
+    .bind(e.kind.as_str())
+    .bind(&e.key)
+    .bind(&e.url)
+    .bind(&e.keyword)
+    .bind(e.page)
+    .bind(&e.card)
+    .execute(&mut *tx)
+    .await
+    .ctx("adding to the frontier")?;
+    Ok(n.rows_affected())
+}
+
+async fn insert_page(
+    tx: &mut sqlx::SqliteConnection,
+    scan_id: i64,
+    platform: &str,
+    p: &PageWrite,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO pages (scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_gz, body_len, sha256) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(scan_id)
+    .bind(platform)
+    .bind(&p.item_id)
+    .bind(p.kind.as_str())
+    .bind(&p.url)
+    .bind(&p.final_url)
+    .bind(&p.fetched_at)
+    .bind(p.status as i64)
+    .bind(serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()))
+    .bind(&p.encoding)
+    .bind(&p.body_gz)
+    .bind(p.body_len as i64)
+    .bind(&p.sha256)
+    .fetch_one(&mut *tx)
+    .await
+    .ctx("keeping a page")
+}
+
+async fn mark_gone(
+    tx: &mut sqlx::SqliteConnection,
+    platform: &str,
+    item_id: &str,
+    scan_id: i64,
+    page_id: i64,
+    now: &str,
+) -> Result<u64> {
+    let n = sqlx::query(
+        "UPDATE listings SET state = 'gone', gone_at = ?, last_scan_id = ?, page_id = ? \
+         WHERE platform = ? AND item_id = ? AND state <> 'gone'",
+    )
+    .bind(now)
+    .bind(scan_id)
+    .bind(page_id)
+    .bind(platform)
+    .bind(item_id)
+    .execute(&mut *tx)
+    .await
+    .ctx("marking a listing gone")?;
+    Ok(n.rows_affected())
+}
+
+fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FrontierEntry> {
+    let kind = match r.get::<&str, _>(1) {
+        "item" => EntryKind::Item,
+        "search" => EntryKind::Search,
+        other => {
+            return Err(StoreError::Corrupt {
+                what: "frontier kind",
+                detail: other.to_string(),
+            });
+        }
+    };
+    Ok(FrontierEntry {
+        id: r.get(0),
+        kind,
+        key: r.get(2),
+        url: r.get(3),
+        keyword: r.get(4),
+        page: r.get(5),
+        card: r.get(6),
+        attempts: r.get(7),
+    })
+}
+
+fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
+    let keywords: Vec<String> = serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
+    let findings: Option<String> = r.get(18);
+    Ok(ScanRecord {
+        id: r.get(0),
+        platform: r.get(1),
+        state: r.get(2),
+        started_at: r.get(3),
+        finished_at: r.get(4),
+        as_of: r.get(5),
+        keywords,
+        max_pages: r.get(7),
+        pages_fetched: r.get(8),
+        pages_failed: r.get(9),
+        pages_retried: r.get(10),
+        robots_skipped: r.get(11),
+        requests: r.get(12),
+        listings_new: r.get(13),
+        listings_changed: r.get(14),
+        listings_unchanged: r.get(15),
+        listings_gone: r.get(16),
+        match_run_id: r.get(17),
+        findings: findings.and_then(|f| serde_json::from_str(&f).ok()),
+        message: r.get(19),
+    })
+}
+
+fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PageMeta> {
+    let headers: Vec<(String, String)> =
+        serde_json::from_str(r.get::<&str, _>(9)).unwrap_or_default();
+    Ok(PageMeta {
+        id: r.get(0),
+        scan_id: r.get(1),
+        platform: r.get(2),
+        item_id: r.get(3),
+        kind: r.get(4),
+        url: r.get(5),
+        final_url: r.get(6),
+        fetched_at: r.get(7),
+        status: r.get(8),
+        headers,
+        encoding: r.get(10),
+        body_len: r.get(11),
+        sha256: r.get(12),
+    })
+}
