@@ -13,6 +13,7 @@ pub mod domain;
 pub mod export;
 pub mod extract;
 pub mod feed;
+pub mod market;
 pub mod matching;
 pub mod pipeline;
 pub mod progress;

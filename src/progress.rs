@@ -33,6 +33,16 @@ impl Progress {
         Progress { bar }
     }
 
+    /// The same bar drawn under `multi` (several bars at once).
+    pub fn in_multi(self, multi: &indicatif::MultiProgress) -> Self {
+        if self.bar.is_hidden() {
+            return self;
+        }
+        Progress {
+            bar: multi.add(self.bar),
+        }
+    }
+
     pub fn hidden() -> Self {
         Progress {
             bar: ProgressBar::hidden(),

@@ -5,7 +5,7 @@ use anyhow::Context;
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::extract::Adapter;
 use cccwatch::progress::Progress;
-use cccwatch::scan::{LoopSettings, ScanOutcome, ScanPlan, run_scan, site_rules, start_scan};
+use cccwatch::scan::{LoopSettings, ScanOutcome, ScanPlan, ScanRunner, start_scan};
 use cccwatch::store::Store;
 use clap::Args;
 use std::path::Path;
@@ -117,10 +117,22 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let stop = stop_on_signal();
+    let runner = runner(app, &store, fetcher);
+    let multi = indicatif::MultiProgress::new();
+    let runs = jobs.into_iter().map(|(adapter, id)| {
+        let progress = Progress::new(Some(0), "pages", app.progress).in_multi(&multi);
+        progress.set_message(format!("scan {id} {}", adapter.name()));
+        let (runner, stop) = (&runner, stop.clone());
+        async move {
+            let out = runner.run(adapter, id, stop, &progress).await.with_context(|| format!("scan {id}"));
+            progress.finish();
+            out
+        }
+    });
+    let outcomes = futures_util::future::join_all(runs).await;
     let mut code = ExitCode::SUCCESS;
-    for (adapter, id) in jobs {
-        fetcher.register(site_rules(&adapter));
-        let outcome = scan_one(app, &store, fetcher.clone(), adapter, id, stop.clone()).await?;
+    for outcome in outcomes {
+        let outcome = outcome?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&outcome.scan)?);
         } else {
@@ -128,41 +140,15 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         if !outcome.completed {
             code = ExitCode::from(EXIT_INTERRUPTED);
-            break;
         }
     }
     Ok(code)
 }
 
-/// Runs one scan with a progress bar.
-pub async fn scan_one(
-    app: &App,
-    store: &Store,
-    fetcher: Arc<Fetcher>,
-    adapter: Arc<Adapter>,
-    id: i64,
-    stop: watch::Receiver<bool>,
-) -> anyhow::Result<ScanOutcome> {
-    let progress = Progress::new(Some(0), "pages", app.progress);
-    progress.set_message(format!("scan {id} {}", adapter.name()));
-    let loop_settings = LoopSettings {
-        max_attempts: app.settings.crawl.max_attempts,
-        ..LoopSettings::default()
-    };
-    let outcome = run_scan(
-        store,
-        &app.settings,
-        fetcher,
-        adapter,
-        id,
-        loop_settings,
-        stop,
-        &progress,
-    )
-    .await
-    .with_context(|| format!("scan {id}"))?;
-    progress.finish();
-    Ok(outcome)
+/// A scan runner with the settings of this invocation.
+pub fn runner(app: &App, store: &Store, fetcher: Arc<Fetcher>) -> ScanRunner {
+    let loop_settings = LoopSettings { max_attempts: app.settings.crawl.max_attempts, ..LoopSettings::default() };
+    ScanRunner::new(store.clone(), app.settings.clone(), fetcher, loop_settings)
 }
 
 /// A channel that turns true on Ctrl-C or SIGTERM.
@@ -216,6 +202,10 @@ pub fn print_outcome(o: &ScanOutcome) {
         "  pages: {} fetched, {} failed, {} retries, {} skipped by robots.txt ({} requests)",
         s.pages_fetched, s.pages_failed, s.pages_retried, s.robots_skipped, s.requests
     );
+    let secs = o.crawl_time.as_secs_f64();
+    if secs > 0.0 {
+        println!("  crawl time this run: {secs:.1} s");
+    }
     println!(
         "  listings: {} new, {} changed, {} unchanged, {} gone",
         s.listings_new, s.listings_changed, s.listings_unchanged, s.listings_gone

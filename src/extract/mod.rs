@@ -195,6 +195,12 @@ impl Adapter {
         hosts
     }
 
+    /// Whether the search URL takes a keyword (a site without search is walked
+    /// through its listing pages once).
+    pub fn searches_keywords(&self) -> bool {
+        self.config.search.url.contains("{keyword}")
+    }
+
     /// URL of result page `page` for `keyword`.
     pub fn search_url(&self, keyword: &str, page: u32) -> String {
         let kw: String = url::form_urlencoded::byte_serialize(keyword.as_bytes()).collect();
@@ -378,8 +384,8 @@ fn check_common(c: &PlatformConfig, path: &Path) -> Result<Url, AdapterError> {
             "must be at least 1".into(),
         ));
     }
-    if !c.search.url.contains("{keyword}") {
-        return Err(invalid(path, "search.url", "must contain {keyword}".into()));
+    if !c.search.url.contains("{keyword}") && !c.keywords.is_empty() {
+        return Err(invalid(path, "search.url", "must contain {keyword} when [keywords] are given".into()));
     }
     if c.search.card.is_empty() {
         return Err(invalid(path, "search.card", "is required".into()));

@@ -12,6 +12,7 @@ pub mod process;
 
 use crate::config::Settings;
 use crate::crawl::fetch::{Fetcher, SiteRules};
+use tracing::Instrument;
 use crate::extract::{Adapter, canonical_url};
 use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
@@ -34,6 +35,8 @@ pub enum ScanError {
     Match(#[from] PipelineError),
     #[error("scan {0} does not exist")]
     NoSuchScan(i64),
+    #[error("platform {0} has no keywords to search: give --keywords or add [keywords] to its file")]
+    NoKeywords(String),
     #[error("a scan task failed: {0}")]
     Task(String),
 }
@@ -74,6 +77,8 @@ pub struct ScanOutcome {
     pub matched: Option<MatchReport>,
     /// Up to 20 pages that failed for good: URL, status, error.
     pub failures: Vec<(String, Option<i64>, String)>,
+    /// Time spent crawling in this run (not matching).
+    pub crawl_time: Duration,
 }
 
 /// Politeness rules of an adapter, for the fetcher.
@@ -97,11 +102,16 @@ pub async fn start_scan(
     adapter: &Adapter,
     plan: &ScanPlan,
 ) -> Result<i64, ScanError> {
-    let keywords = if plan.keywords.is_empty() {
+    let keywords = if !adapter.searches_keywords() {
+        vec![String::new()]
+    } else if plan.keywords.is_empty() {
         adapter.config.all_keywords()
     } else {
         plan.keywords.clone()
     };
+    if keywords.is_empty() {
+        return Err(ScanError::NoKeywords(adapter.name().to_string()));
+    }
     let max_pages = plan
         .max_pages
         .unwrap_or(adapter.config.search.max_pages)
@@ -129,105 +139,72 @@ pub async fn start_scan(
         .await?)
 }
 
-/// Runs (or resumes) scan `scan_id` until its frontier is empty or `stop` turns true,
-/// then matches the listings it saw.
-pub async fn run_scan(
-    store: &Store,
-    settings: &Settings,
-    fetcher: Arc<Fetcher>,
-    adapter: Arc<Adapter>,
-    scan_id: i64,
-    loop_settings: LoopSettings,
-    stop: watch::Receiver<bool>,
-    progress: &Progress,
-) -> Result<ScanOutcome, ScanError> {
-    let record = store
-        .scan(scan_id)
-        .await?
-        .ok_or(ScanError::NoSuchScan(scan_id))?;
-    store.reopen_scan(scan_id).await?;
-    let limits = Limits {
-        max_attempts: loop_settings.max_attempts,
-        max_pages: record.max_pages.max(1) as u32,
-    };
-    let span = tracing::info_span!("scan", scan_id, platform = %record.platform);
-    let _enter = span.enter();
-    tracing::info!("crawling");
-    let completed = crawl(
-        store,
-        fetcher,
-        adapter,
-        scan_id,
-        limits,
-        loop_settings,
-        stop,
-        progress,
-    )
-    .await?;
-    let mut matched = None;
-    if completed {
-        progress.set_message("matching");
-        let as_of = NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
-        matched = Some(match_scan(store, settings, scan_id, &record.platform, as_of).await?);
-        store.finish_scan(scan_id, "completed", None).await?;
-    } else {
-        store
-            .finish_scan(
-                scan_id,
-                "interrupted",
-                Some("stopped before the frontier was empty; run `cccwatch scan --resume`"),
-            )
-            .await?;
-    }
-    let scan = store
-        .scan(scan_id)
-        .await?
-        .ok_or(ScanError::NoSuchScan(scan_id))?;
-    let failures = store.failed_entries(scan_id, 20).await?;
-    tracing::info!(
-        completed,
-        fetched = scan.pages_fetched,
-        failed = scan.pages_failed,
-        "scan ended"
-    );
-    Ok(ScanOutcome {
-        scan,
-        completed,
-        matched,
-        failures,
-    })
+/// Runs scans: shares the fetcher (politeness across platforms) and the
+/// match context (loaded once, when the first scan finishes crawling).
+pub struct ScanRunner {
+    pub store: Store,
+    pub settings: Settings,
+    pub fetcher: Arc<Fetcher>,
+    pub loop_settings: LoopSettings,
+    match_ctx: tokio::sync::OnceCell<Arc<MatchContext>>,
 }
 
-async fn match_scan(
-    store: &Store,
-    settings: &Settings,
-    scan_id: i64,
-    platform: &str,
-    as_of: NaiveDate,
-) -> Result<MatchReport, ScanError> {
-    let ctx = Arc::new(MatchContext::load(store, settings).await?);
-    let filter = ListingFilter {
-        platform: Some(platform.to_string()),
-        scan_id: Some(scan_id),
-    };
-    let report = run_match(
-        store,
-        ctx,
-        filter,
-        as_of,
-        settings.matching.batch_size,
-        &Progress::hidden(),
-    )
-    .await?;
-    let by_verdict: serde_json::Map<String, serde_json::Value> = report
-        .by_verdict
-        .iter()
-        .map(|(v, n)| (v.as_str().to_string(), (*n).into()))
-        .collect();
-    store
-        .set_scan_findings(scan_id, report.run_id, &by_verdict.into())
-        .await?;
-    Ok(report)
+impl ScanRunner {
+    pub fn new(store: Store, settings: Settings, fetcher: Arc<Fetcher>, loop_settings: LoopSettings) -> ScanRunner {
+        ScanRunner { store, settings, fetcher, loop_settings, match_ctx: tokio::sync::OnceCell::new() }
+    }
+
+    /// Runs (or resumes) scan `scan_id` until its frontier is empty or `stop`
+    /// turns true, then matches the listings it saw.
+    pub async fn run(
+        &self,
+        adapter: Arc<Adapter>,
+        scan_id: i64,
+        stop: watch::Receiver<bool>,
+        progress: &Progress,
+    ) -> Result<ScanOutcome, ScanError> {
+        let store = &self.store;
+        let record = store.scan(scan_id).await?.ok_or(ScanError::NoSuchScan(scan_id))?;
+        store.reopen_scan(scan_id).await?;
+        self.fetcher.register(site_rules(&adapter));
+        let limits = Limits { max_attempts: self.loop_settings.max_attempts, max_pages: record.max_pages.max(1) as u32 };
+        let span = tracing::info_span!("scan", scan_id, platform = %record.platform);
+        let started = std::time::Instant::now();
+        let completed = crawl(store, self.fetcher.clone(), adapter, scan_id, limits, self.loop_settings, stop, progress)
+            .instrument(span.clone())
+            .await?;
+        let crawl_time = started.elapsed();
+        let mut matched = None;
+        if completed {
+            progress.set_message(format!("scan {scan_id}: matching"));
+            let as_of = NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
+            matched = Some(self.match_scan(scan_id, &record.platform, as_of).await?);
+            store.finish_scan(scan_id, "completed", None).await?;
+        } else {
+            store
+                .finish_scan(scan_id, "interrupted", Some("stopped before the frontier was empty; run `cccwatch scan --resume`"))
+                .await?;
+        }
+        let scan = store.scan(scan_id).await?.ok_or(ScanError::NoSuchScan(scan_id))?;
+        let failures = store.failed_entries(scan_id, 20).await?;
+        span.in_scope(|| tracing::info!(completed, fetched = scan.pages_fetched, failed = scan.pages_failed, "scan ended"));
+        Ok(ScanOutcome { scan, completed, matched, failures, crawl_time })
+    }
+
+    async fn match_scan(&self, scan_id: i64, platform: &str, as_of: NaiveDate) -> Result<MatchReport, ScanError> {
+        let ctx = self
+            .match_ctx
+            .get_or_try_init(|| async { MatchContext::load(&self.store, &self.settings).await.map(Arc::new) })
+            .await?
+            .clone();
+        let filter = ListingFilter { platform: Some(platform.to_string()), scan_id: Some(scan_id) };
+        let batch = self.settings.matching.batch_size;
+        let report = run_match(&self.store, ctx, filter, as_of, batch, &Progress::hidden()).await?;
+        let by_verdict: serde_json::Map<String, serde_json::Value> =
+            report.by_verdict.iter().map(|(v, n)| (v.as_str().to_string(), (*n).into())).collect();
+        self.store.set_scan_findings(scan_id, report.run_id, &by_verdict.into()).await?;
+        Ok(report)
+    }
 }
 
 /// Shared between the dispatcher and the writer.
