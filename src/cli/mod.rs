@@ -7,6 +7,7 @@ mod evidence_cmd;
 mod findings_cmd;
 mod gen_cmd;
 mod ingest_cmd;
+mod market_cmd;
 mod match_cmd;
 mod scan_cmd;
 
@@ -20,7 +21,8 @@ use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
 Examples:
-  cccwatch demo                                   # sample data end to end, in ./cccwatch-demo.db
+  cccwatch demo                                   # crawl the built-in marketplace, in ./cccwatch-demo
+  cccwatch scan --platform demo --base-url http://127.0.0.1:8080
   cccwatch certdb import certdb/sample/certificates.csv
   cccwatch certdb brands import certdb/brands.csv
   cccwatch ingest --platform demo certdb/sample/platform_feed.jsonl
@@ -74,8 +76,10 @@ enum Command {
     /// Work with findings.
     #[command(subcommand)]
     Findings(findings_cmd::FindingsCommand),
-    /// Run the built-in sample end to end: import, ingest, match, export.
+    /// Run the built-in marketplace end to end: import certificates, scan, match, export.
     Demo(demo::DemoArgs),
+    /// Serve the built-in demo marketplace on 127.0.0.1.
+    Market(market_cmd::MarketArgs),
     /// Generate large synthetic certificate exports and feeds (for benchmarks).
     Gen(gen_cmd::GenArgs),
 }
@@ -138,6 +142,7 @@ pub fn main() -> ExitCode {
             Command::Findings(c) => findings_cmd::run(&app, c).await,
             Command::Demo(a) => demo::run(&app, a).await,
             Command::Gen(a) => gen_cmd::run(&app, a).await,
+            Command::Market(a) => market_cmd::run(a).await,
         }
     });
     match result {

@@ -207,8 +207,13 @@ pub fn print_outcome(o: &ScanOutcome) {
         println!("  crawl time this run: {secs:.1} s");
     }
     println!(
-        "  listings: {} new, {} changed, {} unchanged, {} gone",
+        "  listings: {} new, {} changed, {} unchanged, {} gone since the last scan",
         s.listings_new, s.listings_changed, s.listings_unchanged, s.listings_gone
+    );
+    let f = &o.frontier;
+    println!(
+        "  frontier: {} done, {} taken down (404/410/下架), {} failed, {} refused by robots.txt, {} left",
+        f.done, f.gone, f.failed, f.robots, f.open()
     );
     if let Some(m) = &o.matched {
         println!(

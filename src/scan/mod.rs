@@ -17,7 +17,7 @@ use crate::extract::{Adapter, canonical_url};
 use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
 use crate::store::{
-    EntryKind, EntryResult, ListingFilter, NewEntry, ScanRecord, Store, StoreError,
+    EntryKind, EntryResult, FrontierCounts, ListingFilter, NewEntry, ScanRecord, Store, StoreError,
 };
 use chrono::NaiveDate;
 use process::Limits;
@@ -79,6 +79,8 @@ pub struct ScanOutcome {
     pub failures: Vec<(String, Option<i64>, String)>,
     /// Time spent crawling in this run (not matching).
     pub crawl_time: Duration,
+    /// Frontier entries by state at the end.
+    pub frontier: FrontierCounts,
 }
 
 /// Politeness rules of an adapter, for the fetcher.
@@ -187,8 +189,9 @@ impl ScanRunner {
         }
         let scan = store.scan(scan_id).await?.ok_or(ScanError::NoSuchScan(scan_id))?;
         let failures = store.failed_entries(scan_id, 20).await?;
+        let frontier = store.frontier_counts(scan_id).await?;
         span.in_scope(|| tracing::info!(completed, fetched = scan.pages_fetched, failed = scan.pages_failed, "scan ended"));
-        Ok(ScanOutcome { scan, completed, matched, failures, crawl_time })
+        Ok(ScanOutcome { scan, completed, matched, failures, crawl_time, frontier })
     }
 
     async fn match_scan(&self, scan_id: i64, platform: &str, as_of: NaiveDate) -> Result<MatchReport, ScanError> {
