@@ -54,7 +54,10 @@ fn jd_search_page_utf8_with_bom() {
     );
     // The BOM itself is not part of the text.
     if let Some(d) = decode_page("jd_search_yaohuiwu/jd_search.html", "search.jd.com") {
-        assert!(d.text.starts_with("<!DOCTYPE html>"), "BOM left in the text");
+        assert!(
+            d.text.starts_with("<!DOCTYPE html>"),
+            "BOM left in the text"
+        );
     }
 }
 
@@ -66,7 +69,10 @@ fn jd_fragments_without_head_are_utf8() {
         "search.jd.com",
         "UTF-8",
         EncodingSource::Detected,
-        &["卡罗德Carod钢琴T23立式家用教学 黑色", "大显（Daxian）JL123 移动联通2G 老人手机"],
+        &[
+            "卡罗德Carod钢琴T23立式家用教学 黑色",
+            "大显（Daxian）JL123 移动联通2G 老人手机",
+        ],
     );
     check(
         "jd_search_yaohuiwu/item.html",
@@ -121,20 +127,64 @@ fn tmall_gbk_and_utf8_copies_decode_to_the_same_text() {
     ) else {
         return;
     };
-    // The GBK copy was re-encoded from the UTF-8 one; the only loss (README):
-    // private-use icon-font characters, which GBK cannot hold, became '?'.
-    let pua = |c: char| ('\u{e000}'..='\u{f8ff}').contains(&c);
-    let lost = utf8.text.chars().filter(|&c| pua(c)).count();
-    assert_eq!(lost, 5, "private-use characters in the UTF-8 copy");
-    let expected: String = utf8
+    // The GBK copy was re-encoded from the UTF-8 one. The only loss: 5
+    // characters GBK cannot hold became '?' (3 supplementary private-use
+    // icon-font characters, U+3448 and the yen sign U+00A5).
+    assert_eq!(gbk.text.chars().count(), utf8.text.chars().count());
+    let differ: Vec<(char, char)> = utf8
         .text
         .chars()
-        .map(|c| if pua(c) { '?' } else { c })
+        .zip(gbk.text.chars())
+        .filter(|(u, g)| u != g)
         .collect();
-    assert!(
-        gbk.text == expected,
-        "GBK and UTF-8 copies differ beyond the 5 icon characters"
+    assert_eq!(
+        differ,
+        vec![
+            ('\u{f012b}', '?'),
+            ('\u{f0148}', '?'),
+            ('\u{3448}', '?'),
+            ('¥', '?'),
+            ('\u{f012c}', '?'),
+        ]
     );
+}
+
+/// What a server says in its Content-Type header goes first, but a stale
+/// header is not believed: GBK named for UTF-8 bytes, or UTF-8 named for GBK bytes.
+#[test]
+fn tmall_pages_with_content_type_headers() {
+    let dir = pages_dir();
+    if !dir.is_dir() {
+        println!("skipped: ../shared absent ({})", dir.display());
+        return;
+    }
+    let gbk_bytes = std::fs::read(dir.join("taobao_tmall_ogs_pages/tmall.html")).unwrap();
+    let utf8_bytes =
+        std::fs::read(dir.join("taobao_tmall_ogs_pages/tmall_2020_utf8_original.html")).unwrap();
+    let host = Some("detail.tmall.com");
+    let title = "苏宁易购官方旗舰店苹果11-tmall.com天猫</title>";
+
+    let d = decode(&gbk_bytes, Some("text/html;charset=GBK"), host);
+    assert_eq!(
+        (d.encoding.name(), d.source),
+        ("GBK", EncodingSource::Header)
+    );
+    assert!(!d.errors && d.text.contains(title));
+
+    let d = decode(&utf8_bytes, Some("text/html; charset=gbk"), host);
+    assert_eq!(
+        (d.encoding.name(), d.source),
+        ("UTF-8", EncodingSource::Utf8Bytes)
+    );
+    assert!(!d.errors && d.text.contains(title));
+
+    // A header claiming UTF-8 for GBK bytes: detection (chardetng) finds GBK.
+    let d = decode(&gbk_bytes, Some("text/html; charset=utf-8"), host);
+    assert_eq!(
+        (d.encoding.name(), d.source),
+        ("GBK", EncodingSource::Detected)
+    );
+    assert!(!d.errors && d.text.contains(title));
 }
 
 #[test]
@@ -261,7 +311,11 @@ fn every_fixture_page_is_checked() {
         for f in std::fs::read_dir(&folder).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|x| x == "html") {
-                let rel = f.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = f
+                    .strip_prefix(&dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 pages.push(rel);
             }
         }

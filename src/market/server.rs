@@ -57,6 +57,11 @@ impl Market {
         })
     }
 
+    /// When the market started; `RequestRecord::at_ms` counts from here.
+    pub fn started(&self) -> std::time::Instant {
+        self.shared.started
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -78,10 +78,7 @@ impl Store {
         encoding: &str,
         strict: bool,
     ) -> Result<CertImportWriter> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
+        let mut tx = self.write_tx().await
             .ctx("starting the import transaction")?;
         let import_id: i64 = sqlx::query_scalar(
             "INSERT INTO cert_imports (file, encoding, strict, started_at) VALUES (?, ?, ?, ?) RETURNING id",
@@ -290,7 +287,7 @@ impl Store {
 
     /// Replaces the brand alias table.
     pub async fn replace_brands(&self, brands: &[Brand]) -> Result<()> {
-        let mut tx = self.pool.begin().await.ctx("starting the brand import")?;
+        let mut tx = self.write_tx().await.ctx("starting the brand import")?;
         sqlx::query("DELETE FROM brands")
             .execute(&mut *tx)
             .await

@@ -198,7 +198,7 @@ impl Store {
         max_pages: u32,
         seeds: &[NewEntry],
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await.ctx("starting a scan")?;
+        let mut tx = self.write_tx().await.ctx("starting a scan")?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO scans (platform, state, started_at, as_of, keywords, max_pages) \
              VALUES (?, 'running', ?, ?, ?, ?) RETURNING id",
@@ -252,7 +252,7 @@ impl Store {
 
     /// Marks a scan running again and returns entries left in flight to the queue.
     pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
-        let mut tx = self.pool.begin().await.ctx("reopening a scan")?;
+        let mut tx = self.write_tx().await.ctx("reopening a scan")?;
         let n = sqlx::query(
             "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
         )
@@ -274,7 +274,7 @@ impl Store {
 
     /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
     pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
-        let mut tx = self.pool.begin().await.ctx("finishing a scan")?;
+        let mut tx = self.write_tx().await.ctx("finishing a scan")?;
         if state != "completed" {
             sqlx::query(
                 "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
@@ -395,7 +395,7 @@ impl Store {
         let source = format!("scan:{scan_id}");
         let mut applied = Applied::default();
         let mut delta = ScanDelta::default();
-        let mut tx = self.pool.begin().await.ctx("starting a crawl batch")?;
+        let mut tx = self.write_tx().await.ctx("starting a crawl batch")?;
         for r in results {
             delta.requests += r.requests as i64;
             apply_one(

@@ -199,7 +199,7 @@ impl Store {
     ) -> Result<ListingCounts> {
         let mut counts = ListingCounts::default();
         let now = now_rfc3339();
-        let mut tx = self.pool.begin().await.ctx("starting the listing batch")?;
+        let mut tx = self.write_tx().await.ctx("starting the listing batch")?;
         for w in batch {
             let (change, _) = upsert_listing(&mut tx, w, source, &now, None).await?;
             counts.add(change);
