@@ -20,14 +20,28 @@ use std::sync::Arc;
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: f64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
-    let (hosts, quota, burst, items) = (arg(0, 20.0) as usize, arg(1, 5.0), arg(2, 1.0) as u32, arg(3, 150.0) as usize);
+    let (hosts, quota, burst, items) = (
+        arg(0, 20.0) as usize,
+        arg(1, 5.0),
+        arg(2, 1.0) as u32,
+        arg(3, 150.0) as usize,
+    );
     let dir = tempfile::tempdir()?;
     let store = Store::open(&format!("sqlite://{}", dir.path().join("p.db").display())).await?;
-    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml"))?;
+    let template = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml"),
+    )?;
     let mut markets = Vec::new();
     let mut jobs = Vec::new();
     for h in 0..hosts {
-        let market = Market::start(MarketConfig { items, small_pages: true, removed_share: 0.0, seed: h as u64 + 1, ..MarketConfig::default() }).await?;
+        let market = Market::start(MarketConfig {
+            items,
+            small_pages: true,
+            removed_share: 0.0,
+            seed: h as u64 + 1,
+            ..MarketConfig::default()
+        })
+        .await?;
         let mut c = PlatformConfig::from_toml(&template, Path::new("demo.toml"))?;
         c.name = format!("host{h:02}");
         c.base_url = market.base_url();
@@ -35,7 +49,11 @@ async fn main() -> anyhow::Result<()> {
         c.politeness.burst = burst;
         c.politeness.concurrency = 4;
         let adapter = Arc::new(Adapter::new(c, Path::new("demo.toml"))?);
-        let plan = ScanPlan { keywords: vec!["插座".into(), "电水壶".into(), "玩具".into()], max_pages: None, as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap() };
+        let plan = ScanPlan {
+            keywords: vec!["插座".into(), "电水壶".into(), "玩具".into()],
+            max_pages: None,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        };
         let id = start_scan(&store, &adapter, &plan).await?;
         jobs.push((adapter, id));
         markets.push(market);
@@ -51,11 +69,20 @@ async fn main() -> anyhow::Result<()> {
     });
     for r in futures_util::future::join_all(runs).await {
         let r = r?;
-        anyhow::ensure!(r.completed && r.scan.pages_failed == 0, "scan {} did not complete cleanly", r.scan.id);
+        anyhow::ensure!(
+            r.completed && r.scan.pages_failed == 0,
+            "scan {} did not complete cleanly",
+            r.scan.id
+        );
     }
     let wall = started.elapsed().as_secs_f64();
-    println!("{hosts} hosts, quota {quota}/s, burst {burst}, {items} listings each; crawl wall time {wall:.1} s");
-    println!("host   requests  max/1s-window  achieved/s  (limit {})", quota as usize + burst as usize);
+    println!(
+        "{hosts} hosts, quota {quota}/s, burst {burst}, {items} listings each; crawl wall time {wall:.1} s"
+    );
+    println!(
+        "host   requests  max/1s-window  achieved/s  (limit {})",
+        quota as usize + burst as usize
+    );
     let mut worst = 0;
     let (mut total, mut min_rate) = (0usize, f64::MAX);
     let mut all_at: Vec<u64> = Vec::new();
@@ -73,8 +100,16 @@ async fn main() -> anyhow::Result<()> {
     }
     all_at.sort_unstable();
     let busy = steady_aggregate(&all_at, hosts);
-    println!("worst window {worst} (limit {}), lowest per-host rate {min_rate:.2}/s ({:.1}% of quota)", quota as usize + burst as usize, 100.0 * min_rate / quota);
-    println!("aggregate while all hosts had work: {busy:.1} requests/s ({:.1}% of {:.0}); {total} requests in all", 100.0 * busy / (quota * hosts as f64), quota * hosts as f64);
+    println!(
+        "worst window {worst} (limit {}), lowest per-host rate {min_rate:.2}/s ({:.1}% of quota)",
+        quota as usize + burst as usize,
+        100.0 * min_rate / quota
+    );
+    println!(
+        "aggregate while all hosts had work: {busy:.1} requests/s ({:.1}% of {:.0}); {total} requests in all",
+        100.0 * busy / (quota * hosts as f64),
+        quota * hosts as f64
+    );
     for m in markets {
         m.shutdown().await;
     }

@@ -29,7 +29,9 @@ async fn store_with_certificates(dir: &Path) -> Store {
     let store = Store::open(&format!("sqlite://{}", dir.join("t.db").display()))
         .await
         .unwrap();
-    let brands = BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..]).unwrap();
+    let brands =
+        BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..])
+            .unwrap();
     store.replace_brands(&brands).await.unwrap();
     for f in ["certificates.csv", "certificates_update.csv"] {
         import_file(
@@ -79,12 +81,17 @@ async fn scan(store: &Store, adapter: Arc<Adapter>, settings: Settings) -> ScanO
     };
     let runner = ScanRunner::new(store.clone(), settings, fetcher, loop_settings);
     let (_tx, stop) = watch::channel(false);
-    runner.run(adapter, id, stop, &Progress::hidden()).await.unwrap()
+    runner
+        .run(adapter, id, stop, &Progress::hidden())
+        .await
+        .unwrap()
 }
 
 fn item_path(r: &RequestRecord) -> Option<String> {
     let p = r.path_and_query.split(['?', '#']).next()?;
-    p.strip_prefix("/item/")?.strip_suffix(".html").map(str::to_string)
+    p.strip_prefix("/item/")?
+        .strip_suffix(".html")
+        .map(str::to_string)
 }
 
 async fn stored_titles(store: &Store) -> HashMap<String, String> {
@@ -143,9 +150,15 @@ async fn scan_collects_every_listing_once_and_judges_it() {
         }
     }
     assert_eq!(per_item.len(), 400);
-    assert!(per_item.values().all(|n| *n == 1), "an item was fetched twice");
+    assert!(
+        per_item.values().all(|n| *n == 1),
+        "an item was fetched twice"
+    );
     assert_eq!(
-        requests.iter().filter(|r| r.path_and_query == "/robots.txt").count(),
+        requests
+            .iter()
+            .filter(|r| r.path_and_query == "/robots.txt")
+            .count(),
         1
     );
 
@@ -157,7 +170,10 @@ async fn scan_collects_every_listing_once_and_judges_it() {
     let mut body = Vec::new();
     GzDecoder::new(&gz[..]).read_to_end(&mut body).unwrap();
     assert_eq!(body.len() as i64, pages[0].body_len);
-    let sha: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(sha, pages[0].sha256);
     assert!(pages[0].headers.iter().any(|(k, _)| k == "content-type"));
 
@@ -165,16 +181,16 @@ async fn scan_collects_every_listing_once_and_judges_it() {
     let m = out.matched.expect("matched");
     assert_eq!(m.listings as usize, online.len());
     let agreement = verdict_agreement(&store, &market).await;
-    assert!(agreement >= 0.9, "verdicts agree with the market's truth on {agreement:.3}");
+    assert!(
+        agreement >= 0.9,
+        "verdicts agree with the market's truth on {agreement:.3}"
+    );
     market.shutdown().await;
 }
 
 /// Share of listings whose verdict is the one their generated kind calls for.
 async fn verdict_agreement(store: &Store, market: &Market) -> f64 {
-    let rows = store
-        .export_page(None, false, 0, 1_000_000)
-        .await
-        .unwrap();
+    let rows = store.export_page(None, false, 0, 1_000_000).await.unwrap();
     let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut agree = 0;
     for r in &rows {
@@ -278,7 +294,13 @@ async fn retry_after_pauses_the_host_and_nothing_is_lost() {
             .iter()
             .filter(|r| r.at_ms > f.at_ms + 50 && r.at_ms + 50 < f.at_ms + pause)
             .collect();
-        assert!(early.is_empty(), "after {} at {} ms: {:?}", f.status, f.at_ms, early);
+        assert!(
+            early.is_empty(),
+            "after {} at {} ms: {:?}",
+            f.status,
+            f.at_ms,
+            early
+        );
     }
     assert_eq!(stored_titles(&store).await.len(), 120);
     market.shutdown().await;
@@ -307,10 +329,9 @@ async fn robots_txt_refusals_are_counted_and_never_fetched() {
     assert_eq!(out.scan.robots_skipped, 60);
     assert_eq!(out.frontier.robots, 60);
     assert!(
-        market
-            .requests()
-            .iter()
-            .all(|r| !r.path_and_query.contains("preview") && !r.path_and_query.starts_with("/cart"))
+        market.requests().iter().all(
+            |r| !r.path_and_query.contains("preview") && !r.path_and_query.starts_with("/cart")
+        )
     );
     market.shutdown().await;
 }
@@ -333,7 +354,11 @@ async fn private_addresses_are_refused_unless_the_platform_allows_them() {
     let out = scan(&store, adapter, settings()).await;
     assert!(out.completed);
     assert!(out.scan.pages_failed > 0);
-    assert!(out.failures.iter().all(|(_, _, e)| e.contains("private")), "{:?}", out.failures);
+    assert!(
+        out.failures.iter().all(|(_, _, e)| e.contains("private")),
+        "{:?}",
+        out.failures
+    );
     assert!(market.requests().is_empty(), "the market was contacted");
     market.shutdown().await;
 }

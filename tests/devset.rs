@@ -54,9 +54,16 @@ async fn devset_precision_recall_accuracy() {
         .await
         .unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
-    run_match(&store, Arc::new(ctx), None, as_of, 500, &Progress::hidden())
-        .await
-        .unwrap();
+    run_match(
+        &store,
+        Arc::new(ctx),
+        Default::default(),
+        as_of,
+        500,
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
     let out = dir.path().join("found.jsonl");
     export_findings(&store, &out, ExportFormat::Jsonl, None, false)
         .await

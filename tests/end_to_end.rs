@@ -52,9 +52,16 @@ async fn match_on(store: &Store, as_of: &str) -> cccwatch::pipeline::MatchReport
         .await
         .unwrap();
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    run_match(store, Arc::new(ctx), None, as_of, 64, &Progress::hidden())
-        .await
-        .unwrap()
+    run_match(
+        store,
+        Arc::new(ctx),
+        Default::default(),
+        as_of,
+        64,
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Every sample listing keeps the verdict and certificate a reviewer checked
@@ -258,7 +265,17 @@ async fn the_same_item_twice_in_one_feed_is_one_listing_with_history() {
     assert_eq!((r.counts.inserted, r.counts.updated), (1, 1));
     assert_eq!(store.count_listings(Some("jd")).await.unwrap(), 1);
     assert_eq!(store.listing_history_len("jd", "9").await.unwrap(), 1);
-    let page = store.listings_page(Some("jd"), 0, 10).await.unwrap();
+    let page = store
+        .listings_page(
+            &cccwatch::store::ListingFilter {
+                platform: Some("jd".into()),
+                scan_id: None,
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         page[0].listing.title, "公牛插座 降价",
         "the later line wins"

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 fn config_dir(dir: &Path, market: &Market) -> std::path::PathBuf {
     let platforms = dir.join("platforms");
     std::fs::create_dir_all(&platforms).unwrap();
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml")).unwrap();
+    let demo = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml"),
+    )
+    .unwrap();
     let demo = demo
         .replace("http://127.0.0.1:8080", &market.base_url())
         .replace("requests_per_second = 50.0", "requests_per_second = 150.0");
@@ -32,7 +35,16 @@ fn config_dir(dir: &Path, market: &Market) -> std::path::PathBuf {
 
 fn spawn_scan(config: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_cccwatch"))
-        .args(["--config", config.to_str().unwrap(), "--no-progress", "scan", "--platform", "demo", "--as-of", "2026-11-28"])
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--no-progress",
+            "scan",
+            "--platform",
+            "demo",
+            "--as-of",
+            "2026-11-28",
+        ])
         .args(extra)
         .env_remove("CCCWATCH__DATABASE__URL")
         .stdout(Stdio::piped())
@@ -43,7 +55,9 @@ fn spawn_scan(config: &Path, extra: &[&str]) -> Child {
 
 /// Stored listing IDs, read through the library (the scan may be running).
 async fn stored_ids(dir: &Path) -> HashSet<String> {
-    let store = cccwatch::store::Store::open(&format!("sqlite://{}", dir.join("r.db").display())).await.unwrap();
+    let store = cccwatch::store::Store::open(&format!("sqlite://{}", dir.join("r.db").display()))
+        .await
+        .unwrap();
     let ids = store
         .listings_page(&cccwatch::store::ListingFilter::default(), 0, 1_000_000)
         .await
@@ -58,7 +72,10 @@ async fn stored_ids(dir: &Path) -> HashSet<String> {
 async fn wait_for_listings(dir: &Path, n: usize, child: &mut Child) {
     let t = Instant::now();
     loop {
-        assert!(child.try_wait().unwrap().is_none(), "the scan ended before it could be interrupted");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the scan ended before it could be interrupted"
+        );
         if dir.join("r.db").exists() && stored_ids(dir).await.len() >= n {
             return;
         }
@@ -69,12 +86,18 @@ async fn wait_for_listings(dir: &Path, n: usize, child: &mut Child) {
 
 fn item_of(r: &RequestRecord) -> Option<String> {
     let p = r.path_and_query.split(['?', '#']).next()?;
-    p.strip_prefix("/item/")?.strip_suffix(".html").map(str::to_string)
+    p.strip_prefix("/item/")?
+        .strip_suffix(".html")
+        .map(str::to_string)
 }
 
 fn finish(child: Child) -> (Option<i32>, String) {
     let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code(), text)
 }
 
@@ -100,7 +123,11 @@ async fn kill_9_then_resume_loses_nothing_and_refetches_nothing_stored() {
     let _ = child.wait();
     let before = stored_ids(dir.path()).await;
     let seen_before = market.requests().len();
-    assert!(before.len() >= 150 && before.len() < 480, "{} stored at the kill", before.len());
+    assert!(
+        before.len() >= 150 && before.len() < 480,
+        "{} stored at the kill",
+        before.len()
+    );
 
     let (code, text) = finish(spawn_scan(&config, &["--resume"]));
     assert_eq!(code, Some(0), "{text}");
@@ -111,7 +138,10 @@ async fn kill_9_then_resume_loses_nothing_and_refetches_nothing_stored() {
     let requests = market.requests();
     for r in &requests[seen_before..] {
         if let Some(id) = item_of(r) {
-            assert!(!before.contains(&id), "item {id} was stored before the kill and fetched again");
+            assert!(
+                !before.contains(&id),
+                "item {id} was stored before the kill and fetched again"
+            );
         }
     }
     // In-flight pages at the kill may be fetched twice, never more.
@@ -121,10 +151,16 @@ async fn kill_9_then_resume_loses_nothing_and_refetches_nothing_stored() {
     }
     assert!(per_item.values().all(|n| *n <= 2));
     assert_eq!(per_item.len(), 500);
-    let store = cccwatch::store::Store::open(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap();
+    let store =
+        cccwatch::store::Store::open(&format!("sqlite://{}", dir.path().join("r.db").display()))
+            .await
+            .unwrap();
     let scan = store.scan(1).await.unwrap().unwrap();
     assert_eq!(scan.state, "completed");
-    assert!(store.scan(2).await.unwrap().is_none(), "--resume started a new scan");
+    assert!(
+        store.scan(2).await.unwrap().is_none(),
+        "--resume started a new scan"
+    );
     store.close().await;
     market.shutdown().await;
 }
@@ -137,11 +173,23 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes() {
     let mut child = spawn_scan(&config, &[]);
     wait_for_listings(dir.path(), 100, &mut child).await;
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let (code, text) = finish(child);
     assert_eq!(code, Some(3), "{text}");
-    assert!(text.contains("interrupted") && text.contains("--resume"), "{text}");
-    let store = cccwatch::store::Store::open(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap();
+    assert!(
+        text.contains("interrupted") && text.contains("--resume"),
+        "{text}"
+    );
+    let store =
+        cccwatch::store::Store::open(&format!("sqlite://{}", dir.path().join("r.db").display()))
+            .await
+            .unwrap();
     let scan = store.scan(1).await.unwrap().unwrap();
     assert_eq!(scan.state, "interrupted");
     let counts = store.frontier_counts(1).await.unwrap();

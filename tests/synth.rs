@@ -53,7 +53,7 @@ async fn generated_truth_matches_the_verdicts() {
     run_match(
         &store,
         Arc::new(ctx),
-        None,
+        Default::default(),
         as_of,
         1000,
         &Progress::hidden(),

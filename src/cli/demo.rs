@@ -58,16 +58,34 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
         ..MarketConfig::default()
     })
     .await?;
-    println!("3. demo marketplace: {} ({} listings)", market.base_url(), a.items);
-    let adapter = Arc::new(demo_adapter(&app.settings.crawl.platforms_dir)?.with_base_url(&market.base_url())?);
-    let plan = ScanPlan { keywords: Vec::new(), max_pages: None, as_of: super::as_of_or_today(a.as_of) };
+    println!(
+        "3. demo marketplace: {} ({} listings)",
+        market.base_url(),
+        a.items
+    );
+    let adapter = Arc::new(
+        demo_adapter(&app.settings.crawl.platforms_dir)?.with_base_url(&market.base_url())?,
+    );
+    let plan = ScanPlan {
+        keywords: Vec::new(),
+        max_pages: None,
+        as_of: super::as_of_or_today(a.as_of),
+    };
     let id = start_scan(&store, &adapter, &plan).await?;
-    let settings = Settings { database: DatabaseSettings { url: url.clone() }, ..app.settings.clone() };
-    let demo_app = App { settings, progress: app.progress };
+    let settings = Settings {
+        database: DatabaseSettings { url: url.clone() },
+        ..app.settings.clone()
+    };
+    let demo_app = App {
+        settings,
+        progress: app.progress,
+    };
     let fetcher = Arc::new(Fetcher::new(demo_app.settings.crawl.fetch_settings())?);
     let progress = Progress::new(Some(0), "pages", app.progress);
     progress.set_message(format!("4. scanning (scan {id})"));
-    let outcome = runner(&demo_app, &store, fetcher).run(adapter, id, stop_on_signal(), &progress).await?;
+    let outcome = runner(&demo_app, &store, fetcher)
+        .run(adapter, id, stop_on_signal(), &progress)
+        .await?;
     progress.finish();
     let requests = market.requests().len();
     market.shutdown().await;
@@ -102,7 +120,10 @@ async fn load_certificates(store: &Store, out: &Path) -> anyhow::Result<()> {
     let brands = BrandTable::read_csv(BRANDS)?;
     store.replace_brands(&brands).await?;
     println!("1. brand table: {} brands", brands.len());
-    for (name, bytes) in [("certificates.csv", SAMPLE_CERTS), ("certificates_update.csv", SAMPLE_UPDATE)] {
+    for (name, bytes) in [
+        ("certificates.csv", SAMPLE_CERTS),
+        ("certificates_update.csv", SAMPLE_UPDATE),
+    ] {
         let path = data.join(name);
         std::fs::write(&path, bytes)?;
         let r = import_file(store, &path, &ImportOptions::default(), &Progress::hidden()).await?;
@@ -119,6 +140,10 @@ async fn write_exports(store: &Store, out: &Path) -> anyhow::Result<()> {
     let csv = out.join("findings.csv");
     let n = export_findings(store, &xlsx, ExportFormat::Xlsx, Some("demo"), true).await?;
     export_findings(store, &csv, ExportFormat::Csv, Some("demo"), true).await?;
-    println!("5. {n} flagged findings written to {} and {}", xlsx.display(), csv.display());
+    println!(
+        "5. {n} flagged findings written to {} and {}",
+        xlsx.display(),
+        csv.display()
+    );
     Ok(())
 }

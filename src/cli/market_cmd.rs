@@ -55,7 +55,11 @@ pub async fn run(a: MarketArgs) -> anyhow::Result<ExitCode> {
         ..MarketConfig::default()
     };
     let market = Market::start_on(cfg, SocketAddr::from(([127, 0, 0, 1], a.port))).await?;
-    println!("demo marketplace on {} ({} listings); Ctrl-C to stop", market.base_url(), a.items);
+    println!(
+        "demo marketplace on {} ({} listings); Ctrl-C to stop",
+        market.base_url(),
+        a.items
+    );
     tokio::signal::ctrl_c().await?;
     let served = market.requests().len();
     market.shutdown().await;

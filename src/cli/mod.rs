@@ -104,6 +104,7 @@ impl App {
 }
 
 pub fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.verbose);
     let sources = Sources {
@@ -152,6 +153,24 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cccwatch … | head` closes our stdout early: stop quietly, as Unix tools do,
+/// instead of reporting a panic from `println!`.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// Parses `--as-of`; default today (local date).

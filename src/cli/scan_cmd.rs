@@ -124,7 +124,10 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         progress.set_message(format!("scan {id} {}", adapter.name()));
         let (runner, stop) = (&runner, stop.clone());
         async move {
-            let out = runner.run(adapter, id, stop, &progress).await.with_context(|| format!("scan {id}"));
+            let out = runner
+                .run(adapter, id, stop, &progress)
+                .await
+                .with_context(|| format!("scan {id}"));
             progress.finish();
             out
         }
@@ -147,7 +150,10 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
 
 /// A scan runner with the settings of this invocation.
 pub fn runner(app: &App, store: &Store, fetcher: Arc<Fetcher>) -> ScanRunner {
-    let loop_settings = LoopSettings { max_attempts: app.settings.crawl.max_attempts, ..LoopSettings::default() };
+    let loop_settings = LoopSettings {
+        max_attempts: app.settings.crawl.max_attempts,
+        ..LoopSettings::default()
+    };
     ScanRunner::new(store.clone(), app.settings.clone(), fetcher, loop_settings)
 }
 
@@ -213,7 +219,11 @@ pub fn print_outcome(o: &ScanOutcome) {
     let f = &o.frontier;
     println!(
         "  frontier: {} done, {} taken down (404/410/下架), {} failed, {} refused by robots.txt, {} left",
-        f.done, f.gone, f.failed, f.robots, f.open()
+        f.done,
+        f.gone,
+        f.failed,
+        f.robots,
+        f.open()
     );
     if let Some(m) = &o.matched {
         println!(

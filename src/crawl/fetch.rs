@@ -128,8 +128,11 @@ pub struct Fetcher {
     settings: FetchSettings,
     policy: AddressPolicy,
     global: Arc<Semaphore>,
-    hosts: RwLock<HashMap<String, (Arc<HostState>, Arc<SiteRules>)>>,
+    hosts: RwLock<HashMap<String, HostEntry>>,
 }
+
+/// A host's politeness state and the rules of its platform.
+type HostEntry = (Arc<HostState>, Arc<SiteRules>);
 
 impl std::fmt::Debug for Fetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -186,7 +189,7 @@ impl Fetcher {
         }
     }
 
-    fn host(&self, u: &Url) -> Option<(Arc<HostState>, Arc<SiteRules>)> {
+    fn host(&self, u: &Url) -> Option<HostEntry> {
         let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
         hosts.get(&host_key(u)).cloned()
     }

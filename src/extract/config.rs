@@ -88,10 +88,14 @@ impl Default for Politeness {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SearchConfig {
-    /// URL template with `{base}`, `{keyword}` (URL-encoded) and `{page}`.
+    /// URL template with `{base}`, `{keyword}` (URL-encoded), `{page}` and
+    /// `{offset}` (results before this page: (page − first_page) × page_size).
     pub url: String,
     #[serde(default = "one")]
     pub first_page: u32,
+    /// Results per page, for `{offset}` (e.g. 44 on Taobao, 60 on Tmall).
+    #[serde(default)]
+    pub page_size: Option<u32>,
     /// Result pages per keyword at most (the `--max-pages` flag overrides).
     #[serde(default = "default_max_pages")]
     pub max_pages: u32,

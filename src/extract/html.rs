@@ -101,9 +101,7 @@ impl HtmlRules {
         let root = doc.root_element();
         let mut unmatched = Vec::new();
         let mut fields = extract_fields(root, &self.item_fields, &mut unmatched);
-        if let Some(shop) = fields.shop_url.take() {
-            fields.shop_url = resolve(page_url, &shop).or(Some(shop));
-        }
+        absolute_shop_url(&mut fields, page_url);
         fields.spec = spec_rows(root, &self.spec);
         if fields.spec.is_empty() && !self.spec.alts.is_empty() {
             unmatched.push(self.spec.key.clone());
@@ -113,6 +111,12 @@ impl HtmlRules {
             gone: false,
             unmatched,
         }
+    }
+}
+
+fn absolute_shop_url(fields: &mut Fields, page_url: &Url) {
+    if let Some(shop) = fields.shop_url.take() {
+        fields.shop_url = resolve(page_url, &shop).or(Some(shop));
     }
 }
 

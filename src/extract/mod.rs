@@ -204,9 +204,12 @@ impl Adapter {
     /// URL of result page `page` for `keyword`.
     pub fn search_url(&self, keyword: &str, page: u32) -> String {
         let kw: String = url::form_urlencoded::byte_serialize(keyword.as_bytes()).collect();
-        self.fill(&self.config.search.url)
+        let s = &self.config.search;
+        let offset = page.saturating_sub(s.first_page) * s.page_size.unwrap_or(0);
+        self.fill(&s.url)
             .replace("{keyword}", &kw)
             .replace("{page}", &page.to_string())
+            .replace("{offset}", &offset.to_string())
     }
 
     fn fill(&self, template: &str) -> String {
@@ -385,7 +388,18 @@ fn check_common(c: &PlatformConfig, path: &Path) -> Result<Url, AdapterError> {
         ));
     }
     if !c.search.url.contains("{keyword}") && !c.keywords.is_empty() {
-        return Err(invalid(path, "search.url", "must contain {keyword} when [keywords] are given".into()));
+        return Err(invalid(
+            path,
+            "search.url",
+            "must contain {keyword} when [keywords] are given".into(),
+        ));
+    }
+    if c.search.url.contains("{offset}") && c.search.page_size.unwrap_or(0) == 0 {
+        return Err(invalid(
+            path,
+            "search.page_size",
+            "is needed (results per page) when search.url uses {offset}".into(),
+        ));
     }
     if c.search.card.is_empty() {
         return Err(invalid(path, "search.card", "is required".into()));

@@ -4,7 +4,7 @@
 
 use crate::certdb::models::{is_rating, parse_model_list};
 use crate::domain::Listing;
-use crate::matching::normalize::{model_key, strip_colour_suffix};
+use crate::matching::normalize::{label_key, model_key, strip_colour_suffix};
 use std::sync::LazyLock;
 
 /// Spec-table labels that hold a model (compared with `label_key`).
@@ -53,14 +53,33 @@ impl ListingModel {
     }
 }
 
+/// Labels that carry the model: the usual ones, and "<brand>型号" as Tmall
+/// writes it ("Apple型号"), but not the model a spare part fits ("适用型号").
+pub fn is_model_label(label: &str) -> bool {
+    let key = label_key(label);
+    if MODEL_LABELS.contains(&key.as_str()) {
+        return true;
+    }
+    const NOT_OURS: &[&str] = &[
+        "适用", "兼容", "配套", "替换", "对应", "匹配", "支持", "原装",
+    ];
+    key.strip_suffix("型号").is_some_and(|brand| {
+        !brand.is_empty()
+            && brand.chars().count() <= 12
+            && !NOT_OURS.iter().any(|w| brand.contains(w))
+    })
+}
+
 /// Models stated explicitly in the model field or the spec table.
 pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
     let mut out: Vec<ListingModel> = Vec::new();
-    let values = listing
-        .model
-        .as_deref()
-        .into_iter()
-        .chain(listing.params_labelled(MODEL_LABELS));
+    let values = listing.model.as_deref().into_iter().chain(
+        listing
+            .params
+            .iter()
+            .filter(|(l, _)| is_model_label(l))
+            .map(|(_, v)| v.as_str()),
+    );
     for value in values {
         for written in field_models(value) {
             if let Some(m) = ListingModel::new(&written)
@@ -161,6 +180,16 @@ fn looks_like_model(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_labels() {
+        for l in ["型号", "产品型号", "Apple型号", "公牛 型号：", "3C规格型号"] {
+            assert!(is_model_label(l), "{l}");
+        }
+        for l in ["适用型号", "兼容型号", "品牌", "型号说明", "适用机型"] {
+            assert!(!is_model_label(l), "{l}");
+        }
+    }
 
     fn keys(title: &str) -> Vec<String> {
         title_models(title).into_iter().map(|m| m.written).collect()

@@ -12,7 +12,6 @@ pub mod process;
 
 use crate::config::Settings;
 use crate::crawl::fetch::{Fetcher, SiteRules};
-use tracing::Instrument;
 use crate::extract::{Adapter, canonical_url};
 use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
@@ -25,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
+use tracing::Instrument;
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,9 @@ pub enum ScanError {
     Match(#[from] PipelineError),
     #[error("scan {0} does not exist")]
     NoSuchScan(i64),
-    #[error("platform {0} has no keywords to search: give --keywords or add [keywords] to its file")]
+    #[error(
+        "platform {0} has no keywords to search: give --keywords or add [keywords] to its file"
+    )]
     NoKeywords(String),
     #[error("a scan task failed: {0}")]
     Task(String),
@@ -152,8 +154,19 @@ pub struct ScanRunner {
 }
 
 impl ScanRunner {
-    pub fn new(store: Store, settings: Settings, fetcher: Arc<Fetcher>, loop_settings: LoopSettings) -> ScanRunner {
-        ScanRunner { store, settings, fetcher, loop_settings, match_ctx: tokio::sync::OnceCell::new() }
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        fetcher: Arc<Fetcher>,
+        loop_settings: LoopSettings,
+    ) -> ScanRunner {
+        ScanRunner {
+            store,
+            settings,
+            fetcher,
+            loop_settings,
+            match_ctx: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// Runs (or resumes) scan `scan_id` until its frontier is empty or `stop`
@@ -166,46 +179,100 @@ impl ScanRunner {
         progress: &Progress,
     ) -> Result<ScanOutcome, ScanError> {
         let store = &self.store;
-        let record = store.scan(scan_id).await?.ok_or(ScanError::NoSuchScan(scan_id))?;
+        let record = store
+            .scan(scan_id)
+            .await?
+            .ok_or(ScanError::NoSuchScan(scan_id))?;
         store.reopen_scan(scan_id).await?;
         self.fetcher.register(site_rules(&adapter));
-        let limits = Limits { max_attempts: self.loop_settings.max_attempts, max_pages: record.max_pages.max(1) as u32 };
+        let limits = Limits {
+            max_attempts: self.loop_settings.max_attempts,
+            max_pages: record.max_pages.max(1) as u32,
+        };
         let span = tracing::info_span!("scan", scan_id, platform = %record.platform);
         let started = std::time::Instant::now();
-        let completed = crawl(store, self.fetcher.clone(), adapter, scan_id, limits, self.loop_settings, stop, progress)
-            .instrument(span.clone())
-            .await?;
+        let completed = crawl(
+            store,
+            self.fetcher.clone(),
+            adapter,
+            scan_id,
+            limits,
+            self.loop_settings,
+            stop,
+            progress,
+        )
+        .instrument(span.clone())
+        .await?;
         let crawl_time = started.elapsed();
         let mut matched = None;
         if completed {
             progress.set_message(format!("scan {scan_id}: matching"));
-            let as_of = NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
+            let as_of =
+                NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
             matched = Some(self.match_scan(scan_id, &record.platform, as_of).await?);
             store.finish_scan(scan_id, "completed", None).await?;
         } else {
             store
-                .finish_scan(scan_id, "interrupted", Some("stopped before the frontier was empty; run `cccwatch scan --resume`"))
+                .finish_scan(
+                    scan_id,
+                    "interrupted",
+                    Some("stopped before the frontier was empty; run `cccwatch scan --resume`"),
+                )
                 .await?;
         }
-        let scan = store.scan(scan_id).await?.ok_or(ScanError::NoSuchScan(scan_id))?;
+        let scan = store
+            .scan(scan_id)
+            .await?
+            .ok_or(ScanError::NoSuchScan(scan_id))?;
         let failures = store.failed_entries(scan_id, 20).await?;
         let frontier = store.frontier_counts(scan_id).await?;
-        span.in_scope(|| tracing::info!(completed, fetched = scan.pages_fetched, failed = scan.pages_failed, "scan ended"));
-        Ok(ScanOutcome { scan, completed, matched, failures, crawl_time, frontier })
+        span.in_scope(|| {
+            tracing::info!(
+                completed,
+                fetched = scan.pages_fetched,
+                failed = scan.pages_failed,
+                "scan ended"
+            )
+        });
+        Ok(ScanOutcome {
+            scan,
+            completed,
+            matched,
+            failures,
+            crawl_time,
+            frontier,
+        })
     }
 
-    async fn match_scan(&self, scan_id: i64, platform: &str, as_of: NaiveDate) -> Result<MatchReport, ScanError> {
+    async fn match_scan(
+        &self,
+        scan_id: i64,
+        platform: &str,
+        as_of: NaiveDate,
+    ) -> Result<MatchReport, ScanError> {
         let ctx = self
             .match_ctx
-            .get_or_try_init(|| async { MatchContext::load(&self.store, &self.settings).await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                MatchContext::load(&self.store, &self.settings)
+                    .await
+                    .map(Arc::new)
+            })
             .await?
             .clone();
-        let filter = ListingFilter { platform: Some(platform.to_string()), scan_id: Some(scan_id) };
+        let filter = ListingFilter {
+            platform: Some(platform.to_string()),
+            scan_id: Some(scan_id),
+        };
         let batch = self.settings.matching.batch_size;
         let report = run_match(&self.store, ctx, filter, as_of, batch, &Progress::hidden()).await?;
-        let by_verdict: serde_json::Map<String, serde_json::Value> =
-            report.by_verdict.iter().map(|(v, n)| (v.as_str().to_string(), (*n).into())).collect();
-        self.store.set_scan_findings(scan_id, report.run_id, &by_verdict.into()).await?;
+        let by_verdict: serde_json::Map<String, serde_json::Value> = report
+            .by_verdict
+            .iter()
+            .map(|(v, n)| (v.as_str().to_string(), (*n).into()))
+            .collect();
+        self.store
+            .set_scan_findings(scan_id, report.run_id, &by_verdict.into())
+            .await?;
         Ok(report)
     }
 }

@@ -78,7 +78,9 @@ impl Store {
         encoding: &str,
         strict: bool,
     ) -> Result<CertImportWriter> {
-        let mut tx = self.write_tx().await
+        let mut tx = self
+            .write_tx()
+            .await
             .ctx("starting the import transaction")?;
         let import_id: i64 = sqlx::query_scalar(
             "INSERT INTO cert_imports (file, encoding, strict, started_at) VALUES (?, ?, ?, ?) RETURNING id",

@@ -144,7 +144,10 @@ impl MatchRunWriter {
     /// Stores a batch of findings; a changed or first verdict is added to history.
     pub async fn write(&self, batch: &[FindingWrite]) -> Result<()> {
         let now = now_rfc3339();
-        let mut tx = self.store.write_tx().await
+        let mut tx = self
+            .store
+            .write_tx()
+            .await
             .ctx("starting the findings batch")?;
         for chunk in batch.chunks(BATCH) {
             let mut qb: QueryBuilder<Sqlite> =

@@ -96,7 +96,9 @@ impl Store {
     /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at the
     /// start, so concurrent writers wait (busy_timeout) instead of failing
     /// when a read inside a deferred transaction would have to be upgraded.
-    pub(crate) async fn write_tx(&self) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
