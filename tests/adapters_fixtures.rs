@@ -541,11 +541,8 @@ fn taobao_search_page_cards() {
     assert_eq!(last.fields.seller.as_deref(), Some("葛给力服饰"));
 }
 
-/// KNOWN BUG in src/extract/html.rs (`HtmlRules::search_page`): a card's
-/// `shop_url` is stored as written (`//store.taobao.com/...`), while
-/// `HtmlRules::item_page` resolves it against the page URL. Card links are
-/// resolved; shop links should be too. This test asserts the correct value and
-/// fails until `search_page` resolves `fields.shop_url` like `item_page` does.
+/// A card's protocol-relative shop link (`//store.taobao.com/...`) is made
+/// absolute against the page URL, as item pages' shop links are.
 #[test]
 fn taobao_search_card_shop_url_is_absolute() {
     let taobao = adapter("taobao");

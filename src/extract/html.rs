@@ -65,7 +65,8 @@ impl HtmlRules {
             let item_id = self.item_id.first(card_el);
             link_seen |= link.is_some();
             id_seen |= item_id.is_some();
-            let fields = extract_fields(card_el, &self.card_fields, &mut Vec::new());
+            let mut fields = extract_fields(card_el, &self.card_fields, &mut Vec::new());
+            absolute_shop_url(&mut fields, page_url);
             out.cards.push(Card {
                 link,
                 item_id,
