@@ -42,6 +42,11 @@ fn every_command_has_help_with_an_example() {
         &["findings", "export"],
         &["demo"],
         &["gen"],
+        &["scan"],
+        &["market"],
+        &["adapter", "test"],
+        &["evidence", "show"],
+        &["evidence", "export"],
     ];
     for c in commands {
         let mut args = c.to_vec();
@@ -128,12 +133,144 @@ fn configuration_layers_and_errors_name_the_key() {
 }
 
 #[test]
-fn demo_runs_end_to_end() {
+fn demo_crawls_the_marketplace_and_evidence_can_be_exported() {
     let dir = tempfile::tempdir().unwrap();
-    let o = cccwatch(dir.path(), &["demo", "--out", "d", "--as-of", "2026-11-28"]);
-    assert!(o.status.success(), "{}", text(&o));
+    let o = cccwatch(
+        dir.path(),
+        &[
+            "demo",
+            "--out",
+            "d",
+            "--items",
+            "300",
+            "--as-of",
+            "2026-11-28",
+        ],
+    );
     let t = text(&o);
-    assert!(t.contains("matched 150 listings"), "{t}");
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("scan 1 of demo: completed"), "{t}");
+    assert!(t.contains("0 failed"), "{t}");
     assert!(dir.path().join("d/findings.xlsx").exists());
     assert!(dir.path().join("d/findings.csv").exists());
+
+    // An officer takes the evidence of a flagged listing for a case file.
+    let db = format!("sqlite://{}", dir.path().join("d/cccwatch.db").display());
+    let o = cccwatch(
+        dir.path(),
+        &[
+            "--db",
+            &db,
+            "findings",
+            "export",
+            "--format",
+            "jsonl",
+            "--flagged-only",
+            "--out",
+            "f.jsonl",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let first = std::fs::read_to_string(dir.path().join("f.jsonl")).unwrap();
+    let row: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    let item = row["item_id"].as_str().unwrap().to_string();
+    let o = cccwatch(dir.path(), &["--db", &db, "evidence", "show", &item]);
+    let t = text(&o);
+    assert!(
+        o.status.success() && t.contains("sha256") && t.contains("status    200"),
+        "{t}"
+    );
+    let o = cccwatch(
+        dir.path(),
+        &[
+            "--db",
+            &db,
+            "evidence",
+            "export",
+            &item,
+            "--platform",
+            "demo",
+            "--out",
+            "case",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let case = dir.path().join("case");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("manifest.json")).unwrap())
+            .unwrap();
+    let page = &manifest["pages"][0];
+    let body = std::fs::read(case.join(page["file"].as_str().unwrap())).unwrap();
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(page["sha256"].as_str(), Some(sha.as_str()));
+    let sums = std::fs::read_to_string(case.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains(&format!("{sha}  {}", page["file"].as_str().unwrap())));
+    assert!(sums.contains("manifest.json"));
+
+    let o = cccwatch(
+        dir.path(),
+        &["--db", &db, "evidence", "show", "no-such-item"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no pages kept for item no-such-item"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn adapter_test_names_selectors_that_match_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("config/platforms")).unwrap();
+    std::fs::copy(
+        root.join("config/platforms/demo.toml"),
+        dir.path().join("config/platforms/demo.toml"),
+    )
+    .unwrap();
+    let page = dir.path().join("item.html");
+    std::fs::write(
+        &page,
+        "<html><head><meta charset=gbk></head><body><h1 class=sku-name>公牛插座</h1>\
+         <ul class=parameter><li>品牌：公牛</li><li>型号：GN-B3</li></ul></body></html>",
+    )
+    .unwrap();
+    let o = cccwatch(
+        dir.path(),
+        &["adapter", "test", "--platform", "demo", "item.html"],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("title        公牛插座"), "{t}");
+    assert!(t.contains("型号: GN-B3"), "{t}");
+    assert!(t.contains("matched nothing: item.fields.price"), "{t}");
+
+    let o = cccwatch(
+        dir.path(),
+        &["adapter", "test", "--platform", "nope", "item.html"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no platform `nope`") && text(&o).contains("demo"),
+        "{}",
+        text(&o)
+    );
+
+    std::fs::write(
+        dir.path().join("config/platforms/bad.toml"),
+        "name = \"bad\"\nbase_url = \"http://x\"\n[search]\nurl = \"{base}/?q={keyword}\"\ncard = \"li[\"\nitem_link = \"a@href\"\n",
+    )
+    .unwrap();
+    let o = cccwatch(dir.path(), &["adapter", "check"]);
+    let t = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        t.contains("bad.toml") && t.contains("search.card") && t.contains("ok    "),
+        "{t}"
+    );
 }

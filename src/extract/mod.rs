@@ -188,10 +188,24 @@ impl Adapter {
         Ok(self)
     }
 
-    /// Hosts (with port) that belong to this platform.
+    /// Hosts (`host:port`) that belong to this platform: the base URL's and
+    /// those in `hosts` (written `item.jd.com`, `item.jd.com:443` or as a URL;
+    /// without a port, the base URL's scheme decides it).
     pub fn hosts(&self) -> Vec<String> {
         let mut hosts = vec![host_key(&self.base)];
-        hosts.extend(self.config.hosts.iter().cloned());
+        for h in &self.config.hosts {
+            let written = if h.contains("://") {
+                h.clone()
+            } else {
+                format!("{}://{h}", self.base.scheme())
+            };
+            if let Ok(u) = Url::parse(&written) {
+                let key = host_key(&u);
+                if !hosts.contains(&key) {
+                    hosts.push(key);
+                }
+            }
+        }
         hosts
     }
 
@@ -358,6 +372,20 @@ fn check_common(c: &PlatformConfig, path: &Path) -> Result<Url, AdapterError> {
         ));
     }
     let base = parse_base(&c.base_url, path)?;
+    for h in &c.hosts {
+        let written = if h.contains("://") {
+            h.clone()
+        } else {
+            format!("{}://{h}", base.scheme())
+        };
+        if Url::parse(&written)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .is_none()
+        {
+            return Err(invalid(path, "hosts", format!("`{h}` is not a host name")));
+        }
+    }
     if c.robots == RobotsPolicy::Override && c.legal_basis.trim().chars().count() < 10 {
         return Err(invalid(
             path,
@@ -434,6 +462,33 @@ fn compile_id_pattern(p: &str, path: &Path) -> Result<Regex, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn platform_hosts_get_the_base_scheme_port() {
+        let mut c = PlatformConfig::from_toml(
+            "name = \"x\"\nbase_url = \"https://search.jd.com\"\nhosts = [\"item.jd.com\", \"http://m.jd.com\", \"a.jd.com:8443\"]\n\
+             [search]\nurl = \"{base}/s?k={keyword}\"\ncard = \"li\"\nitem_link = \"a@href\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let a = Adapter::new(c.clone(), Path::new("x.toml")).unwrap();
+        assert_eq!(
+            a.hosts(),
+            [
+                "search.jd.com:443",
+                "item.jd.com:443",
+                "m.jd.com:80",
+                "a.jd.com:8443"
+            ]
+        );
+        c.hosts = vec!["not a host/".into()];
+        assert!(
+            Adapter::new(c, Path::new("x.toml"))
+                .unwrap_err()
+                .to_string()
+                .contains("`hosts`")
+        );
+    }
 
     #[test]
     fn canonical_url_drops_tracking_and_fragment() {

@@ -4,10 +4,11 @@
 //! written in one transaction, so a killed scan resumes exactly where its
 //! last commit left it.
 
-use super::listings::{SeenIn, upsert_listing};
+use super::listings::{SeenIn, upsert_seen_batch};
 use super::{Ctx, ListingCounts, ListingWrite, Result, Store, StoreError, now_rfc3339};
 use chrono::NaiveDate;
 use sqlx::Row;
+use sqlx::{QueryBuilder, Sqlite};
 
 /// A scan as stored.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -384,7 +385,8 @@ impl Store {
         .ctx("listing failed entries")
     }
 
-    /// Writes a batch of results in one transaction.
+    /// Writes a batch of results in one transaction, with a few multi-row
+    /// statements rather than several per page.
     pub async fn apply_results(
         &self,
         scan_id: i64,
@@ -394,22 +396,45 @@ impl Store {
         let now = now_rfc3339();
         let source = format!("scan:{scan_id}");
         let mut applied = Applied::default();
-        let mut delta = ScanDelta::default();
         let mut tx = self.write_tx().await.ctx("starting a crawl batch")?;
-        for r in results {
-            delta.requests += r.requests as i64;
-            apply_one(
-                &mut tx,
+        let page_ids = insert_pages(&mut tx, scan_id, platform, results).await?;
+        let found: Vec<&NewEntry> = results
+            .iter()
+            .flat_map(|r| match &r.update {
+                EntryUpdate::Search { found, .. } => found.as_slice(),
+                _ => &[],
+            })
+            .collect();
+        applied.queued = insert_entries(&mut tx, scan_id, &found).await?;
+        let mut writes: Vec<(&ListingWrite, SeenIn)> = Vec::new();
+        for (r, page_id) in results.iter().zip(&page_ids) {
+            let seen = SeenIn {
                 scan_id,
-                platform,
-                r,
-                &now,
-                &source,
-                &mut applied,
-                &mut delta,
-            )
-            .await?;
+                page_id: *page_id,
+            };
+            match &r.update {
+                EntryUpdate::Item { listing, .. } => writes.push((listing, seen)),
+                EntryUpdate::Search { listings, .. } => {
+                    writes.extend(listings.iter().map(|l| (l, seen)))
+                }
+                EntryUpdate::Gone {
+                    platform: p,
+                    item_id,
+                    ..
+                } => {
+                    let page_id = page_id.unwrap_or_default();
+                    applied.gone += mark_gone(&mut tx, p, item_id, scan_id, page_id, &now).await?;
+                }
+                _ => {}
+            }
         }
+        if !writes.is_empty() {
+            for c in upsert_seen_batch(&mut tx, &writes, &source, &now).await? {
+                applied.listings.add(c);
+            }
+        }
+        update_entries(&mut tx, results, &page_ids).await?;
+        let mut delta = ScanDelta::of(results);
         delta.listings = applied.listings;
         delta.gone = applied.gone as i64;
         delta.write(&mut tx, scan_id).await?;
@@ -465,6 +490,22 @@ struct ScanDelta {
 }
 
 impl ScanDelta {
+    fn of(results: &[EntryResult]) -> ScanDelta {
+        let mut d = ScanDelta::default();
+        for r in results {
+            d.requests += r.requests as i64;
+            match r.update {
+                EntryUpdate::Search { .. }
+                | EntryUpdate::Item { .. }
+                | EntryUpdate::Gone { .. } => d.fetched += 1,
+                EntryUpdate::Retry { .. } => d.retried += 1,
+                EntryUpdate::Failed { .. } => d.failed += 1,
+                EntryUpdate::Robots => d.robots += 1,
+            }
+        }
+        d
+    }
+
     async fn write(&self, tx: &mut sqlx::SqliteConnection, scan_id: i64) -> Result<()> {
         sqlx::query(
             "UPDATE scans SET pages_fetched = pages_fetched + ?, pages_failed = pages_failed + ?, \
@@ -489,130 +530,144 @@ impl ScanDelta {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply_one(
+/// Inserts the pages of a batch with ids assigned here (the write lock is
+/// held), returning each result's page id.
+async fn insert_pages(
     tx: &mut sqlx::SqliteConnection,
     scan_id: i64,
     platform: &str,
-    r: &EntryResult,
-    now: &str,
-    source: &str,
-    applied: &mut Applied,
-    delta: &mut ScanDelta,
-) -> Result<()> {
-    match &r.update {
-        EntryUpdate::Search {
-            page,
-            found,
-            listings,
-        } => {
-            delta.fetched += 1;
-            let page_id = insert_page(tx, scan_id, platform, page).await?;
-            for e in found {
-                applied.queued += insert_entry(tx, scan_id, e).await?;
-            }
-            let seen = SeenIn {
-                scan_id,
-                page_id: Some(page_id),
-            };
-            for l in listings {
-                let (change, _) = upsert_listing(tx, l, source, now, Some(seen)).await?;
-                applied.listings.add(change);
-            }
-            set_state(
-                tx,
-                r.entry_id,
-                "done",
-                Some(page.status),
-                None,
-                Some(page_id),
-            )
-            .await
-        }
-        EntryUpdate::Item { page, listing } => {
-            delta.fetched += 1;
-            let page_id = insert_page(tx, scan_id, platform, page).await?;
-            let seen = SeenIn {
-                scan_id,
-                page_id: Some(page_id),
-            };
-            let (change, _) = upsert_listing(tx, listing, source, now, Some(seen)).await?;
-            applied.listings.add(change);
-            set_state(
-                tx,
-                r.entry_id,
-                "done",
-                Some(page.status),
-                None,
-                Some(page_id),
-            )
-            .await
-        }
-        EntryUpdate::Gone {
-            page,
-            platform: p,
-            item_id,
-        } => {
-            delta.fetched += 1;
-            let page_id = insert_page(tx, scan_id, platform, page).await?;
-            applied.gone += mark_gone(tx, p, item_id, scan_id, page_id, now).await?;
-            set_state(
-                tx,
-                r.entry_id,
-                "gone",
-                Some(page.status),
-                None,
-                Some(page_id),
-            )
-            .await
-        }
-        EntryUpdate::Retry {
-            next_at_ms,
-            error,
-            status,
-        } => {
-            delta.retried += 1;
-            sqlx::query(
-                "UPDATE frontier SET state = 'pending', attempts = attempts + 1, next_at = ?, status = ?, error = ? WHERE id = ?",
-            )
-            .bind(next_at_ms)
-            .bind(status.map(i64::from))
-            .bind(error)
-            .bind(r.entry_id)
-            .execute(&mut *tx)
-            .await
-            .ctx("scheduling a retry")?;
-            Ok(())
-        }
-        EntryUpdate::Failed { error, status } => {
-            delta.failed += 1;
-            set_state(tx, r.entry_id, "failed", *status, Some(error), None).await
-        }
-        EntryUpdate::Robots => {
-            delta.robots += 1;
-            set_state(tx, r.entry_id, "robots", None, None, None).await
-        }
+    results: &[EntryResult],
+) -> Result<Vec<Option<i64>>> {
+    let pages: Vec<&PageWrite> = results.iter().filter_map(|r| r.update.page()).collect();
+    if pages.is_empty() {
+        return Ok(vec![None; results.len()]);
     }
+    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM pages")
+        .fetch_one(&mut *tx)
+        .await
+        .ctx("numbering pages")?;
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO pages (id, scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_gz, body_len, sha256) ",
+    );
+    qb.push_values(pages.iter().enumerate(), |mut b, (i, p)| {
+        b.push_bind(first + i as i64)
+            .push_bind(scan_id)
+            .push_bind(platform.to_string())
+            .push_bind(p.item_id.clone())
+            .push_bind(p.kind.as_str())
+            .push_bind(p.url.clone())
+            .push_bind(p.final_url.clone())
+            .push_bind(p.fetched_at.clone())
+            .push_bind(p.status as i64)
+            .push_bind(serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()))
+            .push_bind(p.encoding.clone())
+            .push_bind(p.body_gz.clone())
+            .push_bind(p.body_len as i64)
+            .push_bind(p.sha256.clone());
+    });
+    qb.build().execute(&mut *tx).await.ctx("keeping pages")?;
+    let mut next = first;
+    Ok(results
+        .iter()
+        .map(|r| {
+            r.update.page().map(|_| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect())
 }
 
-async fn set_state(
+/// Adds entries found on result pages; an item already in this scan's frontier is not added again.
+async fn insert_entries(
     tx: &mut sqlx::SqliteConnection,
-    id: i64,
-    state: &str,
-    status: Option<u16>,
-    error: Option<&str>,
-    page_id: Option<i64>,
+    scan_id: i64,
+    found: &[&NewEntry],
+) -> Result<u64> {
+    let mut added = 0;
+    for chunk in found.chunks(500) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(scan_id)
+                .push_bind(e.kind.as_str())
+                .push_bind(e.key.clone())
+                .push_bind(e.url.clone())
+                .push_bind(e.keyword.clone())
+                .push_bind(e.page)
+                .push_bind(e.card.clone());
+        });
+        qb.push(" ON CONFLICT (scan_id, key) DO NOTHING");
+        added += qb
+            .build()
+            .execute(&mut *tx)
+            .await
+            .ctx("adding to the frontier")?
+            .rows_affected();
+    }
+    Ok(added)
+}
+
+/// Every entry's new state in one statement.
+async fn update_entries(
+    tx: &mut sqlx::SqliteConnection,
+    results: &[EntryResult],
+    page_ids: &[Option<i64>],
 ) -> Result<()> {
-    sqlx::query("UPDATE frontier SET state = ?, attempts = attempts + 1, status = ?, error = ?, page_id = ? WHERE id = ?")
-        .bind(state)
-        .bind(status.map(i64::from))
-        .bind(error)
-        .bind(page_id)
-        .bind(id)
+    if results.is_empty() {
+        return Ok(());
+    }
+    let mut qb: QueryBuilder<Sqlite> =
+        QueryBuilder::new("WITH u(id, state, status, error, page_id, next_at) AS (");
+    qb.push_values(results.iter().zip(page_ids), |mut b, (r, page_id)| {
+        let (state, status, error, next_at) = r.update.entry_state();
+        b.push_bind(r.entry_id)
+            .push_bind(state)
+            .push_bind(status.map(i64::from))
+            .push_bind(error.map(str::to_string))
+            .push_bind(*page_id)
+            .push_bind(next_at);
+    });
+    qb.push(
+        ") UPDATE frontier SET state = u.state, attempts = frontier.attempts + 1, status = u.status, error = u.error, \
+         page_id = COALESCE(u.page_id, frontier.page_id), next_at = COALESCE(u.next_at, frontier.next_at) \
+         FROM u WHERE frontier.id = u.id",
+    );
+    qb.build()
         .execute(&mut *tx)
         .await
-        .ctx("updating a frontier entry")?;
+        .ctx("updating frontier entries")?;
     Ok(())
+}
+
+impl EntryUpdate {
+    /// The page this result keeps as evidence.
+    fn page(&self) -> Option<&PageWrite> {
+        match self {
+            EntryUpdate::Search { page, .. }
+            | EntryUpdate::Item { page, .. }
+            | EntryUpdate::Gone { page, .. } => Some(page),
+            _ => None,
+        }
+    }
+
+    /// (state, HTTP status, error, next attempt) of the frontier entry.
+    fn entry_state(&self) -> (&'static str, Option<u16>, Option<&str>, Option<i64>) {
+        match self {
+            EntryUpdate::Search { page, .. } | EntryUpdate::Item { page, .. } => {
+                ("done", Some(page.status), None, None)
+            }
+            EntryUpdate::Gone { page, .. } => ("gone", Some(page.status), None, None),
+            EntryUpdate::Retry {
+                next_at_ms,
+                error,
+                status,
+            } => ("pending", *status, Some(error), Some(*next_at_ms)),
+            EntryUpdate::Failed { error, status } => ("failed", *status, Some(error), None),
+            EntryUpdate::Robots => ("robots", None, None, None),
+        }
+    }
 }
 
 async fn insert_entry(tx: &mut sqlx::SqliteConnection, scan_id: i64, e: &NewEntry) -> Result<u64> {
@@ -631,34 +686,6 @@ async fn insert_entry(tx: &mut sqlx::SqliteConnection, scan_id: i64, e: &NewEntr
     .await
     .ctx("adding to the frontier")?;
     Ok(n.rows_affected())
-}
-
-async fn insert_page(
-    tx: &mut sqlx::SqliteConnection,
-    scan_id: i64,
-    platform: &str,
-    p: &PageWrite,
-) -> Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO pages (scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_gz, body_len, sha256) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(scan_id)
-    .bind(platform)
-    .bind(&p.item_id)
-    .bind(p.kind.as_str())
-    .bind(&p.url)
-    .bind(&p.final_url)
-    .bind(&p.fetched_at)
-    .bind(p.status as i64)
-    .bind(serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()))
-    .bind(&p.encoding)
-    .bind(&p.body_gz)
-    .bind(p.body_len as i64)
-    .bind(&p.sha256)
-    .fetch_one(&mut *tx)
-    .await
-    .ctx("keeping a page")
 }
 
 async fn mark_gone(

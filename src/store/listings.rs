@@ -106,6 +106,150 @@ pub(crate) async fn upsert_listing(
     Ok((change, id))
 }
 
+/// Upserts a batch of crawled listings inside `tx` with a handful of
+/// statements (a lookup, one multi-row insert, one bulk "seen" update; a
+/// changed listing keeps its old content as history). Returns what changed,
+/// in the order of `writes`.
+pub(crate) async fn upsert_seen_batch(
+    tx: &mut sqlx::SqliteConnection,
+    writes: &[(&ListingWrite, SeenIn)],
+    source: &str,
+    now: &str,
+) -> Result<Vec<Change>> {
+    let mut keys = std::collections::HashSet::new();
+    if !writes
+        .iter()
+        .all(|(w, _)| keys.insert((&w.listing.platform, &w.listing.item_id)))
+    {
+        // The same listing twice in one batch: apply in order, one by one.
+        let mut out = Vec::with_capacity(writes.len());
+        for (w, seen) in writes {
+            out.push(upsert_listing(tx, w, source, now, Some(*seen)).await?.0);
+        }
+        return Ok(out);
+    }
+    let existing = existing_hashes(tx, writes).await?;
+    let mut out = Vec::with_capacity(writes.len());
+    let mut fresh: Vec<&(&ListingWrite, SeenIn)> = Vec::new();
+    let mut seen_rows: Vec<(i64, Option<i64>)> = Vec::new();
+    for pair in writes {
+        let (w, seen) = pair;
+        match existing.get(&(w.listing.platform.clone(), w.listing.item_id.clone())) {
+            None => {
+                fresh.push(pair);
+                out.push(Change::Inserted);
+            }
+            Some((id, hash)) if *hash == w.content_hash => {
+                seen_rows.push((*id, seen.page_id));
+                out.push(Change::Unchanged);
+            }
+            Some((id, _)) => {
+                update_listing(tx, *id, w, source, now).await?;
+                seen_rows.push((*id, seen.page_id));
+                out.push(Change::Updated);
+            }
+        }
+    }
+    insert_seen(tx, &fresh, source, now).await?;
+    mark_seen(tx, &seen_rows, writes.first().map(|(_, s)| s.scan_id), now).await?;
+    Ok(out)
+}
+
+type HashMapByKey = std::collections::HashMap<(String, String), (i64, String)>;
+
+async fn existing_hashes(
+    tx: &mut sqlx::SqliteConnection,
+    writes: &[(&ListingWrite, SeenIn)],
+) -> Result<HashMapByKey> {
+    let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+        "SELECT id, platform, item_id, content_hash FROM listings WHERE (platform, item_id) IN (",
+    );
+    qb.push_values(writes, |mut b, (w, _)| {
+        b.push_bind(&w.listing.platform)
+            .push_bind(&w.listing.item_id);
+    });
+    qb.push(")");
+    let rows: Vec<(i64, String, String, String)> = qb
+        .build_query_as()
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("looking up listings")?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, p, i, h)| ((p, i), (id, h)))
+        .collect())
+}
+
+async fn insert_seen(
+    tx: &mut sqlx::SqliteConnection,
+    fresh: &[&(&ListingWrite, SeenIn)],
+    source: &str,
+    now: &str,
+) -> Result<()> {
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+        "INSERT INTO listings (platform, item_id, url, title, brand, model, params, description, seller, shop_url, \
+         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at, state, last_scan_id, page_id) ",
+    );
+    qb.push_values(fresh, |mut b, (w, seen)| {
+        let l = &w.listing;
+        let params = serde_json::to_string(&l.params).unwrap_or_else(|_| "[]".into());
+        b.push_bind(l.platform.clone())
+            .push_bind(l.item_id.clone())
+            .push_bind(l.url.clone())
+            .push_bind(l.title.clone())
+            .push_bind(l.brand.clone())
+            .push_bind(l.model.clone())
+            .push_bind(params)
+            .push_bind(l.description.clone())
+            .push_bind(l.seller.clone())
+            .push_bind(l.shop_url.clone())
+            .push_bind(l.price.clone())
+            .push_bind(l.category.clone())
+            .push_bind(w.content_hash.clone())
+            .push_bind(source.to_string())
+            .push_bind(now.to_string())
+            .push_bind(now.to_string())
+            .push_bind(now.to_string())
+            .push_bind("online")
+            .push_bind(seen.scan_id)
+            .push_bind(seen.page_id);
+    });
+    qb.build()
+        .execute(&mut *tx)
+        .await
+        .ctx("inserting listings")?;
+    Ok(())
+}
+
+async fn mark_seen(
+    tx: &mut sqlx::SqliteConnection,
+    rows: &[(i64, Option<i64>)],
+    scan_id: Option<i64>,
+    now: &str,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> =
+        sqlx::QueryBuilder::new("WITH u(id, page_id) AS (");
+    qb.push_values(rows, |mut b, (id, page)| {
+        b.push_bind(*id).push_bind(*page);
+    });
+    qb.push(") UPDATE listings SET state = 'online', gone_at = NULL, last_seen_at = ")
+        .push_bind(now.to_string())
+        .push(", last_scan_id = ")
+        .push_bind(scan_id)
+        .push(", page_id = COALESCE(u.page_id, listings.page_id) FROM u WHERE listings.id = u.id");
+    qb.build()
+        .execute(&mut *tx)
+        .await
+        .ctx("marking listings seen")?;
+    Ok(())
+}
+
 async fn update_listing(
     tx: &mut sqlx::SqliteConnection,
     id: i64,
