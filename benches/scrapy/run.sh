@@ -60,6 +60,11 @@ if [ ! -x "$BIN" ]; then
   (cd "$MAIN" && cargo build --release) || die "cargo build --release failed"
 fi
 
+# A snapshot of the binary: a rebuild by someone else during the runs must not swap it.
+cp "$BIN" "$W/cccwatch"
+BIN_DESC="$(cd "$MAIN" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$MAIN" && git diff --quiet HEAD -- src 2>/dev/null || echo '+local changes'), binary built $(date -r "$BIN" '+%F %T')"
+echo "cccwatch binary: $BIN_DESC"
+
 # --- sites ----------------------------------------------------------------------------
 if [[ " $SETS " == *" A "* ]] && [ ! -f "$W/siteA/.done" ]; then
   rm -rf "$W/siteA"
@@ -102,12 +107,35 @@ t0, i0 = snap(); time.sleep(2); t1, i1 = snap()
 print(round(100 * (1 - (i1 - i0) / max(1, t1 - t0))))
 PY
 }
+cpu_snapshot() {  # CPU-seconds: whole machine busy, nginx (master + workers)
+  python3 - "${NPID:-0}" <<'PY'
+import os, sys
+hz = os.sysconf("SC_CLK_TCK"); npid = sys.argv[1]
+v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+busy = sum(v[:8]) - v[3] - v[4]
+ng = 0
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    try:
+        f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue
+    if p == npid or f[1] == npid:
+        ng += int(f[11]) + int(f[12])
+print(busy / hz, ng / hz)
+PY
+}
 BUSY=""
-wait_idle() {
-  local start=$SECONDS b
+wait_idle() {  # three idle 2-s samples in a row (a compile has short idle gaps)
+  local start=$SECONDS b calm=0
   while :; do
     b=$(cpu_busy_pct)
-    if [ "$b" -le "$IDLE_MAX_BUSY" ]; then BUSY=""; return 0; fi
+    if [ "$b" -le "$IDLE_MAX_BUSY" ]; then
+      calm=$((calm + 1)); [ "$calm" -ge 3 ] && { BUSY=""; return 0; }
+      continue
+    fi
+    calm=0
     if [ $((SECONDS - start)) -ge "$IDLE_TIMEOUT" ]; then
       echo "  machine still ${b}% busy after ${IDLE_TIMEOUT}s; measuring anyway (marked busy)" >&2
       BUSY="busy${b}%"; return 0
@@ -127,12 +155,20 @@ run_scrapy() {  # $1 set, $2 label, $3 spider, then extra scrapy args
   local d="$W/runs/$set-$label"; rm -rf "$d"; mkdir -p "$d"
   wait_idle
   echo "[$set] $label: $(cut -d' ' -f1-3 /proc/loadavg) load; running"
+  cpu_snapshot > "$d/cpu.before"
   (cd "$d" && /usr/bin/time -v -o "$d/time.txt" "$W/venv/bin/scrapy" runspider "$spider" \
       -a base="http://127.0.0.1:$PORT" -O "$d/out.jsonl" "$@" >"$d/crawl.log" 2>&1) \
     || echo "  scrapy exited non-zero, see $d/crawl.log" >&2
+  cpu_snapshot > "$d/cpu.after"
   python3 - "$d" "$set" "$label" "$BUSY" >>"$RESULTS" <<'PY'
-import json, re, sys
+import json, os, re, sys
 d, set_, label, busy = sys.argv[1:5]
+def background(d, wall, cpu):
+    (b0, n0), (b1, n1) = ([float(x) for x in open(f"{d}/cpu.{w}").read().split()] for w in ("before", "after"))
+    ncpu = os.cpu_count() or 1
+    other = max(0.0, (b1 - b0) - cpu - (n1 - n0))
+    return f"nginx{100 * (n1 - n0) / wall:.0f}% bg{100 * other / (wall * ncpu):.0f}%"
+
 log = open(f"{d}/crawl.log", encoding="utf-8", errors="replace").read()
 stat = lambda k: float((re.search(rf"'{re.escape(k)}': ([0-9.]+)", log) or [0, 0])[1])
 tv = lambda k: next(l.split(": ", 1)[1].strip() for l in open(f"{d}/time.txt") if l.strip().startswith(k))
@@ -149,10 +185,10 @@ if set_ == "B":
 else:
     ok = sum(1 for i in items if i.get("title") and i.get("price"))
 check = "ok" if items and ok == len(items) else f"{ok}/{len(items)} good"
+wall, cpu = secs(tv("Elapsed (wall clock)")), float(tv("User time")) + float(tv("System time"))
 print("\t".join(map(str, [set_, label, int(stat("response_received_count")), len(items),
-      secs(tv("Elapsed (wall clock)")), stat("elapsed_time_seconds"),
-      float(tv("User time")) + float(tv("System time")), int(tv("Maximum resident")) / 1024,
-      check + (" " + busy if busy else "")])))
+      wall, stat("elapsed_time_seconds"), cpu, int(tv("Maximum resident")) / 1024,
+      check + " " + background(d, wall, cpu) + (" " + busy if busy else "")])))
 PY
 }
 
@@ -161,13 +197,21 @@ run_cccwatch() {  # $1 set, $2 platform
   local d="$W/runs/$set-cccwatch"; rm -rf "$d"; mkdir -p "$d"
   wait_idle
   echo "[$set] cccwatch: $(cut -d' ' -f1-3 /proc/loadavg) load; running"
+  cpu_snapshot > "$d/cpu.before"
   (cd "$MAIN" && CCCWATCH__CRAWL__PLATFORMS_DIR="$HERE" CCCWATCH__CRAWL__GLOBAL_CONCURRENCY=64 \
-    /usr/bin/time -v -o "$d/time.txt" "$BIN" --db "sqlite://$d/cw.db" --no-progress \
+    /usr/bin/time -v -o "$d/time.txt" "$W/cccwatch" --db "sqlite://$d/cw.db" --no-progress \
       scan --platform "$platform" --base-url "http://127.0.0.1:$PORT" >"$d/crawl.log" 2>"$d/stderr.log") \
     || echo "  cccwatch exited non-zero, see $d/crawl.log and $d/stderr.log" >&2
+  cpu_snapshot > "$d/cpu.after"
   python3 - "$d" "$set" "$BUSY" >>"$RESULTS" <<'PY'
-import json, re, sqlite3, sys
+import json, os, re, sqlite3, sys
 d, set_, busy = sys.argv[1:4]
+def background(d, wall, cpu):
+    (b0, n0), (b1, n1) = ([float(x) for x in open(f"{d}/cpu.{w}").read().split()] for w in ("before", "after"))
+    ncpu = os.cpu_count() or 1
+    other = max(0.0, (b1 - b0) - cpu - (n1 - n0))
+    return f"nginx{100 * (n1 - n0) / wall:.0f}% bg{100 * other / (wall * ncpu):.0f}%"
+
 log = open(f"{d}/crawl.log", encoding="utf-8", errors="replace").read()
 tv = lambda k: next(l.split(": ", 1)[1].strip() for l in open(f"{d}/time.txt") if l.strip().startswith(k))
 def secs(s):
@@ -186,9 +230,9 @@ else:
 db_mb = db.execute("select page_count * page_size from pragma_page_count(), pragma_page_size()").fetchone()[0] / 1e6
 db.close()
 check = ("ok" if items and ok == items else f"{ok}/{items} good") + f" db{db_mb:.0f}MB"
-print("\t".join(map(str, [set_, "cccwatch", requests, items, secs(tv("Elapsed (wall clock)")), crawl,
-      float(tv("User time")) + float(tv("System time")), int(tv("Maximum resident")) / 1024,
-      check + (" " + busy if busy else "")])))
+wall, cpu = secs(tv("Elapsed (wall clock)")), float(tv("User time")) + float(tv("System time"))
+print("\t".join(map(str, [set_, "cccwatch", requests, items, wall, crawl, cpu, int(tv("Maximum resident")) / 1024,
+      check + " " + background(d, wall, cpu) + (" " + busy if busy else "")])))
 PY
   rm -f "$d/cw.db" "$d/cw.db-wal" "$d/cw.db-shm"  # hundreds of MB of gzip evidence on set B
 }
@@ -212,7 +256,7 @@ done
 # --- table ----------------------------------------------------------------------------
 echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB RAM"
-echo "cccwatch: $(cd "$MAIN" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$MAIN" && git diff --quiet HEAD -- src 2>/dev/null || echo '+local changes'), binary $(date -r "$BIN" '+%F %T')"
+echo "cccwatch: $BIN_DESC (HEAD when the run started; binary copied to $W/cccwatch)"
 python3 - "$RESULTS" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
@@ -229,4 +273,6 @@ for r in out:
 print("pages/s: responses / wall time of the process (startup and, for cccwatch, the final match included);")
 print("crawl pages/s: Scrapy's elapsed_time_seconds stat, cccwatch's 'crawl time this run';")
 print("CPU: user + system time of the whole process (/usr/bin/time -v); nginx not counted.")
+print("check: extracted fields verified; nginxN% = nginx CPU over the run (% of one core);")
+print("bgN% = CPU used by anything else during the run (% of all cores): above ~5% the row is disturbed.")
 PY

@@ -107,6 +107,16 @@ pub enum Fetched {
     Failed { reason: String, status: Option<u16> },
 }
 
+impl Fetched {
+    /// Size of the body received, if any.
+    pub fn body_len(&self) -> usize {
+        match self {
+            Fetched::Page(r) | Fetched::Gone(r) => r.body.len(),
+            _ => 0,
+        }
+    }
+}
+
 /// An outcome and what it cost.
 #[derive(Debug)]
 pub struct FetchResult {

@@ -308,6 +308,8 @@ async fn crawl(
         loop_settings.write_batch,
     ));
     let cap = window(&adapter, fetcher.settings().global_concurrency);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let parsers = Arc::new(tokio::sync::Semaphore::new(cores));
     let mut stopped = *stop.borrow();
     let mut shown = std::time::Instant::now();
     while !stopped && !writer.is_finished() {
@@ -319,7 +321,7 @@ async fn crawl(
         };
         for entry in claimed {
             flow.inflight.fetch_add(1, Ordering::AcqRel);
-            spawn_entry(fetcher.clone(), adapter.clone(), entry, limits, tx.clone());
+            spawn_entry(fetcher.clone(), adapter.clone(), entry, limits, tx.clone(), parsers.clone());
         }
         let idle = flow.inflight.load(Ordering::Acquire) == 0;
         let wait = if free == 0 || !idle {
@@ -356,12 +358,16 @@ fn window(adapter: &Adapter, global: usize) -> usize {
         .max(1)
 }
 
+/// Pages up to this size are extracted on the async worker itself.
+const INLINE_PARSE_MAX: usize = 16 * 1024;
+
 fn spawn_entry(
     fetcher: Arc<Fetcher>,
     adapter: Arc<Adapter>,
     entry: crate::store::FrontierEntry,
     limits: Limits,
     tx: mpsc::Sender<EntryResult>,
+    parsers: Arc<tokio::sync::Semaphore>,
 ) {
     tokio::spawn(async move {
         let fetched = fetcher
@@ -369,14 +375,22 @@ fn spawn_entry(
             .await;
         let requests = fetched.requests;
         let entry_id = entry.id;
-        let update = tokio::task::spawn_blocking(move || {
+        // Small pages parse in tens of microseconds: inline is cheaper than a
+        // hand-over to the blocking pool. Big ones must not stall the runtime.
+        let update = if fetched.outcome.body_len() <= INLINE_PARSE_MAX {
             process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
-        })
-        .await
-        .unwrap_or_else(|e| crate::store::EntryUpdate::Failed {
-            error: format!("extraction crashed: {e}"),
-            status: None,
-        });
+        } else {
+            // One big page at a time per core: its DOM is megabytes.
+            let _permit = parsers.acquire_owned().await;
+            tokio::task::spawn_blocking(move || {
+                process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
+            })
+            .await
+            .unwrap_or_else(|e| crate::store::EntryUpdate::Failed {
+                error: format!("extraction crashed: {e}"),
+                status: None,
+            })
+        };
         let _ = tx
             .send(EntryResult {
                 entry_id,

@@ -250,7 +250,7 @@ fn decode_body(resp: &Response) -> (String, &'static str) {
 pub fn page_write(entry: &FrontierEntry, resp: &Response, encoding: Option<&str>) -> PageWrite {
     let mut gz = GzEncoder::new(
         Vec::with_capacity(resp.body.len() / 4 + 64),
-        Compression::new(3),
+        Compression::fast(),
     );
     let _ = gz.write_all(&resp.body);
     let body_gz = gz.finish().unwrap_or_default();
