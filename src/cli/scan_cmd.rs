@@ -252,6 +252,9 @@ pub fn print_outcome(o: &ScanOutcome) {
             println!("    {url} [{st}] {err}");
         }
     }
+    if let Some(m) = &s.message {
+        println!("  note: {m}");
+    }
     if !o.completed {
         println!(
             "  stopped before the end; continue with: cccwatch scan --resume --platform {}",

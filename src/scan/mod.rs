@@ -191,7 +191,7 @@ impl ScanRunner {
         };
         let span = tracing::info_span!("scan", scan_id, platform = %record.platform);
         let started = std::time::Instant::now();
-        let completed = crawl(
+        let crawled = crawl(
             store,
             self.fetcher.clone(),
             adapter,
@@ -202,7 +202,17 @@ impl ScanRunner {
             progress,
         )
         .instrument(span.clone())
-        .await?;
+        .await;
+        let completed = match crawled {
+            Ok(c) => c,
+            Err(e) => {
+                // Keep it resumable; say why it stopped.
+                let msg =
+                    format!("stopped by an error: {e}; run `cccwatch scan --resume` when fixed");
+                let _ = store.finish_scan(scan_id, "interrupted", Some(&msg)).await;
+                return Err(e);
+            }
+        };
         let crawl_time = started.elapsed();
         let mut matched = None;
         if completed {
@@ -321,7 +331,16 @@ async fn crawl(
         };
         for entry in claimed {
             flow.inflight.fetch_add(1, Ordering::AcqRel);
-            spawn_entry(fetcher.clone(), adapter.clone(), entry, limits, tx.clone(), parsers.clone());
+            spawn_entry(
+                fetcher.clone(),
+                adapter.clone(),
+                entry,
+                limits,
+                tx.clone(),
+                parsers.clone(),
+                flow.clone(),
+                stop.clone(),
+            );
         }
         let idle = flow.inflight.load(Ordering::Acquire) == 0;
         let wait = if free == 0 || !idle {
@@ -358,9 +377,13 @@ fn window(adapter: &Adapter, global: usize) -> usize {
         .max(1)
 }
 
+/// How long pages in flight may still take after a stop.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 /// Pages up to this size are extracted on the async worker itself.
 const INLINE_PARSE_MAX: usize = 16 * 1024;
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_entry(
     fetcher: Arc<Fetcher>,
     adapter: Arc<Adapter>,
@@ -368,11 +391,24 @@ fn spawn_entry(
     limits: Limits,
     tx: mpsc::Sender<EntryResult>,
     parsers: Arc<tokio::sync::Semaphore>,
+    flow: Arc<Flow>,
+    mut stop: watch::Receiver<bool>,
 ) {
     tokio::spawn(async move {
-        let fetched = fetcher
-            .fetch(&entry.url, entry.attempts.max(0) as u32)
-            .await;
+        // After a stop, a page still waiting (for the rate limit, a Retry-After
+        // pause or a slow server) gets a grace period, then is left for --resume.
+        let give_up = async move {
+            let _ = stop.wait_for(|s| *s).await;
+            tokio::time::sleep(STOP_GRACE).await;
+        };
+        let fetched = tokio::select! {
+            f = fetcher.fetch(&entry.url, entry.attempts.max(0) as u32) => f,
+            _ = give_up => {
+                flow.inflight.fetch_sub(1, Ordering::AcqRel);
+                flow.wake.notify_one();
+                return;
+            }
+        };
         let requests = fetched.requests;
         let entry_id = entry.id;
         // Small pages parse in tens of microseconds: inline is cheaper than a
