@@ -396,3 +396,49 @@ async fn json_adapter_reads_the_platform_api() {
     assert!(agreement >= 0.9, "{agreement}");
     market.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_scan_sees_listings_taken_down_changed_and_relisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_certificates(dir.path()).await;
+    let market = Market::start(MarketConfig {
+        items: 120,
+        small_pages: true,
+        removed_share: 0.0,
+        ..MarketConfig::default()
+    })
+    .await
+    .unwrap();
+    let first = scan(&store, demo_adapter(&market, fast), settings()).await;
+    assert_eq!(first.scan.listings_new, 120);
+
+    let ids = market.item_ids();
+    market.remove_item(&ids[0], cccwatch::market::Removal::NotFound);
+    market.remove_item(&ids[1], cccwatch::market::Removal::Gone);
+    market.remove_item(&ids[2], cccwatch::market::Removal::DelistedPage);
+    let relisted = market.relist(&ids[3]);
+    let second = scan(&store, demo_adapter(&market, fast), settings()).await;
+    assert!(second.completed);
+    assert_eq!(second.scan.listings_gone, 3, "404, 410 and the 下架 page");
+    assert_eq!(
+        second.scan.listings_new, 1,
+        "the relisted item under its new ID"
+    );
+    assert_eq!(second.scan.listings_unchanged, 117);
+    let states: HashMap<String, i64> = store
+        .listing_states("demo")
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(states.get("gone"), Some(&3));
+    assert_eq!(states.get("online"), Some(&118));
+    assert!(stored_titles(&store).await.contains_key(&relisted));
+    // The take-down is evidence too: the 410 answer is kept with the listing.
+    let pages = store.item_pages(Some("demo"), &ids[1]).await.unwrap();
+    assert_eq!(
+        pages.iter().map(|p| p.status).collect::<Vec<_>>(),
+        vec![200, 410]
+    );
+    market.shutdown().await;
+}

@@ -44,6 +44,12 @@ command -v curl >/dev/null || die "curl not found"
 
 W=${1:-$(mktemp -d)}
 mkdir -p "$W"; W=$(cd "$W" && pwd)
+# One run per WORKDIR, and one benchmark at a time on the machine (two crawlers at once
+# would measure each other): a second run.sh waits here.
+command -v flock >/dev/null || die "flock not found (util-linux)"
+exec 8>"$W/.lock"; flock -n 8 || die "another run.sh is using $W"
+exec 9>"${LOCK:-/tmp/cccwatch-scrapy-bench.lock}"
+flock -n 9 || { echo "another run.sh is measuring on this machine; waiting for it" >&2; flock 9; }
 chmod a+x "$W"  # nginx workers (nobody) must reach the sites
 mkdir -p "$W/tmp" "$W/runs"
 echo "workdir: $W"
@@ -84,7 +90,7 @@ stop_nginx() {
 trap stop_nginx EXIT
 trap 'stop_nginx; exit 130' INT TERM
 start_nginx() {  # $1 = site folder; the peer's nginx.conf.in serves @DIR@/site
-  local site=$1 srv="$W/srv"
+  local site=$1 srv="$W/srv-$(basename "$1")"
   mkdir -p "$srv/tmp"; chmod -R a+rX "$site"; ln -sfn "$site" "$srv/site"
   sed -e "s#@DIR@#$srv#g" -e "s#@PORT@#$PORT#g" "$PEER/nginx.conf.in" > "$srv/nginx.conf"
   "$NGINX" -c "$srv/nginx.conf" -p "$srv/" & NPID=$!
@@ -94,6 +100,10 @@ start_nginx() {  # $1 = site folder; the peer's nginx.conf.in serves @DIR@/site
     sleep 0.1
   done
   die "nginx did not answer on 127.0.0.1:$PORT (see $srv/error.log)"
+}
+check_served() {  # the site nginx serves is the one asked for (guards against a stale server on PORT)
+  curl -sf -o "$W/tmp/probe.html" "http://127.0.0.1:$PORT/search/page-1.html" && grep -q "$1" "$W/tmp/probe.html" \
+    || die "127.0.0.1:$PORT does not serve the expected set"
 }
 
 # --- idle check -------------------------------------------------------------------------
@@ -239,12 +249,12 @@ PY
 
 for set in $SETS; do
   case $set in
-    A) start_nginx "$W/siteA"
+    A) start_nginx "$W/siteA"; check_served 'class="item"'
        run_scrapy A scrapy "$PEER/product_spider.py"
        run_scrapy A scrapy-ci4 "$PEER/product_spider.py" -s CONCURRENT_ITEMS=4
        run_cccwatch A fakemall
        stop_nginx ;;
-    B) start_nginx "$W/siteB"
+    B) start_nginx "$W/siteB"; check_served 'gl-item'
        run_scrapy B scrapy "$HERE/realsize_spider.py"
        run_scrapy B scrapy-ci4 "$HERE/realsize_spider.py" -s CONCURRENT_ITEMS=4
        run_cccwatch B realsize

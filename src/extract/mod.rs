@@ -491,6 +491,25 @@ mod tests {
     }
 
     #[test]
+    fn robots_override_needs_a_written_legal_basis() {
+        let text = "name = \"x\"\nbase_url = \"https://x.example\"\nrobots = \"override\"\n\
+                    [search]\nurl = \"{base}/s?k={keyword}\"\ncard = \"li\"\nitem_link = \"a@href\"\n";
+        let c = PlatformConfig::from_toml(text, Path::new("x.toml")).unwrap();
+        let e = Adapter::new(c.clone(), Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.toml") && e.contains("`legal_basis`"), "{e}");
+        let mut c = c;
+        c.legal_basis = "《电子商务法》第八十一条；市监函〔2026〕12号授权".into();
+        assert!(Adapter::new(c, Path::new("x.toml")).is_ok());
+        let bad = PlatformConfig::from_toml(
+            &text.replace("robots = \"override\"", "robots = \"ignore\""),
+            Path::new("x.toml"),
+        );
+        assert!(bad.unwrap_err().to_string().contains("x.toml"));
+    }
+
+    #[test]
     fn canonical_url_drops_tracking_and_fragment() {
         let u = Url::parse("http://h/item/1.html?spm=a.b&utm_source=x&b=2&a=1#comments").unwrap();
         assert_eq!(canonical_url(&u), "http://h/item/1.html?a=1&b=2");

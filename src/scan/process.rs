@@ -95,12 +95,14 @@ fn search_update(
     let result = adapter.search_page(&text, &page_url);
     let mut found = Vec::new();
     let mut listings = Vec::new();
+    let mut unusable = 0;
     for card in &result.cards {
         let id = adapter.card_item_id(card);
         let url = adapter.canonical_item_url(id.as_deref(), card.link.as_deref());
         if adapter.config.item.fetch {
-            if let Some(e) = item_entry(entry, card, id, url) {
-                found.push(e);
+            match item_entry(entry, card, id, url) {
+                Some(e) => found.push(e),
+                None => unusable += 1,
             }
         } else if let Some(id) = id.filter(|_| card.fields.title.is_some()) {
             let listing = adapter.listing(&id, url, card.fields.clone());
@@ -109,7 +111,21 @@ fn search_update(
                 listing,
                 content_hash: hash,
             });
+        } else {
+            unusable += 1;
         }
+    }
+    if result.cards.is_empty() {
+        tracing::info!(url = %resp.final_url, keyword = ?entry.keyword, "no result cards on this page");
+    }
+    if unusable > 0 {
+        tracing::warn!(
+            url = %resp.final_url,
+            cards = result.cards.len(),
+            unusable,
+            unmatched = ?result.unmatched,
+            "result cards without an item link, ID or title (check the adapter with `cccwatch adapter test`)"
+        );
     }
     if let Some(next) = next_search(
         adapter,
