@@ -144,6 +144,18 @@ async fn outcomes_are_classified() {
 
     assert!(reason(&f.fetch(&url("/loop"), 0).await.outcome).contains("more than 3 redirects"));
     assert!(reason(&f.fetch(&url("/to-other"), 0).await.outcome).contains("leaves platform"));
+    // Not even to a host of another configured platform.
+    f.register(SiteRules {
+        platform: "other".into(),
+        hosts: vec!["127.0.0.2:9".into()],
+        requests_per_second: 0.0,
+        burst: 1,
+        concurrency: 1,
+        robots: RobotsPolicy::Obey,
+        legal_basis: String::new(),
+        allow_private: true,
+    });
+    assert!(reason(&f.fetch(&url("/to-other"), 0).await.outcome).contains("leaves platform t"));
     assert!(matches!(
         f.fetch(&url("/to-private-dir"), 0).await.outcome,
         Fetched::Robots

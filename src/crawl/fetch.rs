@@ -270,7 +270,7 @@ impl Fetcher {
         attempt: u32,
         res: &mut FetchResult,
     ) -> Hop {
-        let Some((host, _)) = self.host(u) else {
+        let Some((host, _)) = self.host(u).filter(|(_, s)| s.platform == site.platform) else {
             return Hop::Done(failed(
                 format!(
                     "redirect to {} leaves platform {}",
