@@ -203,3 +203,15 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes() {
     assert_eq!(stored_ids(dir.path()).await, all);
     market.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_may_open_a_new_database_at_once() {
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("n.db").display());
+        let opens = (0..4).map(|_| cccwatch::store::Store::open(&url));
+        for s in futures_util::future::join_all(opens).await {
+            s.unwrap().close().await;
+        }
+    }
+}

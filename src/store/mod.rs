@@ -81,15 +81,30 @@ impl Store {
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", "-131072")
             .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .map_err(|source| StoreError::Open {
-                url: url.to_string(),
-                source,
-            })?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        // Creating the file and switching it to WAL takes a lock that the
+        // busy timeout does not cover; another process doing the same at the
+        // same moment makes the first connection fail: try again shortly.
+        let mut attempt = 0;
+        let pool = loop {
+            match SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts.clone())
+                .await
+            {
+                Ok(pool) => break pool,
+                Err(source) if attempt >= 10 || !is_locked(&source) => {
+                    return Err(StoreError::Open {
+                        url: url.to_string(),
+                        source,
+                    });
+                }
+                Err(_) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+            }
+        };
+        migrate(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -104,6 +119,30 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+fn is_locked(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.code().is_some_and(|c| c == "5" || c == "6"))
+}
+
+/// Applies the embedded migrations. SQLite has no migration lock: when two
+/// processes open a new database at once, one of them fails on a migration
+/// the other has just applied; trying again then finds it applied.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    let mut attempt = 0;
+    loop {
+        match migrator.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 10 => {
+                attempt += 1;
+                tracing::debug!(error = %e, attempt, "migration raced with another process; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
