@@ -91,6 +91,7 @@ trap stop_nginx EXIT
 trap 'stop_nginx; exit 130' INT TERM
 start_nginx() {  # $1 = site folder; the peer's nginx.conf.in serves @DIR@/site
   local site=$1 srv="$W/srv-$(basename "$1")"
+  SITE=$site
   mkdir -p "$srv/tmp"; chmod -R a+rX "$site"; ln -sfn "$site" "$srv/site"
   sed -e "s#@DIR@#$srv#g" -e "s#@PORT@#$PORT#g" "$PEER/nginx.conf.in" > "$srv/nginx.conf"
   "$NGINX" -c "$srv/nginx.conf" -p "$srv/" & NPID=$!
@@ -104,6 +105,16 @@ start_nginx() {  # $1 = site folder; the peer's nginx.conf.in serves @DIR@/site
 check_served() {  # the site nginx serves is the one asked for (guards against a stale server on PORT)
   curl -sf -o "$W/tmp/probe.html" "http://127.0.0.1:$PORT/search/page-1.html" && grep -q "$1" "$W/tmp/probe.html" \
     || die "127.0.0.1:$PORT does not serve the expected set"
+}
+
+ensure_nginx() {  # restarts the server if something killed it between runs
+  kill -0 "$NPID" 2>/dev/null && curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && return 0
+  kill -QUIT "$NPID" 2>/dev/null || true
+  echo "  nginx (pid $NPID) is gone; restarting it" >&2
+  wait "$NPID" 2>/dev/null || true; NPID=""; start_nginx "$SITE"
+}
+server_note() {  # appended to a row's check when the server died during the run
+  { kill -0 "$NPID" 2>/dev/null && curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt"; } || echo " NGINX-DIED"
 }
 
 # --- idle check -------------------------------------------------------------------------
@@ -163,14 +174,14 @@ tv() { awk -F': ' -v k="$2" 'index($0, k) { print $2; exit }' "$1"; }
 run_scrapy() {  # $1 set, $2 label, $3 spider, then extra scrapy args
   local set=$1 label=$2 spider=$3; shift 3
   local d="$W/runs/$set-$label"; rm -rf "$d"; mkdir -p "$d"
-  wait_idle
+  wait_idle; ensure_nginx
   echo "[$set] $label: $(cut -d' ' -f1-3 /proc/loadavg) load; running"
   cpu_snapshot > "$d/cpu.before"
   (cd "$d" && /usr/bin/time -v -o "$d/time.txt" "$W/venv/bin/scrapy" runspider "$spider" \
       -a base="http://127.0.0.1:$PORT" -O "$d/out.jsonl" "$@" >"$d/crawl.log" 2>&1) \
     || echo "  scrapy exited non-zero, see $d/crawl.log" >&2
   cpu_snapshot > "$d/cpu.after"
-  python3 - "$d" "$set" "$label" "$BUSY" >>"$RESULTS" <<'PY'
+  python3 - "$d" "$set" "$label" "$BUSY$(server_note)" >>"$RESULTS" <<'PY'
 import json, os, re, sys
 d, set_, label, busy = sys.argv[1:5]
 def background(d, wall, cpu):
@@ -205,7 +216,7 @@ PY
 run_cccwatch() {  # $1 set, $2 platform
   local set=$1 platform=$2
   local d="$W/runs/$set-cccwatch"; rm -rf "$d"; mkdir -p "$d"
-  wait_idle
+  wait_idle; ensure_nginx
   echo "[$set] cccwatch: $(cut -d' ' -f1-3 /proc/loadavg) load; running"
   cpu_snapshot > "$d/cpu.before"
   (cd "$MAIN" && CCCWATCH__CRAWL__PLATFORMS_DIR="$HERE" CCCWATCH__CRAWL__GLOBAL_CONCURRENCY=64 \
@@ -213,7 +224,7 @@ run_cccwatch() {  # $1 set, $2 platform
       scan --platform "$platform" --base-url "http://127.0.0.1:$PORT" >"$d/crawl.log" 2>"$d/stderr.log") \
     || echo "  cccwatch exited non-zero, see $d/crawl.log and $d/stderr.log" >&2
   cpu_snapshot > "$d/cpu.after"
-  python3 - "$d" "$set" "$BUSY" >>"$RESULTS" <<'PY'
+  python3 - "$d" "$set" "$BUSY$(server_note)" >>"$RESULTS" <<'PY'
 import json, os, re, sqlite3, sys
 d, set_, busy = sys.argv[1:4]
 def background(d, wall, cpu):
