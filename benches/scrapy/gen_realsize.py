@@ -6,8 +6,9 @@ Usage: python3 gen_realsize.py [--out site] [--pages 84] [--jd JD_SEARCH.html] [
 Layout (every page is a real saved page, only links changed):
   robots.txt            User-agent: * / Disallow: /private/   (nothing of the crawl is disallowed)
   search/page-N.html    the saved JD search page (60 li.gl-item cards, UTF-8 with BOM), byte for byte,
-                        except that (1) inside card K every link to //item.jd.com/SKU.html (e.jd.com for 2 e-books) becomes
-                        /item/N_K.html and (2) a next-page link (JD's own pager markup,
+                        except that (1) inside card K every link to //item.jd.com/SKU.html
+                        (//e.jd.com/SKU.html for the 2 e-book cards) becomes /item/N_K.html
+                        and (2) a next-page link (JD's own pager markup,
                         <a class="pn-next" href="/search/page-N+1.html">) is put into the empty
                         <div id="J_bottomPage" class="p-wrap"></div> where JD's script draws its pager
                         (not on the last page).

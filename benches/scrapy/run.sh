@@ -8,7 +8,10 @@
 #      Scrapy runs the peer's product_spider.py, cccwatch benches/scrapy/fakemall.toml.
 #   B  real-size saved pages (gen_realsize.py): 84 copies of a saved JD search page
 #      (60 cards each, ~215 KB) linking 5,040 copies of a saved Tmall item page
-#      (GBK, ~780 KB); Scrapy runs realsize_spider.py, cccwatch realsize.toml.
+#      (GBK, ~780 KB); Scrapy runs realsize_spider.py, cccwatch realsize.toml, both with
+#      the same selectors. The Tmall page declares GBK only ~155 KB in: the spider's
+#      MetaCharsetMiddleware finds it as cccwatch does (Scrapy alone guesses iso8859-10
+#      and spends ~35-50 ms per page guessing; see realsize_spider.py).
 #
 # Per set: Scrapy (defaults), Scrapy -s CONCURRENT_ITEMS=4, cccwatch (release binary,
 # built if missing, global concurrency 64, fresh SQLite DB), one after the other, each
