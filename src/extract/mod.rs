@@ -491,6 +491,29 @@ mod tests {
     }
 
     #[test]
+    fn search_urls_count_pages_or_results() {
+        let text = "name = \"x\"\nbase_url = \"https://s.example\"\n\
+                    [search]\nurl = \"{base}/search?q={keyword}&s={offset}&p={page}\"\npage_size = 44\n\
+                    card = \"li\"\nitem_link = \"a@href\"\n";
+        let c = PlatformConfig::from_toml(text, Path::new("x.toml")).unwrap();
+        let a = Adapter::new(c.clone(), Path::new("x.toml")).unwrap();
+        assert_eq!(
+            a.search_url("电 水壶", 1),
+            "https://s.example/search?q=%E7%94%B5+%E6%B0%B4%E5%A3%B6&s=0&p=1"
+        );
+        assert_eq!(
+            a.search_url("插座", 3),
+            "https://s.example/search?q=%E6%8F%92%E5%BA%A7&s=88&p=3"
+        );
+        let mut c = c;
+        c.search.page_size = None;
+        let e = Adapter::new(c, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`search.page_size`"), "{e}");
+    }
+
+    #[test]
     fn robots_override_needs_a_written_legal_basis() {
         let text = "name = \"x\"\nbase_url = \"https://x.example\"\nrobots = \"override\"\n\
                     [search]\nurl = \"{base}/s?k={keyword}\"\ncard = \"li\"\nitem_link = \"a@href\"\n";

@@ -4,7 +4,7 @@
 //! written in one transaction, so a killed scan resumes exactly where its
 //! last commit left it.
 
-use super::listings::{SeenIn, upsert_seen_batch};
+use super::listings::{SeenIn, upsert_batch};
 use super::{Ctx, ListingCounts, ListingWrite, Result, Store, StoreError, now_rfc3339};
 use chrono::NaiveDate;
 use sqlx::Row;
@@ -241,16 +241,6 @@ impl Store {
         rows.iter().map(scan_from_row).collect()
     }
 
-    /// The most recent scans, newest first.
-    pub async fn recent_scans(&self, limit: i64) -> Result<Vec<ScanRecord>> {
-        let rows = sqlx::query(scan_select!("ORDER BY id DESC LIMIT ?"))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .ctx("listing scans")?;
-        rows.iter().map(scan_from_row).collect()
-    }
-
     /// Marks a scan running again and returns entries left in flight to the queue.
     pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
         let mut tx = self.write_tx().await.ctx("reopening a scan")?;
@@ -406,12 +396,12 @@ impl Store {
             })
             .collect();
         applied.queued = insert_entries(&mut tx, scan_id, &found).await?;
-        let mut writes: Vec<(&ListingWrite, SeenIn)> = Vec::new();
+        let mut writes: Vec<(&ListingWrite, Option<SeenIn>)> = Vec::new();
         for (r, page_id) in results.iter().zip(&page_ids) {
-            let seen = SeenIn {
+            let seen = Some(SeenIn {
                 scan_id,
                 page_id: *page_id,
-            };
+            });
             match &r.update {
                 EntryUpdate::Item { listing, .. } => writes.push((listing, seen)),
                 EntryUpdate::Search { listings, .. } => {
@@ -429,7 +419,7 @@ impl Store {
             }
         }
         if !writes.is_empty() {
-            for c in upsert_seen_batch(&mut tx, &writes, &source, &now).await? {
+            for c in upsert_batch(&mut tx, &writes, &source, &now).await? {
                 applied.listings.add(c);
             }
         }

@@ -59,79 +59,51 @@ pub(crate) struct SeenIn {
     pub page_id: Option<i64>,
 }
 
-/// Upserts one listing inside `tx`; returns what changed and the row id.
-/// A crawled listing (`seen`) is marked online with its scan and page.
-pub(crate) async fn upsert_listing(
+/// Upserts a batch of listings inside `tx` with a handful of statements per
+/// run of distinct listings: a lookup, one multi-row insert, one bulk update
+/// of the listings seen again; a changed listing keeps its old content as
+/// history. A listing that comes twice is applied in order (the batch is cut
+/// before its second appearance). A crawled listing (`seen`) is also marked
+/// online with its scan and evidence page. Returns what changed, in order.
+pub(crate) async fn upsert_batch(
     tx: &mut sqlx::SqliteConnection,
-    w: &ListingWrite,
-    source: &str,
-    now: &str,
-    seen: Option<SeenIn>,
-) -> Result<(Change, i64)> {
-    let l = &w.listing;
-    let found: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, content_hash FROM listings WHERE platform = ? AND item_id = ?")
-            .bind(&l.platform)
-            .bind(&l.item_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .ctx("looking up a listing")?;
-    let (change, id) = match found {
-        Some((id, hash)) if hash == w.content_hash => {
-            sqlx::query("UPDATE listings SET last_seen_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .ctx("touching a listing")?;
-            (Change::Unchanged, id)
-        }
-        Some((id, _)) => {
-            update_listing(tx, id, w, source, now).await?;
-            (Change::Updated, id)
-        }
-        None => (Change::Inserted, insert_listing(tx, w, source, now).await?),
-    };
-    if let Some(seen) = seen {
-        sqlx::query(
-            "UPDATE listings SET state = 'online', gone_at = NULL, last_scan_id = ?, page_id = COALESCE(?, page_id) WHERE id = ?",
-        )
-        .bind(seen.scan_id)
-        .bind(seen.page_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .ctx("marking a listing seen")?;
-    }
-    Ok((change, id))
-}
-
-/// Upserts a batch of crawled listings inside `tx` with a handful of
-/// statements (a lookup, one multi-row insert, one bulk "seen" update; a
-/// changed listing keeps its old content as history). Returns what changed,
-/// in the order of `writes`.
-pub(crate) async fn upsert_seen_batch(
-    tx: &mut sqlx::SqliteConnection,
-    writes: &[(&ListingWrite, SeenIn)],
+    writes: &[(&ListingWrite, Option<SeenIn>)],
     source: &str,
     now: &str,
 ) -> Result<Vec<Change>> {
-    let mut keys = std::collections::HashSet::new();
-    if !writes
-        .iter()
-        .all(|(w, _)| keys.insert((&w.listing.platform, &w.listing.item_id)))
-    {
-        // The same listing twice in one batch: apply in order, one by one.
-        let mut out = Vec::with_capacity(writes.len());
-        for (w, seen) in writes {
-            out.push(upsert_listing(tx, w, source, now, Some(*seen)).await?.0);
+    let mut out = Vec::with_capacity(writes.len());
+    let mut start = 0;
+    while start < writes.len() {
+        let mut keys = std::collections::HashSet::new();
+        let mut end = start;
+        while end < writes.len()
+            && end - start < CHUNK
+            && keys.insert((
+                &writes[end].0.listing.platform,
+                &writes[end].0.listing.item_id,
+            ))
+        {
+            end += 1;
         }
-        return Ok(out);
+        out.extend(upsert_distinct(tx, &writes[start..end], source, now).await?);
+        start = end;
     }
+    Ok(out)
+}
+
+/// Rows per multi-row statement (20 values each, well under SQLite's limit).
+const CHUNK: usize = 500;
+
+async fn upsert_distinct(
+    tx: &mut sqlx::SqliteConnection,
+    writes: &[(&ListingWrite, Option<SeenIn>)],
+    source: &str,
+    now: &str,
+) -> Result<Vec<Change>> {
     let existing = existing_hashes(tx, writes).await?;
     let mut out = Vec::with_capacity(writes.len());
-    let mut fresh: Vec<&(&ListingWrite, SeenIn)> = Vec::new();
-    let mut seen_rows: Vec<(i64, Option<i64>)> = Vec::new();
+    let mut fresh: Vec<&(&ListingWrite, Option<SeenIn>)> = Vec::new();
+    let mut again: Vec<(i64, Option<SeenIn>)> = Vec::new();
     for pair in writes {
         let (w, seen) = pair;
         match existing.get(&(w.listing.platform.clone(), w.listing.item_id.clone())) {
@@ -140,18 +112,27 @@ pub(crate) async fn upsert_seen_batch(
                 out.push(Change::Inserted);
             }
             Some((id, hash)) if *hash == w.content_hash => {
-                seen_rows.push((*id, seen.page_id));
+                again.push((*id, *seen));
                 out.push(Change::Unchanged);
             }
             Some((id, _)) => {
                 update_listing(tx, *id, w, source, now).await?;
-                seen_rows.push((*id, seen.page_id));
+                again.push((*id, *seen));
                 out.push(Change::Updated);
             }
         }
     }
-    insert_seen(tx, &fresh, source, now).await?;
-    mark_seen(tx, &seen_rows, writes.first().map(|(_, s)| s.scan_id), now).await?;
+    insert_many(tx, &fresh, source, now).await?;
+    let scans: std::collections::BTreeSet<Option<i64>> =
+        again.iter().map(|(_, s)| s.map(|s| s.scan_id)).collect();
+    for scan in scans {
+        let rows: Vec<(i64, Option<i64>)> = again
+            .iter()
+            .filter(|(_, s)| s.map(|s| s.scan_id) == scan)
+            .map(|(id, s)| (*id, s.and_then(|s| s.page_id)))
+            .collect();
+        mark_seen(tx, &rows, scan, now).await?;
+    }
     Ok(out)
 }
 
@@ -159,7 +140,7 @@ type HashMapByKey = std::collections::HashMap<(String, String), (i64, String)>;
 
 async fn existing_hashes(
     tx: &mut sqlx::SqliteConnection,
-    writes: &[(&ListingWrite, SeenIn)],
+    writes: &[(&ListingWrite, Option<SeenIn>)],
 ) -> Result<HashMapByKey> {
     let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
         "SELECT id, platform, item_id, content_hash FROM listings WHERE (platform, item_id) IN (",
@@ -180,9 +161,9 @@ async fn existing_hashes(
         .collect())
 }
 
-async fn insert_seen(
+async fn insert_many(
     tx: &mut sqlx::SqliteConnection,
-    fresh: &[&(&ListingWrite, SeenIn)],
+    fresh: &[&(&ListingWrite, Option<SeenIn>)],
     source: &str,
     now: &str,
 ) -> Result<()> {
@@ -214,8 +195,8 @@ async fn insert_seen(
             .push_bind(now.to_string())
             .push_bind(now.to_string())
             .push_bind("online")
-            .push_bind(seen.scan_id)
-            .push_bind(seen.page_id);
+            .push_bind(seen.map(|s| s.scan_id))
+            .push_bind(seen.and_then(|s| s.page_id));
     });
     qb.build()
         .execute(&mut *tx)
@@ -238,11 +219,15 @@ async fn mark_seen(
     qb.push_values(rows, |mut b, (id, page)| {
         b.push_bind(*id).push_bind(*page);
     });
-    qb.push(") UPDATE listings SET state = 'online', gone_at = NULL, last_seen_at = ")
-        .push_bind(now.to_string())
-        .push(", last_scan_id = ")
-        .push_bind(scan_id)
-        .push(", page_id = COALESCE(u.page_id, listings.page_id) FROM u WHERE listings.id = u.id");
+    qb.push(") UPDATE listings SET last_seen_at = ")
+        .push_bind(now.to_string());
+    // A feed only says the listing was delivered again; a scan saw it online.
+    if let Some(scan_id) = scan_id {
+        qb.push(", state = 'online', gone_at = NULL, last_scan_id = ")
+            .push_bind(scan_id)
+            .push(", page_id = COALESCE(u.page_id, listings.page_id)");
+    }
+    qb.push(" FROM u WHERE listings.id = u.id");
     qb.build()
         .execute(&mut *tx)
         .await
@@ -297,42 +282,6 @@ async fn update_listing(
     Ok(())
 }
 
-async fn insert_listing(
-    tx: &mut sqlx::SqliteConnection,
-    w: &ListingWrite,
-    source: &str,
-    now: &str,
-) -> Result<i64> {
-    let l = &w.listing;
-    let params = serde_json::to_string(&l.params).unwrap_or_else(|_| "[]".into());
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO listings (platform, item_id, url, title, brand, model, params, description, seller, shop_url, \
-         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&l.platform)
-    .bind(&l.item_id)
-    .bind(&l.url)
-    .bind(&l.title)
-    .bind(&l.brand)
-    .bind(&l.model)
-    .bind(&params)
-    .bind(&l.description)
-    .bind(&l.seller)
-    .bind(&l.shop_url)
-    .bind(&l.price)
-    .bind(&l.category)
-    .bind(&w.content_hash)
-    .bind(source)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .ctx("inserting a listing")?;
-    Ok(id)
-}
-
 impl Store {
     /// Inserts new listings and updates changed ones (the old content goes to
     /// `listing_history`); unchanged ones only get `last_seen_at`. One transaction.
@@ -344,8 +293,9 @@ impl Store {
         let mut counts = ListingCounts::default();
         let now = now_rfc3339();
         let mut tx = self.write_tx().await.ctx("starting the listing batch")?;
-        for w in batch {
-            let (change, _) = upsert_listing(&mut tx, w, source, &now, None).await?;
+        let writes: Vec<(&ListingWrite, Option<SeenIn>)> =
+            batch.iter().map(|w| (w, None)).collect();
+        for change in upsert_batch(&mut tx, &writes, source, &now).await? {
             counts.add(change);
         }
         tx.commit().await.ctx("committing listings")?;
