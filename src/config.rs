@@ -16,6 +16,66 @@ pub struct Settings {
     pub certdb: CertdbSettings,
     pub matching: MatchingSettings,
     pub crawl: CrawlSettings,
+    pub web: WebSettings,
+}
+
+/// The review workspace (`cccwatch serve`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// And after this many hours in any case.
+    pub session_max_hours: i64,
+    /// Mark cookies `Secure` (only sent over HTTPS): set when a reverse proxy
+    /// terminates TLS in front of cccwatch.
+    pub secure_cookies: bool,
+    /// Login attempts per minute from one address before it must wait.
+    pub login_attempts_per_minute: u32,
+    /// Name of the bureau, shown in the page header.
+    pub bureau_name: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            bind: "127.0.0.1:8080".into(),
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            secure_cookies: false,
+            login_attempts_per_minute: 10,
+            bureau_name: "市场监督管理局".into(),
+        }
+    }
+}
+
+impl WebSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        if self.bind.parse::<std::net::SocketAddr>().is_err() {
+            return bad("web.bind", "must be an address and port such as 127.0.0.1:8080");
+        }
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            return bad("web.session_idle_minutes", "must be between 1 and 1440");
+        }
+        if !(1..=24 * 30).contains(&self.session_max_hours) {
+            return bad("web.session_max_hours", "must be between 1 and 720");
+        }
+        if !(1..=1000).contains(&self.login_attempts_per_minute) {
+            return bad("web.login_attempts_per_minute", "must be between 1 and 1000");
+        }
+        if self.bureau_name.trim().is_empty() || self.bureau_name.chars().count() > 60 {
+            return bad("web.bureau_name", "must be 1 to 60 characters");
+        }
+        Ok(())
+    }
 }
 
 /// Crawler settings common to all platforms (each platform's own rate and
@@ -254,7 +314,8 @@ impl Settings {
                 message: "must be between 1 and 3650".into(),
             });
         }
-        self.crawl.validate()
+        self.crawl.validate()?;
+        self.web.validate()
     }
 }
 

@@ -751,7 +751,7 @@ fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
     })
 }
 
-fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PageMeta> {
+pub(super) fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PageMeta> {
     let headers: Vec<(String, String)> =
         serde_json::from_str(r.get::<&str, _>(9)).unwrap_or_default();
     Ok(PageMeta {

@@ -167,7 +167,7 @@ impl MatchRunWriter {
                 .collect();
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO findings (listing_id, verdict, confidence, matched_cert, cert_numbers, category_code, brand, model, \
-                 reasons, as_of, run_id, matched_at) ",
+                 reasons, as_of, run_id, matched_at, review_state, queued_at) ",
             );
             qb.push_values(chunk, |mut b, w| {
                 let f = &w.finding;
@@ -184,13 +184,22 @@ impl MatchRunWriter {
                     .push_bind(serde_json::to_string(&f.reasons).unwrap_or_else(|_| "[]".into()))
                     .push_bind(&self.as_of)
                     .push_bind(self.run_id)
-                    .push_bind(&now);
+                    .push_bind(&now)
+                    .push_bind(f.verdict.is_flagged().then_some("pending"))
+                    .push_bind(f.verdict.is_flagged().then_some(&now));
             });
             qb.push(
                 " ON CONFLICT(listing_id) DO UPDATE SET verdict = excluded.verdict, confidence = excluded.confidence, \
                  matched_cert = excluded.matched_cert, cert_numbers = excluded.cert_numbers, category_code = excluded.category_code, \
                  brand = excluded.brand, model = excluded.model, reasons = excluded.reasons, as_of = excluded.as_of, \
-                 run_id = excluded.run_id, matched_at = excluded.matched_at",
+                 run_id = excluded.run_id, matched_at = excluded.matched_at, \
+                 review_state = CASE WHEN excluded.review_state IS NULL THEN NULL \
+                   WHEN findings.verdict = excluded.verdict AND findings.review_state IS NOT NULL THEN findings.review_state \
+                   ELSE 'pending' END, \
+                 queued_at = CASE WHEN excluded.review_state IS NULL THEN NULL \
+                   WHEN findings.verdict = excluded.verdict AND findings.review_state IS NOT NULL THEN findings.queued_at \
+                   ELSE excluded.queued_at END, \
+                 decision_id = CASE WHEN findings.verdict = excluded.verdict THEN findings.decision_id ELSE NULL END",
             );
             qb.build().execute(&mut *tx).await.ctx("storing findings")?;
             let changed: Vec<(&FindingWrite, Option<&String>)> = chunk

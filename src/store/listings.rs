@@ -172,7 +172,8 @@ async fn insert_many(
     }
     let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
         "INSERT INTO listings (platform, item_id, url, title, brand, model, params, description, seller, shop_url, \
-         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at, state, last_scan_id, page_id) ",
+         price, category, content_hash, source, first_seen_at, last_seen_at, updated_at, state, last_scan_id, page_id, \
+         search_text) ",
     );
     qb.push_values(fresh, |mut b, (w, seen)| {
         let l = &w.listing;
@@ -196,7 +197,8 @@ async fn insert_many(
             .push_bind(now.to_string())
             .push_bind("online")
             .push_bind(seen.map(|s| s.scan_id))
-            .push_bind(seen.and_then(|s| s.page_id));
+            .push_bind(seen.and_then(|s| s.page_id))
+            .push_bind(listing_search_text(l));
     });
     qb.build()
         .execute(&mut *tx)
@@ -235,6 +237,16 @@ async fn mark_seen(
     Ok(())
 }
 
+/// What the queue's full-text search indexes for a listing.
+pub(crate) fn listing_search_text(l: &Listing) -> String {
+    crate::review::search::search_text([
+        Some(l.title.as_str()),
+        l.brand.as_deref(),
+        l.model.as_deref(),
+        l.seller.as_deref(),
+    ])
+}
+
 async fn update_listing(
     tx: &mut sqlx::SqliteConnection,
     id: i64,
@@ -259,7 +271,8 @@ async fn update_listing(
     .ctx("keeping listing history")?;
     sqlx::query(
         "UPDATE listings SET url = ?, title = ?, brand = ?, model = ?, params = ?, description = ?, seller = ?, \
-         shop_url = ?, price = ?, category = ?, content_hash = ?, source = ?, last_seen_at = ?, updated_at = ? WHERE id = ?",
+         shop_url = ?, price = ?, category = ?, content_hash = ?, source = ?, last_seen_at = ?, updated_at = ?, \
+         search_text = ? WHERE id = ?",
     )
     .bind(&l.url)
     .bind(&l.title)
@@ -275,6 +288,7 @@ async fn update_listing(
     .bind(source)
     .bind(now)
     .bind(now)
+    .bind(listing_search_text(l))
     .bind(id)
     .execute(&mut *tx)
     .await
@@ -348,7 +362,7 @@ impl Store {
     }
 }
 
-fn row_to_listing(r: &sqlx::sqlite::SqliteRow) -> Result<StoredListing> {
+pub(super) fn row_to_listing(r: &sqlx::sqlite::SqliteRow) -> Result<StoredListing> {
     let id: i64 = r.get(0);
     let params: Vec<(String, String)> =
         serde_json::from_str(r.get::<&str, _>(7)).map_err(|e| StoreError::Corrupt {

@@ -6,6 +6,7 @@ mod certs;
 mod crawl;
 mod findings;
 mod listings;
+mod review;
 
 pub use certs::{
     CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts, StoredCert,
@@ -16,6 +17,10 @@ pub use crawl::{
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
+pub use review::{
+    AuditPage, CaptureRow, DashboardData, DecideOutcome, DecisionRow, FindingDetail, HistoryRow, QueuePage,
+    QueueRow, ScanTrend, SessionInfo, User, VerdictChange, COUNT_CAP as QUEUE_COUNT_CAP,
+};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -41,6 +46,10 @@ pub enum StoreError {
     },
     #[error("stored data is invalid ({what}): {detail}")]
     Corrupt { what: &'static str, detail: String },
+    #[error("{what} `{key}` already exists")]
+    Exists { what: &'static str, key: String },
+    #[error("no {what} `{key}`")]
+    NotFound { what: &'static str, key: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -105,7 +114,9 @@ impl Store {
             }
         };
         migrate(&pool).await?;
-        Ok(Store { pool })
+        let store = Store { pool };
+        store.backfill_search_text().await?;
+        Ok(store)
     }
 
     /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at the

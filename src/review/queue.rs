@@ -1,0 +1,389 @@
+//! Review stage: the queue's filters, sort orders and page cursors, parsed
+//! from (and written back to) the query string. Paging is by key (the sort
+//! value and the listing id of the last row shown), so page 1,000 costs what
+//! page 1 costs.
+
+use super::decision::ReviewState;
+use crate::domain::Verdict;
+use serde::{Deserialize, Serialize};
+
+/// The query string as received; every field optional and unparsed.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct QueueParams {
+    pub platform: Option<String>,
+    pub group: Option<String>,
+    pub category: Option<String>,
+    pub verdict: Option<String>,
+    pub min_conf: Option<String>,
+    pub max_conf: Option<String>,
+    pub scan: Option<String>,
+    pub seller: Option<String>,
+    pub state: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub per_page: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Most certain findings first.
+    #[default]
+    ConfDesc,
+    ConfAsc,
+    /// Longest waiting first.
+    Oldest,
+    Newest,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::ConfDesc, Sort::ConfAsc, Sort::Oldest, Sort::Newest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::ConfDesc => "conf_desc",
+            Sort::ConfAsc => "conf_asc",
+            Sort::Oldest => "oldest",
+            Sort::Newest => "newest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Sort::ConfDesc => "置信度从高到低",
+            Sort::ConfAsc => "置信度从低到高",
+            Sort::Oldest => "等待最久优先",
+            Sort::Newest => "最新进入优先",
+        }
+    }
+
+    /// Whether the sort goes down (both keys descending).
+    pub fn descending(self) -> bool {
+        matches!(self, Sort::ConfDesc | Sort::Newest)
+    }
+
+    pub fn by_confidence(self) -> bool {
+        matches!(self, Sort::ConfDesc | Sort::ConfAsc)
+    }
+}
+
+/// Which review states to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StateFilter {
+    One(ReviewState),
+    /// Every flagged finding, decided or not.
+    All,
+}
+
+impl StateFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::One(s) => s.as_str(),
+            StateFilter::All => "all",
+        }
+    }
+}
+
+/// The sort key of a row: confidence or queue time, then listing id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Key {
+    Conf(f64),
+    Time(String),
+}
+
+/// A position in the queue: the key of a row and its listing id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cursor {
+    pub key: Key,
+    pub id: i64,
+}
+
+impl Cursor {
+    /// `0.93~1234` or `2026-11-29T01:02:03.000Z~1234`.
+    pub fn encode(&self) -> String {
+        match &self.key {
+            Key::Conf(c) => format!("{c}~{}", self.id),
+            Key::Time(t) => format!("{t}~{}", self.id),
+        }
+    }
+
+    pub fn decode(s: &str, sort: Sort) -> Option<Cursor> {
+        let (key, id) = s.rsplit_once('~')?;
+        let id = id.parse().ok()?;
+        let key = if sort.by_confidence() {
+            Key::Conf(key.parse().ok().filter(|c: &f64| c.is_finite())?)
+        } else {
+            if key.len() > 40 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b)) {
+                return None;
+            }
+            Key::Time(key.to_string())
+        };
+        Some(Cursor { key, id })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Rows after the cursor in sort order (the next page).
+    After,
+    /// Rows before it (the previous page).
+    Before,
+}
+
+/// The parsed queue request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueFilter {
+    pub platform: Option<String>,
+    pub group: Option<String>,
+    /// Catalog codes: the chosen category, or all codes of the chosen group.
+    pub categories: Vec<String>,
+    pub category: Option<String>,
+    pub verdict: Option<Verdict>,
+    pub min_conf: Option<f64>,
+    pub max_conf: Option<f64>,
+    pub scan_id: Option<i64>,
+    pub seller: Option<String>,
+    pub state: StateFilter,
+    /// What the user typed, and the FTS5 query made of it.
+    pub q: Option<String>,
+    pub fts: Option<String>,
+    pub sort: Sort,
+    pub cursor: Option<(Direction, Cursor)>,
+    pub per_page: i64,
+}
+
+/// A filter value the user cannot have meant, named for the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("筛选条件“{field}”的值无效：{value}")]
+pub struct FilterError {
+    pub field: &'static str,
+    pub value: String,
+}
+
+pub const DEFAULT_PER_PAGE: i64 = 50;
+pub const MAX_PER_PAGE: i64 = 200;
+
+fn nonblank(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl QueueParams {
+    /// Parses the parameters. `group_codes` gives the catalog codes of a
+    /// product group (None: no such group).
+    pub fn parse(
+        &self,
+        group_codes: impl Fn(&str) -> Option<Vec<String>>,
+    ) -> Result<QueueFilter, FilterError> {
+        let bad = |field: &'static str, value: &str| FilterError {
+            field,
+            value: value.chars().take(60).collect(),
+        };
+        let sort = match nonblank(&self.sort) {
+            None => Sort::default(),
+            Some(s) => Sort::parse(&s).ok_or_else(|| bad("排序", &s))?,
+        };
+        let verdict = match nonblank(&self.verdict) {
+            None => None,
+            Some(v) => Some(Verdict::parse(&v).ok_or_else(|| bad("判定", &v))?),
+        };
+        let state = match nonblank(&self.state).as_deref() {
+            None => StateFilter::One(ReviewState::Pending),
+            Some("all") => StateFilter::All,
+            Some(s) => StateFilter::One(ReviewState::parse(s).ok_or_else(|| bad("审核状态", s))?),
+        };
+        let conf = |field, v: &Option<String>| -> Result<Option<f64>, FilterError> {
+            match nonblank(v) {
+                None => Ok(None),
+                Some(s) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|c| (0.0..=1.0).contains(c))
+                    .map(Some)
+                    .ok_or_else(|| bad(field, &s)),
+            }
+        };
+        let min_conf = conf("最低置信度", &self.min_conf)?;
+        let max_conf = conf("最高置信度", &self.max_conf)?;
+        let scan_id = match nonblank(&self.scan) {
+            None => None,
+            Some(s) => Some(s.trim_start_matches('#').parse::<i64>().map_err(|_| bad("扫描批次", &s))?),
+        };
+        let group = nonblank(&self.group);
+        let category = nonblank(&self.category);
+        let mut categories = Vec::new();
+        if let Some(c) = &category {
+            if c.len() > 8 || !c.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("产品类别", c));
+            }
+            categories.push(c.clone());
+        } else if let Some(g) = &group {
+            categories = group_codes(g).ok_or_else(|| bad("产品大类", g))?;
+        }
+        let per_page = match nonblank(&self.per_page) {
+            None => DEFAULT_PER_PAGE,
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                .ok_or_else(|| bad("每页条数", &s))?,
+        };
+        let cursor = match (nonblank(&self.after), nonblank(&self.before)) {
+            (Some(a), _) => Some((Direction::After, Cursor::decode(&a, sort).ok_or_else(|| bad("分页位置", &a))?)),
+            (None, Some(b)) => Some((Direction::Before, Cursor::decode(&b, sort).ok_or_else(|| bad("分页位置", &b))?)),
+            (None, None) => None,
+        };
+        let q = nonblank(&self.q).map(|q| q.chars().take(100).collect::<String>());
+        let fts = q.as_deref().and_then(super::search::fts_query);
+        Ok(QueueFilter {
+            platform: nonblank(&self.platform),
+            group,
+            categories,
+            category,
+            verdict,
+            min_conf,
+            max_conf,
+            scan_id,
+            seller: nonblank(&self.seller),
+            state,
+            q,
+            fts,
+            sort,
+            cursor,
+            per_page,
+        })
+    }
+}
+
+impl QueueFilter {
+    /// The query string of these filters, without the page position;
+    /// `extra` pairs are appended (a cursor, say).
+    pub fn query_string(&self, extra: &[(&str, &str)]) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        let mut put = |k: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                s.append_pair(k, v);
+            }
+        };
+        put("platform", self.platform.as_deref());
+        put("group", self.group.as_deref());
+        put("category", self.category.as_deref());
+        put("verdict", self.verdict.map(|v| v.as_str()));
+        let min = self.min_conf.map(|c| c.to_string());
+        let max = self.max_conf.map(|c| c.to_string());
+        put("min_conf", min.as_deref());
+        put("max_conf", max.as_deref());
+        let scan = self.scan_id.map(|c| c.to_string());
+        put("scan", scan.as_deref());
+        put("seller", self.seller.as_deref());
+        if self.state != StateFilter::One(ReviewState::Pending) {
+            put("state", Some(self.state.as_str()));
+        }
+        put("q", self.q.as_deref());
+        if self.sort != Sort::default() {
+            put("sort", Some(self.sort.as_str()));
+        }
+        if self.per_page != DEFAULT_PER_PAGE {
+            let n = self.per_page.to_string();
+            put("per_page", Some(&n));
+        }
+        for (k, v) in extra {
+            put(k, Some(v));
+        }
+        s.finish()
+    }
+
+    /// Whether anything but the defaults is set.
+    pub fn is_filtered(&self) -> bool {
+        self.platform.is_some()
+            || !self.categories.is_empty()
+            || self.verdict.is_some()
+            || self.min_conf.is_some()
+            || self.max_conf.is_some()
+            || self.scan_id.is_some()
+            || self.seller.is_some()
+            || self.q.is_some()
+            || self.state != StateFilter::One(ReviewState::Pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(g: &str) -> Option<Vec<String>> {
+        (g == "玩具").then(|| vec!["2201".to_string(), "2202".to_string()])
+    }
+
+    #[test]
+    fn defaults_and_round_trip() {
+        let f = QueueParams::default().parse(groups).unwrap();
+        assert_eq!(f.state, StateFilter::One(ReviewState::Pending));
+        assert_eq!(f.sort, Sort::ConfDesc);
+        assert_eq!(f.per_page, DEFAULT_PER_PAGE);
+        assert!(!f.is_filtered());
+        let p = QueueParams {
+            platform: Some("demo".into()),
+            group: Some("玩具".into()),
+            verdict: Some("expired".into()),
+            q: Some("<b>电热 水壶</b>".into()),
+            state: Some("all".into()),
+            sort: Some("oldest".into()),
+            ..Default::default()
+        };
+        let f = p.parse(groups).unwrap();
+        assert_eq!(f.categories, vec!["2201", "2202"]);
+        let qs = f.query_string(&[]);
+        let back: QueueParams = serde_urlencoded_from(&qs);
+        assert_eq!(back.parse(groups).unwrap(), f);
+    }
+
+    fn serde_urlencoded_from(qs: &str) -> QueueParams {
+        let mut p = QueueParams::default();
+        for (k, v) in url::form_urlencoded::parse(qs.as_bytes()) {
+            let v = Some(v.into_owned());
+            match &*k {
+                "platform" => p.platform = v,
+                "group" => p.group = v,
+                "verdict" => p.verdict = v,
+                "q" => p.q = v,
+                "state" => p.state = v,
+                "sort" => p.sort = v,
+                other => panic!("unexpected {other}"),
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let e = QueueParams { verdict: Some("bogus".into()), ..Default::default() }.parse(groups).unwrap_err();
+        assert_eq!(e.field, "判定");
+        let e = QueueParams { min_conf: Some("1.5".into()), ..Default::default() }.parse(groups).unwrap_err();
+        assert_eq!(e.field, "最低置信度");
+        let e = QueueParams { group: Some("家具".into()), ..Default::default() }.parse(groups).unwrap_err();
+        assert_eq!(e.field, "产品大类");
+        let e = QueueParams { after: Some("x~y".into()), ..Default::default() }.parse(groups).unwrap_err();
+        assert_eq!(e.field, "分页位置");
+        let e = QueueParams { category: Some("12' OR 1".into()), ..Default::default() }.parse(groups).unwrap_err();
+        assert_eq!(e.field, "产品类别");
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let c = Cursor { key: Key::Conf(0.8500000238418579), id: 42 };
+        assert_eq!(Cursor::decode(&c.encode(), Sort::ConfDesc), Some(c));
+        let t = Cursor { key: Key::Time("2026-11-29T01:02:03.456Z".into()), id: 7 };
+        assert_eq!(Cursor::decode(&t.encode(), Sort::Oldest), Some(t));
+        assert_eq!(Cursor::decode("nan~1", Sort::ConfDesc), None);
+        assert_eq!(Cursor::decode("x' OR 1~1", Sort::Oldest), None);
+    }
+}

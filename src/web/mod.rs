@@ -1,0 +1,193 @@
+//! Review stage, on the web: the workspace of the market section
+//! (`cccwatch serve`). Pages for the queue, a listing with its evidence and
+//! certificate, decisions, the dashboard, users and the audit log, and a
+//! JSON API with the same roles. Everything a listing says is escaped by the
+//! templates; captured pages are served sandboxed; every form carries a CSRF
+//! token; security headers go on every response.
+
+mod api;
+mod charts;
+mod error;
+mod pages;
+mod session;
+mod views;
+
+pub use error::AppError;
+pub use session::{CurrentUser, SESSION_COOKIE};
+
+use crate::certdb::Catalog;
+use crate::config::WebSettings;
+use crate::matching::brand::BrandTable;
+use crate::store::{DashboardData, Store};
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub settings: WebSettings,
+    pub catalog: Catalog,
+    pub brands: BrandTable,
+    login_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    dashboard: tokio::sync::Mutex<Option<(Instant, u64, Arc<DashboardData>)>>,
+    /// Bumped by every decision: the cached dashboard is stale after it.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// How long dashboard figures may be reused when nothing was decided.
+const DASHBOARD_TTL: Duration = Duration::from_secs(60);
+
+impl AppState {
+    pub fn new(store: Store, settings: WebSettings, catalog: Catalog, brands: BrandTable) -> Arc<AppState> {
+        let per_minute = NonZeroU32::new(settings.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Arc::new(AppState {
+            store,
+            settings,
+            catalog,
+            brands,
+            login_limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
+            dashboard: tokio::sync::Mutex::new(None),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn decided(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The dashboard figures, recomputed when a decision was made since or
+    /// they are older than a minute.
+    pub(crate) async fn dashboard(&self) -> Result<Arc<DashboardData>, AppError> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let mut cached = self.dashboard.lock().await;
+        if let Some((at, g, data)) = cached.as_ref()
+            && *g == generation
+            && at.elapsed() < DASHBOARD_TTL
+        {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(self.store.dashboard(chrono::Utc::now()).await?);
+        *cached = Some((Instant::now(), generation, data.clone()));
+        Ok(data)
+    }
+
+    /// Product group names of the catalog, in catalog order.
+    pub(crate) fn groups(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.catalog.entries() {
+            if !out.contains(&e.group) {
+                out.push(e.group.clone());
+            }
+        }
+        out
+    }
+
+    pub(crate) fn group_codes(&self, group: &str) -> Option<Vec<String>> {
+        let codes: Vec<String> = self
+            .catalog
+            .entries()
+            .iter()
+            .filter(|e| e.group == group)
+            .map(|e| e.code.clone())
+            .collect();
+        (!codes.is_empty()).then_some(codes)
+    }
+
+    pub(crate) fn category_label(&self, code: Option<&str>) -> String {
+        match code {
+            None => "（未归类）".into(),
+            Some(c) => match self.catalog.entry(c) {
+                Some(e) => format!("{} {}", e.code, e.name),
+                None => c.to_string(),
+            },
+        }
+    }
+
+    pub(crate) fn group_of(&self, code: Option<&str>) -> String {
+        code.and_then(|c| self.catalog.entry(c))
+            .map(|e| e.group.clone())
+            .unwrap_or_else(|| "（未归类）".into())
+    }
+}
+
+/// The policy for every page: nothing from other origins, no inline script
+/// or style, no framing (evidence pages set their own, stricter policy).
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+/// The application with its routes and security headers.
+pub fn router(state: Arc<AppState>) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/queue", get(pages::queue))
+        .route("/queue/bulk", post(pages::bulk))
+        .route("/listings/{id}", get(pages::listing))
+        .route("/listings/{id}/decision", post(pages::decide))
+        .route("/evidence/{page_id}", get(pages::evidence))
+        .route("/evidence/{page_id}/raw", get(pages::evidence_raw))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/audit", get(pages::audit))
+        .route("/admin/users", get(pages::users).post(pages::user_add))
+        .route("/admin/users/{username}", post(pages::user_change))
+        .route("/account", get(pages::account).post(pages::account_password))
+        .route("/static/app.css", get(pages::css))
+        .route("/static/app.js", get(pages::js))
+        .route("/healthz", get(|| async { "ok" }));
+    let api = Router::new()
+        .route("/api/me", get(api::me))
+        .route("/api/queue", get(api::queue))
+        .route("/api/findings/{id}", get(api::finding))
+        .route("/api/findings/{id}/decision", post(api::decide))
+        .route("/api/decisions", post(api::bulk))
+        .route("/api/dashboard", get(api::dashboard));
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    pages
+        .merge(api)
+        .fallback(pages::not_found)
+        .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::CACHE_CONTROL, "no-store"))
+        .layer(header(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves. Returns the bound address through
+/// `bound` as soon as the socket listens.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limiter_state = state.clone();
+    // Forget idle per-address login counters now and then.
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            limiter_state.login_limiter.retain_recent();
+        }
+    });
+    let app = router(state);
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    result
+}
