@@ -10,6 +10,8 @@ mod ingest_cmd;
 mod market_cmd;
 mod match_cmd;
 mod scan_cmd;
+mod serve_cmd;
+mod user_cmd;
 
 use anyhow::Context;
 use cccwatch::config::{Settings, Sources};
@@ -28,6 +30,9 @@ Examples:
   cccwatch ingest --platform demo certdb/sample/platform_feed.jsonl
   cccwatch match --as-of 2026-11-28
   cccwatch findings export --format xlsx --out findings.xlsx --flagged-only
+  cccwatch user add admin --role admin --name 系统管理员
+  cccwatch serve                                  # review workspace on http://127.0.0.1:8080
+  cccwatch audit verify
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -82,6 +87,14 @@ enum Command {
     Market(market_cmd::MarketArgs),
     /// Generate large synthetic certificate exports and feeds (for benchmarks).
     Gen(gen_cmd::GenArgs),
+    /// The review workspace for officers: queue, listings, decisions, dashboard (web).
+    Serve(serve_cmd::ServeArgs),
+    /// Accounts of the review workspace: add, passwd, disable, enable, role, list, token.
+    #[command(subcommand)]
+    User(user_cmd::UserCommand),
+    /// The audit log of decisions and admin actions: verify its hash chain, show it.
+    #[command(subcommand)]
+    Audit(user_cmd::AuditCommand),
 }
 
 /// Shared state of one invocation.
@@ -144,6 +157,9 @@ pub fn main() -> ExitCode {
             Command::Demo(a) => demo::run(&app, a).await,
             Command::Gen(a) => gen_cmd::run(&app, a).await,
             Command::Market(a) => market_cmd::run(a).await,
+            Command::Serve(a) => serve_cmd::run(&app, a).await,
+            Command::User(c) => user_cmd::run_user(&app, c).await,
+            Command::Audit(c) => user_cmd::run_audit(&app, c).await,
         }
     });
     match result {

@@ -13,6 +13,7 @@ mod session;
 mod views;
 
 pub use error::AppError;
+pub use pages::neutralise;
 pub use session::{CurrentUser, SESSION_COOKIE};
 
 use crate::certdb::Catalog;
