@@ -142,7 +142,20 @@ pub struct MarketConfig {
     /// Append every request as a JSON line here (flushed at least every
     /// second and on shutdown).
     pub request_log: Option<PathBuf>,
+    /// Every Nth listing (index ≡ 1 mod N) is hostile: its title starts with
+    /// [`HOSTILE_TITLE_PREFIX`] and its page carries a live script that tries
+    /// to reach the page framing it (0 = none). For testing the review UI.
+    pub hostile_every: u64,
 }
+
+/// Markup that must show as text wherever a listing title is displayed.
+pub const HOSTILE_TITLE_PREFIX: &str = "<script>window.__pwned='title'</script><img src=x onerror=\"window.__pwned='img'\">";
+
+/// The live script in a hostile listing's page: if it ran in the review
+/// UI, it would mark the framing page and navigate away.
+pub const HOSTILE_PAGE_SCRIPT: &str = "<script>try{window.top.__pwned='evidence';window.top.document.title='PWNED'}catch(e){}\
+document.title='PWNED';fetch('http://pwned.invalid/x').catch(function(){});</script>\
+<meta http-equiv=\"refresh\" content=\"0;url=http://pwned.invalid/\">";
 
 impl Default for MarketConfig {
     fn default() -> Self {
@@ -157,6 +170,7 @@ impl Default for MarketConfig {
             latency: Duration::ZERO,
             small_pages: false,
             request_log: None,
+            hostile_every: 0,
         }
     }
 }

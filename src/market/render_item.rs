@@ -44,6 +44,9 @@ pub(crate) fn item_page(shared: &Shared, t: &ItemTruth, index: u64) -> String {
             out.push_str(&filler_script(target - out.len() - 200, index + 1));
         }
     }
+    if t.title.starts_with(super::HOSTILE_TITLE_PREFIX) {
+        out.push_str(super::HOSTILE_PAGE_SCRIPT);
+    }
     out.push_str("</body>\n</html>\n");
     out
 }

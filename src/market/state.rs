@@ -142,7 +142,11 @@ impl Shared {
 
     pub fn truth(&self, item: ItemRef) -> ItemTruth {
         let gbk = self.is_gbk(item.index);
-        truth::build(self.cfg.seed, item.index, item.id.to_string(), gbk)
+        let mut t = truth::build(self.cfg.seed, item.index, item.id.to_string(), gbk);
+        if self.cfg.hostile_every > 0 && item.index % self.cfg.hostile_every == 1 {
+            t.title = format!("{}{}", super::HOSTILE_TITLE_PREFIX, t.title);
+        }
+        t
     }
 
     pub fn push_record(&self, seq: u64, record: RequestRecord) {

@@ -46,12 +46,14 @@ pub fn fts_query(input: &str) -> Option<String> {
                     parts.push(format!("\"{}\"", pairs.join(" ")));
                 }
                 Run::Other(text) => {
+                    // The tokenizer splits at anything but letters and
+                    // digits; so does the query (`KFR-35`, `k8/39`).
                     let text: String = text
                         .chars()
-                        .filter(|c| c.is_alphanumeric() || c.is_whitespace() || *c == '-')
+                        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
                         .collect::<String>()
-                        .to_lowercase()
-                        .replace('-', " ");
+                        .to_lowercase();
+                    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
                     let text = text.trim();
                     if text.is_empty() {
                         continue;
@@ -122,6 +124,7 @@ mod tests {
     fn queries_are_phrases_of_pairs() {
         assert_eq!(fts_query("电热水壶").as_deref(), Some("\"电热 热水 水壶\""));
         assert_eq!(fts_query("壶").as_deref(), Some("\"壶\" *"));
+        assert_eq!(fts_query("k8/39/6").as_deref(), Some("\"k8 39 6\" *"));
         assert_eq!(
             fts_query("美的 KFR-35").as_deref(),
             Some("\"美的\" AND \"kfr 35\" *")

@@ -634,7 +634,7 @@ impl Store {
         .bind(&verdict)
         .bind(user.id)
         .bind(now_rfc3339())
-        .bind(current)
+        .bind(if revised { current } else { None })
         .bind(audit_id)
         .fetch_one(&mut *tx)
         .await

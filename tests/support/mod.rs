@@ -1,0 +1,121 @@
+//! Shared by the review workspace's tests: a database with certificates,
+//! listings crawled from the built-in marketplace (some of them hostile),
+//! their findings and one account per role, and the workspace served on
+//! 127.0.0.1 with a random port.
+#![allow(dead_code)]
+
+use cccwatch::certdb::Catalog;
+use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::config::{Settings, WebSettings};
+use cccwatch::crawl::fetch::Fetcher;
+use cccwatch::extract::{Adapter, PlatformConfig};
+use cccwatch::market::{Market, MarketConfig};
+use cccwatch::matching::BrandTable;
+use cccwatch::progress::Progress;
+use cccwatch::review::auth::{Role, hash_password};
+use cccwatch::scan::{LoopSettings, ScanPlan, ScanRunner, start_scan};
+use cccwatch::store::Store;
+use cccwatch::web::{AppState, serve};
+use chrono::NaiveDate;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub const PASSWORD: &str = "correct horse battery";
+/// One account per role: (user name, role).
+pub const USERS: [(&str, Role); 4] = [
+    ("admin", Role::Admin),
+    ("boss", Role::Supervisor),
+    ("wang", Role::Reviewer),
+    ("zhao", Role::Viewer),
+];
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Seeded {
+    pub store: Store,
+    pub market: Market,
+    pub brands: BrandTable,
+    pub dir: tempfile::TempDir,
+}
+
+/// Certificates, a crawl of `items` marketplace listings (every 25th
+/// hostile), their findings, and the four accounts.
+pub async fn seeded(items: usize) -> Seeded {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let brands = BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..]).unwrap();
+    store.replace_brands(&brands).await.unwrap();
+    for f in ["certificates.csv", "certificates_update.csv"] {
+        import_file(&store, &root().join("certdb/sample").join(f), &ImportOptions::default(), &Progress::hidden())
+            .await
+            .unwrap();
+    }
+    let market = Market::start(MarketConfig {
+        items,
+        small_pages: true,
+        hostile_every: 25,
+        removed_share: 0.0,
+        ..MarketConfig::default()
+    })
+    .await
+    .unwrap();
+    let path = root().join("config/platforms/demo.toml");
+    let mut config = PlatformConfig::from_file(&path).unwrap();
+    config.base_url = market.base_url();
+    config.politeness.requests_per_second = 0.0;
+    config.politeness.concurrency = 8;
+    let adapter = Arc::new(Adapter::new(config, &path).unwrap());
+    let plan = ScanPlan {
+        keywords: Vec::new(),
+        max_pages: None,
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+    };
+    let mut settings = Settings::default();
+    settings.crawl.retry_min_secs = 0.05;
+    let id = start_scan(&store, &adapter, &plan).await.unwrap();
+    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+    let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
+    let (_tx, stop) = watch::channel(false);
+    let out = runner.run(adapter, id, stop, &Progress::hidden()).await.unwrap();
+    assert!(out.completed, "the seeding scan completed");
+    let hash = hash_password(PASSWORD).unwrap();
+    for (name, role) in USERS {
+        store.add_user(name, &format!("{name} 的姓名"), role, &hash, "test").await.unwrap();
+    }
+    Seeded {
+        store,
+        market,
+        brands: BrandTable::new(brands),
+        dir,
+    }
+}
+
+/// Web settings for tests: generous login throttling unless asked.
+pub fn web_settings() -> WebSettings {
+    WebSettings {
+        login_attempts_per_minute: 1000,
+        ..WebSettings::default()
+    }
+}
+
+/// Serves the workspace on 127.0.0.1:0; returns its base URL. The server
+/// stops when the returned sender is dropped.
+pub async fn start(store: &Store, brands: &BrandTable, web: WebSettings) -> (String, watch::Sender<bool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(store.clone(), web, Catalog::embedded(), brands.clone());
+    let (tx, mut rx) = watch::channel(false);
+    tokio::spawn(async move {
+        serve(state, listener, async move {
+            let _ = rx.changed().await;
+        })
+        .await
+        .unwrap();
+    });
+    (format!("http://{addr}"), tx)
+}
