@@ -238,13 +238,26 @@ async fn mark_seen(
 }
 
 /// What the queue's full-text search indexes for a listing.
+/// The model rows of the spec table count too: the model reviewers see
+/// may come from there.
 pub(crate) fn listing_search_text(l: &Listing) -> String {
-    crate::review::search::search_text([
-        Some(l.title.as_str()),
-        l.brand.as_deref(),
-        l.model.as_deref(),
-        l.seller.as_deref(),
-    ])
+    let spec_models = l
+        .params
+        .iter()
+        .filter(|(label, value)| {
+            crate::matching::model::is_model_label(label) && Some(value.as_str()) != l.model.as_deref()
+        })
+        .map(|(_, value)| Some(value.as_str()));
+    crate::review::search::search_text(
+        [
+            Some(l.title.as_str()),
+            l.brand.as_deref(),
+            l.model.as_deref(),
+            l.seller.as_deref(),
+        ]
+        .into_iter()
+        .chain(spec_models),
+    )
 }
 
 async fn update_listing(
