@@ -60,7 +60,10 @@ impl WebSettings {
             })
         };
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
-            return bad("web.bind", "must be an address and port such as 127.0.0.1:8080");
+            return bad(
+                "web.bind",
+                "must be an address and port such as 127.0.0.1:8080",
+            );
         }
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return bad("web.session_idle_minutes", "must be between 1 and 1440");
@@ -69,7 +72,10 @@ impl WebSettings {
             return bad("web.session_max_hours", "must be between 1 and 720");
         }
         if !(1..=1000).contains(&self.login_attempts_per_minute) {
-            return bad("web.login_attempts_per_minute", "must be between 1 and 1000");
+            return bad(
+                "web.login_attempts_per_minute",
+                "must be between 1 and 1000",
+            );
         }
         if self.bureau_name.trim().is_empty() || self.bureau_name.chars().count() > 60 {
             return bad("web.bureau_name", "must be 1 to 60 characters");

@@ -20,6 +20,6 @@ pub mod progress;
 pub mod review;
 pub mod scan;
 pub mod store;
-pub mod web;
 pub mod synth;
 pub mod telemetry;
+pub mod web;

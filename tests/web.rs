@@ -6,8 +6,8 @@
 mod support;
 
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
-use cccwatch::review::auth;
 use cccwatch::review::audit::Problem;
+use cccwatch::review::auth;
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{QueueRow, Store};
 use reqwest::StatusCode;
@@ -24,7 +24,11 @@ struct Env {
 async fn env_with(items: usize, web: cccwatch::config::WebSettings) -> Env {
     let seeded = support::seeded(items).await;
     let (base, stop) = support::start(&seeded.store, &seeded.brands, web).await;
-    Env { seeded, base, _stop: stop }
+    Env {
+        seeded,
+        base,
+        _stop: stop,
+    }
 }
 
 async fn env() -> Env {
@@ -41,16 +45,31 @@ fn client() -> reqwest::Client {
 
 /// The first `name="_csrf" value="…"` of a page.
 fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"_csrf\" value=\"").expect("page has a CSRF field") + 20;
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 20;
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 async fn login_as(base: &str, user: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
     let c = client();
-    let page = c.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let resp = c
         .post(format!("{base}/login"))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("username", user), ("password", password), ("next", "/queue")])
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("username", user),
+            ("password", password),
+            ("next", "/queue"),
+        ])
         .send()
         .await
         .unwrap();
@@ -60,7 +79,14 @@ async fn login_as(base: &str, user: &str, password: &str) -> (reqwest::Client, r
 async fn login(base: &str, user: &str) -> (reqwest::Client, String) {
     let (c, resp) = login_as(base, user, PASSWORD).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{user} logs in");
-    let page = c.get(format!("{base}/account")).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(format!("{base}/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_of(&page);
     (c, csrf)
 }
@@ -71,7 +97,14 @@ async fn queue(store: &Store, params: QueueParams) -> Vec<QueueRow> {
 }
 
 async fn pending(store: &Store) -> Vec<QueueRow> {
-    queue(store, QueueParams { per_page: Some("200".into()), ..Default::default() }).await
+    queue(
+        store,
+        QueueParams {
+            per_page: Some("200".into()),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 async fn decide(
@@ -84,7 +117,11 @@ async fn decide(
 ) -> reqwest::Response {
     let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf), ("seen", seen), ("ctx", "")];
     form.extend_from_slice(fields);
-    c.post(format!("{base}/listings/{id}/decision")).form(&form).send().await.unwrap()
+    c.post(format!("{base}/listings/{id}/decision"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn get(c: &reqwest::Client, url: String) -> StatusCode {
@@ -103,9 +140,16 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
 
     // Not logged in: pages send to the login page, the API says 401, writes are refused.
     let anon = client();
-    let r = anon.get(format!("{base}/queue?verdict=expired")).send().await.unwrap();
+    let r = anon
+        .get(format!("{base}/queue?verdict=expired"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/login?next=%2Fqueue%3Fverdict%3Dexpired");
+    assert_eq!(
+        r.headers()["location"],
+        "/login?next=%2Fqueue%3Fverdict%3Dexpired"
+    );
     for path in ["/api/queue", "/api/me", &format!("/api/findings/{id}")] {
         let r = anon.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
@@ -118,13 +162,21 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(get(&anon, format!("{base}/static/app.css")).await, StatusCode::OK);
+    assert_eq!(
+        get(&anon, format!("{base}/static/app.css")).await,
+        StatusCode::OK
+    );
     assert_eq!(get(&anon, format!("{base}/healthz")).await, StatusCode::OK);
 
     let ok = StatusCode::OK;
     let no = StatusCode::FORBIDDEN;
     // (user, audit, admin/users)
-    for (user, audit, users) in [("admin", ok, ok), ("boss", ok, no), ("wang", no, no), ("zhao", no, no)] {
+    for (user, audit, users) in [
+        ("admin", ok, ok),
+        ("boss", ok, no),
+        ("wang", no, no),
+        ("zhao", no, no),
+    ] {
         let (c, _) = login(base, user).await;
         for path in [
             "/queue".to_string(),
@@ -139,13 +191,34 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
             format!("/api/findings/{id}"),
             "/api/dashboard".to_string(),
         ] {
-            assert_eq!(get(&c, format!("{base}{path}")).await, ok, "{user} GET {path}");
+            assert_eq!(
+                get(&c, format!("{base}{path}")).await,
+                ok,
+                "{user} GET {path}"
+            );
         }
-        assert_eq!(get(&c, format!("{base}/audit")).await, audit, "{user} GET /audit");
-        assert_eq!(get(&c, format!("{base}/admin/users")).await, users, "{user} GET /admin/users");
-        assert_eq!(get(&c, format!("{base}/listings/999999")).await, StatusCode::NOT_FOUND);
-        assert_eq!(get(&c, format!("{base}/no/such/page")).await, StatusCode::NOT_FOUND);
-        assert_eq!(get(&c, format!("{base}/queue?verdict=bogus")).await, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            get(&c, format!("{base}/audit")).await,
+            audit,
+            "{user} GET /audit"
+        );
+        assert_eq!(
+            get(&c, format!("{base}/admin/users")).await,
+            users,
+            "{user} GET /admin/users"
+        );
+        assert_eq!(
+            get(&c, format!("{base}/listings/999999")).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&c, format!("{base}/no/such/page")).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&c, format!("{base}/queue?verdict=bogus")).await,
+            StatusCode::BAD_REQUEST
+        );
     }
 
     // Writes: reviewers and supervisors decide; viewers and administrators may not.
@@ -159,25 +232,50 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
         let r = decide(&c, base, &csrf, target, "none", &[("action", "confirm")]).await;
         assert_eq!(r.status(), expected, "{user} decides");
         let api = c
-            .post(format!("{base}/api/findings/{}/decision", rows[3].listing_id))
+            .post(format!(
+                "{base}/api/findings/{}/decision",
+                rows[3].listing_id
+            ))
             .header("x-csrf-token", &csrf)
             .json(&json!({"action": "need_info", "note": "请提供证书照片"}))
             .send()
             .await
             .unwrap();
-        let api_expected = if expected == StatusCode::FORBIDDEN { StatusCode::FORBIDDEN } else { StatusCode::OK };
+        let api_expected = if expected == StatusCode::FORBIDDEN {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::OK
+        };
         // The second decider finds it in need_info, which anyone may decide again.
         assert_eq!(api.status(), api_expected, "{user} decides through the API");
         let r = c
             .post(format!("{base}/admin/users"))
-            .form(&[("_csrf", csrf.as_str()), ("username", "newbie"), ("display_name", "新人"), ("role", "viewer"), ("password", "a long enough pw")])
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("username", "newbie"),
+                ("display_name", "新人"),
+                ("role", "viewer"),
+                ("password", "a long enough pw"),
+            ])
             .send()
             .await
             .unwrap();
-        let add_expected = if user == "admin" { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        let add_expected = if user == "admin" {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
         assert_eq!(r.status(), add_expected, "{user} adds a user");
     }
-    assert_eq!(e.seeded.store.decisions_for(rows[1].listing_id).await.unwrap().len(), 1);
+    assert_eq!(
+        e.seeded
+            .store
+            .decisions_for(rows[1].listing_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,12 +297,20 @@ async fn forged_csrf_expired_sessions_and_logout_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(api.status(), StatusCode::FORBIDDEN, "a cookie-authenticated API write needs the header");
+    assert_eq!(
+        api.status(),
+        StatusCode::FORBIDDEN,
+        "a cookie-authenticated API write needs the header"
+    );
     assert!(e.seeded.store.decisions_for(id).await.unwrap().is_empty());
     // The login form has its own token.
     let r = client()
         .post(format!("{base}/login"))
-        .form(&[("_csrf", "forged"), ("username", "wang"), ("password", PASSWORD)])
+        .form(&[
+            ("_csrf", "forged"),
+            ("username", "wang"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -212,46 +318,112 @@ async fn forged_csrf_expired_sessions_and_logout_are_refused() {
 
     // Another user's token does not work in this session.
     let (_, other_csrf) = login(base, "boss").await;
-    assert_eq!(decide(&c, base, &other_csrf, id, "none", &[("action", "confirm")]).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(decide(&c, base, &csrf, id, "none", &[("action", "confirm")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        decide(&c, base, &other_csrf, id, "none", &[("action", "confirm")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        decide(&c, base, &csrf, id, "none", &[("action", "confirm")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 
     // An idle session expires: pages send to the login page, writes are refused.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", e.seeded.dir.path().join("t.db").display())).await.unwrap();
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600").execute(&pool).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        e.seeded.dir.path().join("t.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600")
+        .execute(&pool)
+        .await
+        .unwrap();
     let r = c.get(format!("{base}/queue")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
     let other = pending(&e.seeded.store).await[0].listing_id;
-    assert_eq!(decide(&c, base, &csrf, other, "none", &[("action", "confirm")]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        decide(&c, base, &csrf, other, "none", &[("action", "confirm")])
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     // Past the absolute limit too, however active.
     let (c2, csrf2) = login(base, "wang").await;
-    sqlx::query("UPDATE sessions SET expires_at = 0").execute(&pool).await.unwrap();
-    assert_eq!(get(&c2, format!("{base}/api/me")).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(decide(&c2, base, &csrf2, other, "none", &[("action", "confirm")]).await.status(), StatusCode::UNAUTHORIZED);
+    sqlx::query("UPDATE sessions SET expires_at = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&c2, format!("{base}/api/me")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        decide(&c2, base, &csrf2, other, "none", &[("action", "confirm")])
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     // Logging out ends the session on the server, not just in the browser.
     let (c3, csrf3) = login(base, "wang").await;
     let cookie_before = get(&c3, format!("{base}/api/me")).await;
     assert_eq!(cookie_before, StatusCode::OK);
-    let r = c3.post(format!("{base}/logout")).form(&[("_csrf", csrf3.as_str())]).send().await.unwrap();
+    let r = c3
+        .post(format!("{base}/logout"))
+        .form(&[("_csrf", csrf3.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > 0").fetch_one(&pool).await.unwrap();
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > 0")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(sessions, 0);
 
     // Disabling a user ends its sessions at once.
     let (c4, _) = login(base, "zhao").await;
-    e.seeded.store.set_disabled("zhao", true, "test").await.unwrap();
-    assert_eq!(get(&c4, format!("{base}/api/me")).await, StatusCode::UNAUTHORIZED);
+    e.seeded
+        .store
+        .set_disabled("zhao", true, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&c4, format!("{base}/api/me")).await,
+        StatusCode::UNAUTHORIZED
+    );
     let (_, r) = login_as(base, "zhao", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // `next` never leaves the site.
     let c6 = client();
-    let page = c6.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let page = c6
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let r = c6
         .post(format!("{base}/login"))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("username", "boss"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("username", "boss"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -260,7 +432,14 @@ async fn forged_csrf_expired_sessions_and_logout_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_lock_the_account_and_one_address_is_throttled() {
-    let e = env_with(40, cccwatch::config::WebSettings { login_attempts_per_minute: 7, ..support::web_settings() }).await;
+    let e = env_with(
+        40,
+        cccwatch::config::WebSettings {
+            login_attempts_per_minute: 7,
+            ..support::web_settings()
+        },
+    )
+    .await;
     let base = &e.base;
     for _ in 0..5 {
         let (_, r) = login_as(base, "wang", "wrong password!").await;
@@ -271,7 +450,12 @@ async fn wrong_passwords_lock_the_account_and_one_address_is_throttled() {
     let (_, r) = login_as(base, "wang", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().await.unwrap().contains("锁定"));
-    let log = e.seeded.store.audit_page(None, Some("user:wang"), 10).await.unwrap();
+    let log = e
+        .seeded
+        .store
+        .audit_page(None, Some("user:wang"), 10)
+        .await
+        .unwrap();
     assert!(log.entries.iter().any(|a| a.action == "auth.locked"));
     // An unknown user gets the same answer as a wrong password.
     let (_, r) = login_as(base, "nobody", PASSWORD).await;
@@ -282,8 +466,19 @@ async fn wrong_passwords_lock_the_account_and_one_address_is_throttled() {
     assert!(r.text().await.unwrap().contains("过于频繁"));
     // An administrator's password reset unlocks the account.
     let hash = auth::hash_password("a brand new password").unwrap();
-    e.seeded.store.set_password("wang", &hash, "admin").await.unwrap();
-    let user = e.seeded.store.user_by_name("wang").await.unwrap().unwrap().0;
+    e.seeded
+        .store
+        .set_password("wang", &hash, "admin")
+        .await
+        .unwrap();
+    let user = e
+        .seeded
+        .store
+        .user_by_name("wang")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
     assert_eq!(user.failed_logins, 0);
     assert_eq!(user.locked_until, None);
 }
@@ -298,7 +493,15 @@ async fn decisions_are_revised_only_by_supervisors_and_never_silently() {
     let (wang, wcsrf) = login(base, "wang").await;
     let (boss, bcsrf) = login(base, "boss").await;
 
-    let r = decide(&wang, base, &wcsrf, a, "none", &[("action", "confirm"), ("measure", "take_down")]).await;
+    let r = decide(
+        &wang,
+        base,
+        &wcsrf,
+        a,
+        "none",
+        &[("action", "confirm"), ("measure", "take_down")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     assert!(loc.contains(&format!("done={a}")), "{loc}");
@@ -307,24 +510,74 @@ async fn decisions_are_revised_only_by_supervisors_and_never_silently() {
     let seen = first.decision_id.unwrap().to_string();
 
     // A reviewer cannot change it; a supervisor must say why.
-    let r = decide(&wang, base, &wcsrf, a, &seen, &[("action", "dismiss"), ("reason", "cert_valid")]).await;
+    let r = decide(
+        &wang,
+        base,
+        &wcsrf,
+        a,
+        &seen,
+        &[("action", "dismiss"), ("reason", "cert_valid")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("审核负责人"));
-    let r = decide(&boss, base, &bcsrf, a, &seen, &[("action", "dismiss"), ("reason", "cert_valid")]).await;
+    let r = decide(
+        &boss,
+        base,
+        &bcsrf,
+        a,
+        &seen,
+        &[("action", "dismiss"), ("reason", "cert_valid")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("修改理由"));
     // A form opened before the first decision is stale.
-    let r = decide(&boss, base, &bcsrf, a, "none", &[("action", "dismiss"), ("reason", "cert_valid"), ("note", "复核")]).await;
+    let r = decide(
+        &boss,
+        base,
+        &bcsrf,
+        a,
+        "none",
+        &[
+            ("action", "dismiss"),
+            ("reason", "cert_valid"),
+            ("note", "复核"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let r = decide(&boss, base, &bcsrf, a, &seen, &[("action", "dismiss"), ("reason", "cert_valid"), ("note", "复核后证书有效")]).await;
+    let r = decide(
+        &boss,
+        base,
+        &bcsrf,
+        a,
+        &seen,
+        &[
+            ("action", "dismiss"),
+            ("reason", "cert_valid"),
+            ("note", "复核后证书有效"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let history = store.decisions_for(a).await.unwrap();
     assert_eq!(history.len(), 2, "the first decision is kept");
     assert_eq!(history[0].revises, Some(history[1].id));
     assert_eq!(history[0].note.as_deref(), Some("复核后证书有效"));
-    let page = boss.get(format!("{base}/listings/{a}")).send().await.unwrap().text().await.unwrap();
+    let page = boss
+        .get(format!("{base}/listings/{a}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(&format!("修改了决定 #{}", history[1].id)));
-    let audit = store.audit_page(None, Some(&format!("listing:{a}")), 10).await.unwrap();
+    let audit = store
+        .audit_page(None, Some(&format!("listing:{a}")), 10)
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit.entries.iter().map(|x| x.action.as_str()).collect();
     assert_eq!(actions, vec!["decision.revise", "decision.make"]);
     let details: Value = serde_json::from_str(&audit.entries[0].details).unwrap();
@@ -334,31 +587,87 @@ async fn decisions_are_revised_only_by_supervisors_and_never_silently() {
     // What each decision needs.
     let r = decide(&wang, base, &wcsrf, b, "none", &[("action", "dismiss")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = decide(&wang, base, &wcsrf, b, "none", &[("action", "dismiss"), ("reason", "other")]).await;
+    let r = decide(
+        &wang,
+        base,
+        &wcsrf,
+        b,
+        "none",
+        &[("action", "dismiss"), ("reason", "other")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = decide(&wang, base, &wcsrf, b, "none", &[("action", "need_info"), ("note", "")]).await;
+    let r = decide(
+        &wang,
+        base,
+        &wcsrf,
+        b,
+        "none",
+        &[("action", "need_info"), ("note", "")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = decide(&wang, base, &wcsrf, b, "none", &[("action", "need_info"), ("note", "请平台提供证书照片")]).await;
+    let r = decide(
+        &wang,
+        base,
+        &wcsrf,
+        b,
+        "none",
+        &[("action", "need_info"), ("note", "请平台提供证书照片")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Waiting for information is not final: a reviewer may decide it.
-    let seen_b = store.finding_detail(b).await.unwrap().unwrap().decision_id.unwrap().to_string();
+    let seen_b = store
+        .finding_detail(b)
+        .await
+        .unwrap()
+        .unwrap()
+        .decision_id
+        .unwrap()
+        .to_string();
     let r = decide(&wang, base, &wcsrf, b, &seen_b, &[("action", "confirm")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(store.decisions_for(b).await.unwrap()[0].revises, None);
 
     // Findings that are not flagged are not reviewed.
-    let compliant = queue(store, QueueParams { state: Some("all".into()), ..Default::default() }).await;
+    let compliant = queue(
+        store,
+        QueueParams {
+            state: Some("all".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(compliant.iter().all(|r| r.verdict.is_flagged()));
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", e.seeded.dir.path().join("t.db").display())).await.unwrap();
-    let ok_id: Option<i64> = sqlx::query_scalar("SELECT listing_id FROM findings WHERE review_state IS NULL LIMIT 1")
-        .fetch_optional(&pool)
-        .await
-        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        e.seeded.dir.path().join("t.db").display()
+    ))
+    .await
+    .unwrap();
+    let ok_id: Option<i64> =
+        sqlx::query_scalar("SELECT listing_id FROM findings WHERE review_state IS NULL LIMIT 1")
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
     if let Some(ok_id) = ok_id {
         let r = decide(&wang, base, &wcsrf, ok_id, "none", &[("action", "confirm")]).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    assert_eq!(decide(&wang, base, &wcsrf, 9_999_999, "none", &[("action", "confirm")]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        decide(
+            &wang,
+            base,
+            &wcsrf,
+            9_999_999,
+            "none",
+            &[("action", "confirm")]
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,7 +678,12 @@ async fn bulk_decisions_report_what_was_skipped() {
     let rows = pending(store).await;
     let ids: Vec<i64> = rows.iter().take(4).map(|r| r.listing_id).collect();
     let (wang, csrf) = login(base, "wang").await;
-    assert_eq!(decide(&wang, base, &csrf, ids[0], "none", &[("action", "confirm")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        decide(&wang, base, &csrf, ids[0], "none", &[("action", "confirm")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 
     let mut form: Vec<(&str, String)> = vec![
         ("_csrf", csrf.clone()),
@@ -380,22 +694,45 @@ async fn bulk_decisions_report_what_was_skipped() {
     for id in &ids[..3] {
         form.push(("ids", id.to_string()));
     }
-    let r = wang.post(format!("{base}/queue/bulk")).form(&form).send().await.unwrap();
+    let r = wang
+        .post(format!("{base}/queue/bulk"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
     assert!(page.contains("已处理 2 条"), "{page}");
     assert!(page.contains("1 条未处理"));
     assert!(page.contains("审核负责人"), "the skipped one says why");
     for id in &ids[1..3] {
-        assert_eq!(store.finding_detail(*id).await.unwrap().unwrap().review_state.unwrap().as_str(), "dismissed");
+        assert_eq!(
+            store
+                .finding_detail(*id)
+                .await
+                .unwrap()
+                .unwrap()
+                .review_state
+                .unwrap()
+                .as_str(),
+            "dismissed"
+        );
     }
     // Each bulk decision is its own audit entry.
     for id in &ids[1..3] {
-        let log = store.audit_page(None, Some(&format!("listing:{id}")), 5).await.unwrap();
+        let log = store
+            .audit_page(None, Some(&format!("listing:{id}")), 5)
+            .await
+            .unwrap();
         assert_eq!(log.entries.len(), 1);
     }
     // Nothing selected, or an invalid decision: refused as a whole.
-    let r = wang.post(format!("{base}/queue/bulk")).form(&[("_csrf", csrf.as_str()), ("action", "confirm")]).send().await.unwrap();
+    let r = wang
+        .post(format!("{base}/queue/bulk"))
+        .form(&[("_csrf", csrf.as_str()), ("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // The API does the same.
@@ -421,7 +758,15 @@ async fn the_audit_chain_names_edited_and_deleted_entries() {
     let rows = pending(store).await;
     let (wang, csrf) = login(base, "wang").await;
     for r in rows.iter().take(4) {
-        decide(&wang, base, &csrf, r.listing_id, "none", &[("action", "confirm")]).await;
+        decide(
+            &wang,
+            base,
+            &csrf,
+            r.listing_id,
+            "none",
+            &[("action", "confirm")],
+        )
+        .await;
     }
     let report = store.verify_audit(None).await.unwrap();
     assert!(report.ok(), "{:?}", report.problems);
@@ -431,29 +776,75 @@ async fn the_audit_chain_names_edited_and_deleted_entries() {
 
     // The log refuses changes through SQL.
     let db = e.seeded.dir.path().join("t.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    assert!(sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 2").execute(&pool).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log WHERE id = 2").execute(&pool).await.is_err());
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 2")
+            .execute(&pool)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM audit_log WHERE id = 2")
+            .execute(&pool)
+            .await
+            .is_err()
+    );
 
     // Someone with the database file drops the guards and edits entry 6,
     // deletes entry 3, and removes the last entry.
-    sqlx::query("DROP TRIGGER audit_log_no_update").execute(&pool).await.unwrap();
-    sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&pool).await.unwrap();
-    sqlx::query("UPDATE audit_log SET details = replace(details, 'confirm', 'dismiss') WHERE id = 6")
+    sqlx::query("DROP TRIGGER audit_log_no_update")
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE id = 3").execute(&pool).await.unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE id = ?").bind(n).execute(&pool).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE audit_log SET details = replace(details, 'confirm', 'dismiss') WHERE id = 6",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE id = 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE id = ?")
+        .bind(n)
+        .execute(&pool)
+        .await
+        .unwrap();
     let report = store.verify_audit(Some(anchor.clone())).await.unwrap();
-    assert!(report.problems.contains(&Problem::Edited { id: 6 }), "{:?}", report.problems);
-    assert!(report.problems.contains(&Problem::Missing { from_id: 3, to_id: 3 }));
-    assert!(report.problems.contains(&Problem::TruncatedEnd { last_id: n - 1, head_last_id: n }));
-    assert!(report.problems.contains(&Problem::AnchorNotFound { hash: anchor }));
+    assert!(
+        report.problems.contains(&Problem::Edited { id: 6 }),
+        "{:?}",
+        report.problems
+    );
+    assert!(report.problems.contains(&Problem::Missing {
+        from_id: 3,
+        to_id: 3
+    }));
+    assert!(report.problems.contains(&Problem::TruncatedEnd {
+        last_id: n - 1,
+        head_last_id: n
+    }));
+    assert!(
+        report
+            .problems
+            .contains(&Problem::AnchorNotFound { hash: anchor })
+    );
 
     // The command line says the same, with exit code 1.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
-        .args(["--db", &format!("sqlite://{}", db.display()), "audit", "verify"])
+        .args([
+            "--db",
+            &format!("sqlite://{}", db.display()),
+            "audit",
+            "verify",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -463,7 +854,14 @@ async fn the_audit_chain_names_edited_and_deleted_entries() {
 
     // And the web page, for supervisors.
     let (boss, _) = login(base, "boss").await;
-    let page = boss.get(format!("{base}/audit?verify=1")).send().await.unwrap().text().await.unwrap();
+    let page = boss
+        .get(format!("{base}/audit?verify=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("校验未通过"));
     assert!(page.contains("entry 6 was changed"));
 }
@@ -473,53 +871,133 @@ async fn hostile_listings_are_shown_as_text_and_evidence_is_sandboxed() {
     let e = env().await;
     let base = &e.base;
     let store = &e.seeded.store;
-    let all = queue(store, QueueParams { state: Some("all".into()), per_page: Some("200".into()), ..Default::default() }).await;
-    let listings = store.listings_page(&Default::default(), 0, 10_000).await.unwrap();
+    let all = queue(
+        store,
+        QueueParams {
+            state: Some("all".into()),
+            per_page: Some("200".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let listings = store
+        .listings_page(&Default::default(), 0, 10_000)
+        .await
+        .unwrap();
     let hostile = listings
         .iter()
         .find(|l| l.listing.title.starts_with(HOSTILE_TITLE_PREFIX))
         .expect("the marketplace serves hostile listings");
     let (c, _) = login(base, "wang").await;
 
-    let page = c.get(format!("{base}/listings/{}", hostile.id)).send().await.unwrap();
+    let page = c
+        .get(format!("{base}/listings/{}", hostile.id))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let h = page.headers().clone();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
-    assert!(!h["content-security-policy"].to_str().unwrap().contains("unsafe-inline"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert!(
+        !h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("unsafe-inline")
+    );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
     let html = page.text().await.unwrap();
-    assert!(!html.contains("<script>window.__pwned"), "the title is escaped");
+    assert!(
+        !html.contains("<script>window.__pwned"),
+        "the title is escaped"
+    );
     assert!(!html.contains("<img src=x"));
-    assert!(html.contains("&#60;script&#62;window.__pwned"), "{}", &html[html.find("listing-title").unwrap()..][..300]);
+    assert!(
+        html.contains("&#60;script&#62;window.__pwned"),
+        "{}",
+        &html[html.find("listing-title").unwrap()..][..300]
+    );
     assert!(html.contains("sandbox"), "the evidence frame is sandboxed");
-    assert!(!html.contains("<script>") || html.matches("<script").count() == 1, "only our own script tag");
+    assert!(
+        !html.contains("<script>") || html.matches("<script").count() == 1,
+        "only our own script tag"
+    );
 
     if all.iter().any(|r| r.listing_id == hostile.id) {
-        let q = c.get(format!("{base}/queue?state=all&per_page=200")).send().await.unwrap().text().await.unwrap();
+        let q = c
+            .get(format!("{base}/queue?state=all&per_page=200"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(!q.contains("<script>window.__pwned"));
         assert!(q.contains("&#60;script&#62;window.__pwned"));
     }
     // The API returns the text as data.
-    let api: Value = c.get(format!("{base}/api/findings/{}", hostile.id)).send().await.unwrap().json().await.unwrap();
-    assert!(api["listing"]["title"].as_str().unwrap().starts_with(HOSTILE_TITLE_PREFIX));
+    let api: Value = c
+        .get(format!("{base}/api/findings/{}", hostile.id))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        api["listing"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with(HOSTILE_TITLE_PREFIX)
+    );
 
     // The captured page keeps its script, but is served in a sandbox with
     // no way to load anything, and its refresh is disarmed.
-    let page_id = store.finding_detail(hostile.id).await.unwrap().unwrap().page.unwrap().id;
-    let ev = c.get(format!("{base}/evidence/{page_id}")).send().await.unwrap();
-    let csp = ev.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let page_id = store
+        .finding_detail(hostile.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .page
+        .unwrap()
+        .id;
+    let ev = c
+        .get(format!("{base}/evidence/{page_id}"))
+        .send()
+        .await
+        .unwrap();
+    let csp = ev.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.starts_with("sandbox;"), "{csp}");
     assert!(csp.contains("default-src 'none'"));
     assert_eq!(ev.headers()["x-frame-options"], "SAMEORIGIN");
     let body = ev.text().await.unwrap();
-    assert!(body.contains("window.top.__pwned"), "the evidence is shown as captured");
+    assert!(
+        body.contains("window.top.__pwned"),
+        "the evidence is shown as captured"
+    );
     assert!(!body.to_ascii_lowercase().contains("http-equiv"));
     // The raw download is an attachment, never rendered by the browser.
-    let raw = c.get(format!("{base}/evidence/{page_id}/raw")).send().await.unwrap();
+    let raw = c
+        .get(format!("{base}/evidence/{page_id}/raw"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(raw.headers()["content-type"], "application/octet-stream");
-    assert!(raw.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        raw.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,13 +1024,28 @@ async fn the_queue_filters_searches_and_pages_without_gaps() {
     let mut page = first;
     let mut pages = vec![];
     loop {
-        let ids: Vec<i64> = page["rows"].as_array().unwrap().iter().map(|r| r["listing_id"].as_i64().unwrap()).collect();
-        let confs: Vec<f64> = page["rows"].as_array().unwrap().iter().map(|r| r["confidence"].as_f64().unwrap()).collect();
-        assert!(confs.windows(2).all(|w| w[0] >= w[1]), "sorted by confidence");
+        let ids: Vec<i64> = page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["listing_id"].as_i64().unwrap())
+            .collect();
+        let confs: Vec<f64> = page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["confidence"].as_f64().unwrap())
+            .collect();
+        assert!(
+            confs.windows(2).all(|w| w[0] >= w[1]),
+            "sorted by confidence"
+        );
         seen.extend(ids.clone());
         pages.push((ids, page["prev"].clone()));
         match page["next"].as_str() {
-            Some(next) => page = api(format!("state=all&per_page=5&after={}", urlencode(next))).await,
+            Some(next) => {
+                page = api(format!("state=all&per_page=5&after={}", urlencode(next))).await
+            }
             None => break,
         }
     }
@@ -560,44 +1053,130 @@ async fn the_queue_filters_searches_and_pages_without_gaps() {
     assert_eq!(unique.len(), seen.len(), "no row twice");
     assert_eq!(seen.len() as i64, total, "no row missed");
     // Back one page from the third gives the second again.
-    let back = api(format!("state=all&per_page=5&before={}", urlencode(pages[2].1.as_str().unwrap()))).await;
-    let back_ids: Vec<i64> = back["rows"].as_array().unwrap().iter().map(|r| r["listing_id"].as_i64().unwrap()).collect();
+    let back = api(format!(
+        "state=all&per_page=5&before={}",
+        urlencode(pages[2].1.as_str().unwrap())
+    ))
+    .await;
+    let back_ids: Vec<i64> = back["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["listing_id"].as_i64().unwrap())
+        .collect();
     assert_eq!(back_ids, pages[1].0);
 
     // Filters narrow; every row matches them.
-    let some = queue(store, QueueParams { state: Some("all".into()), ..Default::default() }).await;
+    let some = queue(
+        store,
+        QueueParams {
+            state: Some("all".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     let verdict = some[0].verdict;
-    let v = api(format!("state=all&per_page=200&verdict={}", verdict.as_str())).await;
-    assert!(v["rows"].as_array().unwrap().iter().all(|r| r["verdict"] == verdict.as_str()));
+    let v = api(format!(
+        "state=all&per_page=200&verdict={}",
+        verdict.as_str()
+    ))
+    .await;
+    assert!(
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["verdict"] == verdict.as_str())
+    );
     let seller = some.iter().find_map(|r| r.seller.clone()).unwrap();
-    let s = api(format!("state=all&per_page=200&seller={}", urlencode(&seller))).await;
+    let s = api(format!(
+        "state=all&per_page=200&seller={}",
+        urlencode(&seller)
+    ))
+    .await;
     assert!(!s["rows"].as_array().unwrap().is_empty());
-    assert!(s["rows"].as_array().unwrap().iter().all(|r| r["seller"] == seller.as_str()));
+    assert!(
+        s["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["seller"] == seller.as_str())
+    );
     let conf = api("state=all&per_page=200&min_conf=0.9".into()).await;
-    assert!(conf["rows"].as_array().unwrap().iter().all(|r| r["confidence"].as_f64().unwrap() >= 0.9));
+    assert!(
+        conf["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["confidence"].as_f64().unwrap() >= 0.9)
+    );
     let oldest = api("state=all&per_page=200&sort=oldest".into()).await;
     assert_eq!(oldest["total"], json!(total));
 
     // Search: a two-character Chinese word, a model number prefix, a seller.
-    let titled = some.iter().find(|r| r.title.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count() >= 4).unwrap();
-    let word: String = titled.title.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).take(2).collect();
+    let titled = some
+        .iter()
+        .find(|r| {
+            r.title
+                .chars()
+                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                .count()
+                >= 4
+        })
+        .unwrap();
+    let word: String = titled
+        .title
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .take(2)
+        .collect();
     let found = api(format!("state=all&per_page=200&q={}", urlencode(&word))).await;
     let rows = found["rows"].as_array().unwrap();
-    assert!(rows.iter().any(|r| r["listing_id"] == titled.listing_id), "searching {word}");
+    assert!(
+        rows.iter().any(|r| r["listing_id"] == titled.listing_id),
+        "searching {word}"
+    );
     for r in rows {
         let hay = format!("{}{}{}{}", r["title"], r["brand"], r["model"], r["seller"]);
         assert!(hay.contains(&word), "{word} in {hay}");
     }
-    if let Some(model) = some.iter().find_map(|r| r.model.clone().filter(|m| m.len() >= 5 && m.is_ascii())) {
+    if let Some(model) = some
+        .iter()
+        .find_map(|r| r.model.clone().filter(|m| m.len() >= 5 && m.is_ascii()))
+    {
         let prefix: String = model.chars().take(model.len() - 1).collect();
         let found = api(format!("state=all&per_page=200&q={}", urlencode(&prefix))).await;
-        assert!(found["rows"].as_array().unwrap().iter().any(|r| r["model"].as_str() == Some(model.as_str())), "model prefix {prefix}");
+        assert!(
+            found["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["model"].as_str() == Some(model.as_str())),
+            "model prefix {prefix}"
+        );
     }
     // Operators typed into the box are plain words, not syntax errors.
-    assert_eq!(c.get(format!("{base}/queue?q={}", urlencode("\" OR * NEAR("))).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        c.get(format!("{base}/queue?q={}", urlencode("\" OR * NEAR(")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 
     // The HTML queue carries the filters into its links.
-    let html = c.get(format!("{base}/queue?state=all&verdict={}&per_page=5", verdict.as_str())).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!(
+            "{base}/queue?state=all&verdict={}&per_page=5",
+            verdict.as_str()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains(&format!("verdict={}", verdict.as_str())));
     assert!(html.contains("next-page") || total <= 5);
 }
@@ -613,15 +1192,42 @@ async fn api_tokens_work_without_cookies_and_keep_roles() {
     let store = &e.seeded.store;
     let id = pending(store).await[0].listing_id;
     let token = auth::random_token();
-    store.add_api_token("wang", "对接", &auth::token_hash(&token), "test").await.unwrap();
+    store
+        .add_api_token("wang", "对接", &auth::token_hash(&token), "test")
+        .await
+        .unwrap();
     let viewer = auth::random_token();
-    store.add_api_token("zhao", "只读", &auth::token_hash(&viewer), "test").await.unwrap();
+    store
+        .add_api_token("zhao", "只读", &auth::token_hash(&viewer), "test")
+        .await
+        .unwrap();
     let c = reqwest::Client::new();
 
-    let me: Value = c.get(format!("{base}/api/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let me: Value = c
+        .get(format!("{base}/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "wang");
-    assert!(me["permissions"].as_array().unwrap().contains(&json!("decide")));
-    let f: Value = c.get(format!("{base}/api/findings/{id}")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("decide"))
+    );
+    let f: Value = c
+        .get(format!("{base}/api/findings/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(f["review_state"], "pending");
     assert!(f["finding"]["reasons"].as_array().unwrap().len() >= 1);
     // Bearer requests need no CSRF token: browsers never send them on their own.
@@ -645,11 +1251,33 @@ async fn api_tokens_work_without_cookies_and_keep_roles() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // A viewer's token reads but may not decide.
-    let r = c.post(format!("{base}/api/findings/{id}/decision")).bearer_auth(&viewer).json(&json!({"action": "confirm"})).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/api/findings/{id}/decision"))
+        .bearer_auth(&viewer)
+        .json(&json!({"action": "confirm"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(c.get(format!("{base}/api/queue")).bearer_auth(&viewer).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        c.get(format!("{base}/api/queue"))
+            .bearer_auth(&viewer)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     // Unknown tokens and malformed bodies.
-    assert_eq!(c.get(format!("{base}/api/queue")).bearer_auth("nope").send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        c.get(format!("{base}/api/queue"))
+            .bearer_auth("nope")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
     let r = c
         .post(format!("{base}/api/findings/{id}/decision"))
         .bearer_auth(&token)
@@ -659,12 +1287,38 @@ async fn api_tokens_work_without_cookies_and_keep_roles() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("JSON"));
-    let r = c.get(format!("{base}/api/queue?verdict=nope")).bearer_auth(&token).send().await.unwrap();
+    assert!(
+        r.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("JSON")
+    );
+    let r = c
+        .get(format!("{base}/api/queue?verdict=nope"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let d: Value = c.get(format!("{base}/api/dashboard")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let d: Value = c
+        .get(format!("{base}/api/dashboard"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(d["flagged"].as_i64().unwrap() > 0);
-    assert_eq!(d["by_state"].as_array().unwrap().iter().find(|s| s[0] == "dismissed").unwrap()[1], 1);
+    assert_eq!(
+        d["by_state"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s[0] == "dismissed")
+            .unwrap()[1],
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -680,7 +1334,13 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
         async move {
             admin
                 .post(format!("{base}/admin/users"))
-                .form(&[("_csrf", csrf.as_str()), ("username", u), ("display_name", "孙悦"), ("role", "reviewer"), ("password", pw)])
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("username", u),
+                    ("display_name", "孙悦"),
+                    ("role", "reviewer"),
+                    ("password", pw),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -689,9 +1349,21 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
     let r = add("sunyue", "a long enough pw").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("已新增用户 sunyue"));
-    assert_eq!(add("sunyue", "a long enough pw").await.status(), StatusCode::UNPROCESSABLE_ENTITY, "exists");
-    assert_eq!(add("x y", "a long enough pw").await.status(), StatusCode::UNPROCESSABLE_ENTITY, "bad name");
-    assert_eq!(add("shortpw", "short").await.status(), StatusCode::UNPROCESSABLE_ENTITY, "short password");
+    assert_eq!(
+        add("sunyue", "a long enough pw").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "exists"
+    );
+    assert_eq!(
+        add("x y", "a long enough pw").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad name"
+    );
+    assert_eq!(
+        add("shortpw", "short").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "short password"
+    );
     let (_, r) = login_as(base, "sunyue", "a long enough pw").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
@@ -702,38 +1374,106 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
         async move {
             let mut f = vec![("_csrf", csrf.as_str())];
             f.extend(fields);
-            admin.post(format!("{base}/admin/users/{u}")).form(&f).send().await.unwrap().status()
+            admin
+                .post(format!("{base}/admin/users/{u}"))
+                .form(&f)
+                .send()
+                .await
+                .unwrap()
+                .status()
         }
     };
-    assert_eq!(change("sunyue", vec![("op", "role"), ("role", "supervisor")]).await, StatusCode::OK);
-    assert_eq!(store.user_by_name("sunyue").await.unwrap().unwrap().0.role.as_str(), "supervisor");
-    assert_eq!(change("sunyue", vec![("op", "disable")]).await, StatusCode::OK);
-    assert!(store.user_by_name("sunyue").await.unwrap().unwrap().0.disabled);
-    assert_eq!(change("sunyue", vec![("op", "enable")]).await, StatusCode::OK);
-    assert_eq!(change("sunyue", vec![("op", "password"), ("password", "another long pw")]).await, StatusCode::OK);
+    assert_eq!(
+        change("sunyue", vec![("op", "role"), ("role", "supervisor")]).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        store
+            .user_by_name("sunyue")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .role
+            .as_str(),
+        "supervisor"
+    );
+    assert_eq!(
+        change("sunyue", vec![("op", "disable")]).await,
+        StatusCode::OK
+    );
+    assert!(
+        store
+            .user_by_name("sunyue")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .disabled
+    );
+    assert_eq!(
+        change("sunyue", vec![("op", "enable")]).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        change(
+            "sunyue",
+            vec![("op", "password"), ("password", "another long pw")]
+        )
+        .await,
+        StatusCode::OK
+    );
     let (_, r) = login_as(base, "sunyue", "another long pw").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Not on oneself: an administrator cannot lock themselves out.
-    assert_eq!(change("admin", vec![("op", "disable")]).await, StatusCode::FORBIDDEN);
-    assert_eq!(change("nobody", vec![("op", "disable")]).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        change("admin", vec![("op", "disable")]).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        change("nobody", vec![("op", "disable")]).await,
+        StatusCode::NOT_FOUND
+    );
 
-    let log = store.audit_page(None, Some("user:sunyue"), 20).await.unwrap();
+    let log = store
+        .audit_page(None, Some("user:sunyue"), 20)
+        .await
+        .unwrap();
     let actions: Vec<&str> = log.entries.iter().map(|a| a.action.as_str()).collect();
-    for a in ["user.add", "user.role", "user.disable", "user.enable", "user.password"] {
+    for a in [
+        "user.add",
+        "user.role",
+        "user.disable",
+        "user.enable",
+        "user.password",
+    ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
-    assert!(log.entries.iter().filter(|a| a.action != "auth.login").all(|a| a.actor == "admin"));
+    assert!(
+        log.entries
+            .iter()
+            .filter(|a| a.action != "auth.login")
+            .all(|a| a.actor == "admin")
+    );
 
     // Changing one's own password ends one's sessions.
     let (wang, wcsrf) = login(base, "wang").await;
     let r = wang
         .post(format!("{base}/account"))
-        .form(&[("_csrf", wcsrf.as_str()), ("current", PASSWORD), ("password", "my new password"), ("confirm", "my new password")])
+        .form(&[
+            ("_csrf", wcsrf.as_str()),
+            ("current", PASSWORD),
+            ("password", "my new password"),
+            ("confirm", "my new password"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(get(&wang, format!("{base}/api/me")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&wang, format!("{base}/api/me")).await,
+        StatusCode::UNAUTHORIZED
+    );
     let (_, r) = login_as(base, "wang", "my new password").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

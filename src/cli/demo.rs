@@ -98,7 +98,11 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "\nNext:\n  cccwatch --db {url} findings export --format jsonl --out all.jsonl\n  \
          cccwatch --db {url} evidence show ITEM_ID --platform demo\n  \
-         cccwatch --db {url} evidence export ITEM_ID --platform demo --out case/"
+         cccwatch --db {url} evidence export ITEM_ID --platform demo --out case/\n\n\
+         Review the findings in a browser (the workspace of the market section):\n  \
+         cccwatch --db {url} user add admin --role admin --name 系统管理员\n  \
+         cccwatch --db {url} user add wangli --role reviewer --name 王丽\n  \
+         cccwatch --db {url} serve        # then open http://127.0.0.1:8080/"
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)

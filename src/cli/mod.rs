@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch.
 
 mod adapter_cmd;
+mod bench_cmd;
 mod certdb_cmd;
 mod demo;
 mod evidence_cmd;
@@ -95,6 +96,9 @@ enum Command {
     /// The audit log of decisions and admin actions: verify its hash chain, show it.
     #[command(subcommand)]
     Audit(user_cmd::AuditCommand),
+    /// Benchmarks that need a running system (the review workspace at scale).
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
 }
 
 /// Shared state of one invocation.
@@ -160,6 +164,7 @@ pub fn main() -> ExitCode {
             Command::Serve(a) => serve_cmd::run(&app, a).await,
             Command::User(c) => user_cmd::run_user(&app, c).await,
             Command::Audit(c) => user_cmd::run_audit(&app, c).await,
+            Command::Bench(c) => bench_cmd::run(&app, c).await,
         }
     });
     match result {

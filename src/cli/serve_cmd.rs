@@ -24,13 +24,20 @@ pub struct ServeArgs {
 
 pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let bind = a.bind.unwrap_or_else(|| app.settings.web.bind.clone());
-    let addr: std::net::SocketAddr = bind
-        .parse()
-        .with_context(|| format!("--bind / web.bind: `{bind}` is not an address and port such as 127.0.0.1:8080"))?;
+    let addr: std::net::SocketAddr = bind.parse().with_context(|| {
+        format!("--bind / web.bind: `{bind}` is not an address and port such as 127.0.0.1:8080")
+    })?;
     let store = app.store().await?;
     store.optimize().await?;
-    let catalog = match app.settings.certdb.catalog.as_deref().filter(|p| !p.as_os_str().is_empty()) {
-        Some(p) => Catalog::from_path(p).with_context(|| format!("certdb.catalog: reading {}", p.display()))?,
+    let catalog = match app
+        .settings
+        .certdb
+        .catalog
+        .as_deref()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        Some(p) => Catalog::from_path(p)
+            .with_context(|| format!("certdb.catalog: reading {}", p.display()))?,
         None => Catalog::embedded(),
     };
     let brands = match store.brands().await? {
@@ -42,9 +49,9 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
             "note: there are no accounts yet. Create one first, e.g.\n  cccwatch user add admin --role admin --name 系统管理员"
         );
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} (web.bind); is another program using the port?"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (web.bind); is another program using the port?")
+    })?;
     let local = listener.local_addr()?;
     let state = AppState::new(store.clone(), app.settings.web.clone(), catalog, brands);
     println!("review workspace on http://{local}/ (Ctrl-C to stop)");

@@ -50,8 +50,10 @@ The password is asked twice on the terminal (at least 10 characters).")]
         json: bool,
     },
     /// Create a personal token for the JSON API; it is printed once.
-    #[command(after_help = "Example:\n  cccwatch user token wangli --name 对接系统\n  \
-curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/queue")]
+    #[command(
+        after_help = "Example:\n  cccwatch user token wangli --name 对接系统\n  \
+curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/queue"
+    )]
     Token {
         username: String,
         /// What the token is for.
@@ -86,19 +88,25 @@ Exit code 0 when the chain is intact, 1 when something was changed or deleted.")
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| format!("unknown role `{s}`: use admin, supervisor, reviewer or viewer"))
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role `{s}`: use admin, supervisor, reviewer or viewer"))
 }
 
 /// Who did it, for the audit log: the operating-system user at the terminal.
 fn actor() -> String {
-    let who = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     format!("cli:{who}")
 }
 
 fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<String> {
     let password = if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_string()
     } else {
         let first = rpassword::prompt_password(format!("password for {username}: "))?;
@@ -115,17 +123,29 @@ fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<String> {
 pub async fn run_user(app: &App, c: UserCommand) -> anyhow::Result<ExitCode> {
     let store = app.store().await?;
     match c {
-        UserCommand::Add { username, role, name, password_stdin } => {
+        UserCommand::Add {
+            username,
+            role,
+            name,
+            password_stdin,
+        } => {
             auth::check_username(&username)?;
             let password = read_password(&username, password_stdin)?;
-            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
+            let hash =
+                tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
             let display = name.unwrap_or_else(|| username.clone());
-            store.add_user(&username, display.trim(), role, &hash, &actor()).await?;
+            store
+                .add_user(&username, display.trim(), role, &hash, &actor())
+                .await?;
             println!("added {username} ({role})");
         }
-        UserCommand::Passwd { username, password_stdin } => {
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
             let password = read_password(&username, password_stdin)?;
-            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
+            let hash =
+                tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
             store.set_password(&username, &hash, &actor()).await?;
             println!("password of {username} changed; its sessions have ended");
         }
@@ -146,7 +166,10 @@ pub async fn run_user(app: &App, c: UserCommand) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&users)?);
             } else {
-                println!("{:<20} {:<12} {:<8} {:<22} NAME", "USER", "ROLE", "STATE", "LAST LOGIN");
+                println!(
+                    "{:<20} {:<12} {:<8} {:<22} NAME",
+                    "USER", "ROLE", "STATE", "LAST LOGIN"
+                );
                 for u in users {
                     let state = if u.disabled { "disabled" } else { "active" };
                     println!(
@@ -162,7 +185,9 @@ pub async fn run_user(app: &App, c: UserCommand) -> anyhow::Result<ExitCode> {
         }
         UserCommand::Token { username, name } => {
             let token = auth::random_token();
-            store.add_api_token(&username, &name, &auth::token_hash(&token), &actor()).await?;
+            store
+                .add_api_token(&username, &name, &auth::token_hash(&token), &actor())
+                .await?;
             eprintln!("API token for {username} (shown once; keep it like a password):");
             println!("{token}");
         }
@@ -184,17 +209,29 @@ pub async fn run_audit(app: &App, c: AuditCommand) -> anyhow::Result<ExitCode> {
                     report.last_hash.as_deref().unwrap_or("-"),
                     report.last_id.unwrap_or(0)
                 );
-                println!("write the head hash down somewhere else; `audit verify --anchor HASH` checks it later");
+                println!(
+                    "write the head hash down somewhere else; `audit verify --anchor HASH` checks it later"
+                );
             } else {
                 println!("audit log NOT intact ({} entries read):", report.entries);
                 for p in &report.problems {
                     println!("  - {p}");
                 }
             }
-            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
-        AuditCommand::Log { limit, target, json } => {
-            let page = store.audit_page(None, target.as_deref(), limit.clamp(1, 10_000)).await?;
+        AuditCommand::Log {
+            limit,
+            target,
+            json,
+        } => {
+            let page = store
+                .audit_page(None, target.as_deref(), limit.clamp(1, 10_000))
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&page.entries)?);
             } else {

@@ -149,7 +149,8 @@ pub struct MarketConfig {
 }
 
 /// Markup that must show as text wherever a listing title is displayed.
-pub const HOSTILE_TITLE_PREFIX: &str = "<script>window.__pwned='title'</script><img src=x onerror=\"window.__pwned='img'\">";
+pub const HOSTILE_TITLE_PREFIX: &str =
+    "<script>window.__pwned='title'</script><img src=x onerror=\"window.__pwned='img'\">";
 
 /// The live script in a hostile listing's page: if it ran in the review
 /// UI, it would mark the framing page and navigate away.

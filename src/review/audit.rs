@@ -77,21 +77,36 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Edited { id } => write!(f, "entry {id} was changed after it was written (its hash does not match its content)"),
+            Problem::Edited { id } => write!(
+                f,
+                "entry {id} was changed after it was written (its hash does not match its content)"
+            ),
             Problem::BrokenLink { id, previous_id } => write!(
                 f,
                 "entry {id} does not link to entry {previous_id}: entry {previous_id} was changed and re-hashed, or entries were inserted"
             ),
-            Problem::Missing { from_id, to_id } if from_id == to_id => write!(f, "entry {from_id} was deleted"),
-            Problem::Missing { from_id, to_id } => write!(f, "entries {from_id} to {to_id} were deleted"),
-            Problem::TruncatedEnd { last_id, head_last_id } => write!(
+            Problem::Missing { from_id, to_id } if from_id == to_id => {
+                write!(f, "entry {from_id} was deleted")
+            }
+            Problem::Missing { from_id, to_id } => {
+                write!(f, "entries {from_id} to {to_id} were deleted")
+            }
+            Problem::TruncatedEnd {
+                last_id,
+                head_last_id,
+            } => write!(
                 f,
                 "the log ends at entry {last_id} but entry {head_last_id} was written: entries {} to {head_last_id} were deleted",
                 last_id + 1
             ),
-            Problem::HeadMismatch { last_id } => write!(f, "the head record does not match the last entry ({last_id})"),
+            Problem::HeadMismatch { last_id } => write!(
+                f,
+                "the head record does not match the last entry ({last_id})"
+            ),
             Problem::NoHead => write!(f, "the head record is missing"),
-            Problem::AnchorNotFound { hash } => write!(f, "the anchor hash {hash} is not in the log"),
+            Problem::AnchorNotFound { hash } => {
+                write!(f, "the anchor hash {hash} is not in the log")
+            }
         }
     }
 }
@@ -202,7 +217,15 @@ mod tests {
         (1..=n)
             .map(|id| {
                 let details = format!("{{\"n\":{id}}}");
-                let hash = entry_hash(id, "2026-11-29T00:00:00Z", "wang", "decide", Some("finding:1"), &details, &prev);
+                let hash = entry_hash(
+                    id,
+                    "2026-11-29T00:00:00Z",
+                    "wang",
+                    "decide",
+                    Some("finding:1"),
+                    &details,
+                    &prev,
+                );
                 let e = AuditEntry {
                     id,
                     at: "2026-11-29T00:00:00Z".into(),
@@ -247,7 +270,10 @@ mod tests {
 
         let mut edited = c.clone();
         edited[2].details = "{\"n\":99}".into();
-        assert_eq!(verify(&edited, h.clone()).problems, vec![Problem::Edited { id: 3 }]);
+        assert_eq!(
+            verify(&edited, h.clone()).problems,
+            vec![Problem::Edited { id: 3 }]
+        );
 
         // Edited and re-hashed: the next entry's link breaks.
         let mut rehashed = c.clone();
@@ -255,7 +281,10 @@ mod tests {
         rehashed[2].hash = rehashed[2].computed_hash();
         assert_eq!(
             verify(&rehashed, h.clone()).problems,
-            vec![Problem::BrokenLink { id: 4, previous_id: 3 }]
+            vec![Problem::BrokenLink {
+                id: 4,
+                previous_id: 3
+            }]
         );
 
         let mut deleted = c.clone();
@@ -263,13 +292,19 @@ mod tests {
         deleted.remove(1);
         assert_eq!(
             verify(&deleted, h.clone()).problems,
-            vec![Problem::Missing { from_id: 2, to_id: 3 }]
+            vec![Problem::Missing {
+                from_id: 2,
+                to_id: 3
+            }]
         );
 
         let truncated = &c[..4];
         assert_eq!(
             verify(truncated, h.clone()).problems,
-            vec![Problem::TruncatedEnd { last_id: 4, head_last_id: 6 }]
+            vec![Problem::TruncatedEnd {
+                last_id: 4,
+                head_last_id: 6
+            }]
         );
         assert_eq!(verify(&c, None).problems, vec![Problem::NoHead]);
     }
@@ -282,6 +317,9 @@ mod tests {
         assert!(v.finish(head(&c)).ok());
         let mut v = Verifier::new(Some("ab".repeat(32)));
         c.iter().for_each(|e| v.push(e));
-        assert!(matches!(v.finish(head(&c)).problems[..], [Problem::AnchorNotFound { .. }]));
+        assert!(matches!(
+            v.finish(head(&c)).problems[..],
+            [Problem::AnchorNotFound { .. }]
+        ));
     }
 }

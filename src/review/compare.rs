@@ -121,7 +121,11 @@ fn brand_row(brand: Option<&str>, cert: &Certificate, brands: &BrandTable) -> Ro
                     Some(format!(
                         "品牌“{}”在品牌库中登记的企业为：{}；与证书申请人、制造商均不符",
                         brands.get(b).name,
-                        if listed.is_empty() { "（未登记）".to_string() } else { listed }
+                        if listed.is_empty() {
+                            "（未登记）".to_string()
+                        } else {
+                            listed
+                        }
                     )),
                 )
             }
@@ -134,7 +138,10 @@ fn brand_row(brand: Option<&str>, cert: &Certificate, brands: &BrandTable) -> Ro
             lookalike: Some(l), ..
         } => (
             Mark::Differs,
-            Some(format!("品牌与知名品牌“{}”仅差一字，疑似仿冒", brands.get(l).name)),
+            Some(format!(
+                "品牌与知名品牌“{}”仅差一字，疑似仿冒",
+                brands.get(l).name
+            )),
         ),
         ListingBrand::Unknown { .. } => (
             Mark::Unknown,
@@ -170,7 +177,8 @@ fn model_row(model: Option<&str>, cert: &Certificate) -> Row {
             listing: plain(model),
             cert: plain(same.clone()),
             mark: Mark::Same,
-            note: (cert.models.models.len() > 1).then(|| format!("证书共列 {} 个型号：{all}", cert.models.models.len())),
+            note: (cert.models.models.len() > 1)
+                .then(|| format!("证书共列 {} 个型号：{all}", cert.models.models.len())),
         };
     }
     let closest = cert
@@ -191,7 +199,10 @@ fn model_row(model: Option<&str>, cert: &Certificate) -> Row {
             let (listing, cert_side) = diff(model, m);
             let mut note = format!("证书中最接近的型号为“{m}”，相差 {distance} 个字符");
             if cert.models.models.len() > 1 {
-                note.push_str(&format!("；证书共列 {} 个型号：{all}", cert.models.models.len()));
+                note.push_str(&format!(
+                    "；证书共列 {} 个型号：{all}",
+                    cert.models.models.len()
+                ));
             }
             if incomplete {
                 note.push_str("；证书型号列表不完整（见附件），请人工核对");
@@ -200,7 +211,11 @@ fn model_row(model: Option<&str>, cert: &Certificate) -> Row {
                 label: "型号",
                 listing,
                 cert: cert_side,
-                mark: if incomplete { Mark::Unknown } else { Mark::Differs },
+                mark: if incomplete {
+                    Mark::Unknown
+                } else {
+                    Mark::Differs
+                },
                 note: Some(note),
             }
         }
@@ -211,7 +226,8 @@ fn status_row(cert: &Certificate) -> Row {
     let label = cert.status.label_zh();
     let raw = cert.status_raw.trim();
     let text = if raw.is_empty() || raw.starts_with(label) {
-        raw.strip_prefix(label).map_or(label.to_string(), |rest| format!("{label}{rest}"))
+        raw.strip_prefix(label)
+            .map_or(label.to_string(), |rest| format!("{label}{rest}"))
     } else {
         format!("{label}（{raw}）")
     };
@@ -229,7 +245,11 @@ fn status_row(cert: &Certificate) -> Row {
             text,
             differs: cert.status != CertStatus::Valid,
         }],
-        mark: if cert.status == CertStatus::Valid { Mark::Same } else { Mark::Differs },
+        mark: if cert.status == CertStatus::Valid {
+            Mark::Same
+        } else {
+            Mark::Differs
+        },
         note: (!notes.is_empty()).then(|| notes.join("；")),
     }
 }
@@ -361,15 +381,30 @@ mod tests {
 
     #[test]
     fn one_digit_off_model_is_marked() {
-        let c = compare(Some("公牛"), Some("GN-B305U"), &cert(), &brands(), NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        let c = compare(
+            Some("公牛"),
+            Some("GN-B305U"),
+            &cert(),
+            &brands(),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        );
         let model = &c.rows[1];
         assert_eq!(model.mark, Mark::Differs);
         assert_eq!(
             model.listing,
             vec![
-                Segment { text: "GN-B30".into(), differs: false },
-                Segment { text: "5".into(), differs: true },
-                Segment { text: "U".into(), differs: false }
+                Segment {
+                    text: "GN-B30".into(),
+                    differs: false
+                },
+                Segment {
+                    text: "5".into(),
+                    differs: true
+                },
+                Segment {
+                    text: "U".into(),
+                    differs: false
+                }
             ]
         );
         assert!(model.note.as_deref().unwrap().contains("GN-B303U"));
@@ -383,14 +418,32 @@ mod tests {
         let mut cert = cert();
         cert.status = CertStatus::Suspended;
         cert.status_raw = "暂停（企业申请）".into();
-        let c = compare(Some("德力西"), Some("gn b304u"), &cert, &brands(), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+        let c = compare(
+            Some("德力西"),
+            Some("gn b304u"),
+            &cert,
+            &brands(),
+            NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+        );
         assert_eq!(c.rows[0].mark, Mark::Differs);
-        assert!(c.rows[0].note.as_deref().unwrap().contains("德力西电气有限公司"));
+        assert!(
+            c.rows[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("德力西电气有限公司")
+        );
         assert_eq!(c.rows[1].mark, Mark::Same);
         assert_eq!(c.rows[2].mark, Mark::Differs);
         assert_eq!(text(&c.rows[2].cert), "暂停（企业申请）");
         assert_eq!(c.rows[3].mark, Mark::Differs);
-        let none = compare(None, None, &cert, &brands(), NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        let none = compare(
+            None,
+            None,
+            &cert,
+            &brands(),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        );
         assert_eq!(none.rows[0].mark, Mark::Unknown);
         assert_eq!(none.rows[1].mark, Mark::Unknown);
     }

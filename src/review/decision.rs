@@ -229,7 +229,12 @@ impl DecisionInput {
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(DecisionError::NoteTooLong);
         }
-        let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let blank = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         let mut measure = None;
         let mut reason = None;
         match action {
@@ -265,7 +270,11 @@ impl DecisionInput {
 /// Whether `role` may make `decision` on a finding in `state`. Deciding a
 /// pending finding, or one waiting for information, needs `Decide`; changing
 /// a confirmation or dismissal needs `Revise` and a note saying why.
-pub fn check_allowed(role: Role, state: ReviewState, decision: &Decision) -> Result<bool, DecisionError> {
+pub fn check_allowed(
+    role: Role,
+    state: ReviewState,
+    decision: &Decision,
+) -> Result<bool, DecisionError> {
     if !role.can(Permission::Decide) {
         return Err(DecisionError::NotAllowed);
     }
@@ -298,11 +307,23 @@ mod tests {
     fn validation_rules() {
         let d = input("confirm", None, "").validate().unwrap();
         assert_eq!(d.measure, Some(Measure::TakeDown));
-        assert_eq!(input("dismiss", None, "").validate(), Err(DecisionError::ReasonRequired));
-        assert_eq!(input("dismiss", Some("other"), " ").validate(), Err(DecisionError::NoteRequiredForOther));
+        assert_eq!(
+            input("dismiss", None, "").validate(),
+            Err(DecisionError::ReasonRequired)
+        );
+        assert_eq!(
+            input("dismiss", Some("other"), " ").validate(),
+            Err(DecisionError::NoteRequiredForOther)
+        );
         assert!(input("dismiss", Some("cert_valid"), "").validate().is_ok());
-        assert_eq!(input("need_info", None, "").validate(), Err(DecisionError::NoteRequiredForInfo));
-        assert!(matches!(input("approve", None, "").validate(), Err(DecisionError::UnknownAction(_))));
+        assert_eq!(
+            input("need_info", None, "").validate(),
+            Err(DecisionError::NoteRequiredForInfo)
+        );
+        assert!(matches!(
+            input("approve", None, "").validate(),
+            Err(DecisionError::UnknownAction(_))
+        ));
         assert_eq!(
             input("confirm", None, &"字".repeat(2001)).validate(),
             Err(DecisionError::NoteTooLong)
@@ -312,11 +333,25 @@ mod tests {
     #[test]
     fn who_may_decide_and_revise() {
         let d = input("dismiss", Some("duplicate"), "").validate().unwrap();
-        let with_note = input("dismiss", Some("duplicate"), "复核后改判").validate().unwrap();
-        assert_eq!(check_allowed(Role::Reviewer, ReviewState::Pending, &d), Ok(false));
-        assert_eq!(check_allowed(Role::Reviewer, ReviewState::NeedInfo, &d), Ok(false));
-        assert_eq!(check_allowed(Role::Viewer, ReviewState::Pending, &d), Err(DecisionError::NotAllowed));
-        assert_eq!(check_allowed(Role::Admin, ReviewState::Pending, &d), Err(DecisionError::NotAllowed));
+        let with_note = input("dismiss", Some("duplicate"), "复核后改判")
+            .validate()
+            .unwrap();
+        assert_eq!(
+            check_allowed(Role::Reviewer, ReviewState::Pending, &d),
+            Ok(false)
+        );
+        assert_eq!(
+            check_allowed(Role::Reviewer, ReviewState::NeedInfo, &d),
+            Ok(false)
+        );
+        assert_eq!(
+            check_allowed(Role::Viewer, ReviewState::Pending, &d),
+            Err(DecisionError::NotAllowed)
+        );
+        assert_eq!(
+            check_allowed(Role::Admin, ReviewState::Pending, &d),
+            Err(DecisionError::NotAllowed)
+        );
         assert_eq!(
             check_allowed(Role::Reviewer, ReviewState::Confirmed, &with_note),
             Err(DecisionError::RevisionNeedsSupervisor)
@@ -325,6 +360,9 @@ mod tests {
             check_allowed(Role::Supervisor, ReviewState::Confirmed, &d),
             Err(DecisionError::NoteRequiredForRevision)
         );
-        assert_eq!(check_allowed(Role::Supervisor, ReviewState::Dismissed, &with_note), Ok(true));
+        assert_eq!(
+            check_allowed(Role::Supervisor, ReviewState::Dismissed, &with_note),
+            Ok(true)
+        );
     }
 }

@@ -119,7 +119,11 @@ impl Cursor {
         let key = if sort.by_confidence() {
             Key::Conf(key.parse().ok().filter(|c: &f64| c.is_finite())?)
         } else {
-            if key.len() > 40 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b)) {
+            if key.len() > 40
+                || !key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b))
+            {
                 return None;
             }
             Key::Time(key.to_string())
@@ -215,7 +219,11 @@ impl QueueParams {
         let max_conf = conf("最高置信度", &self.max_conf)?;
         let scan_id = match nonblank(&self.scan) {
             None => None,
-            Some(s) => Some(s.trim_start_matches('#').parse::<i64>().map_err(|_| bad("扫描批次", &s))?),
+            Some(s) => Some(
+                s.trim_start_matches('#')
+                    .parse::<i64>()
+                    .map_err(|_| bad("扫描批次", &s))?,
+            ),
         };
         let group = nonblank(&self.group);
         let category = nonblank(&self.category);
@@ -237,8 +245,14 @@ impl QueueParams {
                 .ok_or_else(|| bad("每页条数", &s))?,
         };
         let cursor = match (nonblank(&self.after), nonblank(&self.before)) {
-            (Some(a), _) => Some((Direction::After, Cursor::decode(&a, sort).ok_or_else(|| bad("分页位置", &a))?)),
-            (None, Some(b)) => Some((Direction::Before, Cursor::decode(&b, sort).ok_or_else(|| bad("分页位置", &b))?)),
+            (Some(a), _) => Some((
+                Direction::After,
+                Cursor::decode(&a, sort).ok_or_else(|| bad("分页位置", &a))?,
+            )),
+            (None, Some(b)) => Some((
+                Direction::Before,
+                Cursor::decode(&b, sort).ok_or_else(|| bad("分页位置", &b))?,
+            )),
             (None, None) => None,
         };
         let q = nonblank(&self.q).map(|q| q.chars().take(100).collect::<String>());
@@ -365,23 +379,54 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_field() {
-        let e = QueueParams { verdict: Some("bogus".into()), ..Default::default() }.parse(groups).unwrap_err();
+        let e = QueueParams {
+            verdict: Some("bogus".into()),
+            ..Default::default()
+        }
+        .parse(groups)
+        .unwrap_err();
         assert_eq!(e.field, "判定");
-        let e = QueueParams { min_conf: Some("1.5".into()), ..Default::default() }.parse(groups).unwrap_err();
+        let e = QueueParams {
+            min_conf: Some("1.5".into()),
+            ..Default::default()
+        }
+        .parse(groups)
+        .unwrap_err();
         assert_eq!(e.field, "最低置信度");
-        let e = QueueParams { group: Some("家具".into()), ..Default::default() }.parse(groups).unwrap_err();
+        let e = QueueParams {
+            group: Some("家具".into()),
+            ..Default::default()
+        }
+        .parse(groups)
+        .unwrap_err();
         assert_eq!(e.field, "产品大类");
-        let e = QueueParams { after: Some("x~y".into()), ..Default::default() }.parse(groups).unwrap_err();
+        let e = QueueParams {
+            after: Some("x~y".into()),
+            ..Default::default()
+        }
+        .parse(groups)
+        .unwrap_err();
         assert_eq!(e.field, "分页位置");
-        let e = QueueParams { category: Some("12' OR 1".into()), ..Default::default() }.parse(groups).unwrap_err();
+        let e = QueueParams {
+            category: Some("12' OR 1".into()),
+            ..Default::default()
+        }
+        .parse(groups)
+        .unwrap_err();
         assert_eq!(e.field, "产品类别");
     }
 
     #[test]
     fn cursors_round_trip() {
-        let c = Cursor { key: Key::Conf(0.8500000238418579), id: 42 };
+        let c = Cursor {
+            key: Key::Conf(0.8500000238418579),
+            id: 42,
+        };
         assert_eq!(Cursor::decode(&c.encode(), Sort::ConfDesc), Some(c));
-        let t = Cursor { key: Key::Time("2026-11-29T01:02:03.456Z".into()), id: 7 };
+        let t = Cursor {
+            key: Key::Time("2026-11-29T01:02:03.456Z".into()),
+            id: 7,
+        };
         assert_eq!(Cursor::decode(&t.encode(), Sort::Oldest), Some(t));
         assert_eq!(Cursor::decode("nan~1", Sort::ConfDesc), None);
         assert_eq!(Cursor::decode("x' OR 1~1", Sort::Oldest), None);

@@ -18,8 +18,8 @@ pub use crawl::{
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use review::{
-    AuditPage, CaptureRow, DashboardData, DecideOutcome, DecisionRow, FindingDetail, HistoryRow, QueuePage,
-    QueueRow, ScanTrend, SessionInfo, User, VerdictChange, COUNT_CAP as QUEUE_COUNT_CAP,
+    AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
+    FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,
 };
 
 use sqlx::sqlite::{

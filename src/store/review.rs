@@ -215,10 +215,11 @@ pub(crate) async fn append_audit(
     target: Option<&str>,
     details: &serde_json::Value,
 ) -> Result<i64> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1")
-        .fetch_optional(&mut *tx)
-        .await
-        .ctx("reading the audit head")?;
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("reading the audit head")?;
     let (id, prev) = match head {
         Some((last, hash)) => (last + 1, hash),
         None => (1, audit::GENESIS.to_string()),
@@ -324,11 +325,13 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(user_select!(", u.password_hash FROM users u WHERE u.username = ?"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await
-            .ctx("looking up a user")?;
+        let row = sqlx::query(user_select!(
+            ", u.password_hash FROM users u WHERE u.username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("looking up a user")?;
         row.map(|r| Ok((user_from_row(&r)?, r.get(9)))).transpose()
     }
 
@@ -342,7 +345,12 @@ impl Store {
     }
 
     /// Sets a new password hash, unlocks the account and ends its sessions.
-    pub async fn set_password(&self, username: &str, password_hash: &str, actor: &str) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        actor: &str,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await.ctx("changing a password")?;
         let id = user_id(&mut tx, username).await?;
         sqlx::query(
@@ -355,8 +363,14 @@ impl Store {
         .await
         .ctx("changing a password")?;
         end_sessions(&mut tx, id).await?;
-        append_audit(&mut tx, actor, "user.password", Some(&format!("user:{username}")), &serde_json::json!({}))
-            .await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "user.password",
+            Some(&format!("user:{username}")),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await.ctx("changing a password")
     }
 
@@ -364,17 +378,30 @@ impl Store {
     pub async fn set_disabled(&self, username: &str, disabled: bool, actor: &str) -> Result<()> {
         let mut tx = self.write_tx().await.ctx("disabling a user")?;
         let id = user_id(&mut tx, username).await?;
-        sqlx::query("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = NULL WHERE id = ?")
-            .bind(disabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .ctx("disabling a user")?;
+        sqlx::query(
+            "UPDATE users SET disabled = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(disabled)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .ctx("disabling a user")?;
         if disabled {
             end_sessions(&mut tx, id).await?;
         }
-        let action = if disabled { "user.disable" } else { "user.enable" };
-        append_audit(&mut tx, actor, action, Some(&format!("user:{username}")), &serde_json::json!({})).await?;
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        append_audit(
+            &mut tx,
+            actor,
+            action,
+            Some(&format!("user:{username}")),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await.ctx("disabling a user")
     }
 
@@ -406,7 +433,12 @@ impl Store {
 
     /// Counts a failed login and locks the account for `lock_secs` (if > 0)
     /// from `now`. Returns the failures in a row.
-    pub async fn login_failed(&self, user_id: i64, now: i64, lockout: impl Fn(i64) -> i64) -> Result<i64> {
+    pub async fn login_failed(
+        &self,
+        user_id: i64,
+        now: i64,
+        lockout: impl Fn(i64) -> i64,
+    ) -> Result<i64> {
         let mut tx = self.write_tx().await.ctx("counting a failed login")?;
         let (failures, username): (i64, String) = sqlx::query_as(
             "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins, username",
@@ -488,7 +520,12 @@ impl Store {
 
     /// The session behind a cookie, if it is live: not past its absolute
     /// expiry, used within `idle_secs`, its user enabled. Touches it.
-    pub async fn session(&self, token_hash: &str, now: i64, idle_secs: i64) -> Result<Option<SessionInfo>> {
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> Result<Option<SessionInfo>> {
         let row = sqlx::query(user_select!(
             ", s.csrf_token, s.expires_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ?"
@@ -531,7 +568,13 @@ impl Store {
     }
 
     /// Stores a new API token for `username` (only its hash).
-    pub async fn add_api_token(&self, username: &str, name: &str, token_hash: &str, actor: &str) -> Result<i64> {
+    pub async fn add_api_token(
+        &self,
+        username: &str,
+        name: &str,
+        token_hash: &str,
+        actor: &str,
+    ) -> Result<i64> {
         let mut tx = self.write_tx().await.ctx("adding an API token")?;
         let uid = user_id(&mut tx, username).await?;
         let id: i64 = sqlx::query_scalar(
@@ -601,7 +644,9 @@ impl Store {
         if let Some(seen) = seen_decision
             && seen != current
         {
-            return Ok(DecideOutcome::Rejected(DecisionError::Conflict(state.label_zh())));
+            return Ok(DecideOutcome::Rejected(DecisionError::Conflict(
+                state.label_zh(),
+            )));
         }
         let revised = match check_allowed(user.role, state, decision) {
             Ok(r) => r,
@@ -619,9 +664,19 @@ impl Store {
             "from_state": state.as_str(),
             "revises": if revised { current } else { None },
         });
-        let action = if revised { "decision.revise" } else { "decision.make" };
-        let audit_id = append_audit(&mut tx, &user.username, action, Some(&format!("listing:{listing_id}")), &details)
-            .await?;
+        let action = if revised {
+            "decision.revise"
+        } else {
+            "decision.make"
+        };
+        let audit_id = append_audit(
+            &mut tx,
+            &user.username,
+            action,
+            Some(&format!("listing:{listing_id}")),
+            &details,
+        )
+        .await?;
         let decision_id: i64 = sqlx::query_scalar(
             "INSERT INTO decisions (listing_id, action, measure, reason, note, verdict, user_id, decided_at, revises, audit_id) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -647,7 +702,10 @@ impl Store {
             .await
             .ctx("recording a decision")?;
         tx.commit().await.ctx("recording a decision")?;
-        Ok(DecideOutcome::Done { decision_id, revised })
+        Ok(DecideOutcome::Done {
+            decision_id,
+            revised,
+        })
     }
 
     pub async fn decisions_for(&self, listing_id: i64) -> Result<Vec<DecisionRow>> {
@@ -691,8 +749,15 @@ impl Store {
         let forward = direction == Direction::After;
         push_order(&mut qb, filter.sort, forward);
         qb.push(" LIMIT ").push_bind(limit);
-        let rows = qb.build().fetch_all(&self.pool).await.ctx("reading the queue")?;
-        let mut rows: Vec<QueueRow> = rows.iter().map(|r| queue_row(r, filter.sort)).collect::<Result<_>>()?;
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading the queue")?;
+        let mut rows: Vec<QueueRow> = rows
+            .iter()
+            .map(|r| queue_row(r, filter.sort))
+            .collect::<Result<_>>()?;
         let more = rows.len() as i64 > filter.per_page;
         rows.truncate(filter.per_page as usize);
         if !forward {
@@ -703,8 +768,12 @@ impl Store {
             (Some(_), true) => (true, more),
             (Some(_), false) => (more, true),
         };
-        let prev = has_prev.then(|| rows.first().map(|r| r.cursor.encode())).flatten();
-        let next = has_next.then(|| rows.last().map(|r| r.cursor.encode())).flatten();
+        let prev = has_prev
+            .then(|| rows.first().map(|r| r.cursor.encode()))
+            .flatten();
+        let next = has_next
+            .then(|| rows.last().map(|r| r.cursor.encode()))
+            .flatten();
         let (total, total_capped) = self.queue_count(filter).await?;
         Ok(QueuePage {
             rows,
@@ -742,12 +811,19 @@ impl Store {
             } else {
                 Key::Time(queued?)
             };
-            Some(Cursor { key, id: listing_id })
+            Some(Cursor {
+                key,
+                id: listing_id,
+            })
         });
         let mut qb = queue_query(filter, cursor.as_ref().map(|c| (Direction::After, c)));
         push_order(&mut qb, filter.sort, true);
         qb.push(" LIMIT 2");
-        let rows = qb.build().fetch_all(&self.pool).await.ctx("reading the queue")?;
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading the queue")?;
         Ok(rows
             .iter()
             .map(|r| r.get::<i64, _>(0))
@@ -780,11 +856,13 @@ impl Store {
                 verdict: Verdict::parse(&v).ok_or_else(|| corrupt("verdict", &v))?,
                 confidence: r.get::<f64, _>(21) as f32,
                 matched_cert: r.get(22),
-                cert_numbers: serde_json::from_str(r.get::<&str, _>(23)).map_err(|e| corrupt("finding numbers", &e))?,
+                cert_numbers: serde_json::from_str(r.get::<&str, _>(23))
+                    .map_err(|e| corrupt("finding numbers", &e))?,
                 category_code: r.get(24),
                 brand: r.get(25),
                 model: r.get(26),
-                reasons: serde_json::from_str(r.get::<&str, _>(27)).map_err(|e| corrupt("finding reasons", &e))?,
+                reasons: serde_json::from_str(r.get::<&str, _>(27))
+                    .map_err(|e| corrupt("finding reasons", &e))?,
             }),
         };
         let page_id: Option<i64> = r.get(19);
@@ -804,7 +882,10 @@ impl Store {
             finding,
             as_of: r.get(28),
             matched_at: r.get(29),
-            review_state: r.get::<Option<String>, _>(30).as_deref().and_then(ReviewState::parse),
+            review_state: r
+                .get::<Option<String>, _>(30)
+                .as_deref()
+                .and_then(ReviewState::parse),
             queued_at: r.get(31),
             decision_id: r.get(32),
         }))
@@ -850,12 +931,14 @@ impl Store {
         .ctx("reading verdict history")?;
         Ok(rows
             .into_iter()
-            .map(|(run_id, old_verdict, new_verdict, changed_at)| VerdictChange {
-                run_id,
-                old_verdict,
-                new_verdict,
-                changed_at,
-            })
+            .map(
+                |(run_id, old_verdict, new_verdict, changed_at)| VerdictChange {
+                    run_id,
+                    old_verdict,
+                    new_verdict,
+                    changed_at,
+                },
+            )
             .collect())
     }
 
@@ -872,14 +955,16 @@ impl Store {
         .ctx("reading captures")?;
         Ok(rows
             .into_iter()
-            .map(|(page_id, scan_id, fetched_at, status, sha256, body_len)| CaptureRow {
-                page_id,
-                scan_id,
-                fetched_at,
-                status,
-                sha256,
-                body_len,
-            })
+            .map(
+                |(page_id, scan_id, fetched_at, status, sha256, body_len)| CaptureRow {
+                    page_id,
+                    scan_id,
+                    fetched_at,
+                    status,
+                    sha256,
+                    body_len,
+                },
+            )
             .collect())
     }
 
@@ -887,11 +972,12 @@ impl Store {
 
     /// The dashboard's figures; `now` dates the backlog ages.
     pub async fn dashboard(&self, now: chrono::DateTime<chrono::Utc>) -> Result<DashboardData> {
-        let by_verdict: Vec<(String, i64)> =
-            sqlx::query_as("SELECT verdict, COUNT(*) FROM findings GROUP BY verdict ORDER BY 2 DESC")
-                .fetch_all(&self.pool)
-                .await
-                .ctx("counting findings")?;
+        let by_verdict: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT verdict, COUNT(*) FROM findings GROUP BY verdict ORDER BY 2 DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("counting findings")?;
         let by_platform: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT l.platform, f.verdict, COUNT(*) FROM findings f JOIN listings l ON l.id = f.listing_id \
              WHERE f.review_state IS NOT NULL GROUP BY l.platform, f.verdict ORDER BY l.platform, 3 DESC",
@@ -911,7 +997,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .ctx("counting review states")?;
-        let day = |d: i64| (now - chrono::Duration::days(d)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let day = |d: i64| {
+            (now - chrono::Duration::days(d)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
         let edges = [day(1), day(3), day(7), day(30)];
         let ages: (i64, i64, i64, i64, i64, Option<String>) = sqlx::query_as(
             "SELECT COALESCE(SUM(queued_at >= ?1), 0), COALESCE(SUM(queued_at < ?1 AND queued_at >= ?2), 0), \
@@ -973,29 +1061,31 @@ impl Store {
         .ctx("reading scans")?;
         let mut out: Vec<ScanTrend> = rows
             .into_iter()
-            .map(|(scan_id, platform, started_at, new, changed, unchanged, findings)| {
-                let map: serde_json::Map<String, serde_json::Value> = findings
-                    .as_deref()
-                    .and_then(|f| serde_json::from_str(f).ok())
-                    .unwrap_or_default();
-                let by_verdict: Vec<(String, i64)> = map
-                    .into_iter()
-                    .map(|(k, v)| (k, v.as_i64().unwrap_or(0)))
-                    .collect();
-                let flagged = by_verdict
-                    .iter()
-                    .filter(|(v, _)| Verdict::parse(v).is_some_and(Verdict::is_flagged))
-                    .map(|(_, n)| n)
-                    .sum();
-                ScanTrend {
-                    scan_id,
-                    platform,
-                    started_at,
-                    listings: new + changed + unchanged,
-                    flagged,
-                    by_verdict,
-                }
-            })
+            .map(
+                |(scan_id, platform, started_at, new, changed, unchanged, findings)| {
+                    let map: serde_json::Map<String, serde_json::Value> = findings
+                        .as_deref()
+                        .and_then(|f| serde_json::from_str(f).ok())
+                        .unwrap_or_default();
+                    let by_verdict: Vec<(String, i64)> = map
+                        .into_iter()
+                        .map(|(k, v)| (k, v.as_i64().unwrap_or(0)))
+                        .collect();
+                    let flagged = by_verdict
+                        .iter()
+                        .filter(|(v, _)| Verdict::parse(v).is_some_and(Verdict::is_flagged))
+                        .map(|(_, n)| n)
+                        .sum();
+                    ScanTrend {
+                        scan_id,
+                        platform,
+                        started_at,
+                        listings: new + changed + unchanged,
+                        flagged,
+                        by_verdict,
+                    }
+                },
+            )
             .collect();
         out.reverse();
         Ok(out)
@@ -1021,7 +1111,13 @@ impl Store {
 
     /// Appends an entry for an action outside the decision flow (an admin
     /// action from the command line, say).
-    pub async fn audit(&self, actor: &str, action: &str, target: Option<&str>, details: &serde_json::Value) -> Result<i64> {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: Option<&str>,
+        details: &serde_json::Value,
+    ) -> Result<i64> {
         let mut tx = self.write_tx().await.ctx("writing the audit log")?;
         let id = append_audit(&mut tx, actor, action, target, details).await?;
         tx.commit().await.ctx("writing the audit log")?;
@@ -1029,7 +1125,12 @@ impl Store {
     }
 
     /// Entries newest first, before `before_id`, optionally of one target.
-    pub async fn audit_page(&self, before_id: Option<i64>, target: Option<&str>, limit: i64) -> Result<AuditPage> {
+    pub async fn audit_page(
+        &self,
+        before_id: Option<i64>,
+        target: Option<&str>,
+        limit: i64,
+    ) -> Result<AuditPage> {
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, details, prev_hash, hash FROM audit_log \
              WHERE id < ? AND (? IS NULL OR target = ?) ORDER BY id DESC LIMIT ?",
@@ -1073,10 +1174,11 @@ impl Store {
                 v.push(&e);
             }
         }
-        let head: Option<(i64, String)> = sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .ctx("reading the audit head")?;
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .ctx("reading the audit head")?;
         Ok(v.finish(head))
     }
 
@@ -1098,7 +1200,8 @@ impl Store {
             if rows.is_empty() {
                 break;
             }
-            let listings: Vec<StoredListing> = rows.iter().map(row_to_listing).collect::<Result<_>>()?;
+            let listings: Vec<StoredListing> =
+                rows.iter().map(row_to_listing).collect::<Result<_>>()?;
             let mut tx = self.write_tx().await.ctx("indexing listings")?;
             for l in &listings {
                 after = l.id;
@@ -1161,7 +1264,10 @@ const QUEUE_COLS: &str = "SELECT f.listing_id, l.platform, l.item_id, l.title, C
      COALESCE(f.model, l.model), l.seller, l.price, f.verdict, f.confidence, f.category_code, f.review_state, f.queued_at, \
      f.matched_cert, l.state, f.decision_id";
 
-fn queue_query<'a>(filter: &'a QueueFilter, cursor: Option<(Direction, &'a Cursor)>) -> QueryBuilder<Sqlite> {
+fn queue_query<'a>(
+    filter: &'a QueueFilter,
+    cursor: Option<(Direction, &'a Cursor)>,
+) -> QueryBuilder<Sqlite> {
     let mut qb = QueryBuilder::new(QUEUE_COLS);
     push_queue_from_where(&mut qb, filter, cursor, false);
     qb
@@ -1221,8 +1327,16 @@ fn push_queue_from_where<'a>(
         // Rows strictly beyond the cursor in the direction of reading.
         let later = filter.sort.descending() == (direction == Direction::After);
         let op = if later { " < " } else { " > " };
-        let (col, key) = if filter.sort.by_confidence() { ("f.confidence", &c.key) } else { ("f.queued_at", &c.key) };
-        qb.push(" AND (").push(col).push(", f.listing_id)").push(op).push("(");
+        let (col, key) = if filter.sort.by_confidence() {
+            ("f.confidence", &c.key)
+        } else {
+            ("f.queued_at", &c.key)
+        };
+        qb.push(" AND (")
+            .push(col)
+            .push(", f.listing_id)")
+            .push(op)
+            .push("(");
         match key {
             Key::Conf(v) => qb.push_bind(*v),
             Key::Time(t) => qb.push_bind(t.as_str()),
@@ -1234,8 +1348,16 @@ fn push_queue_from_where<'a>(
 fn push_order(qb: &mut QueryBuilder<Sqlite>, sort: Sort, forward: bool) {
     let desc = sort.descending() == forward;
     let dir = if desc { " DESC" } else { " ASC" };
-    let col = if sort.by_confidence() { "f.confidence" } else { "f.queued_at" };
-    qb.push(" ORDER BY ").push(col).push(dir).push(", f.listing_id").push(dir);
+    let col = if sort.by_confidence() {
+        "f.confidence"
+    } else {
+        "f.queued_at"
+    };
+    qb.push(" ORDER BY ")
+        .push(col)
+        .push(dir)
+        .push(", f.listing_id")
+        .push(dir);
 }
 
 fn queue_row(r: &sqlx::sqlite::SqliteRow, sort: Sort) -> Result<QueueRow> {

@@ -3,19 +3,19 @@
 //! dashboard. Authenticate with a personal token (`Authorization: Bearer`)
 //! or a browser session plus the `X-CSRF-Token` header for writes.
 
+use super::AppState;
 use super::error::AppError;
 use super::pages::decide_many;
 use super::session::CurrentUser;
-use super::AppState;
 use crate::review::auth::Permission;
 use crate::review::compare;
 use crate::review::decision::{DecisionError, DecisionInput};
 use crate::review::queue::QueueParams;
 use crate::store::DecideOutcome;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -28,11 +28,17 @@ fn api(e: AppError) -> AppError {
 
 pub async fn me(user: CurrentUser) -> ApiResult {
     use Permission::*;
-    let perms: Vec<&str> = [(View, "view"), (Decide, "decide"), (Revise, "revise"), (ViewAudit, "view_audit"), (ManageUsers, "manage_users")]
-        .into_iter()
-        .filter(|(p, _)| user.can(*p))
-        .map(|(_, n)| n)
-        .collect();
+    let perms: Vec<&str> = [
+        (View, "view"),
+        (Decide, "decide"),
+        (Revise, "revise"),
+        (ViewAudit, "view_audit"),
+        (ManageUsers, "manage_users"),
+    ]
+    .into_iter()
+    .filter(|(p, _)| user.can(*p))
+    .map(|(_, n)| n)
+    .collect();
     Ok(Json(json!({
         "username": user.user.username,
         "display_name": user.user.display_name,
@@ -51,7 +57,11 @@ pub async fn queue(
     let filter = params
         .parse(|g| state.group_codes(g))
         .map_err(|e| AppError::bad_request(e.to_string()).json())?;
-    let page = state.store.queue(&filter).await.map_err(|e| api(e.into()))?;
+    let page = state
+        .store
+        .queue(&filter)
+        .await
+        .map_err(|e| api(e.into()))?;
     Ok(Json(serde_json::to_value(&page).unwrap_or(Value::Null)))
 }
 
@@ -67,12 +77,17 @@ pub async fn finding(
         .await
         .map_err(|e| api(e.into()))?
         .ok_or_else(|| AppError::not_found().json())?;
-    let cert_no = d
-        .finding
-        .as_ref()
-        .and_then(|f| f.matched_cert.clone().or_else(|| f.cert_numbers.first().cloned()));
+    let cert_no = d.finding.as_ref().and_then(|f| {
+        f.matched_cert
+            .clone()
+            .or_else(|| f.cert_numbers.first().cloned())
+    });
     let cert = match &cert_no {
-        Some(n) => state.store.certificate(n).await.map_err(|e| api(e.into()))?,
+        Some(n) => state
+            .store
+            .certificate(n)
+            .await
+            .map_err(|e| api(e.into()))?,
         None => None,
     };
     let as_of = d
@@ -83,12 +98,19 @@ pub async fn finding(
     let l = &d.listing.listing;
     let comparison = cert.as_ref().map(|c| {
         let (b, m) = match &d.finding {
-            Some(f) => (f.brand.clone().or(l.brand.clone()), f.model.clone().or(l.model.clone())),
+            Some(f) => (
+                f.brand.clone().or(l.brand.clone()),
+                f.model.clone().or(l.model.clone()),
+            ),
             None => (l.brand.clone(), l.model.clone()),
         };
         compare::compare(b.as_deref(), m.as_deref(), &c.cert, &state.brands, as_of)
     });
-    let decisions = state.store.decisions_for(id).await.map_err(|e| api(e.into()))?;
+    let decisions = state
+        .store
+        .decisions_for(id)
+        .await
+        .map_err(|e| api(e.into()))?;
     Ok(Json(json!({
         "listing_id": id,
         "listing": l,
@@ -130,7 +152,11 @@ pub struct ApiDecision {
 }
 
 fn bad_json(e: JsonRejection) -> AppError {
-    AppError::new(StatusCode::BAD_REQUEST, format!("请求体不是有效的 JSON：{}", e.body_text())).json()
+    AppError::new(
+        StatusCode::BAD_REQUEST,
+        format!("请求体不是有效的 JSON：{}", e.body_text()),
+    )
+    .json()
 }
 
 fn rejected_status(e: &DecisionError) -> StatusCode {
@@ -164,10 +190,15 @@ pub async fn decide(
         .await
         .map_err(|e| api(e.into()))?
     {
-        DecideOutcome::Done { decision_id, revised } => {
+        DecideOutcome::Done {
+            decision_id,
+            revised,
+        } => {
             state.decided();
-            Ok(Json(json!({"listing_id": id, "decision_id": decision_id, "revised": revised,
-                "review_state": decision.action.resulting_state()})))
+            Ok(Json(
+                json!({"listing_id": id, "decision_id": decision_id, "revised": revised,
+                "review_state": decision.action.resulting_state()}),
+            ))
         }
         DecideOutcome::Rejected(e) => Err(AppError::new(rejected_status(&e), e.to_string()).json()),
         DecideOutcome::NotFound => Err(AppError::not_found().json()),
@@ -194,7 +225,9 @@ pub async fn bulk(
     user.require(Permission::Decide).map_err(api)?;
     let Json(body) = body.map_err(bad_json)?;
     if body.ids.is_empty() || body.ids.len() > super::pages::BULK_MAX {
-        return Err(AppError::bad_request(format!("ids 须为 1 到 {} 个", super::pages::BULK_MAX)).json());
+        return Err(
+            AppError::bad_request(format!("ids 须为 1 到 {} 个", super::pages::BULK_MAX)).json(),
+        );
     }
     let input = DecisionInput {
         action: body.action,

@@ -141,14 +141,25 @@ fn axis(svg: &mut String, left: f64, top: f64, plot_w: f64, plot_h: f64, max: i6
 }
 
 /// Lines over the same x labels, one per series, with a legend.
-pub fn lines(x_labels: &[String], series: &[(String, Vec<i64>)], width: u32, height: u32) -> String {
+pub fn lines(
+    x_labels: &[String],
+    series: &[(String, Vec<i64>)],
+    width: u32,
+    height: u32,
+) -> String {
     if x_labels.is_empty() || series.iter().all(|(_, v)| v.iter().all(|n| *n == 0)) {
         return empty(width, height);
     }
     let (left, bottom, top, legend_h) = (52f64, 36f64, 10f64, 20f64);
     let plot_w = width as f64 - left - 12.0;
     let plot_h = height as f64 - bottom - top - legend_h;
-    let max = nice_max(series.iter().flat_map(|(_, v)| v.iter().copied()).max().unwrap_or(1));
+    let max = nice_max(
+        series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .max()
+            .unwrap_or(1),
+    );
     let n = x_labels.len();
     let x_at = |i: usize| {
         if n == 1 {
@@ -235,7 +246,12 @@ mod tests {
     fn empty_data_says_so() {
         assert!(columns(&[], 300, 150, "#000").contains("暂无数据"));
         assert!(hbars(&[("a".into(), 0, "#000")], 300).contains("暂无数据"));
-        let svg = columns(&[("1天内".into(), 5), ("30天以上".into(), 10)], 300, 150, "#123");
+        let svg = columns(
+            &[("1天内".into(), 5), ("30天以上".into(), 10)],
+            300,
+            150,
+            "#123",
+        );
         assert_eq!(svg.matches("<rect").count(), 2);
     }
 }

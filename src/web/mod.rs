@@ -46,8 +46,14 @@ pub struct AppState {
 const DASHBOARD_TTL: Duration = Duration::from_secs(60);
 
 impl AppState {
-    pub fn new(store: Store, settings: WebSettings, catalog: Catalog, brands: BrandTable) -> Arc<AppState> {
-        let per_minute = NonZeroU32::new(settings.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    pub fn new(
+        store: Store,
+        settings: WebSettings,
+        catalog: Catalog,
+        brands: BrandTable,
+    ) -> Arc<AppState> {
+        let per_minute =
+            NonZeroU32::new(settings.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Arc::new(AppState {
             store,
             settings,
@@ -60,7 +66,8 @@ impl AppState {
     }
 
     pub(crate) fn decided(&self) {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The dashboard figures, recomputed when a decision was made since or
@@ -139,7 +146,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/audit", get(pages::audit))
         .route("/admin/users", get(pages::users).post(pages::user_add))
         .route("/admin/users/{username}", post(pages::user_change))
-        .route("/account", get(pages::account).post(pages::account_password))
+        .route(
+            "/account",
+            get(pages::account).post(pages::account_password),
+        )
         .route("/static/app.css", get(pages::css))
         .route("/static/app.js", get(pages::js))
         .route("/healthz", get(|| async { "ok" }));
@@ -166,7 +176,31 @@ pub fn router(state: Arc<AppState>) -> Router {
             "same-origin",
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
+        .layer(axum::middleware::from_fn(server_timing))
         .with_state(state)
+}
+
+/// Adds `Server-Timing: app;dur=MS` (time spent in the application, for
+/// the browser's developer tools and `cccwatch bench review`) and logs slow
+/// requests.
+async fn server_timing(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let path = req.uri().path().to_string();
+    let mut resp = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+        resp.headers_mut()
+            .insert(HeaderName::from_static("server-timing"), v);
+    }
+    if ms > 1000.0 {
+        tracing::warn!(%path, ms, status = resp.status().as_u16(), "slow request");
+    } else {
+        tracing::debug!(%path, ms, status = resp.status().as_u16(), "request");
+    }
+    resp
 }
 
 /// Serves until `shutdown` resolves. Returns the bound address through
@@ -186,9 +220,12 @@ pub async fn serve(
         }
     });
     let app = router(state);
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     sweeper.abort();
     result
 }

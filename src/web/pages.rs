@@ -1,10 +1,10 @@
 //! Review stage, on the web: the HTML pages and their forms.
 
+use super::AppState;
 use super::charts;
 use super::error::AppError;
 use super::session::CurrentUser;
 use super::views::*;
-use super::AppState;
 use crate::domain::Verdict;
 use crate::review::auth::{self, Permission, Role};
 use crate::review::compare;
@@ -22,7 +22,12 @@ use std::time::Instant;
 
 type PageResult = Result<Response, AppError>;
 
-fn layout(state: &AppState, user: &CurrentUser, active: &'static str, title: impl Into<String>) -> Layout {
+fn layout(
+    state: &AppState,
+    user: &CurrentUser,
+    active: &'static str,
+    title: impl Into<String>,
+) -> Layout {
     Layout {
         bureau: state.settings.bureau_name.clone(),
         user: format!("{}", user.user.display_name),
@@ -83,7 +88,11 @@ fn listing_href(id: i64, ctx: &str) -> String {
 }
 
 fn queue_href(ctx: &str) -> String {
-    if ctx.is_empty() { "/queue".into() } else { format!("/queue?{ctx}") }
+    if ctx.is_empty() {
+        "/queue".into()
+    } else {
+        format!("/queue?{ctx}")
+    }
 }
 
 pub async fn queue(
@@ -97,11 +106,17 @@ pub async fn queue(
     let (filter, error) = match parsed {
         Ok(f) => (f, None),
         Err(e) => (
-            QueueParams::default().parse(|g| state.group_codes(g)).map_err(|e| AppError::bad_request(e.to_string()))?,
+            QueueParams::default()
+                .parse(|g| state.group_codes(g))
+                .map_err(|e| AppError::bad_request(e.to_string()))?,
             Some(e.to_string()),
         ),
     };
-    let page_data = if error.is_none() { Some(state.store.queue(&filter).await?) } else { None };
+    let page_data = if error.is_none() {
+        Some(state.store.queue(&filter).await?)
+    } else {
+        None
+    };
     let ctx = filter.query_string(&[]);
     let platforms = state.store.platforms().await?;
     let scans = state.store.recent_scan_ids(30).await?;
@@ -122,7 +137,11 @@ pub async fn queue(
                         model: r.model.clone().unwrap_or_default(),
                         seller_href: format!(
                             "/queue?{}",
-                            serde_urlencoded::to_string([("seller", seller.as_str()), ("state", "all")]).unwrap_or_default()
+                            serde_urlencoded::to_string([
+                                ("seller", seller.as_str()),
+                                ("state", "all")
+                            ])
+                            .unwrap_or_default()
                         ),
                         seller,
                         price: r.price.clone().unwrap_or_default(),
@@ -142,9 +161,17 @@ pub async fn queue(
     let (total, prev_href, next_href) = match &page_data {
         None => ("0".to_string(), None, None),
         Some(p) => (
-            if p.total_capped { format!("{}+", crate::store::QUEUE_COUNT_CAP) } else { p.total.to_string() },
-            p.prev.as_ref().map(|c| format!("/queue?{}", filter.query_string(&[("before", c)]))),
-            p.next.as_ref().map(|c| format!("/queue?{}", filter.query_string(&[("after", c)]))),
+            if p.total_capped {
+                format!("{}+", crate::store::QUEUE_COUNT_CAP)
+            } else {
+                p.total.to_string()
+            },
+            p.prev
+                .as_ref()
+                .map(|c| format!("/queue?{}", filter.query_string(&[("before", c)]))),
+            p.next
+                .as_ref()
+                .map(|c| format!("/queue?{}", filter.query_string(&[("after", c)]))),
         ),
     };
     let first_href = filter.cursor.is_some().then(|| queue_href(&ctx));
@@ -156,13 +183,26 @@ pub async fn queue(
         .collect();
     states.push(Opt::new("all", "全部状态", state_current));
     let mut platform_opts = vec![Opt::new("", "全部平台", filter.platform.as_deref())];
-    platform_opts.extend(platforms.iter().map(|p| Opt::new(p.clone(), p.clone(), filter.platform.as_deref())));
+    platform_opts.extend(
+        platforms
+            .iter()
+            .map(|p| Opt::new(p.clone(), p.clone(), filter.platform.as_deref())),
+    );
     let mut group_opts = vec![Opt::new("", "全部产品大类", filter.group.as_deref())];
-    group_opts.extend(state.groups().into_iter().map(|g| Opt::new(g.clone(), g, filter.group.as_deref())));
+    group_opts.extend(
+        state
+            .groups()
+            .into_iter()
+            .map(|g| Opt::new(g.clone(), g, filter.group.as_deref())),
+    );
     let scan_cur = filter.scan_id.map(|s| s.to_string());
     let mut scan_opts = vec![Opt::new("", "全部扫描批次", scan_cur.as_deref())];
     scan_opts.extend(scans.iter().map(|(id, p, at)| {
-        Opt::new(id.to_string(), format!("#{id} {p} {}", local_time(at)), scan_cur.as_deref())
+        Opt::new(
+            id.to_string(),
+            format!("#{id} {p} {}", local_time(at)),
+            scan_cur.as_deref(),
+        )
     }));
     let sort_cur = Some(filter.sort.as_str());
     let per_cur = filter.per_page.to_string();
@@ -182,11 +222,20 @@ pub async fn queue(
         groups: group_opts,
         verdicts: verdict_opts(filter.verdict.map(|v| v.as_str()), "全部判定"),
         states,
-        sorts: Sort::ALL.into_iter().map(|s| Opt::new(s.as_str(), s.label_zh(), sort_cur)).collect(),
+        sorts: Sort::ALL
+            .into_iter()
+            .map(|s| Opt::new(s.as_str(), s.label_zh(), sort_cur))
+            .collect(),
         scans: scan_opts,
         per_page: [20, DEFAULT_PER_PAGE, 100, 200]
             .into_iter()
-            .map(|n| Opt::new(n.to_string(), format!("每页 {n} 条"), Some(per_cur.as_str())))
+            .map(|n| {
+                Opt::new(
+                    n.to_string(),
+                    format!("每页 {n} 条"),
+                    Some(per_cur.as_str()),
+                )
+            })
             .collect(),
         filtered: filter.is_filtered(),
         can_decide: user.can(Permission::Decide),
@@ -195,7 +244,14 @@ pub async fn queue(
         elapsed_ms: format!("{:.0} 毫秒", started.elapsed().as_secs_f64() * 1000.0),
         error: error.clone(),
     };
-    page(&view, if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK })
+    page(
+        &view,
+        if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+    )
 }
 
 // ---- a listing ----------------------------------------------------------------
@@ -218,7 +274,17 @@ pub async fn listing(
         Some(prev) => Some(format!("已保存对 #{prev} 的决定。")),
         None => None,
     };
-    listing_page(&state, &user, id, &filter, message, None, None, StatusCode::OK).await
+    listing_page(
+        &state,
+        &user,
+        id,
+        &filter,
+        message,
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The queue filters a listing page was opened from; bad ones are dropped.
@@ -242,7 +308,11 @@ async fn listing_page(
     form: Option<(&str, &str)>,
     status: StatusCode,
 ) -> PageResult {
-    let detail = state.store.finding_detail(id).await?.ok_or_else(AppError::not_found)?;
+    let detail = state
+        .store
+        .finding_detail(id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let ctx = filter.query_string(&[]);
     let next = state.store.queue_next(filter, id).await?;
     let view = build_listing_view(state, user, detail, &ctx, next, message, error, form).await?;
@@ -262,30 +332,84 @@ async fn build_listing_view(
 ) -> Result<ListingPageView, AppError> {
     let id = d.listing.id;
     let l = &d.listing.listing;
-    let opt = |s: &Option<String>| s.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
+    let opt = |s: &Option<String>| {
+        s.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "—".into())
+    };
     let mut fields = vec![
-        Field { label: "品牌", value: opt(&l.brand) },
-        Field { label: "型号", value: opt(&l.model) },
-        Field { label: "价格", value: l.price.as_ref().map(|p| format!("¥{p}")).unwrap_or_else(|| "—".into()) },
-        Field { label: "店铺 / 商家", value: opt(&l.seller) },
-        Field { label: "平台类目", value: opt(&l.category) },
-        Field { label: "来源", value: if d.source == "scan" || d.last_scan_id.is_some() { format!("网页抓取（最近扫描 #{}）", d.last_scan_id.unwrap_or_default()) } else { format!("平台数据接口（{}）", d.source) } },
-        Field { label: "首次发现", value: local_time(&d.first_seen_at) },
-        Field { label: "最近发现", value: local_time(&d.last_seen_at) },
+        Field {
+            label: "品牌",
+            value: opt(&l.brand),
+        },
+        Field {
+            label: "型号",
+            value: opt(&l.model),
+        },
+        Field {
+            label: "价格",
+            value: l
+                .price
+                .as_ref()
+                .map(|p| format!("¥{p}"))
+                .unwrap_or_else(|| "—".into()),
+        },
+        Field {
+            label: "店铺 / 商家",
+            value: opt(&l.seller),
+        },
+        Field {
+            label: "平台类目",
+            value: opt(&l.category),
+        },
+        Field {
+            label: "来源",
+            value: if d.source == "scan" || d.last_scan_id.is_some() {
+                format!(
+                    "网页抓取（最近扫描 #{}）",
+                    d.last_scan_id.unwrap_or_default()
+                )
+            } else {
+                format!("平台数据接口（{}）", d.source)
+            },
+        },
+        Field {
+            label: "首次发现",
+            value: local_time(&d.first_seen_at),
+        },
+        Field {
+            label: "最近发现",
+            value: local_time(&d.last_seen_at),
+        },
     ];
     if let Some(f) = &d.finding {
         if f.brand.is_some() && f.brand != l.brand {
-            fields.insert(1, Field { label: "识别的品牌", value: opt(&f.brand) });
+            fields.insert(
+                1,
+                Field {
+                    label: "识别的品牌",
+                    value: opt(&f.brand),
+                },
+            );
         }
         if f.model.is_some() && f.model != l.model {
-            fields.insert(2, Field { label: "识别的型号", value: opt(&f.model) });
+            fields.insert(
+                2,
+                Field {
+                    label: "识别的型号",
+                    value: opt(&f.model),
+                },
+            );
         }
     }
     let params = l
         .params
         .iter()
         .take(200)
-        .map(|(k, v)| Field { label: "", value: format!("{k}：{v}") })
+        .map(|(k, v)| Field {
+            label: "",
+            value: format!("{k}：{v}"),
+        })
         .collect();
     let as_of = d
         .as_of
@@ -295,22 +419,56 @@ async fn build_listing_view(
     let cert_no = d
         .finding
         .as_ref()
-        .and_then(|f| f.matched_cert.clone().or_else(|| f.cert_numbers.first().cloned()))
+        .and_then(|f| {
+            f.matched_cert
+                .clone()
+                .or_else(|| f.cert_numbers.first().cloned())
+        })
         .unwrap_or_default();
-    let stored = if cert_no.is_empty() { None } else { state.store.certificate(&cert_no).await? };
+    let stored = if cert_no.is_empty() {
+        None
+    } else {
+        state.store.certificate(&cert_no).await?
+    };
     let (brand, model) = match &d.finding {
-        Some(f) => (f.brand.clone().or(l.brand.clone()), f.model.clone().or(l.model.clone())),
+        Some(f) => (
+            f.brand.clone().or(l.brand.clone()),
+            f.model.clone().or(l.model.clone()),
+        ),
         None => (l.brand.clone(), l.model.clone()),
     };
     let compare_rows = stored
         .as_ref()
-        .map(|s| compare::compare(brand.as_deref(), model.as_deref(), &s.cert, &state.brands, as_of).rows)
+        .map(|s| {
+            compare::compare(
+                brand.as_deref(),
+                model.as_deref(),
+                &s.cert,
+                &state.brands,
+                as_of,
+            )
+            .rows
+        })
         .unwrap_or_default()
         .into_iter()
         .map(|r| CompareRowView {
             label: r.label,
-            listing: r.listing.into_iter().map(|s| SegmentView { text: s.text, differs: s.differs }).collect(),
-            cert: r.cert.into_iter().map(|s| SegmentView { text: s.text, differs: s.differs }).collect(),
+            listing: r
+                .listing
+                .into_iter()
+                .map(|s| SegmentView {
+                    text: s.text,
+                    differs: s.differs,
+                })
+                .collect(),
+            cert: r
+                .cert
+                .into_iter()
+                .map(|s| SegmentView {
+                    text: s.text,
+                    differs: s.differs,
+                })
+                .collect(),
             mark: r.mark.label_zh(),
             mark_class: r.mark.class(),
             note: r.note.unwrap_or_default(),
@@ -319,27 +477,69 @@ async fn build_listing_view(
     let cert = stored.as_ref().map(|s| {
         let c = &s.cert;
         let mut f = vec![
-            Field { label: "证书编号", value: c.cert_no.clone() },
-            Field { label: "产品名称", value: c.product_name.clone() },
-            Field { label: "产品类别", value: state.category_label(c.category_code.as_deref()) },
-            Field { label: "申请人", value: c.applicant.clone() },
-            Field { label: "制造商", value: c.manufacturer.clone() },
-            Field { label: "生产厂", value: c.factory.clone() },
-            Field { label: "型号规格", value: c.models_raw.clone() },
-            Field { label: "证书状态", value: c.status_raw.clone() },
-            Field { label: "发证日期", value: c.issued_on.to_string() },
-            Field { label: "有效期至", value: c.expires_on.to_string() },
+            Field {
+                label: "证书编号",
+                value: c.cert_no.clone(),
+            },
+            Field {
+                label: "产品名称",
+                value: c.product_name.clone(),
+            },
+            Field {
+                label: "产品类别",
+                value: state.category_label(c.category_code.as_deref()),
+            },
+            Field {
+                label: "申请人",
+                value: c.applicant.clone(),
+            },
+            Field {
+                label: "制造商",
+                value: c.manufacturer.clone(),
+            },
+            Field {
+                label: "生产厂",
+                value: c.factory.clone(),
+            },
+            Field {
+                label: "型号规格",
+                value: c.models_raw.clone(),
+            },
+            Field {
+                label: "证书状态",
+                value: c.status_raw.clone(),
+            },
+            Field {
+                label: "发证日期",
+                value: c.issued_on.to_string(),
+            },
+            Field {
+                label: "有效期至",
+                value: c.expires_on.to_string(),
+            },
         ];
         if let Some(d) = c.status_changed_on {
-            f.push(Field { label: "状态变更日期", value: d.to_string() });
+            f.push(Field {
+                label: "状态变更日期",
+                value: d.to_string(),
+            });
         }
         if let Some(r) = &c.status_reason {
-            f.push(Field { label: "变更原因", value: r.clone() });
+            f.push(Field {
+                label: "变更原因",
+                value: r.clone(),
+            });
         }
         if let Some(i) = &c.issuer {
-            f.push(Field { label: "发证机构", value: i.clone() });
+            f.push(Field {
+                label: "发证机构",
+                value: i.clone(),
+            });
         }
-        f.push(Field { label: "数据来源", value: format!("{}（更新于 {}）", s.source_file, local_time(&s.updated_at)) });
+        f.push(Field {
+            label: "数据来源",
+            value: format!("{}（更新于 {}）", s.source_file, local_time(&s.updated_at)),
+        });
         f
     });
     let evidence = d.page.as_ref().map(|p| EvidenceView {
@@ -371,13 +571,20 @@ async fn build_listing_view(
         .await?
         .into_iter()
         .map(|r| {
-            let action = Action::parse(&r.action).map(|a| a.label_zh()).unwrap_or("未知");
+            let action = Action::parse(&r.action)
+                .map(|a| a.label_zh())
+                .unwrap_or("未知");
             let detail = r
                 .measure
                 .as_deref()
                 .and_then(Measure::parse)
                 .map(|m| m.label_zh().to_string())
-                .or_else(|| r.reason.as_deref().and_then(DismissReason::parse).map(|x| x.label_zh().to_string()))
+                .or_else(|| {
+                    r.reason
+                        .as_deref()
+                        .and_then(DismissReason::parse)
+                        .map(|x| x.label_zh().to_string())
+                })
                 .unwrap_or_default();
             DecisionView {
                 id: r.id,
@@ -387,7 +594,9 @@ async fn build_listing_view(
                 who: format!("{}（{}）", r.display_name, r.username),
                 at: local_time(&r.decided_at),
                 revises: r.revises,
-                verdict: Verdict::parse(&r.verdict).map(|v| v.label_zh().to_string()).unwrap_or(r.verdict),
+                verdict: Verdict::parse(&r.verdict)
+                    .map(|v| v.label_zh().to_string())
+                    .unwrap_or(r.verdict),
                 audit_id: r.audit_id,
             }
         })
@@ -396,23 +605,52 @@ async fn build_listing_view(
     let review = d.review_state;
     let url = safe_link(l.url.as_deref());
     Ok(ListingPageView {
-        layout: layout(state, user, "queue", l.title.chars().take(40).collect::<String>()),
+        layout: layout(
+            state,
+            user,
+            "queue",
+            l.title.chars().take(40).collect::<String>(),
+        ),
         id,
         title: l.title.clone(),
         platform: l.platform.clone(),
         item_id: l.item_id.clone(),
-        url_text: if url.is_none() { l.url.clone().unwrap_or_default() } else { String::new() },
+        url_text: if url.is_none() {
+            l.url.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
         url,
         online: d.state != "gone",
         gone_at: d.gone_at.as_deref().map(local_time).unwrap_or_default(),
         fields,
         params,
-        cert_numbers: d.finding.as_ref().map(|f| f.cert_numbers.clone()).unwrap_or_default(),
+        cert_numbers: d
+            .finding
+            .as_ref()
+            .map(|f| f.cert_numbers.clone())
+            .unwrap_or_default(),
         has_finding: d.finding.is_some(),
-        verdict: d.finding.as_ref().map(|f| f.verdict.label_zh()).unwrap_or(""),
-        verdict_class: d.finding.as_ref().map(|f| verdict_class(f.verdict)).unwrap_or(""),
-        confidence: d.finding.as_ref().map(|f| format!("{:.0}%", f.confidence * 100.0)).unwrap_or_default(),
-        why: d.finding.as_ref().map(|f| f.reasons.clone()).unwrap_or_default(),
+        verdict: d
+            .finding
+            .as_ref()
+            .map(|f| f.verdict.label_zh())
+            .unwrap_or(""),
+        verdict_class: d
+            .finding
+            .as_ref()
+            .map(|f| verdict_class(f.verdict))
+            .unwrap_or(""),
+        confidence: d
+            .finding
+            .as_ref()
+            .map(|f| format!("{:.0}%", f.confidence * 100.0))
+            .unwrap_or_default(),
+        why: d
+            .finding
+            .as_ref()
+            .map(|f| f.reasons.clone())
+            .unwrap_or_default(),
         as_of: as_of.to_string(),
         category: state.category_label(d.finding.as_ref().and_then(|f| f.category_code.as_deref())),
         review_state: review.map(|r| r.label_zh()).unwrap_or(""),
@@ -432,7 +670,10 @@ async fn build_listing_view(
         next_href: next.map(|n| listing_href(n, ctx)),
         can_decide: user.can(Permission::Decide),
         can_revise: user.can(Permission::Revise),
-        seen_decision: d.decision_id.map(|i| i.to_string()).unwrap_or_else(|| "none".into()),
+        seen_decision: d
+            .decision_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "none".into()),
         measures: measure_opts(),
         reasons: reason_opts(),
         message,
@@ -452,10 +693,21 @@ async fn timeline(
     let mut items: Vec<(String, TimelineView)> = Vec::new();
     items.push((
         d.first_seen_at.clone(),
-        TimelineView { at: local_time(&d.first_seen_at), what: "首次发现".into(), detail: String::new() },
+        TimelineView {
+            at: local_time(&d.first_seen_at),
+            what: "首次发现".into(),
+            detail: String::new(),
+        },
     ));
     if let Some(g) = &d.gone_at {
-        items.push((g.clone(), TimelineView { at: local_time(g), what: "商品已下架 / 不可访问".into(), detail: String::new() }));
+        items.push((
+            g.clone(),
+            TimelineView {
+                at: local_time(g),
+                what: "商品已下架 / 不可访问".into(),
+                detail: String::new(),
+            },
+        ));
     }
     for c in captures {
         items.push((
@@ -471,12 +723,22 @@ async fn timeline(
         let current = serde_json::json!({
             "title": l.title, "brand": l.brand, "model": l.model, "price": l.price, "seller": l.seller,
         });
-        let names = [("title", "标题"), ("brand", "品牌"), ("model", "型号"), ("price", "价格"), ("seller", "店铺")];
+        let names = [
+            ("title", "标题"),
+            ("brand", "品牌"),
+            ("model", "型号"),
+            ("price", "价格"),
+            ("seller", "店铺"),
+        ];
         let changed: Vec<String> = names
             .iter()
             .filter(|(k, _)| h.old_content.get(k) != current.get(k))
             .map(|(k, label)| {
-                let old = h.old_content.get(k).and_then(|v| v.as_str()).unwrap_or("（空）");
+                let old = h
+                    .old_content
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("（空）");
                 format!("原{label}：{old}")
             })
             .collect();
@@ -485,19 +747,31 @@ async fn timeline(
             TimelineView {
                 at: local_time(&h.changed_at),
                 what: "商品信息变更".into(),
-                detail: if changed.is_empty() { "参数或描述有变化".into() } else { changed.join("；") },
+                detail: if changed.is_empty() {
+                    "参数或描述有变化".into()
+                } else {
+                    changed.join("；")
+                },
             },
         ));
     }
     for v in state.store.verdict_history(id).await? {
-        let label = |s: &str| Verdict::parse(s).map(|v| v.label_zh().to_string()).unwrap_or_else(|| s.to_string());
+        let label = |s: &str| {
+            Verdict::parse(s)
+                .map(|v| v.label_zh().to_string())
+                .unwrap_or_else(|| s.to_string())
+        };
         let what = match &v.old_verdict {
             None => format!("首次判定：{}", label(&v.new_verdict)),
             Some(o) => format!("判定变化：{} → {}", label(o), label(&v.new_verdict)),
         };
         items.push((
             v.changed_at.clone(),
-            TimelineView { at: local_time(&v.changed_at), what, detail: format!("比对批次 #{}", v.run_id) },
+            TimelineView {
+                at: local_time(&v.changed_at),
+                what,
+                detail: format!("比对批次 #{}", v.run_id),
+            },
         ));
     }
     items.sort_by(|a, b| b.0.cmp(&a.0));
@@ -540,7 +814,9 @@ pub async fn decide(
     let filter = ctx_filter(&state, &form.ctx);
     let seen = match form.seen.trim() {
         "none" => Some(None),
-        s => Some(Some(s.parse::<i64>().map_err(|_| AppError::bad_request("表单缺少当前决定编号，请刷新页面"))?)),
+        s => Some(Some(s.parse::<i64>().map_err(|_| {
+            AppError::bad_request("表单缺少当前决定编号，请刷新页面")
+        })?)),
     };
     let input = DecisionInput {
         action: form.action.clone(),
@@ -552,7 +828,17 @@ pub async fn decide(
     let decision = match input.validate() {
         Ok(d) => d,
         Err(e) => {
-            return listing_page(&state, &user, id, &filter, None, Some(e.to_string()), Some((&form.action, &note)), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return listing_page(
+                &state,
+                &user,
+                id,
+                &filter,
+                None,
+                Some(e.to_string()),
+                Some((&form.action, &note)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     match state.store.decide(id, &user.user, &decision, seen).await? {
@@ -564,13 +850,26 @@ pub async fn decide(
                 Conflict(_) => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            listing_page(&state, &user, id, &filter, None, Some(e.to_string()), Some((&form.action, &note)), status).await
+            listing_page(
+                &state,
+                &user,
+                id,
+                &filter,
+                None,
+                Some(e.to_string()),
+                Some((&form.action, &note)),
+                status,
+            )
+            .await
         }
         DecideOutcome::Done { .. } => {
             state.decided();
             let done = id.to_string();
             let to = match state.store.queue_next(&filter, id).await? {
-                Some(next) => format!("/listings/{next}?{}", filter.query_string(&[("done", &done)])),
+                Some(next) => format!(
+                    "/listings/{next}?{}",
+                    filter.query_string(&[("done", &done)])
+                ),
                 None => format!("/listings/{id}?{}", filter.query_string(&[("done", &done)])),
             };
             Ok(Redirect::to(&to).into_response())
@@ -612,7 +911,9 @@ pub async fn bulk(
         return Err(AppError::bad_request("请先勾选要批量处理的条目"));
     }
     if form.ids.len() > BULK_MAX {
-        return Err(AppError::bad_request(format!("一次最多批量处理 {BULK_MAX} 条")));
+        return Err(AppError::bad_request(format!(
+            "一次最多批量处理 {BULK_MAX} 条"
+        )));
     }
     let input = DecisionInput {
         action: form.action.clone(),
@@ -620,7 +921,9 @@ pub async fn bulk(
         reason: form.reason.clone(),
         note: form.note.clone(),
     };
-    let decision = input.validate().map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let decision = input
+        .validate()
+        .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let results = decide_many(&state, &user, &form.ids, &decision).await?;
     let lines: Vec<BulkLine> = results
         .into_iter()
@@ -677,11 +980,18 @@ pub(crate) async fn decide_many(
 
 /// The captured page as text, for the sandboxed preview.
 pub(crate) async fn evidence_html(state: &AppState, page_id: i64) -> Result<String, AppError> {
-    let meta = state.store.page_meta(page_id).await?.ok_or_else(AppError::not_found)?;
+    let meta = state
+        .store
+        .page_meta(page_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let gz = state.store.page_body_gz(page_id).await?;
     let raw = gunzip(&gz).map_err(|e| {
         tracing::error!(page_id, error = %e, "stored evidence does not decompress");
-        AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "存档页面已损坏，无法显示")
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "存档页面已损坏，无法显示",
+        )
     })?;
     let encoding = meta
         .encoding
@@ -728,10 +1038,22 @@ pub async fn evidence(
     let html = evidence_html(&state, page_id).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(EVIDENCE_CSP)),
-            (header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(EVIDENCE_CSP),
+            ),
+            (
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("SAMEORIGIN"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=3600"),
+            ),
         ],
         html,
     )
@@ -744,15 +1066,32 @@ pub async fn evidence_raw(
     Path(page_id): Path<i64>,
 ) -> PageResult {
     user.require(Permission::View)?;
-    let meta = state.store.page_meta(page_id).await?.ok_or_else(AppError::not_found)?;
+    let meta = state
+        .store
+        .page_meta(page_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let raw = gunzip(&state.store.page_body_gz(page_id).await?)
         .map_err(|_| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "存档页面已损坏"))?;
-    let name = format!("attachment; filename=\"page-{}-{}.html\"", meta.id, &meta.sha256[..meta.sha256.len().min(12)]);
+    let name = format!(
+        "attachment; filename=\"page-{}-{}.html\"",
+        meta.id,
+        &meta.sha256[..meta.sha256.len().min(12)]
+    );
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream")),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).unwrap_or(HeaderValue::from_static("attachment"))),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&name).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox; default-src 'none'"),
+            ),
         ],
         raw,
     )
@@ -764,7 +1103,13 @@ pub async fn evidence_raw(
 pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) -> PageResult {
     user.require(Permission::View)?;
     let data = state.dashboard().await?;
-    let count = |s: &str| data.by_state.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+    let count = |s: &str| {
+        data.by_state
+            .iter()
+            .find(|(k, _)| k == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
     let colour = |v: Verdict| match verdict_class(v) {
         "v-warn" => "#d68910",
         "v-bad" => "#c0392b",
@@ -774,10 +1119,17 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
     let flagged_verdicts: Vec<(Verdict, i64)> = data
         .by_verdict
         .iter()
-        .filter_map(|(v, n)| Verdict::parse(v).filter(|v| v.is_flagged()).map(|v| (v, *n)))
+        .filter_map(|(v, n)| {
+            Verdict::parse(v)
+                .filter(|v| v.is_flagged())
+                .map(|v| (v, *n))
+        })
         .collect();
     let verdict_chart = charts::hbars(
-        &flagged_verdicts.iter().map(|(v, n)| (v.label_zh().to_string(), *n, colour(*v))).collect::<Vec<_>>(),
+        &flagged_verdicts
+            .iter()
+            .map(|(v, n)| (v.label_zh().to_string(), *n, colour(*v)))
+            .collect::<Vec<_>>(),
         440,
     );
     let state_chart = charts::hbars(
@@ -796,7 +1148,11 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
         440,
     );
     let age_chart = charts::columns(
-        &data.backlog_age.iter().map(|(l, n)| (l.to_string(), *n)).collect::<Vec<_>>(),
+        &data
+            .backlog_age
+            .iter()
+            .map(|(l, n)| (l.to_string(), *n))
+            .collect::<Vec<_>>(),
         440,
         180,
         "#2e86c1",
@@ -811,7 +1167,11 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
     }
     groups.sort_by(|a, b| b.1.cmp(&a.1));
     let group_chart = charts::hbars(
-        &groups.iter().enumerate().map(|(i, (g, n))| (g.clone(), *n, charts::PALETTE[i % charts::PALETTE.len()])).collect::<Vec<_>>(),
+        &groups
+            .iter()
+            .enumerate()
+            .map(|(i, (g, n))| (g.clone(), *n, charts::PALETTE[i % charts::PALETTE.len()]))
+            .collect::<Vec<_>>(),
         440,
     );
     let (days, series) = trend_series(&data.scans);
@@ -821,28 +1181,54 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
         .rev()
         .map(|k| {
             let d = (today - chrono::Duration::days(k)).to_string();
-            let n = data.decisions_by_day.iter().find(|(day, _)| *day == d).map(|(_, n)| *n).unwrap_or(0);
+            let n = data
+                .decisions_by_day
+                .iter()
+                .find(|(day, _)| *day == d)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
             (d[5..].to_string(), n)
         })
         .collect();
     let decisions_chart = charts::columns(&decisions_days, 900, 180, "#27ae60");
-    let heads: Vec<Verdict> = Verdict::ALL.into_iter().filter(|v| v.is_flagged()).collect();
+    let heads: Vec<Verdict> = Verdict::ALL
+        .into_iter()
+        .filter(|v| v.is_flagged())
+        .collect();
     let mut platforms: Vec<PlatformRow> = Vec::new();
     for (p, v, n) in &data.by_platform {
         if !platforms.iter().any(|r| r.platform == *p) {
             platforms.push(PlatformRow {
                 platform: p.clone(),
-                href: format!("/queue?{}", serde_urlencoded::to_string([("platform", p.as_str()), ("state", "all")]).unwrap_or_default()),
+                href: format!(
+                    "/queue?{}",
+                    serde_urlencoded::to_string([("platform", p.as_str()), ("state", "all")])
+                        .unwrap_or_default()
+                ),
                 total: 0,
                 cells: heads
                     .iter()
                     .map(|h| {
-                        (0, format!("/queue?{}", serde_urlencoded::to_string([("platform", p.as_str()), ("verdict", h.as_str()), ("state", "all")]).unwrap_or_default()))
+                        (
+                            0,
+                            format!(
+                                "/queue?{}",
+                                serde_urlencoded::to_string([
+                                    ("platform", p.as_str()),
+                                    ("verdict", h.as_str()),
+                                    ("state", "all")
+                                ])
+                                .unwrap_or_default()
+                            ),
+                        )
                     })
                     .collect(),
             });
         }
-        let row = platforms.iter_mut().find(|r| r.platform == *p).expect("just added");
+        let row = platforms
+            .iter_mut()
+            .find(|r| r.platform == *p)
+            .expect("just added");
         if let Some(i) = heads.iter().position(|h| h.as_str() == v) {
             row.cells[i].0 += n;
             row.total += n;
@@ -856,7 +1242,11 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
         confirmed: count("confirmed"),
         dismissed: count("dismissed"),
         need_info: count("need_info"),
-        oldest: data.oldest_pending.as_deref().map(local_time).unwrap_or_else(|| "—".into()),
+        oldest: data
+            .oldest_pending
+            .as_deref()
+            .map(local_time)
+            .unwrap_or_else(|| "—".into()),
         verdict_chart,
         state_chart,
         age_chart,
@@ -878,7 +1268,11 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
             .iter()
             .map(|(g, n)| CountRow {
                 label: g.clone(),
-                href: format!("/queue?{}", serde_urlencoded::to_string([("group", g.as_str()), ("state", "all")]).unwrap_or_default()),
+                href: format!(
+                    "/queue?{}",
+                    serde_urlencoded::to_string([("group", g.as_str()), ("state", "all")])
+                        .unwrap_or_default()
+                ),
                 count: *n,
                 class: "",
             })
@@ -908,7 +1302,11 @@ pub fn trend_series(scans: &[crate::store::ScanTrend]) -> (Vec<String>, Vec<(Str
             let values = days
                 .iter()
                 .map(|d| {
-                    if let Some(s) = scans.iter().filter(|s| s.platform == p && day(&s.started_at) == *d).last() {
+                    if let Some(s) = scans
+                        .iter()
+                        .filter(|s| s.platform == p && day(&s.started_at) == *d)
+                        .last()
+                    {
                         last = s.flagged;
                     }
                     last
@@ -917,7 +1315,12 @@ pub fn trend_series(scans: &[crate::store::ScanTrend]) -> (Vec<String>, Vec<(Str
             (p, values)
         })
         .collect();
-    (days.into_iter().map(|d| d.get(5..).unwrap_or(&d).to_string()).collect(), series)
+    (
+        days.into_iter()
+            .map(|d| d.get(5..).unwrap_or(&d).to_string())
+            .collect(),
+        series,
+    )
 }
 
 // ---- audit log ----------------------------------------------------------------------
@@ -937,7 +1340,11 @@ pub async fn audit(
     user.require(Permission::ViewAudit)?;
     let target = q.target.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let page_data = state.store.audit_page(q.before, target, 100).await?;
-    let report = if q.verify.is_some() { Some(state.store.verify_audit(None).await?) } else { None };
+    let report = if q.verify.is_some() {
+        Some(state.store.verify_audit(None).await?)
+    } else {
+        None
+    };
     let rows = page_data
         .entries
         .iter()
@@ -962,16 +1369,25 @@ pub async fn audit(
         if let Some(t) = target {
             pairs.push(("target", t.to_string()));
         }
-        format!("/audit?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        format!(
+            "/audit?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     });
     let view = AuditView {
         layout: layout(&state, &user, "audit", "审计日志"),
         rows,
         older_href,
         verified: report.as_ref().map(|r| r.ok()),
-        problems: report.as_ref().map(|r| r.problems.iter().map(|p| p.to_string()).collect()).unwrap_or_default(),
+        problems: report
+            .as_ref()
+            .map(|r| r.problems.iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default(),
         entries: report.as_ref().map(|r| r.entries).unwrap_or(0),
-        head: report.as_ref().and_then(|r| r.last_hash.clone()).unwrap_or_default(),
+        head: report
+            .as_ref()
+            .and_then(|r| r.last_hash.clone())
+            .unwrap_or_default(),
         target: target.unwrap_or("").to_string(),
     };
     page(&view, StatusCode::OK)
@@ -1016,12 +1432,19 @@ async fn users_page(
         .await?
         .into_iter()
         .map(|u| UserRow {
-            action: format!("/admin/users/{}", url::form_urlencoded::byte_serialize(u.username.as_bytes()).collect::<String>()),
+            action: format!(
+                "/admin/users/{}",
+                url::form_urlencoded::byte_serialize(u.username.as_bytes()).collect::<String>()
+            ),
             is_self: u.id == user.user.id,
             roles: role_opts(Some(u.role)),
             role: u.role.label_zh(),
             locked: u.locked_until.is_some_and(|t| t > now),
-            last_login: u.last_login_at.as_deref().map(local_time).unwrap_or_else(|| "从未登录".into()),
+            last_login: u
+                .last_login_at
+                .as_deref()
+                .map(local_time)
+                .unwrap_or_else(|| "从未登录".into()),
             created: local_time(&u.created_at),
             username: u.username,
             display_name: u.display_name,
@@ -1067,7 +1490,15 @@ pub async fn user_add(
     user.require(Permission::ManageUsers)?;
     let username = form.username.trim();
     let display = form.display_name.trim();
-    let fail = |m: String| users_page(&state, &user, None, Some(m), StatusCode::UNPROCESSABLE_ENTITY);
+    let fail = |m: String| {
+        users_page(
+            &state,
+            &user,
+            None,
+            Some(m),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
     if let Err(e) = auth::check_username(username) {
         return fail(credential_zh(&e)).await;
     }
@@ -1081,8 +1512,21 @@ pub async fn user_add(
         return fail(credential_zh(&e)).await;
     }
     let hash = hash_off_thread(form.password.clone()).await?;
-    match state.store.add_user(username, display, role, &hash, &user.user.username).await {
-        Ok(_) => users_page(&state, &user, Some(format!("已新增用户 {username}（{}）", role.label_zh())), None, StatusCode::OK).await,
+    match state
+        .store
+        .add_user(username, display, role, &hash, &user.user.username)
+        .await
+    {
+        Ok(_) => {
+            users_page(
+                &state,
+                &user,
+                Some(format!("已新增用户 {username}（{}）", role.label_zh())),
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(StoreError::Exists { .. }) => fail(format!("用户名 {username} 已存在")).await,
         Err(e) => Err(e.into()),
     }
@@ -1092,7 +1536,9 @@ pub fn credential_zh(e: &auth::CredentialError) -> String {
     match e {
         auth::CredentialError::PasswordTooShort { min } => format!("密码至少需要 {min} 位"),
         auth::CredentialError::PasswordIsUsername => "密码不能与用户名相同".into(),
-        auth::CredentialError::BadUsername(_) => "用户名须为 2 到 32 个字母、数字、汉字或 . _ -".into(),
+        auth::CredentialError::BadUsername(_) => {
+            "用户名须为 2 到 32 个字母、数字、汉字或 . _ -".into()
+        }
         auth::CredentialError::Hash(_) => "密码处理出错".into(),
     }
 }
@@ -1128,21 +1574,60 @@ pub async fn user_change(
     let is_self = username.eq_ignore_ascii_case(&user.user.username);
     let result = match form.op.as_str() {
         "role" if !is_self => match form.role.as_deref().and_then(Role::parse) {
-            Some(r) => state.store.set_role(&username, r, &actor).await.map(|_| format!("已将 {username} 的角色改为{}", r.label_zh())),
-            None => return users_page(&state, &user, None, Some("请选择角色".into()), StatusCode::UNPROCESSABLE_ENTITY).await,
+            Some(r) => state
+                .store
+                .set_role(&username, r, &actor)
+                .await
+                .map(|_| format!("已将 {username} 的角色改为{}", r.label_zh())),
+            None => {
+                return users_page(
+                    &state,
+                    &user,
+                    None,
+                    Some("请选择角色".into()),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
         },
-        "disable" if !is_self => state.store.set_disabled(&username, true, &actor).await.map(|_| format!("已停用 {username}")),
-        "enable" if !is_self => state.store.set_disabled(&username, false, &actor).await.map(|_| format!("已启用 {username}")),
+        "disable" if !is_self => state
+            .store
+            .set_disabled(&username, true, &actor)
+            .await
+            .map(|_| format!("已停用 {username}")),
+        "enable" if !is_self => state
+            .store
+            .set_disabled(&username, false, &actor)
+            .await
+            .map(|_| format!("已启用 {username}")),
         "password" => {
             let pw = form.password.unwrap_or_default();
             if let Err(e) = auth::check_password(&username, &pw) {
-                return users_page(&state, &user, None, Some(credential_zh(&e)), StatusCode::UNPROCESSABLE_ENTITY).await;
+                return users_page(
+                    &state,
+                    &user,
+                    None,
+                    Some(credential_zh(&e)),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
             }
             let hash = hash_off_thread(pw).await?;
-            state.store.set_password(&username, &hash, &actor).await.map(|_| format!("已重设 {username} 的密码，其登录会话已全部退出"))
+            state
+                .store
+                .set_password(&username, &hash, &actor)
+                .await
+                .map(|_| format!("已重设 {username} 的密码，其登录会话已全部退出"))
         }
         "role" | "disable" | "enable" => {
-            return users_page(&state, &user, None, Some("不能修改或停用自己的账号".into()), StatusCode::FORBIDDEN).await;
+            return users_page(
+                &state,
+                &user,
+                None,
+                Some("不能修改或停用自己的账号".into()),
+                StatusCode::FORBIDDEN,
+            )
+            .await;
         }
         _ => return Err(AppError::bad_request("未知操作")),
     };
@@ -1155,13 +1640,24 @@ pub async fn user_change(
 
 // ---- own account ------------------------------------------------------------------------
 
-async fn account_page(state: &AppState, user: &CurrentUser, message: Option<String>, error: Option<String>, status: StatusCode) -> PageResult {
+async fn account_page(
+    state: &AppState,
+    user: &CurrentUser,
+    message: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
     let view = AccountView {
         layout: layout(state, user, "account", "我的账号"),
         username: user.user.username.clone(),
         display_name: user.user.display_name.clone(),
         role: user.user.role.label_zh(),
-        last_login: user.user.last_login_at.as_deref().map(local_time).unwrap_or_default(),
+        last_login: user
+            .user
+            .last_login_at
+            .as_deref()
+            .map(local_time)
+            .unwrap_or_default(),
         message,
         error,
         min_password: auth::MIN_PASSWORD_LEN,
@@ -1191,10 +1687,24 @@ pub async fn account_password(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    let (_, hash) = state.store.user_by_name(&user.user.username).await?.ok_or_else(AppError::not_found)?;
+    let (_, hash) = state
+        .store
+        .user_by_name(&user.user.username)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let current = form.current.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&current, &hash)).await.unwrap_or(false);
-    let fail = |m: String| account_page(&state, &user, None, Some(m), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&current, &hash))
+        .await
+        .unwrap_or(false);
+    let fail = |m: String| {
+        account_page(
+            &state,
+            &user,
+            None,
+            Some(m),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
     if !ok {
         return fail("当前密码不正确".into()).await;
     }
@@ -1205,7 +1715,10 @@ pub async fn account_password(
         return fail(credential_zh(&e)).await;
     }
     let new_hash = hash_off_thread(form.password.clone()).await?;
-    state.store.set_password(&user.user.username, &new_hash, &user.user.username).await?;
+    state
+        .store
+        .set_password(&user.user.username, &new_hash, &user.user.username)
+        .await?;
     Ok(Redirect::to("/login").into_response())
 }
 
@@ -1242,7 +1755,8 @@ mod tests {
 
     #[test]
     fn meta_refresh_is_made_inert() {
-        let html = r#"<meta HTTP-EQUIV="refresh" content="0;url=https://evil.example"><p>http-equiv</p>"#;
+        let html =
+            r#"<meta HTTP-EQUIV="refresh" content="0;url=https://evil.example"><p>http-equiv</p>"#;
         let out = neutralise(html);
         assert!(!out.to_ascii_lowercase().contains("http-equiv"));
         assert!(out.contains("data-inert=\"refresh\""));
@@ -1265,6 +1779,12 @@ mod tests {
             s(3, "jd", "2026-11-03T01:00:00Z", 8),
         ]);
         assert_eq!(days, vec!["11-01", "11-02", "11-03"]);
-        assert_eq!(series, vec![("jd".to_string(), vec![10, 10, 8]), ("tmall".to_string(), vec![0, 5, 5])]);
+        assert_eq!(
+            series,
+            vec![
+                ("jd".to_string(), vec![10, 10, 8]),
+                ("tmall".to_string(), vec![0, 5, 5])
+            ]
+        );
     }
 }

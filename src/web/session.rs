@@ -4,9 +4,9 @@
 //! every cookie-authenticated API write must echo. API clients may instead
 //! send a personal token (`Authorization: Bearer ...`).
 
+use super::AppState;
 use super::error::AppError;
 use super::views::LoginPage;
-use super::AppState;
 use crate::review::auth::{self, Permission};
 use crate::store::User;
 use askama::Template;
@@ -14,8 +14,8 @@ use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::extract::Form;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -68,11 +68,18 @@ fn now() -> i64 {
 impl FromRequestParts<Arc<AppState>> for CurrentUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Response> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Response> {
         let api = parts.uri.path().starts_with("/api/");
         let unauthorized = |message: &str| {
             let e = AppError::new(StatusCode::UNAUTHORIZED, message);
-            if api { e.json().into_response() } else { e.into_response() }
+            if api {
+                e.json().into_response()
+            } else {
+                e.into_response()
+            }
         };
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
@@ -111,7 +118,11 @@ impl FromRequestParts<Arc<AppState>> for CurrentUser {
                 return Err(unauthorized("未登录或登录已过期"));
             }
             if parts.method == Method::GET {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let to = format!(
                     "/login?{}",
                     url::form_urlencoded::Serializer::new(String::new())
@@ -166,7 +177,12 @@ pub struct LoginQuery {
 /// Only paths of this site: `/queue`, never `//evil.example` or `https://...`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 2000 => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.len() < 2000 =>
+        {
             n.to_string()
         }
         _ => "/queue".to_string(),
@@ -190,7 +206,12 @@ fn render_login(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let token = auth::random_token();
-    let jar = jar.add(cookie(LOGIN_COOKIE, token.clone(), "/login", state.settings.secure_cookies));
+    let jar = jar.add(cookie(
+        LOGIN_COOKIE,
+        token.clone(),
+        "/login",
+        state.settings.secure_cookies,
+    ));
     let page = LoginPage {
         bureau: &state.settings.bureau_name,
         csrf: &token,
@@ -208,7 +229,12 @@ pub async fn login_page(
     let next = safe_next(q.next.as_deref());
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let idle = state.settings.session_idle_minutes * 60;
-        if state.store.session(&auth::token_hash(c.value()), now(), idle).await?.is_some() {
+        if state
+            .store
+            .session(&auth::token_hash(c.value()), now(), idle)
+            .await?
+            .is_some()
+        {
             return Ok(Redirect::to(&next).into_response());
         }
     }
@@ -235,9 +261,18 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = safe_next(form.next.as_deref());
-    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let expected = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     if expected.is_empty() || !auth::constant_time_eq(&expected, &form.csrf) {
-        return render_login(&state, jar, &next, Some("登录页面已过期，请重新输入"), StatusCode::FORBIDDEN);
+        return render_login(
+            &state,
+            jar,
+            &next,
+            Some("登录页面已过期，请重新输入"),
+            StatusCode::FORBIDDEN,
+        );
     }
     if let Some(ip) = ip
         && state.login_limiter.check_key(&ip).is_err()
@@ -267,7 +302,9 @@ pub async fn login(
             &state,
             jar,
             &next,
-            Some(&format!("该账号因多次密码错误已暂时锁定，请 {minutes} 分钟后再试或联系系统管理员")),
+            Some(&format!(
+                "该账号因多次密码错误已暂时锁定，请 {minutes} 分钟后再试或联系系统管理员"
+            )),
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
@@ -282,18 +319,29 @@ pub async fn login(
                 if u.disabled {
                     tracing::warn!(user = %u.username, "login to a disabled account");
                 } else {
-                    let failures = state.store.login_failed(u.id, now, auth::lockout_secs).await?;
+                    let failures = state
+                        .store
+                        .login_failed(u.id, now, auth::lockout_secs)
+                        .await?;
                     tracing::warn!(user = %u.username, failures, "wrong password");
                 }
             } else {
                 tracing::warn!(user = %username, "login for an unknown user");
             }
-            return render_login(&state, jar, &next, Some("用户名或密码错误"), StatusCode::UNAUTHORIZED);
+            return render_login(
+                &state,
+                jar,
+                &next,
+                Some("用户名或密码错误"),
+                StatusCode::UNAUTHORIZED,
+            );
         }
     };
     let token = auth::random_token();
     let csrf = auth::random_token();
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
     state
         .store
         .create_session(
@@ -308,7 +356,12 @@ pub async fn login(
         .await?;
     let jar = jar
         .remove(Cookie::build(LOGIN_COOKIE).path("/login"))
-        .add(cookie(SESSION_COOKIE, token, "/", state.settings.secure_cookies));
+        .add(cookie(
+            SESSION_COOKIE,
+            token,
+            "/",
+            state.settings.secure_cookies,
+        ));
     Ok((jar, Redirect::to(&next)).into_response())
 }
 
@@ -338,7 +391,10 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_site() {
-        assert_eq!(safe_next(Some("/listings/5?platform=demo")), "/listings/5?platform=demo");
+        assert_eq!(
+            safe_next(Some("/listings/5?platform=demo")),
+            "/listings/5?platform=demo"
+        );
         assert_eq!(safe_next(Some("//evil.example/x")), "/queue");
         assert_eq!(safe_next(Some("https://evil.example")), "/queue");
         assert_eq!(safe_next(Some("/\\evil.example")), "/queue");

@@ -349,7 +349,9 @@ pub fn local_time(rfc3339: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(rfc3339) {
         Ok(t) => {
             let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-            t.with_timezone(&beijing).format("%Y-%m-%d %H:%M").to_string()
+            t.with_timezone(&beijing)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
         }
         Err(_) => rfc3339.to_string(),
     }
@@ -397,7 +399,10 @@ mod tests {
 
     #[test]
     fn only_web_links_are_links() {
-        assert_eq!(safe_link(Some("https://item.jd.com/1.html")).as_deref(), Some("https://item.jd.com/1.html"));
+        assert_eq!(
+            safe_link(Some("https://item.jd.com/1.html")).as_deref(),
+            Some("https://item.jd.com/1.html")
+        );
         assert_eq!(safe_link(Some("javascript:alert(1)")), None);
         assert_eq!(safe_link(Some(" JAVASCRIPT:alert(1)")), None);
         assert_eq!(safe_link(Some("data:text/html,<script>")), None);

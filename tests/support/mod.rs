@@ -48,12 +48,19 @@ pub async fn seeded(items: usize) -> Seeded {
     let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .unwrap();
-    let brands = BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..]).unwrap();
+    let brands =
+        BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..])
+            .unwrap();
     store.replace_brands(&brands).await.unwrap();
     for f in ["certificates.csv", "certificates_update.csv"] {
-        import_file(&store, &root().join("certdb/sample").join(f), &ImportOptions::default(), &Progress::hidden())
-            .await
-            .unwrap();
+        import_file(
+            &store,
+            &root().join("certdb/sample").join(f),
+            &ImportOptions::default(),
+            &Progress::hidden(),
+        )
+        .await
+        .unwrap();
     }
     let market = Market::start(MarketConfig {
         items,
@@ -81,11 +88,17 @@ pub async fn seeded(items: usize) -> Seeded {
     let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
     let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
     let (_tx, stop) = watch::channel(false);
-    let out = runner.run(adapter, id, stop, &Progress::hidden()).await.unwrap();
+    let out = runner
+        .run(adapter, id, stop, &Progress::hidden())
+        .await
+        .unwrap();
     assert!(out.completed, "the seeding scan completed");
     let hash = hash_password(PASSWORD).unwrap();
     for (name, role) in USERS {
-        store.add_user(name, &format!("{name} 的姓名"), role, &hash, "test").await.unwrap();
+        store
+            .add_user(name, &format!("{name} 的姓名"), role, &hash, "test")
+            .await
+            .unwrap();
     }
     Seeded {
         store,
@@ -105,7 +118,11 @@ pub fn web_settings() -> WebSettings {
 
 /// Serves the workspace on 127.0.0.1:0; returns its base URL. The server
 /// stops when the returned sender is dropped.
-pub async fn start(store: &Store, brands: &BrandTable, web: WebSettings) -> (String, watch::Sender<bool>) {
+pub async fn start(
+    store: &Store,
+    brands: &BrandTable,
+    web: WebSettings,
+) -> (String, watch::Sender<bool>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(store.clone(), web, Catalog::embedded(), brands.clone());
