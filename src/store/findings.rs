@@ -167,7 +167,7 @@ impl MatchRunWriter {
                 .collect();
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO findings (listing_id, verdict, confidence, matched_cert, cert_numbers, category_code, brand, model, \
-                 reasons, as_of, run_id, matched_at, review_state, queued_at) ",
+                 reasons, as_of, run_id, matched_at, review_state, queued_at, platform) ",
             );
             qb.push_values(chunk, |mut b, w| {
                 let f = &w.finding;
@@ -186,13 +186,16 @@ impl MatchRunWriter {
                     .push_bind(self.run_id)
                     .push_bind(&now)
                     .push_bind(f.verdict.is_flagged().then_some("pending"))
-                    .push_bind(f.verdict.is_flagged().then_some(&now));
+                    .push_bind(f.verdict.is_flagged().then_some(&now))
+                    .push("(SELECT platform FROM listings WHERE id = ")
+                    .push_bind_unseparated(w.listing_id)
+                    .push_unseparated(")");
             });
             qb.push(
                 " ON CONFLICT(listing_id) DO UPDATE SET verdict = excluded.verdict, confidence = excluded.confidence, \
                  matched_cert = excluded.matched_cert, cert_numbers = excluded.cert_numbers, category_code = excluded.category_code, \
                  brand = excluded.brand, model = excluded.model, reasons = excluded.reasons, as_of = excluded.as_of, \
-                 run_id = excluded.run_id, matched_at = excluded.matched_at, \
+                 run_id = excluded.run_id, matched_at = excluded.matched_at, platform = excluded.platform, \
                  review_state = CASE WHEN excluded.review_state IS NULL THEN NULL \
                    WHEN findings.verdict = excluded.verdict AND findings.review_state IS NOT NULL THEN findings.review_state \
                    ELSE 'pending' END, \

@@ -744,16 +744,17 @@ impl Store {
             Some((d, c)) => (*d, Some(c)),
             None => (Direction::After, None),
         };
-        let mut qb = queue_query(filter, cursor.map(|c| (direction, c)));
+        let broad = self.broad_search(filter).await?;
+        let mut qb = queue_query(filter, cursor.map(|c| (direction, c)), broad);
         // Reading backwards for the previous page, then reversing.
         let forward = direction == Direction::After;
         push_order(&mut qb, filter.sort, forward);
         qb.push(" LIMIT ").push_bind(limit);
-        let rows = qb
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .ctx("reading the queue")?;
+        // The count runs beside the page, on another connection.
+        let (rows, (total, total_capped)) = tokio::try_join!(
+            async { qb.build().fetch_all(&self.pool).await.ctx("reading the queue") },
+            self.queue_count(filter, broad),
+        )?;
         let mut rows: Vec<QueueRow> = rows
             .iter()
             .map(|r| queue_row(r, filter.sort))
@@ -774,7 +775,6 @@ impl Store {
         let next = has_next
             .then(|| rows.last().map(|r| r.cursor.encode()))
             .flatten();
-        let (total, total_capped) = self.queue_count(filter).await?;
         Ok(QueuePage {
             rows,
             total,
@@ -784,9 +784,23 @@ impl Store {
         })
     }
 
-    async fn queue_count(&self, filter: &QueueFilter) -> Result<(i64, bool)> {
+    /// Whether the search matches so many listings that reading the queue
+    /// in order and testing each row beats starting from the matches.
+    async fn broad_search(&self, filter: &QueueFilter) -> Result<bool> {
+        let Some(q) = &filter.fts else { return Ok(false) };
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ? LIMIT 2000)",
+        )
+        .bind(q)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("searching listings")?;
+        Ok(n >= 2000)
+    }
+
+    async fn queue_count(&self, filter: &QueueFilter, broad: bool) -> Result<(i64, bool)> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM (");
-        push_queue_from_where(&mut qb, filter, None, true);
+        push_queue_from_where(&mut qb, filter, None, true, broad);
         qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(")");
         let n: i64 = qb
             .build_query_scalar()
@@ -816,7 +830,8 @@ impl Store {
                 id: listing_id,
             })
         });
-        let mut qb = queue_query(filter, cursor.as_ref().map(|c| (Direction::After, c)));
+        let broad = self.broad_search(filter).await?;
+        let mut qb = queue_query(filter, cursor.as_ref().map(|c| (Direction::After, c)), broad);
         push_order(&mut qb, filter.sort, true);
         qb.push(" LIMIT 2");
         let rows = qb
@@ -979,8 +994,8 @@ impl Store {
         .await
         .ctx("counting findings")?;
         let by_platform: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT l.platform, f.verdict, COUNT(*) FROM findings f JOIN listings l ON l.id = f.listing_id \
-             WHERE f.review_state IS NOT NULL GROUP BY l.platform, f.verdict ORDER BY l.platform, 3 DESC",
+            "SELECT platform, verdict, COUNT(*) FROM findings \
+             WHERE review_state IS NOT NULL AND platform IS NOT NULL GROUP BY platform, verdict ORDER BY platform, 3 DESC",
         )
         .fetch_all(&self.pool)
         .await
@@ -1267,9 +1282,10 @@ const QUEUE_COLS: &str = "SELECT f.listing_id, l.platform, l.item_id, l.title, C
 fn queue_query<'a>(
     filter: &'a QueueFilter,
     cursor: Option<(Direction, &'a Cursor)>,
+    broad: bool,
 ) -> QueryBuilder<Sqlite> {
     let mut qb = QueryBuilder::new(QUEUE_COLS);
-    push_queue_from_where(&mut qb, filter, cursor, false);
+    push_queue_from_where(&mut qb, filter, cursor, false, broad);
     qb
 }
 
@@ -1279,6 +1295,7 @@ fn push_queue_from_where<'a>(
     filter: &'a QueueFilter,
     cursor: Option<(Direction, &'a Cursor)>,
     select_one: bool,
+    broad: bool,
 ) {
     if select_one {
         qb.push("SELECT 1");
@@ -1293,7 +1310,7 @@ fn push_queue_from_where<'a>(
         }
     }
     if let Some(p) = &filter.platform {
-        qb.push(" AND l.platform = ").push_bind(p);
+        qb.push(" AND f.platform = ").push_bind(p);
     }
     if !filter.categories.is_empty() {
         qb.push(" AND f.category_code IN (");
@@ -1319,8 +1336,12 @@ fn push_queue_from_where<'a>(
         qb.push(" AND l.seller = ").push_bind(s);
     }
     if let Some(q) = &filter.fts {
-        qb.push(" AND f.listing_id IN (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ")
-            .push_bind(q)
+        // A search matching many listings is checked row by row while the
+        // queue is read in order (`+` keeps SQLite from starting at the
+        // matches and sorting them all); a narrow one starts at its matches.
+        qb.push(if broad { " AND +f.listing_id IN" } else { " AND f.listing_id IN" })
+            .push(" (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ")
+            .push_bind(q.clone())
             .push(")");
     }
     if let Some((direction, c)) = cursor {

@@ -37,13 +37,18 @@ pub struct AppState {
     pub catalog: Catalog,
     pub brands: BrandTable,
     login_limiter: DefaultKeyedRateLimiter<IpAddr>,
-    dashboard: tokio::sync::Mutex<Option<(Instant, u64, Arc<DashboardData>)>>,
+    /// (computed at, generation, how long it took, figures)
+    dashboard: tokio::sync::Mutex<Option<(Instant, u64, Duration, Arc<DashboardData>)>>,
     /// Bumped by every decision: the cached dashboard is stale after it.
     generation: std::sync::atomic::AtomicU64,
 }
 
 /// How long dashboard figures may be reused when nothing was decided.
 const DASHBOARD_TTL: Duration = Duration::from_secs(60);
+/// Figures cheaper than this are recomputed after every decision; dearer
+/// ones (a million findings take a second or two) at most every 30 s.
+const DASHBOARD_CHEAP: Duration = Duration::from_millis(250);
+const DASHBOARD_MIN_AGE: Duration = Duration::from_secs(30);
 
 impl AppState {
     pub fn new(
@@ -70,19 +75,22 @@ impl AppState {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// The dashboard figures, recomputed when a decision was made since or
-    /// they are older than a minute.
+    /// The dashboard figures: recomputed after a decision (at most every
+    /// 30 s when computing them is slow), and at least every minute.
     pub(crate) async fn dashboard(&self) -> Result<Arc<DashboardData>, AppError> {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let mut cached = self.dashboard.lock().await;
-        if let Some((at, g, data)) = cached.as_ref()
-            && *g == generation
-            && at.elapsed() < DASHBOARD_TTL
-        {
-            return Ok(data.clone());
+        if let Some((at, g, took, data)) = cached.as_ref() {
+            let age = at.elapsed();
+            let changed = *g != generation;
+            let fresh = age < DASHBOARD_TTL && (!changed || (*took >= DASHBOARD_CHEAP && age < DASHBOARD_MIN_AGE));
+            if fresh {
+                return Ok(data.clone());
+            }
         }
+        let started = Instant::now();
         let data = Arc::new(self.store.dashboard(chrono::Utc::now()).await?);
-        *cached = Some((Instant::now(), generation, data.clone()));
+        *cached = Some((Instant::now(), generation, started.elapsed(), data.clone()));
         Ok(data)
     }
 
