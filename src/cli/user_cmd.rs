@@ -29,22 +29,28 @@ The password is asked twice on the terminal (at least 10 characters).")]
         password_stdin: bool,
     },
     /// Set a new password (also unlocks the account and ends its sessions).
+    #[command(after_help = "Example:\n  cccwatch user passwd wangli          # asks twice on the terminal")]
     Passwd {
         username: String,
         #[arg(long)]
         password_stdin: bool,
     },
     /// Disable an account: it can no longer log in, its sessions end.
+    #[command(after_help = "Example:\n  cccwatch user disable wangli        # e.g. when someone leaves the section")]
     Disable { username: String },
     /// Enable a disabled account again.
+    #[command(after_help = "Example:\n  cccwatch user enable wangli")]
     Enable { username: String },
     /// Change an account's role.
+    #[command(after_help = "Example:\n  cccwatch user role wangli supervisor\n\n\
+Roles: admin, supervisor, reviewer, viewer. The user's sessions end.")]
     Role {
         username: String,
         #[arg(value_parser = parse_role)]
         role: Role,
     },
     /// List accounts.
+    #[command(after_help = "Example:\n  cccwatch user list\n  cccwatch user list --json")]
     List {
         #[arg(long)]
         json: bool,
@@ -76,6 +82,7 @@ Exit code 0 when the chain is intact, 1 when something was changed or deleted.")
         json: bool,
     },
     /// Show the latest entries.
+    #[command(after_help = "Examples:\n  cccwatch audit log --limit 20\n  cccwatch audit log --target listing:123 --json")]
     Log {
         #[arg(long, default_value_t = 50)]
         limit: i64,
