@@ -1477,3 +1477,47 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
     let (_, r) = login_as(base, "wang", "my new password").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_verdict_sends_a_decided_finding_back_to_the_queue() {
+    use cccwatch::domain::Verdict;
+    use cccwatch::store::FindingWrite;
+    let e = env_with(40, support::web_settings()).await;
+    let store = &e.seeded.store;
+    let row = pending(store).await.into_iter().next().unwrap();
+    let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
+    let confirm = cccwatch::review::decision::DecisionInput { action: "confirm".into(), ..Default::default() }
+        .validate()
+        .unwrap();
+    store.decide(row.listing_id, &boss, &confirm, Some(None)).await.unwrap();
+    let before = store.finding_detail(row.listing_id).await.unwrap().unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+
+    // The same verdict again (a nightly re-match): the decision stands.
+    let mut finding = before.finding.clone().unwrap();
+    let run = store.begin_match_run(as_of, None).await.unwrap();
+    run.write(&[FindingWrite { listing_id: row.listing_id, finding: finding.clone() }]).await.unwrap();
+    let same = store.finding_detail(row.listing_id).await.unwrap().unwrap();
+    assert_eq!(same.review_state.unwrap().as_str(), "confirmed");
+    assert_eq!(same.decision_id, before.decision_id);
+
+    // Another flagged verdict (the certificate was revoked since): back to
+    // the queue, the old decision kept in the history.
+    finding.verdict = if finding.verdict == Verdict::Revoked { Verdict::Expired } else { Verdict::Revoked };
+    let run = store.begin_match_run(as_of, None).await.unwrap();
+    run.write(&[FindingWrite { listing_id: row.listing_id, finding: finding.clone() }]).await.unwrap();
+    let again = store.finding_detail(row.listing_id).await.unwrap().unwrap();
+    assert_eq!(again.review_state.unwrap().as_str(), "pending");
+    assert_eq!(again.decision_id, None);
+    assert_ne!(again.queued_at, before.queued_at);
+    assert_eq!(store.decisions_for(row.listing_id).await.unwrap().len(), 1);
+
+    // Compliant now (a renewed certificate): out of the queue altogether.
+    finding.verdict = Verdict::Compliant;
+    let run = store.begin_match_run(as_of, None).await.unwrap();
+    run.write(&[FindingWrite { listing_id: row.listing_id, finding }]).await.unwrap();
+    let ok = store.finding_detail(row.listing_id).await.unwrap().unwrap();
+    assert_eq!(ok.review_state, None);
+    let all = queue(store, QueueParams { state: Some("all".into()), per_page: Some("200".into()), ..Default::default() }).await;
+    assert!(all.iter().all(|r| r.listing_id != row.listing_id));
+}
