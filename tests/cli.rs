@@ -298,7 +298,12 @@ fn cccwatch_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run cccwatch");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -306,26 +311,66 @@ fn cccwatch_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
 fn accounts_are_managed_from_the_command_line_and_audited() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = cccwatch_stdin(d, &["user", "add", "wangli", "--role", "reviewer", "--name", "王丽", "--password-stdin"], "a long password\n");
+    let o = cccwatch_stdin(
+        d,
+        &[
+            "user",
+            "add",
+            "wangli",
+            "--role",
+            "reviewer",
+            "--name",
+            "王丽",
+            "--password-stdin",
+        ],
+        "a long password\n",
+    );
     assert!(o.status.success(), "{}", text(&o));
     // Refusals say what is wrong.
-    let o = cccwatch_stdin(d, &["user", "add", "wangli", "--role", "reviewer", "--password-stdin"], "a long password\n");
+    let o = cccwatch_stdin(
+        d,
+        &[
+            "user",
+            "add",
+            "wangli",
+            "--role",
+            "reviewer",
+            "--password-stdin",
+        ],
+        "a long password\n",
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("already exists"), "{}", text(&o));
-    let o = cccwatch_stdin(d, &["user", "add", "li", "--role", "boss", "--password-stdin"], "a long password\n");
+    let o = cccwatch_stdin(
+        d,
+        &["user", "add", "li", "--role", "boss", "--password-stdin"],
+        "a long password\n",
+    );
     assert!(text(&o).contains("unknown role `boss`"), "{}", text(&o));
-    let o = cccwatch_stdin(d, &["user", "add", "li", "--role", "viewer", "--password-stdin"], "short\n");
+    let o = cccwatch_stdin(
+        d,
+        &["user", "add", "li", "--role", "viewer", "--password-stdin"],
+        "short\n",
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("at least 10 characters"), "{}", text(&o));
     let o = cccwatch(d, &["user", "disable", "nobody"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("no user `nobody`"), "{}", text(&o));
 
-    for args in [&["user", "role", "wangli", "supervisor"][..], &["user", "disable", "wangli"], &["user", "enable", "wangli"]] {
+    for args in [
+        &["user", "role", "wangli", "supervisor"][..],
+        &["user", "disable", "wangli"],
+        &["user", "enable", "wangli"],
+    ] {
         let o = cccwatch(d, args);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
     }
-    let o = cccwatch_stdin(d, &["user", "passwd", "wangli", "--password-stdin"], "another long one\n");
+    let o = cccwatch_stdin(
+        d,
+        &["user", "passwd", "wangli", "--password-stdin"],
+        "another long one\n",
+    );
     assert!(o.status.success(), "{}", text(&o));
     let o = cccwatch(d, &["user", "list", "--json"]);
     let users: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -334,17 +379,40 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
     assert!(users[0].get("password_hash").is_none());
     let o = cccwatch(d, &["user", "token", "wangli", "--name", "对接"]);
     assert!(o.status.success());
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim().len(), 64, "the token alone on stdout");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim().len(),
+        64,
+        "the token alone on stdout"
+    );
 
     // Every change is in the audit log, and the chain is intact.
     let o = cccwatch(d, &["audit", "log", "--json"]);
     let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["token.add", "user.password", "user.enable", "user.disable", "user.role", "user.add"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "token.add",
+            "user.password",
+            "user.enable",
+            "user.disable",
+            "user.role",
+            "user.add"
+        ]
+    );
     assert!(log[0]["actor"].as_str().unwrap().starts_with("cli:"));
     let o = cccwatch(d, &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("audit log intact: 6 entries"), "{}", text(&o));
+    assert!(
+        text(&o).contains("audit log intact: 6 entries"),
+        "{}",
+        text(&o)
+    );
     let head = log[0]["hash"].as_str().unwrap();
     let o = cccwatch(d, &["audit", "verify", "--anchor", head]);
     assert!(o.status.success());

@@ -403,8 +403,13 @@ async fn review(app: &App, b: ReviewBench) -> anyhow::Result<ExitCode> {
         );
         out.insert(kind.to_string(), serde_json::json!({"p50": p50, "p95": p95, "p99": p99, "max": max, "client_p95": percentile(&client, 0.95), "n": server.len()}));
     }
-    println!("\ndashboard figures computed from scratch: {dashboard_ms:.0} ms (cached between decisions when slower than 250 ms)");
-    out.insert("dashboard_uncached_ms".into(), serde_json::json!(dashboard_ms));
+    println!(
+        "\ndashboard figures computed from scratch: {dashboard_ms:.0} ms (cached between decisions when slower than 250 ms)"
+    );
+    out.insert(
+        "dashboard_uncached_ms".into(),
+        serde_json::json!(dashboard_ms),
+    );
     if let Some(path) = b.json {
         std::fs::write(&path, serde_json::to_string_pretty(&out)?)?;
     }

@@ -29,14 +29,18 @@ The password is asked twice on the terminal (at least 10 characters).")]
         password_stdin: bool,
     },
     /// Set a new password (also unlocks the account and ends its sessions).
-    #[command(after_help = "Example:\n  cccwatch user passwd wangli          # asks twice on the terminal")]
+    #[command(
+        after_help = "Example:\n  cccwatch user passwd wangli          # asks twice on the terminal"
+    )]
     Passwd {
         username: String,
         #[arg(long)]
         password_stdin: bool,
     },
     /// Disable an account: it can no longer log in, its sessions end.
-    #[command(after_help = "Example:\n  cccwatch user disable wangli        # e.g. when someone leaves the section")]
+    #[command(
+        after_help = "Example:\n  cccwatch user disable wangli        # e.g. when someone leaves the section"
+    )]
     Disable { username: String },
     /// Enable a disabled account again.
     #[command(after_help = "Example:\n  cccwatch user enable wangli")]
@@ -82,7 +86,9 @@ Exit code 0 when the chain is intact, 1 when something was changed or deleted.")
         json: bool,
     },
     /// Show the latest entries.
-    #[command(after_help = "Examples:\n  cccwatch audit log --limit 20\n  cccwatch audit log --target listing:123 --json")]
+    #[command(
+        after_help = "Examples:\n  cccwatch audit log --limit 20\n  cccwatch audit log --target listing:123 --json"
+    )]
     Log {
         #[arg(long, default_value_t = 50)]
         limit: i64,

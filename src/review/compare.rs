@@ -196,7 +196,14 @@ fn model_row(model: Option<&str>, cert: &Certificate) -> Row {
             note: Some("证书未列出具体型号（见附件），请人工核对".into()),
         },
         Some((distance, m)) => {
-            let (listing, cert_side) = diff(model, m);
+            // Characters are marked only when the models are alike: marking
+            // most of two unrelated models says nothing.
+            let alike = distance * 2 <= key.chars().count().max(model_key(m).chars().count());
+            let (listing, cert_side) = if alike {
+                diff(model, m)
+            } else {
+                (plain(model), plain(m.clone()))
+            };
             let mut note = format!("证书中最接近的型号为“{m}”，相差 {distance} 个字符");
             if cert.models.models.len() > 1 {
                 note.push_str(&format!(
@@ -277,7 +284,7 @@ pub fn diff(a: &str, b: &str) -> (Vec<Segment>, Vec<Segment>) {
     if a.len() * b.len() > 40_000 {
         return (plain_diff(&a, true), plain_diff(&b, true));
     }
-    let eq = |x: char, y: char| x.to_ascii_uppercase() == y.to_ascii_uppercase();
+    let eq = |x: char, y: char| x.eq_ignore_ascii_case(&y);
     let mut t = vec![vec![0u16; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
@@ -316,7 +323,7 @@ fn segments(chars: &[char], common: &[bool]) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     for (c, &same) in chars.iter().zip(common) {
         match out.last_mut() {
-            Some(s) if s.differs == !same => s.text.push(*c),
+            Some(s) if s.differs != same => s.text.push(*c),
             _ => out.push(Segment {
                 text: c.to_string(),
                 differs: !same,

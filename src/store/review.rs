@@ -627,7 +627,8 @@ impl Store {
         seen_decision: Option<Option<i64>>,
     ) -> Result<DecideOutcome> {
         let mut tx = self.write_tx().await.ctx("recording a decision")?;
-        let row: Option<(String, Option<String>, Option<i64>, String, String)> = sqlx::query_as(
+        type Row = (String, Option<String>, Option<i64>, String, String);
+        let row: Option<Row> = sqlx::query_as(
             "SELECT f.verdict, f.review_state, f.decision_id, l.platform, l.item_id \
              FROM findings f JOIN listings l ON l.id = f.listing_id WHERE f.listing_id = ?",
         )
@@ -752,7 +753,12 @@ impl Store {
         qb.push(" LIMIT ").push_bind(limit);
         // The count runs beside the page, on another connection.
         let (rows, (total, total_capped)) = tokio::try_join!(
-            async { qb.build().fetch_all(&self.pool).await.ctx("reading the queue") },
+            async {
+                qb.build()
+                    .fetch_all(&self.pool)
+                    .await
+                    .ctx("reading the queue")
+            },
             self.queue_count(filter, broad),
         )?;
         let mut rows: Vec<QueueRow> = rows
@@ -787,7 +793,9 @@ impl Store {
     /// Whether the search matches so many listings that reading the queue
     /// in order and testing each row beats starting from the matches.
     async fn broad_search(&self, filter: &QueueFilter) -> Result<bool> {
-        let Some(q) = &filter.fts else { return Ok(false) };
+        let Some(q) = &filter.fts else {
+            return Ok(false);
+        };
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ? LIMIT 2000)",
         )
@@ -831,7 +839,11 @@ impl Store {
             })
         });
         let broad = self.broad_search(filter).await?;
-        let mut qb = queue_query(filter, cursor.as_ref().map(|c| (Direction::After, c)), broad);
+        let mut qb = queue_query(
+            filter,
+            cursor.as_ref().map(|c| (Direction::After, c)),
+            broad,
+        );
         push_order(&mut qb, filter.sort, true);
         qb.push(" LIMIT 2");
         let rows = qb
@@ -1066,7 +1078,8 @@ impl Store {
 
     /// The latest `limit` completed scans with their findings, oldest first.
     pub async fn scan_trends(&self, limit: i64) -> Result<Vec<ScanTrend>> {
-        let rows: Vec<(i64, String, String, i64, i64, i64, Option<String>)> = sqlx::query_as(
+        type Row = (i64, String, String, i64, i64, i64, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, platform, started_at, listings_new, listings_changed, listings_unchanged, findings FROM scans \
              WHERE state = 'completed' AND findings IS NOT NULL ORDER BY id DESC LIMIT ?",
         )
@@ -1339,10 +1352,14 @@ fn push_queue_from_where<'a>(
         // A search matching many listings is checked row by row while the
         // queue is read in order (`+` keeps SQLite from starting at the
         // matches and sorting them all); a narrow one starts at its matches.
-        qb.push(if broad { " AND +f.listing_id IN" } else { " AND f.listing_id IN" })
-            .push(" (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ")
-            .push_bind(q.clone())
-            .push(")");
+        qb.push(if broad {
+            " AND +f.listing_id IN"
+        } else {
+            " AND f.listing_id IN"
+        })
+        .push(" (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ")
+        .push_bind(q.clone())
+        .push(")");
     }
     if let Some((direction, c)) = cursor {
         // Rows strictly beyond the cursor in the direction of reading.

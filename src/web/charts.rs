@@ -34,10 +34,11 @@ fn empty(width: u32, height: u32) -> String {
     )
 }
 
-/// A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten.
+/// A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, and at
+/// least 4 so that the four ticks of the axis are whole numbers apart.
 pub fn nice_max(v: i64) -> i64 {
-    if v <= 0 {
-        return 1;
+    if v <= 4 {
+        return 4;
     }
     let mut step = 1i64;
     loop {
@@ -235,7 +236,8 @@ mod tests {
 
     #[test]
     fn axis_bounds_are_round() {
-        assert_eq!(nice_max(0), 1);
+        assert_eq!(nice_max(0), 4);
+        assert_eq!(nice_max(2), 4);
         assert_eq!(nice_max(7), 10);
         assert_eq!(nice_max(11), 20);
         assert_eq!(nice_max(230), 500);

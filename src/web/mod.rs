@@ -37,11 +37,13 @@ pub struct AppState {
     pub catalog: Catalog,
     pub brands: BrandTable,
     login_limiter: DefaultKeyedRateLimiter<IpAddr>,
-    /// (computed at, generation, how long it took, figures)
-    dashboard: tokio::sync::Mutex<Option<(Instant, u64, Duration, Arc<DashboardData>)>>,
+    dashboard: tokio::sync::Mutex<Option<CachedDashboard>>,
     /// Bumped by every decision: the cached dashboard is stale after it.
     generation: std::sync::atomic::AtomicU64,
 }
+
+/// Dashboard figures: computed at, generation, how long they took, figures.
+type CachedDashboard = (Instant, u64, Duration, Arc<DashboardData>);
 
 /// How long dashboard figures may be reused when nothing was decided.
 const DASHBOARD_TTL: Duration = Duration::from_secs(60);
@@ -83,7 +85,8 @@ impl AppState {
         if let Some((at, g, took, data)) = cached.as_ref() {
             let age = at.elapsed();
             let changed = *g != generation;
-            let fresh = age < DASHBOARD_TTL && (!changed || (*took >= DASHBOARD_CHEAP && age < DASHBOARD_MIN_AGE));
+            let fresh = age < DASHBOARD_TTL
+                && (!changed || (*took >= DASHBOARD_CHEAP && age < DASHBOARD_MIN_AGE));
             if fresh {
                 return Ok(data.clone());
             }

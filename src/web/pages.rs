@@ -30,7 +30,7 @@ fn layout(
 ) -> Layout {
     Layout {
         bureau: state.settings.bureau_name.clone(),
-        user: format!("{}", user.user.display_name),
+        user: user.user.display_name.clone(),
         role: user.user.role.label_zh(),
         csrf: user.csrf_token().to_string(),
         can_audit: user.can(Permission::ViewAudit),
@@ -270,10 +270,7 @@ pub async fn listing(
 ) -> PageResult {
     user.require(Permission::View)?;
     let filter = context_filter(&state, &params);
-    let message = match done.done {
-        Some(prev) => Some(format!("已保存对 #{prev} 的决定。")),
-        None => None,
-    };
+    let message = done.done.map(|prev| format!("已保存对 #{prev} 的决定。"));
     listing_page(
         &state,
         &user,
@@ -1165,7 +1162,7 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
             None => groups.push((g, *n)),
         }
     }
-    groups.sort_by(|a, b| b.1.cmp(&a.1));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.1));
     let group_chart = charts::hbars(
         &groups
             .iter()
@@ -1304,8 +1301,8 @@ pub fn trend_series(scans: &[crate::store::ScanTrend]) -> (Vec<String>, Vec<(Str
                 .map(|d| {
                     if let Some(s) = scans
                         .iter()
-                        .filter(|s| s.platform == p && day(&s.started_at) == *d)
-                        .last()
+                        .rev()
+                        .find(|s| s.platform == p && day(&s.started_at) == *d)
                     {
                         last = s.flagged;
                     }
