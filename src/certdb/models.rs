@@ -100,6 +100,13 @@ fn clean_token(token: &str, complete: &mut bool) -> Option<String> {
     if t.ends_with('等') {
         *complete = false;
     }
+    // A size class, not a model: `86型` (the standard wall box), `118型`.
+    if let Some(size) = t.strip_suffix('型')
+        && !size.is_empty()
+        && size.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
     // Chinese words around a model: `型号GN-B5120`, `GN-H30系列`, `GN-B5120等`.
     t = t.trim_start_matches(|c: char| is_cjk(c) || c == ':');
     t = t.trim_end_matches(|c: char| is_cjk(c));
@@ -126,6 +133,17 @@ mod tests {
                 "GN-B5120", "GN-B5130", "GN-B5140", "GN-B5150", "GN-B5160", "GN-B5170"
             ]
         );
+    }
+
+    #[test]
+    fn size_classes_are_not_models() {
+        assert_eq!(
+            models("NEX3-H95 NEX3-H16 NEX3-H72 86型"),
+            ["NEX3-H95", "NEX3-H16", "NEX3-H72"]
+        );
+        assert_eq!(models("CD824-H9,CD822-H1 118型"), ["CD824-H9", "CD822-H1"]);
+        // A model that merely ends in 型 keeps its letters.
+        assert_eq!(models("A86型"), ["A86"]);
     }
 
     #[test]

@@ -424,6 +424,6 @@ mod tests {
         let html = page.render().unwrap();
         assert!(!html.contains("<script>alert"));
         assert!(!html.contains("<img src=x"));
-        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("&#60;script&#62;alert(1)"));
     }
 }
