@@ -1346,6 +1346,16 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
                 .unwrap()
         }
     };
+    // The page also shows the workspace's settings, read-only.
+    let page = admin
+        .get(format!("{base}/admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("web.session_idle_minutes") && page.contains("30 分钟"));
     let r = add("sunyue", "a long enough pw").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("已新增用户 sunyue"));

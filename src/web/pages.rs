@@ -1455,8 +1455,57 @@ async fn users_page(
         message,
         error,
         min_password: auth::MIN_PASSWORD_LEN,
+        settings: settings_fields(state),
     };
     page(&view, status)
+}
+
+/// The settings an administrator checks, as configured in
+/// `config/cccwatch.toml` (`[web]`); changed there, not in the browser.
+fn settings_fields(state: &AppState) -> Vec<Field> {
+    let w = &state.settings;
+    vec![
+        Field {
+            label: "单位名称 web.bureau_name",
+            value: w.bureau_name.clone(),
+        },
+        Field {
+            label: "监听地址 web.bind",
+            value: w.bind.clone(),
+        },
+        Field {
+            label: "空闲退出 web.session_idle_minutes",
+            value: format!("{} 分钟", w.session_idle_minutes),
+        },
+        Field {
+            label: "最长会话 web.session_max_hours",
+            value: format!("{} 小时", w.session_max_hours),
+        },
+        Field {
+            label: "仅 HTTPS 发送 Cookie web.secure_cookies",
+            value: if w.secure_cookies {
+                "是".into()
+            } else {
+                "否".into()
+            },
+        },
+        Field {
+            label: "每地址每分钟登录次数 web.login_attempts_per_minute",
+            value: w.login_attempts_per_minute.to_string(),
+        },
+        Field {
+            label: "密码最短长度",
+            value: format!("{} 位", auth::MIN_PASSWORD_LEN),
+        },
+        Field {
+            label: "账号锁定",
+            value: "连续 5 次密码错误锁定 1 分钟，此后每次加倍，最长 30 分钟".into(),
+        },
+        Field {
+            label: "程序版本",
+            value: env!("CARGO_PKG_VERSION").into(),
+        },
+    ]
 }
 
 pub async fn users(State(state): State<Arc<AppState>>, user: CurrentUser) -> PageResult {

@@ -304,6 +304,8 @@ pub struct UsersView {
     pub message: Option<String>,
     pub error: Option<String>,
     pub min_password: usize,
+    /// The workspace's settings as configured (read-only here).
+    pub settings: Vec<Field>,
 }
 
 #[derive(Debug, Clone)]
