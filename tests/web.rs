@@ -1110,6 +1110,28 @@ async fn the_queue_filters_searches_and_pages_without_gaps() {
             .iter()
             .all(|r| r["confidence"].as_f64().unwrap() >= 0.9)
     );
+    let code = some.iter().find_map(|r| r.category_code.clone()).unwrap();
+    let cat = api(format!("state=all&per_page=200&category={code}")).await;
+    assert!(!cat["rows"].as_array().unwrap().is_empty());
+    assert!(
+        cat["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["category_code"] == code.as_str())
+    );
+    let html = c
+        .get(format!("{base}/queue?state=all&category={code}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("<option value=\"{code}\" selected>")),
+        "the category stays chosen"
+    );
     let oldest = api("state=all&per_page=200&sort=oldest".into()).await;
     assert_eq!(oldest["total"], json!(total));
 

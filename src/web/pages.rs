@@ -195,6 +195,18 @@ pub async fn queue(
             .into_iter()
             .map(|g| Opt::new(g.clone(), g, filter.group.as_deref())),
     );
+    let mut categories: Vec<(String, Vec<Opt>)> = Vec::new();
+    for e in state.catalog.entries() {
+        let opt = Opt::new(
+            e.code.clone(),
+            format!("{} {}", e.code, e.name),
+            filter.category.as_deref(),
+        );
+        match categories.iter_mut().find(|(g, _)| *g == e.group) {
+            Some((_, v)) => v.push(opt),
+            None => categories.push((e.group.clone(), vec![opt])),
+        }
+    }
     let scan_cur = filter.scan_id.map(|s| s.to_string());
     let mut scan_opts = vec![Opt::new("", "全部扫描批次", scan_cur.as_deref())];
     scan_opts.extend(scans.iter().map(|(id, p, at)| {
@@ -220,6 +232,7 @@ pub async fn queue(
         max_conf: filter.max_conf.map(|c| c.to_string()).unwrap_or_default(),
         platforms: platform_opts,
         groups: group_opts,
+        categories,
         verdicts: verdict_opts(filter.verdict.map(|v| v.as_str()), "全部判定"),
         states,
         sorts: Sort::ALL

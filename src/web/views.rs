@@ -93,6 +93,8 @@ pub struct QueuePageView {
     pub max_conf: String,
     pub platforms: Vec<Opt>,
     pub groups: Vec<Opt>,
+    /// Catalog categories under their product groups.
+    pub categories: Vec<(String, Vec<Opt>)>,
     pub verdicts: Vec<Opt>,
     pub states: Vec<Opt>,
     pub sorts: Vec<Opt>,
