@@ -17,6 +17,78 @@ pub struct Settings {
     pub matching: MatchingSettings,
     pub crawl: CrawlSettings,
     pub web: WebSettings,
+    pub notices: NoticeSettings,
+}
+
+/// Takedown notices (`cccwatch notices issue`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticeSettings {
+    /// The issuing authority, as printed at the head of the letter.
+    pub issuer: String,
+    /// The register's number: `{prefix}`, `{year}` and `{seq}` are filled in.
+    pub number_format: String,
+    pub number_prefix: String,
+    /// Days the platform has to act and reply.
+    pub deadline_days: i64,
+    /// Contact line of the letter.
+    pub contact: String,
+    /// Printed under the signature where the seal goes.
+    pub seal_text: String,
+    /// Folder with `letter.html` (a minijinja template); the built-in letter
+    /// is used when it has none.
+    pub templates_dir: PathBuf,
+    /// Where batch folders are written.
+    pub out_dir: PathBuf,
+    /// Platform names as the letter addresses them, e.g. jd = "北京京东叁佰陆拾度电子商务有限公司".
+    pub platform_names: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for NoticeSettings {
+    fn default() -> Self {
+        NoticeSettings {
+            issuer: "市场监督管理局".into(),
+            number_format: "{prefix}CCC〔{year}〕{seq}号".into(),
+            number_prefix: "市监".into(),
+            deadline_days: 10,
+            contact: "（请在配置文件 notices.contact 中填写科室、联系人和电话）".into(),
+            seal_text: "（盖章）".into(),
+            templates_dir: PathBuf::from("config/notices"),
+            out_dir: PathBuf::from("notices"),
+            platform_names: Default::default(),
+        }
+    }
+}
+
+impl NoticeSettings {
+    pub fn platform_label(&self, platform: &str) -> String {
+        self.platform_names
+            .get(platform)
+            .cloned()
+            .unwrap_or_else(|| platform.to_string())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        if !self.number_format.contains("{seq}") {
+            return bad(
+                "notices.number_format",
+                "must contain {seq}, the batch's sequence number",
+            );
+        }
+        if !(1..=180).contains(&self.deadline_days) {
+            return bad("notices.deadline_days", "must be between 1 and 180");
+        }
+        if self.issuer.trim().is_empty() {
+            return bad("notices.issuer", "must name the issuing authority");
+        }
+        Ok(())
+    }
 }
 
 /// The review workspace (`cccwatch serve`).
@@ -321,7 +393,8 @@ impl Settings {
             });
         }
         self.crawl.validate()?;
-        self.web.validate()
+        self.web.validate()?;
+        self.notices.validate()
     }
 }
 

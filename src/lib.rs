@@ -15,6 +15,7 @@ pub mod extract;
 pub mod feed;
 pub mod market;
 pub mod matching;
+pub mod notice;
 pub mod pipeline;
 pub mod progress;
 pub mod review;

@@ -58,6 +58,8 @@ fn every_command_has_help_with_an_example() {
         &["audit", "verify"],
         &["audit", "log"],
         &["bench", "review"],
+        &["notices", "issue"],
+        &["notices", "list"],
     ];
     for c in commands {
         let mut args = c.to_vec();

@@ -10,6 +10,7 @@ mod gen_cmd;
 mod ingest_cmd;
 mod market_cmd;
 mod match_cmd;
+mod notices_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod user_cmd;
@@ -96,6 +97,9 @@ enum Command {
     /// The audit log of decisions and admin actions: verify its hash chain, show it.
     #[command(subcommand)]
     Audit(user_cmd::AuditCommand),
+    /// Takedown notices to platforms: issue a batch, list batches.
+    #[command(subcommand)]
+    Notices(notices_cmd::NoticesCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -165,6 +169,7 @@ pub fn main() -> ExitCode {
             Command::User(c) => user_cmd::run_user(&app, c).await,
             Command::Audit(c) => user_cmd::run_audit(&app, c).await,
             Command::Bench(c) => bench_cmd::run(&app, c).await,
+            Command::Notices(c) => notices_cmd::run(&app, c).await,
         }
     });
     match result {

@@ -6,6 +6,7 @@ mod certs;
 mod crawl;
 mod findings;
 mod listings;
+mod notices;
 mod review;
 
 pub use certs::{
@@ -17,6 +18,7 @@ pub use crawl::{
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
+pub use notices::{NoticeBatch, NoticeRow};
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,

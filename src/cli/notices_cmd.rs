@@ -1,0 +1,104 @@
+//! `cccwatch notices`: takedown notice batches to platforms.
+
+use super::App;
+use cccwatch::notice;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum NoticesCommand {
+    /// Issue a notice batch of every confirmed finding of a platform not yet noticed.
+    #[command(after_help = "Examples:\n  cccwatch notices issue --platform jd\n  \
+cccwatch notices issue --platform demo --out notices/ --date 2026-11-29\n\n\
+Writes one folder per batch: letter.html (from notices.templates_dir/letter.html,\n\
+editable), list.xlsx, list.csv, list.json, evidence/ (the captured pages),\n\
+manifest.json and SHA256SUMS. The number comes from notices.number_format;\n\
+the deadline is notices.deadline_days after the date. Exit code 2 when there is\n\
+nothing to notice.")]
+    Issue {
+        #[arg(long)]
+        platform: String,
+        /// Folder for the batch folders (default: notices.out_dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The issue date (default: today).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// List the notice batches issued.
+    #[command(after_help = "Example:\n  cccwatch notices list --platform jd")]
+    List {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn actor() -> String {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
+}
+
+pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
+    let store = app.store().await?;
+    match c {
+        NoticesCommand::Issue {
+            platform,
+            out,
+            date,
+        } => {
+            let out = out.unwrap_or_else(|| app.settings.notices.out_dir.clone());
+            let today = super::as_of_or_today(date);
+            match notice::issue(
+                &store,
+                &app.settings.notices,
+                &platform,
+                today,
+                &actor(),
+                &out,
+            )
+            .await
+            {
+                Ok(w) => {
+                    println!(
+                        "{} issued to {}: {} listings, reply by {}",
+                        w.batch.number, w.batch.platform, w.batch.listings, w.batch.deadline
+                    );
+                    println!("folder {}", w.folder.display());
+                    for (name, hash, len) in &w.files {
+                        println!("  {name:<40} {len:>9} bytes  {}", &hash[..16]);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(notice::NoticeError::Nothing(p)) => {
+                    eprintln!(
+                        "nothing to notice: platform `{p}` has no confirmed findings that are not already in a notice"
+                    );
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        NoticesCommand::List { platform, json } => {
+            let batches = store.notice_batches(platform.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&batches)?);
+            } else {
+                for b in batches {
+                    println!(
+                        "{:<28} {:<10} {:>5} listings  issued {}  reply by {}  {}",
+                        b.number,
+                        b.platform,
+                        b.listings,
+                        &b.issued_at[..10.min(b.issued_at.len())],
+                        b.deadline,
+                        b.folder.unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! Act stage: takedown notices. A batch lists a platform's confirmed
+//! findings under the bureau's next document number and is written as one
+//! folder: the letter (HTML from an editable template), the list as XLSX,
+//! CSV and JSON, the captured pages, a manifest and the folder's SHA-256 list.
+
+use crate::config::NoticeSettings;
+use crate::domain::Verdict;
+use crate::review::decision::Measure;
+use crate::store::{NoticeBatch, NoticeRow, Store, StoreError};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NoticeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no confirmed findings of platform `{0}` wait for a notice")]
+    Nothing(String),
+    #[error("reading the letter template {path}: {source}")]
+    Template {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the letter template {path} is invalid: {source}")]
+    Render {
+        path: PathBuf,
+        source: minijinja::Error,
+    },
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("writing {path}: {source}")]
+    Xlsx { path: PathBuf, source: XlsxError },
+    #[error("writing {path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("stored evidence page {page_id} is damaged: {source}")]
+    Evidence {
+        page_id: i64,
+        source: std::io::Error,
+    },
+}
+
+/// The built-in letter, used when `notices.templates_dir` has none.
+pub const DEFAULT_LETTER: &str = include_str!("../../config/notices/letter.html");
+
+/// `{prefix}CCC〔{year}〕{seq}号` with the values filled in.
+pub fn format_number(format: &str, prefix: &str, year: i32, seq: i64) -> String {
+    format
+        .replace("{prefix}", prefix)
+        .replace("{year}", &year.to_string())
+        .replace("{seq}", &seq.to_string())
+}
+
+/// What the batch's files were, with their hashes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WrittenBatch {
+    pub batch: NoticeBatch,
+    pub folder: PathBuf,
+    pub files: Vec<(String, String, u64)>,
+}
+
+/// Issues a batch for `platform` and writes its folder under `out_dir`.
+pub async fn issue(
+    store: &Store,
+    settings: &NoticeSettings,
+    platform: &str,
+    today: NaiveDate,
+    issued_by: &str,
+    out_dir: &Path,
+) -> Result<WrittenBatch, NoticeError> {
+    let letter_template = load_template(settings)?;
+    // A template that does not compile stops here, before anything is issued.
+    minijinja::Environment::new()
+        .add_template("letter.html", &letter_template.0)
+        .map_err(|source| NoticeError::Render {
+            path: letter_template.1.clone(),
+            source,
+        })?;
+    let deadline = today + chrono::Duration::days(settings.deadline_days);
+    let (batch, rows) = store
+        .issue_notice_batch(platform, today.year(), deadline, issued_by, |seq| {
+            format_number(
+                &settings.number_format,
+                &settings.number_prefix,
+                today.year(),
+                seq,
+            )
+        })
+        .await?
+        .ok_or_else(|| NoticeError::Nothing(platform.to_string()))?;
+    let folder = out_dir.join(format!(
+        "{}-{:03}-{}",
+        batch.year,
+        batch.seq,
+        sanitize(platform)
+    ));
+    let written = write_batch(
+        store,
+        settings,
+        &letter_template,
+        &batch,
+        &rows,
+        today,
+        &folder,
+    )
+    .await?;
+    store
+        .set_notice_folder(batch.id, &folder.display().to_string())
+        .await?;
+    Ok(written)
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn load_template(settings: &NoticeSettings) -> Result<(String, PathBuf), NoticeError> {
+    let path = settings.templates_dir.join("letter.html");
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Ok((t, path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((
+            DEFAULT_LETTER.to_string(),
+            PathBuf::from("(built-in letter.html)"),
+        )),
+        Err(source) => Err(NoticeError::Template { path, source }),
+    }
+}
+
+fn verdict_label(v: &str) -> String {
+    Verdict::parse(v)
+        .map(|v| v.label_zh().to_string())
+        .unwrap_or_else(|| v.to_string())
+}
+
+fn measure_label(m: Option<&str>) -> &'static str {
+    m.and_then(Measure::parse)
+        .unwrap_or(Measure::TakeDown)
+        .label_zh()
+}
+
+fn cert_status_label(s: Option<&str>) -> String {
+    s.and_then(crate::domain::CertStatus::from_db)
+        .map(|s| s.label_zh().to_string())
+        .unwrap_or_else(|| "证书库中无此证书".to_string())
+}
+
+/// The list's columns, in the order of the XLSX and CSV files.
+pub const COLUMNS: [&str; 15] = [
+    "序号",
+    "平台",
+    "平台商品编号",
+    "商品链接",
+    "店铺/商家",
+    "商品标题",
+    "标称品牌",
+    "标称型号",
+    "引用的证书编号",
+    "证书状态",
+    "状态变更/到期日期",
+    "问题类型",
+    "理由",
+    "页面取证时间",
+    "页面 SHA-256",
+];
+
+fn cells(i: usize, r: &NoticeRow) -> Vec<String> {
+    let date = r
+        .cert_status_date
+        .clone()
+        .or_else(|| r.cert_expires_on.clone())
+        .unwrap_or_default();
+    vec![
+        (i + 1).to_string(),
+        r.platform.clone(),
+        r.item_id.clone(),
+        r.url.clone().unwrap_or_default(),
+        r.seller.clone().unwrap_or_default(),
+        r.title.clone(),
+        r.brand.clone().unwrap_or_default(),
+        r.model.clone().unwrap_or_default(),
+        r.cert_numbers.join("、"),
+        if r.matched_cert.is_some() || !r.cert_numbers.is_empty() {
+            cert_status_label(r.cert_status.as_deref())
+        } else {
+            "未标注证书".to_string()
+        },
+        date,
+        verdict_label(&r.verdict),
+        r.reasons.join("；"),
+        r.captured_at.clone().unwrap_or_default(),
+        r.evidence_sha256.clone().unwrap_or_default(),
+    ]
+}
+
+async fn write_batch(
+    store: &Store,
+    settings: &NoticeSettings,
+    template: &(String, PathBuf),
+    batch: &NoticeBatch,
+    rows: &[NoticeRow],
+    today: NaiveDate,
+    folder: &Path,
+) -> Result<WrittenBatch, NoticeError> {
+    let werr = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| NoticeError::Write { path, source }
+    };
+    std::fs::create_dir_all(folder.join("evidence")).map_err(werr(folder))?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+
+    // The letter.
+    let mut env = minijinja::Environment::new();
+    env.add_template("letter.html", &template.0)
+        .map_err(|source| NoticeError::Render {
+            path: template.1.clone(),
+            source,
+        })?;
+    let measures: Vec<&str> = {
+        let mut m: Vec<&str> = rows
+            .iter()
+            .map(|r| measure_label(r.measure.as_deref()))
+            .collect();
+        m.sort();
+        m.dedup();
+        m
+    };
+    let letter = env
+        .get_template("letter.html")
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                issuer => settings.issuer,
+                number => batch.number,
+                platform_label => settings.platform_label(&batch.platform),
+                count => rows.len(),
+                deadline => chinese_date(batch.deadline.parse().unwrap_or(today)),
+                issued_date => chinese_date(today),
+                measures => measures.join("、"),
+                contact => settings.contact,
+                seal_text => settings.seal_text,
+                rows => rows.iter().map(|r| minijinja::context! {
+                    item_id => r.item_id,
+                    seller => r.seller.clone().unwrap_or_default(),
+                    title => r.title,
+                    problem => verdict_label(&r.verdict),
+                    cert_no => r.cert_numbers.join("、"),
+                    captured_at => r.captured_at.clone().unwrap_or_default(),
+                    sha_short => r.evidence_sha256.as_deref().map(|s| &s[..s.len().min(16)]).unwrap_or(""),
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .map_err(|source| NoticeError::Render { path: template.1.clone(), source })?;
+    files.push(("letter.html".into(), letter.into_bytes()));
+
+    // The list, three ways.
+    let table: Vec<Vec<String>> = rows.iter().enumerate().map(|(i, r)| cells(i, r)).collect();
+    let xlsx_path = folder.join("list.xlsx");
+    files.push((
+        "list.xlsx".into(),
+        list_xlsx(&table, &batch.number).map_err(|source| NoticeError::Xlsx {
+            path: xlsx_path.clone(),
+            source,
+        })?,
+    ));
+    let csv_path = folder.join("list.csv");
+    files.push((
+        "list.csv".into(),
+        list_csv(&table).map_err(|source| NoticeError::Csv {
+            path: csv_path.clone(),
+            source,
+        })?,
+    ));
+    let json = serde_json::json!({ "batch": batch, "listings": rows });
+    files.push((
+        "list.json".into(),
+        serde_json::to_vec_pretty(&json).unwrap_or_default(),
+    ));
+
+    // The captured pages, as fetched.
+    for r in rows {
+        let Some(page_id) = r.page_id else { continue };
+        let gz = store.page_body_gz(page_id).await?;
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut raw)
+            .map_err(|source| NoticeError::Evidence { page_id, source })?;
+        files.push((
+            format!("evidence/{}-{}.html", sanitize(&r.item_id), page_id),
+            raw,
+        ));
+    }
+
+    let mut listed = Vec::new();
+    for (name, bytes) in &files {
+        let path = folder.join(name);
+        std::fs::write(&path, bytes).map_err(werr(&path))?;
+        listed.push((
+            name.clone(),
+            hex::encode(Sha256::digest(bytes)),
+            bytes.len() as u64,
+        ));
+    }
+    let manifest = serde_json::json!({
+        "number": batch.number,
+        "platform": batch.platform,
+        "issued_at": batch.issued_at,
+        "issued_by": batch.issued_by,
+        "deadline": batch.deadline,
+        "listings": rows.len(),
+        "files": listed.iter().map(|(n, h, len)| serde_json::json!({"file": n, "sha256": h, "bytes": len})).collect::<Vec<_>>(),
+    });
+    let manifest = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    let path = folder.join("manifest.json");
+    std::fs::write(&path, &manifest).map_err(werr(&path))?;
+    listed.push((
+        "manifest.json".into(),
+        hex::encode(Sha256::digest(&manifest)),
+        manifest.len() as u64,
+    ));
+    let sums: String = listed
+        .iter()
+        .map(|(n, h, _)| format!("{h}  {n}\n"))
+        .collect();
+    let path = folder.join("SHA256SUMS");
+    std::fs::write(&path, sums).map_err(werr(&path))?;
+    Ok(WrittenBatch {
+        batch: NoticeBatch {
+            folder: Some(folder.display().to_string()),
+            ..batch.clone()
+        },
+        folder: folder.to_path_buf(),
+        files: listed,
+    })
+}
+
+fn chinese_date(d: NaiveDate) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+fn list_xlsx(table: &[Vec<String>], number: &str) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("商品清单")?;
+    let header = Format::new()
+        .set_bold()
+        .set_background_color("#DDE7F0")
+        .set_text_wrap();
+    let wrap = Format::new().set_text_wrap();
+    let widths = [
+        6.0, 10.0, 16.0, 36.0, 20.0, 44.0, 12.0, 16.0, 20.0, 12.0, 14.0, 14.0, 50.0, 22.0, 66.0,
+    ];
+    for (i, w) in widths.iter().enumerate() {
+        sheet.set_column_width(i as u16, *w)?;
+    }
+    for (i, c) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, i as u16, *c, &header)?;
+    }
+    for (r, row) in table.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if c == 5 || c == 12 {
+                sheet.write_string_with_format(r as u32 + 1, c as u16, v, &wrap)?;
+            } else {
+                sheet.write_string(r as u32 + 1, c as u16, v)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, table.len().max(1) as u32, (COLUMNS.len() - 1) as u16)?;
+    sheet.set_header(format!("&L{number}&R第 &P 页"));
+    wb.save_to_buffer()
+}
+
+fn list_csv(table: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
+    // UTF-8 with a BOM, so that Excel opens it as Chinese text.
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(COLUMNS)?;
+        for row in table {
+            w.write_record(row)?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_the_scheme() {
+        assert_eq!(
+            format_number("{prefix}CCC〔{year}〕{seq}号", "梅县市监", 2026, 17),
+            "梅县市监CCC〔2026〕17号"
+        );
+    }
+
+    #[test]
+    fn the_built_in_letter_escapes_listing_text() {
+        let mut env = minijinja::Environment::new();
+        env.add_template("letter.html", DEFAULT_LETTER).unwrap();
+        let html = env
+            .get_template("letter.html")
+            .unwrap()
+            .render(minijinja::context! {
+                issuer => "梅县市场监督管理局", number => "梅县市监CCC〔2026〕1号", platform_label => "demo",
+                count => 1, deadline => "2026年12月9日", issued_date => "2026年11月29日", measures => "下架",
+                contact => "张三", seal_text => "（盖章）",
+                rows => vec![minijinja::context! { item_id => "1", seller => "s", title => "<script>x</script>",
+                    problem => "证书已撤销", cert_no => "", captured_at => "", sha_short => "" }],
+            })
+            .unwrap();
+        assert!(
+            html.contains("&lt;script&gt;x&lt;&#x2f;script&gt;") || html.contains("&lt;script&gt;")
+        );
+        assert!(!html.contains("<script>x"));
+        assert!(html.contains("梅县市监CCC〔2026〕1号"));
+    }
+}
