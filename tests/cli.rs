@@ -60,6 +60,7 @@ fn every_command_has_help_with_an_example() {
         &["bench", "review"],
         &["notices", "issue"],
         &["notices", "list"],
+        &["notices", "verify"],
     ];
     for c in commands {
         let mut args = c.to_vec();

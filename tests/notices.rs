@@ -246,3 +246,84 @@ fn csv_rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
         .map(|r| r.unwrap())
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_scans_verify_removals_and_list_what_is_overdue() {
+    use cccwatch::market::Removal;
+    let s = support::seeded(80).await;
+    let store = &s.store;
+    let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
+    let rows = store
+        .queue(
+            &QueueParams {
+                per_page: Some("200".into()),
+                ..Default::default()
+            }
+            .parse(|_| None)
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .rows;
+    let confirm = DecisionInput {
+        action: "confirm".into(),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    for r in rows.iter().take(3) {
+        store
+            .decide(r.listing_id, &boss, &confirm, None)
+            .await
+            .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let settings = NoticeSettings {
+        templates_dir: out.path().join("none"),
+        ..NoticeSettings::default()
+    };
+    let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let w = notice::issue(store, &settings, "demo", issued, "boss", out.path())
+        .await
+        .unwrap();
+    let states = store.notice_states(w.batch.id).await.unwrap();
+    assert!(states.iter().all(|(_, _, st)| st == "issued"));
+
+    // The platform takes one listing down (404) and shows the 下架 page for another.
+    s.market.remove_item(&states[0].1, Removal::NotFound);
+    s.market.remove_item(&states[1].1, Removal::DelistedPage);
+    let outcome = support::scan(store, &s.market).await;
+    assert!(outcome.completed);
+    let after: Vec<String> = store
+        .notice_states(w.batch.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, st)| st)
+        .collect();
+    assert_eq!(
+        after,
+        ["removed_verified", "removed_verified", "issued"],
+        "the scan (2026-11-28) is before the deadline"
+    );
+
+    // After the deadline (2026-11-30) the one still online is overdue; nothing else changes.
+    let c = store
+        .verify_notices(Some("demo"), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((c.removed, c.overdue, c.reinstated), (0, 1, 0));
+    let after: Vec<String> = store
+        .notice_states(w.batch.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, st)| st)
+        .collect();
+    assert_eq!(after, ["removed_verified", "removed_verified", "overdue"]);
+    let log = store
+        .audit_page(None, Some("platform:demo"), 5)
+        .await
+        .unwrap();
+    assert!(log.entries.iter().any(|e| e.action == "notice.verify"));
+}

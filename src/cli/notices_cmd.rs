@@ -26,6 +26,20 @@ nothing to notice.")]
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
+    /// Re-check listings under notice against what the scans saw: removed,
+    /// overdue (still online after the deadline), or back online.
+    #[command(
+        after_help = "Examples:\n  cccwatch notices verify\n  cccwatch notices verify --platform jd --date 2026-12-10\n\n\
+Every completed scan does this for its platform; run it after the deadline to\n\
+list what is overdue without crawling."
+    )]
+    Verify {
+        #[arg(long)]
+        platform: Option<String>,
+        /// The date deadlines are compared with (default: today).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
     /// List the notice batches issued.
     #[command(after_help = "Example:\n  cccwatch notices list --platform jd")]
     List {
@@ -80,6 +94,15 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        NoticesCommand::Verify { platform, date } => {
+            let today = super::as_of_or_today(date);
+            let c = store.verify_notices(platform.as_deref(), today).await?;
+            println!(
+                "as of {today}: {} removal(s) verified, {} overdue, {} back online",
+                c.removed, c.overdue, c.reinstated
+            );
+            Ok(ExitCode::SUCCESS)
         }
         NoticesCommand::List { platform, json } => {
             let batches = store.notice_batches(platform.as_deref()).await?;

@@ -221,6 +221,16 @@ impl ScanRunner {
                 NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
             matched = Some(self.match_scan(scan_id, &record.platform, as_of).await?);
             store.finish_scan(scan_id, "completed", None).await?;
+            // Listings under notice: removed, still online past the deadline, back again.
+            let check = store.verify_notices(Some(&record.platform), as_of).await?;
+            span.in_scope(|| {
+                tracing::info!(
+                    removed = check.removed,
+                    overdue = check.overdue,
+                    reinstated = check.reinstated,
+                    "notices verified"
+                )
+            });
         } else {
             store
                 .finish_scan(

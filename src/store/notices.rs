@@ -232,3 +232,98 @@ impl Store {
             .collect())
     }
 }
+
+/// What a verification pass changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NoticeCheck {
+    /// Listings under notice now gone (404/410/take-down page).
+    pub removed: u64,
+    /// Still online after the deadline.
+    pub overdue: u64,
+    /// Back online after their removal was verified.
+    pub reinstated: u64,
+}
+
+impl Store {
+    /// Re-checks every open notice (of `platform`, or all) against what
+    /// the scans saw: a listing gone is `removed_verified`; one still online
+    /// after the batch's deadline (`today` past it) is `overdue`; a removed
+    /// one seen online again is `relisted`. Returns what changed.
+    pub async fn verify_notices(
+        &self,
+        platform: Option<&str>,
+        today: chrono::NaiveDate,
+    ) -> Result<NoticeCheck> {
+        let now = now_rfc3339();
+        let today = today.to_string();
+        let mut tx = self.write_tx().await.ctx("verifying notices")?;
+        let reinstated = sqlx::query(
+            "UPDATE notices SET state = 'relisted', state_at = ? WHERE state = 'removed_verified' \
+             AND listing_id IN (SELECT id FROM listings WHERE state = 'online' AND last_seen_at > notices.state_at) \
+             AND batch_id IN (SELECT id FROM notice_batches WHERE ? IS NULL OR platform = ?)",
+        )
+        .bind(&now)
+        .bind(platform)
+        .bind(platform)
+        .execute(&mut *tx)
+        .await
+        .ctx("verifying notices")?
+        .rows_affected();
+        let removed = sqlx::query(
+            "UPDATE notices SET state = 'removed_verified', \
+             state_at = COALESCE((SELECT gone_at FROM listings l WHERE l.id = notices.listing_id), ?) \
+             WHERE state IN ('issued', 'acknowledged', 'overdue', 'still_online') \
+             AND listing_id IN (SELECT id FROM listings WHERE state = 'gone') \
+             AND batch_id IN (SELECT id FROM notice_batches WHERE ? IS NULL OR platform = ?)",
+        )
+        .bind(&now)
+        .bind(platform)
+        .bind(platform)
+        .execute(&mut *tx)
+        .await
+        .ctx("verifying notices")?
+        .rows_affected();
+        let overdue = sqlx::query(
+            "UPDATE notices SET state = 'overdue', state_at = ? WHERE state IN ('issued', 'acknowledged', 'still_online') \
+             AND listing_id IN (SELECT id FROM listings WHERE state = 'online') \
+             AND batch_id IN (SELECT id FROM notice_batches WHERE deadline < ? AND (? IS NULL OR platform = ?))",
+        )
+        .bind(&now)
+        .bind(&today)
+        .bind(platform)
+        .bind(platform)
+        .execute(&mut *tx)
+        .await
+        .ctx("verifying notices")?
+        .rows_affected();
+        let check = NoticeCheck {
+            removed,
+            overdue,
+            reinstated,
+        };
+        if check != NoticeCheck::default() {
+            append_audit(
+                &mut tx,
+                "system",
+                "notice.verify",
+                platform.map(|p| format!("platform:{p}")).as_deref(),
+                &serde_json::json!({"date": today, "removed": removed, "overdue": overdue, "reinstated": reinstated}),
+            )
+            .await?;
+        }
+        tx.commit().await.ctx("verifying notices")?;
+        Ok(check)
+    }
+
+    /// The listings of a batch with their notice state: (listing id, item id, state).
+    pub async fn notice_states(&self, batch_id: i64) -> Result<Vec<(i64, String, String)>> {
+        sqlx::query_as(
+            "SELECT n.listing_id, l.item_id, n.state FROM notices n JOIN listings l ON l.id = n.listing_id \
+             WHERE n.batch_id = ? ORDER BY n.listing_id",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading notice states")
+    }
+}

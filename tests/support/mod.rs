@@ -71,27 +71,7 @@ pub async fn seeded(items: usize) -> Seeded {
     })
     .await
     .unwrap();
-    let path = root().join("config/platforms/demo.toml");
-    let mut config = PlatformConfig::from_file(&path).unwrap();
-    config.base_url = market.base_url();
-    config.politeness.requests_per_second = 0.0;
-    config.politeness.concurrency = 8;
-    let adapter = Arc::new(Adapter::new(config, &path).unwrap());
-    let plan = ScanPlan {
-        keywords: Vec::new(),
-        max_pages: None,
-        as_of: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-    };
-    let mut settings = Settings::default();
-    settings.crawl.retry_min_secs = 0.05;
-    let id = start_scan(&store, &adapter, &plan).await.unwrap();
-    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
-    let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
-    let (_tx, stop) = watch::channel(false);
-    let out = runner
-        .run(adapter, id, stop, &Progress::hidden())
-        .await
-        .unwrap();
+    let out = scan(&store, &market).await;
     assert!(out.completed, "the seeding scan completed");
     let hash = hash_password(PASSWORD).unwrap();
     for (name, role) in USERS {
@@ -106,6 +86,31 @@ pub async fn seeded(items: usize) -> Seeded {
         brands: BrandTable::new(brands),
         dir,
     }
+}
+
+/// Scans `market` with the demo adapter, as of 2026-11-28, politeness off.
+pub async fn scan(store: &Store, market: &Market) -> cccwatch::scan::ScanOutcome {
+    let path = root().join("config/platforms/demo.toml");
+    let mut config = PlatformConfig::from_file(&path).unwrap();
+    config.base_url = market.base_url();
+    config.politeness.requests_per_second = 0.0;
+    config.politeness.concurrency = 8;
+    let adapter = Arc::new(Adapter::new(config, &path).unwrap());
+    let plan = ScanPlan {
+        keywords: Vec::new(),
+        max_pages: None,
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+    };
+    let mut settings = Settings::default();
+    settings.crawl.retry_min_secs = 0.05;
+    let id = start_scan(store, &adapter, &plan).await.unwrap();
+    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+    let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
+    let (_tx, stop) = watch::channel(false);
+    runner
+        .run(adapter, id, stop, &Progress::hidden())
+        .await
+        .unwrap()
 }
 
 /// Web settings for tests: generous login throttling unless asked.
