@@ -321,6 +321,16 @@ async fn later_scans_verify_removals_and_list_what_is_overdue() {
         .map(|(_, _, st)| st)
         .collect();
     assert_eq!(after, ["removed_verified", "removed_verified", "overdue"]);
+    // Per batch: two of three removed, one overdue.
+    let outcomes = store.notice_outcomes(Some("demo")).await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    let o = &outcomes[0];
+    assert_eq!(
+        (o.listings, o.removed, o.overdue, o.relisted, o.open),
+        (3, 2, 1, 0, 0)
+    );
+    assert!((o.removal_rate - 2.0 / 3.0).abs() < 1e-9);
+    assert!(o.median_days_to_removal.is_some_and(|d| d >= 0.0));
     let log = store
         .audit_page(None, Some("platform:demo"), 5)
         .await

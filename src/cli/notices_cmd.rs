@@ -40,8 +40,11 @@ list what is overdue without crawling."
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
-    /// List the notice batches issued.
-    #[command(after_help = "Example:\n  cccwatch notices list --platform jd")]
+    /// List the notice batches with what became of them: removed, overdue,
+    /// back online, open; removal rate and median days to removal.
+    #[command(
+        after_help = "Example:\n  cccwatch notices list --platform jd\n  cccwatch notices list --json"
+    )]
     List {
         #[arg(long)]
         platform: Option<String>,
@@ -106,17 +109,41 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
         }
         NoticesCommand::List { platform, json } => {
             let batches = store.notice_batches(platform.as_deref()).await?;
+            let outcomes = store.notice_outcomes(platform.as_deref()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&batches)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"batches": batches, "outcomes": outcomes})
+                    )?
+                );
             } else {
+                println!(
+                    "{:<28} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10}  FOLDER",
+                    "NUMBER",
+                    "PLATFORM",
+                    "LISTINGS",
+                    "REMOVED",
+                    "OVERDUE",
+                    "RELISTED",
+                    "OPEN",
+                    "RATE",
+                    "MEDIAN DAYS"
+                );
                 for b in batches {
+                    let o = outcomes.iter().find(|o| o.number == b.number);
                     println!(
-                        "{:<28} {:<10} {:>5} listings  issued {}  reply by {}  {}",
+                        "{:<28} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7.0}% {:>10}  {}",
                         b.number,
                         b.platform,
                         b.listings,
-                        &b.issued_at[..10.min(b.issued_at.len())],
-                        b.deadline,
+                        o.map_or(0, |o| o.removed),
+                        o.map_or(0, |o| o.overdue),
+                        o.map_or(0, |o| o.relisted),
+                        o.map_or(0, |o| o.open),
+                        o.map_or(0.0, |o| o.removal_rate * 100.0),
+                        o.and_then(|o| o.median_days_to_removal)
+                            .map_or("-".to_string(), |d| format!("{d:.1}")),
                         b.folder.unwrap_or_default()
                     );
                 }

@@ -18,7 +18,7 @@ pub use crawl::{
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
-pub use notices::{NoticeBatch, NoticeCheck, NoticeRow};
+pub use notices::{BatchOutcome, NoticeBatch, NoticeCheck, NoticeRow};
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,

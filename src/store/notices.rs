@@ -327,3 +327,93 @@ impl Store {
         .ctx("reading notice states")
     }
 }
+
+/// How a platform answered one batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchOutcome {
+    pub number: String,
+    pub platform: String,
+    pub issued_at: String,
+    pub deadline: String,
+    pub listings: i64,
+    pub removed: i64,
+    pub overdue: i64,
+    pub relisted: i64,
+    /// Issued or acknowledged, deadline not passed.
+    pub open: i64,
+    /// Removed (verified) over listed.
+    pub removal_rate: f64,
+    /// Median days from issue to verified removal, when any was removed.
+    pub median_days_to_removal: Option<f64>,
+}
+
+impl Store {
+    /// Each batch's outcome so far, newest first.
+    pub async fn notice_outcomes(&self, platform: Option<&str>) -> Result<Vec<BatchOutcome>> {
+        type Row = (i64, String, String, String, String, i64, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT b.id, b.number, b.platform, b.issued_at, b.deadline, b.listings, n.state, n.state_at \
+             FROM notice_batches b JOIN notices n ON n.batch_id = b.id \
+             WHERE (? IS NULL OR b.platform = ?) ORDER BY b.id DESC, n.id",
+        )
+        .bind(platform)
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading notice outcomes")?;
+        let mut out: Vec<(i64, BatchOutcome, Vec<f64>)> = Vec::new();
+        for (id, number, platform, issued_at, deadline, listings, state, state_at) in rows {
+            if out.last().is_none_or(|(last, _, _)| *last != id) {
+                out.push((
+                    id,
+                    BatchOutcome {
+                        number,
+                        platform,
+                        issued_at: issued_at.clone(),
+                        deadline,
+                        listings,
+                        removed: 0,
+                        overdue: 0,
+                        relisted: 0,
+                        open: 0,
+                        removal_rate: 0.0,
+                        median_days_to_removal: None,
+                    },
+                    Vec::new(),
+                ));
+            }
+            let (_, o, days) = out.last_mut().expect("just pushed");
+            match state.as_str() {
+                "removed_verified" => {
+                    o.removed += 1;
+                    if let (Ok(a), Ok(b)) = (
+                        chrono::DateTime::parse_from_rfc3339(&o.issued_at),
+                        chrono::DateTime::parse_from_rfc3339(&state_at),
+                    ) {
+                        days.push(((b - a).num_seconds().max(0) as f64) / 86_400.0);
+                    }
+                }
+                "overdue" | "still_online" => o.overdue += 1,
+                "relisted" => o.relisted += 1,
+                _ => o.open += 1,
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(_, mut o, mut days)| {
+                o.removal_rate = if o.listings > 0 {
+                    o.removed as f64 / o.listings as f64
+                } else {
+                    0.0
+                };
+                days.sort_by(f64::total_cmp);
+                o.median_days_to_removal = match days.len() {
+                    0 => None,
+                    n if n % 2 == 1 => Some(days[n / 2]),
+                    n => Some((days[n / 2 - 1] + days[n / 2]) / 2.0),
+                };
+                o
+            })
+            .collect())
+    }
+}
