@@ -274,6 +274,22 @@ pub struct CertdbSettings {
     pub expiring_days: Option<i64>,
 }
 
+impl CertdbSettings {
+    /// The catalog `certdb.catalog` names, or the built-in one.
+    pub fn load_catalog(
+        &self,
+    ) -> Result<crate::certdb::Catalog, crate::certdb::catalog::CatalogError> {
+        match self
+            .catalog
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            Some(p) => crate::certdb::Catalog::from_path(p),
+            None => Ok(crate::certdb::Catalog::embedded()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MatchingSettings {
@@ -426,6 +442,17 @@ fn describe(e: figment::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_catalog_comes_from_the_setting_or_is_built_in() {
+        let built_in = CertdbSettings::default().load_catalog().unwrap();
+        assert!(!built_in.entries().is_empty());
+        let missing = CertdbSettings {
+            catalog: Some(PathBuf::from("/nonexistent/catalog.csv")),
+            ..CertdbSettings::default()
+        };
+        assert!(missing.load_catalog().is_err());
+    }
 
     #[test]
     fn defaults_validate() {

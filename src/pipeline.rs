@@ -44,15 +44,7 @@ impl MatchContext {
         } else {
             BrandTable::new(stored)
         };
-        let catalog = match settings
-            .certdb
-            .catalog
-            .as_deref()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            Some(p) => Catalog::from_path(p)?,
-            None => Catalog::embedded(),
-        };
+        let catalog = settings.certdb.load_catalog()?;
         let records = store.cert_records().await?;
         let (index, brands) = tokio::task::spawn_blocking(move || {
             let index = CertIndex::build(records, &brands);

@@ -3,7 +3,6 @@
 
 use super::App;
 use anyhow::Context;
-use cccwatch::certdb::Catalog;
 use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::matching::brand::BrandTable;
 use cccwatch::pipeline::{MatchContext, run_match};
@@ -206,7 +205,7 @@ async fn review(app: &App, b: ReviewBench) -> anyhow::Result<ExitCode> {
     let state = AppState::new(
         store.clone(),
         app.settings.web.clone(),
-        Catalog::embedded(),
+        app.settings.certdb.load_catalog()?,
         brands,
     );
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);

@@ -2,7 +2,6 @@
 
 use super::App;
 use anyhow::Context;
-use cccwatch::certdb::Catalog;
 use cccwatch::matching::brand::BrandTable;
 use cccwatch::web::{self, AppState};
 use clap::Args;
@@ -29,17 +28,11 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
     })?;
     let store = app.store().await?;
     store.optimize().await?;
-    let catalog = match app
+    let catalog = app
         .settings
         .certdb
-        .catalog
-        .as_deref()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        Some(p) => Catalog::from_path(p)
-            .with_context(|| format!("certdb.catalog: reading {}", p.display()))?,
-        None => Catalog::embedded(),
-    };
+        .load_catalog()
+        .context("certdb.catalog: reading the catalog")?;
     let brands = match store.brands().await? {
         b if b.is_empty() => BrandTable::embedded(),
         b => BrandTable::new(b),

@@ -9,7 +9,7 @@ use super::pages::decide_many;
 use super::session::CurrentUser;
 use crate::review::auth::Permission;
 use crate::review::compare;
-use crate::review::decision::{DecisionError, DecisionInput};
+use crate::review::decision::DecisionInput;
 use crate::review::queue::QueueParams;
 use crate::store::DecideOutcome;
 use axum::Json;
@@ -159,13 +159,7 @@ fn bad_json(e: JsonRejection) -> AppError {
     .json()
 }
 
-fn rejected_status(e: &DecisionError) -> StatusCode {
-    match e {
-        DecisionError::NotAllowed | DecisionError::RevisionNeedsSupervisor => StatusCode::FORBIDDEN,
-        DecisionError::Conflict(_) => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
-}
+use super::error::decision_status as rejected_status;
 
 pub async fn decide(
     State(state): State<Arc<AppState>>,

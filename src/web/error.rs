@@ -50,6 +50,17 @@ impl AppError {
     }
 }
 
+/// The HTTP status of a refused decision: not allowed 403, someone decided
+/// first 409, anything missing or invalid 422.
+pub fn decision_status(e: &crate::review::decision::DecisionError) -> StatusCode {
+    use crate::review::decision::DecisionError::*;
+    match e {
+        NotAllowed | RevisionNeedsSupervisor => StatusCode::FORBIDDEN,
+        Conflict(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
         tracing::error!(error = %e, "database error while serving a request");

@@ -854,12 +854,7 @@ pub async fn decide(
     match state.store.decide(id, &user.user, &decision, seen).await? {
         DecideOutcome::NotFound => Err(AppError::not_found()),
         DecideOutcome::Rejected(e) => {
-            use crate::review::decision::DecisionError::*;
-            let status = match e {
-                NotAllowed | RevisionNeedsSupervisor => StatusCode::FORBIDDEN,
-                Conflict(_) => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
+            let status = super::error::decision_status(&e);
             listing_page(
                 &state,
                 &user,
