@@ -42,6 +42,9 @@ pub struct NoticeSettings {
     pub out_dir: PathBuf,
     /// Platform names as the letter addresses them, e.g. jd = "北京京东叁佰陆拾度电子商务有限公司".
     pub platform_names: std::collections::BTreeMap<String, String>,
+    /// Browser that prints the letter to PDF (headless Chromium); empty
+    /// turns PDF off. A missing browser leaves the HTML letter only.
+    pub pdf_browser: String,
 }
 
 impl Default for NoticeSettings {
@@ -56,6 +59,7 @@ impl Default for NoticeSettings {
             templates_dir: PathBuf::from("config/notices"),
             out_dir: PathBuf::from("notices"),
             platform_names: Default::default(),
+            pdf_browser: "chromium".into(),
         }
     }
 }

@@ -34,16 +34,21 @@ pub struct MatchContext {
     pub load_time: Duration,
 }
 
+/// The brand alias table imported into the database, else the built-in one
+/// (then `true`).
+pub async fn load_brands(store: &Store) -> Result<(BrandTable, bool), PipelineError> {
+    let stored = store.brands().await?;
+    Ok(if stored.is_empty() {
+        (BrandTable::embedded(), true)
+    } else {
+        (BrandTable::new(stored), false)
+    })
+}
+
 impl MatchContext {
     pub async fn load(store: &Store, settings: &Settings) -> Result<MatchContext, PipelineError> {
         let started = Instant::now();
-        let stored = store.brands().await?;
-        let builtin_brands = stored.is_empty();
-        let brands = if builtin_brands {
-            BrandTable::embedded()
-        } else {
-            BrandTable::new(stored)
-        };
+        let (brands, builtin_brands) = load_brands(store).await?;
         let catalog = settings.certdb.load_catalog()?;
         let records = store.cert_records().await?;
         let (index, brands) = tokio::task::spawn_blocking(move || {
@@ -89,6 +94,31 @@ impl MatchReport {
             .map(|(_, n)| n)
             .sum()
     }
+}
+
+/// Re-judges, without crawling, every listing that cites or was matched to
+/// one of `certs` (certificates whose status or expiry an import changed).
+/// A finding whose verdict changes returns to the review queue. `None` when
+/// no listing is concerned.
+pub async fn rejudge(
+    store: &Store,
+    settings: &Settings,
+    certs: &[String],
+    as_of: NaiveDate,
+    progress: &Progress,
+) -> Result<Option<MatchReport>, PipelineError> {
+    let ids = store.listings_citing(certs).await?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let ctx = Arc::new(MatchContext::load(store, settings).await?);
+    let filter = ListingFilter {
+        platform: None,
+        scan_id: None,
+        ids: Some(Arc::new(ids)),
+    };
+    let report = run_match(store, ctx, filter, as_of, settings.matching.batch_size, progress).await?;
+    Ok(Some(report))
 }
 
 /// Judges every listing (of `platform`, or all) and stores one finding each.

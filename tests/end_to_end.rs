@@ -270,6 +270,7 @@ async fn the_same_item_twice_in_one_feed_is_one_listing_with_history() {
             &cccwatch::store::ListingFilter {
                 platform: Some("jd".into()),
                 scan_id: None,
+                ids: None,
             },
             0,
             10,

@@ -320,13 +320,13 @@ fn write_rejects(
 
 /// One row as read: its line (CSV) or row number (XLSX), the cells, and
 /// cell-level problems found while reading (numbers Excel truncated).
-struct RawRow {
-    line: u64,
-    cells: Vec<String>,
-    problems: Vec<(usize, String)>,
+pub(crate) struct RawRow {
+    pub(crate) line: u64,
+    pub(crate) cells: Vec<String>,
+    pub(crate) problems: Vec<(usize, String)>,
 }
 
-fn is_workbook(path: &Path) -> bool {
+pub(crate) fn is_workbook(path: &Path) -> bool {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -427,7 +427,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-fn read_workbook(path: &Path) -> Result<Vec<RawRow>, ImportError> {
+pub(crate) fn read_workbook(path: &Path) -> Result<Vec<RawRow>, ImportError> {
     use calamine::{Data, Reader, open_workbook_auto};
     let err = |message: String| ImportError::Workbook {
         path: path.to_path_buf(),

@@ -71,6 +71,7 @@ pub async fn match_all(
         cccwatch::store::ListingFilter {
             platform: platform.map(str::to_string),
             scan_id: None,
+            ids: None,
         },
         as_of,
         app.settings.matching.batch_size,

@@ -13,6 +13,7 @@ mod match_cmd;
 mod notices_cmd;
 mod scan_cmd;
 mod serve_cmd;
+mod signals_cmd;
 mod user_cmd;
 
 use anyhow::Context;
@@ -97,9 +98,12 @@ enum Command {
     /// The audit log of decisions and admin actions: verify its hash chain, show it.
     #[command(subcommand)]
     Audit(user_cmd::AuditCommand),
-    /// Takedown notices to platforms: issue a batch, list batches.
+    /// Takedown notices to platforms: issue a batch, record replies, verify, list.
     #[command(subcommand)]
     Notices(notices_cmd::NoticesCommand),
+    /// Inbound risk signals: platform sampling results, consumer complaints.
+    #[command(subcommand)]
+    Signals(signals_cmd::SignalsCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -170,6 +174,7 @@ pub fn main() -> ExitCode {
             Command::Audit(c) => user_cmd::run_audit(&app, c).await,
             Command::Bench(c) => bench_cmd::run(&app, c).await,
             Command::Notices(c) => notices_cmd::run(&app, c).await,
+            Command::Signals(c) => signals_cmd::run(&app, c).await,
         }
     });
     match result {

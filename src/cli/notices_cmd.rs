@@ -40,6 +40,27 @@ list what is overdue without crawling."
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
+    /// Record a platform's reply: the returned list (XLSX or CSV) with its
+    /// result (平台处理结果) and date (处理日期) filled in per listing.
+    #[command(after_help = "Examples:\n  cccwatch notices reply --batch '市监CCC〔2026〕17号' jd-reply.xlsx\n  \
+cccwatch notices reply --batch 17 reply.csv\n\n\
+--batch takes the notice number or its sequence number of the current year.\n\
+The file needs a column 平台商品编号 and one of 平台处理结果/处理结果/回复;\n\
+处理日期 is optional. Rows left blank are skipped; rows that cannot be used are\n\
+listed with their row number (exit code 1), the others are recorded.")]
+    Reply {
+        #[arg(long)]
+        batch: String,
+        file: PathBuf,
+    },
+    /// Show one batch: each listing's notice state, the platform's reply,
+    /// the evidence of removal and any relist.
+    #[command(after_help = "Example:\n  cccwatch notices show 17\n  cccwatch notices show '市监CCC〔2026〕17号' --json")]
+    Show {
+        batch: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// List the notice batches with what became of them: removed, overdue,
     /// back online, open; removal rate and median days to removal.
     #[command(
@@ -51,6 +72,16 @@ list what is overdue without crawling."
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A batch by its number, or by its sequence number in the current year.
+async fn find_batch(store: &cccwatch::store::Store, key: &str) -> anyhow::Result<cccwatch::store::NoticeBatch> {
+    let batches = store.notice_batches(None).await?;
+    let year = chrono::Local::now().format("%Y").to_string();
+    batches
+        .into_iter()
+        .find(|b| b.number == key || (key.parse::<i64>() == Ok(b.seq) && b.year.to_string() == year))
+        .ok_or_else(|| anyhow::anyhow!("--batch {key}: no such notice (see `cccwatch notices list`)"))
 }
 
 fn actor() -> String {
@@ -84,6 +115,10 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                         w.batch.number, w.batch.platform, w.batch.listings, w.batch.deadline
                     );
                     println!("folder {}", w.folder.display());
+                    println!("zip    {}  sha256 {}", w.zip.0.display(), w.zip.1);
+                    if let Some(why) = &w.pdf {
+                        println!("no letter.pdf: {why}; print letter.html from a browser instead");
+                    }
                     for (name, hash, len) in &w.files {
                         println!("  {name:<40} {len:>9} bytes  {}", &hash[..16]);
                     }
@@ -100,11 +135,73 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
         }
         NoticesCommand::Verify { platform, date } => {
             let today = super::as_of_or_today(date);
-            let c = store.verify_notices(platform.as_deref(), today).await?;
+            let (brands, _) = cccwatch::pipeline::load_brands(&store).await?;
+            let scope = cccwatch::store::VerifyScope { platform: platform.as_deref(), today, scan_id: None, absent_means_removed: false };
+            let c = notice::verify::follow_up(&store, &brands, scope).await?;
             println!(
-                "as of {today}: {} removal(s) verified, {} overdue, {} back online",
-                c.removed, c.overdue, c.reinstated
+                "as of {today}: {} removal(s) verified, {} overdue, {} back online, {} relist(s) found",
+                c.removed, c.overdue, c.reinstated, c.relisted
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        NoticesCommand::Reply { batch, file } => {
+            let b = find_batch(&store, &batch).await?;
+            let source = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let r = notice::reply::import(&store, b.id, &file, &source, &actor()).await?;
+            println!(
+                "{}: {} repl(ies) recorded, {} row(s) left blank by the platform",
+                b.number, r.recorded, r.blank
+            );
+            for p in &r.problems {
+                eprintln!(
+                    "{}: row {}: {}{}",
+                    file.display(),
+                    p.line,
+                    p.problem,
+                    p.item_id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default()
+                );
+            }
+            Ok(if r.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        NoticesCommand::Show { batch, json } => {
+            let b = find_batch(&store, &batch).await?;
+            let lines = store.notice_lines(b.id).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"batch": b, "listings": lines}))?
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{} to {}: issued {} by {}, reply by {}, {} listing(s)",
+                b.number, b.platform, b.issued_at, b.issued_by, b.deadline, b.listings
+            );
+            if let Some(f) = &b.folder {
+                println!("folder {f}");
+            }
+            println!("{:<16} {:<18} {:<22} {:<26} REPLY / RELIST", "ITEM", "STATE", "SINCE", "HOW");
+            for l in lines {
+                let mut tail = l.ack_text.clone().unwrap_or_default();
+                for (_, item) in &l.relists {
+                    tail.push_str(&format!(" relisted as {item}"));
+                }
+                println!(
+                    "{:<16} {:<18} {:<22} {:<26} {}",
+                    l.item_id,
+                    l.state,
+                    &l.state_at[..l.state_at.len().min(19)],
+                    l.verify_note.unwrap_or_default(),
+                    tail.trim()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         NoticesCommand::List { platform, json } => {

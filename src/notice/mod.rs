@@ -13,6 +13,10 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod pdf;
+pub mod reply;
+pub mod verify;
+
 #[derive(Debug, thiserror::Error)]
 pub enum NoticeError {
     #[error(transparent)]
@@ -62,6 +66,10 @@ pub struct WrittenBatch {
     pub batch: NoticeBatch,
     pub folder: PathBuf,
     pub files: Vec<(String, String, u64)>,
+    /// The folder as one zip file beside it: path and SHA-256.
+    pub zip: (PathBuf, String),
+    /// Why there is no `letter.pdf`, when there is none.
+    pub pdf: Option<String>,
 }
 
 /// Issues a batch for `platform` and writes its folder under `out_dir`.
@@ -158,7 +166,7 @@ fn cert_status_label(s: Option<&str>) -> String {
 }
 
 /// The list's columns, in the order of the XLSX and CSV files.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 17] = [
     "序号",
     "平台",
     "平台商品编号",
@@ -174,6 +182,8 @@ pub const COLUMNS: [&str; 15] = [
     "理由",
     "页面取证时间",
     "页面 SHA-256",
+    "平台处理结果（由平台填写）",
+    "处理日期（由平台填写）",
 ];
 
 fn cells(i: usize, r: &NoticeRow) -> Vec<String> {
@@ -202,6 +212,8 @@ fn cells(i: usize, r: &NoticeRow) -> Vec<String> {
         r.reasons.join("；"),
         r.captured_at.clone().unwrap_or_default(),
         r.evidence_sha256.clone().unwrap_or_default(),
+        String::new(),
+        String::new(),
     ]
 }
 
@@ -302,16 +314,33 @@ async fn write_batch(
         ));
     }
 
-    let mut listed = Vec::new();
     for (name, bytes) in &files {
         let path = folder.join(name);
         std::fs::write(&path, bytes).map_err(werr(&path))?;
-        listed.push((
-            name.clone(),
-            hex::encode(Sha256::digest(bytes)),
-            bytes.len() as u64,
-        ));
     }
+    let pdf_note = match pdf::print(&settings.pdf_browser, &folder.join("letter.html")).await {
+        Ok(bytes) => {
+            let path = folder.join("letter.pdf");
+            std::fs::write(&path, &bytes).map_err(werr(&path))?;
+            files.insert(1, ("letter.pdf".into(), bytes));
+            None
+        }
+        Err(why) => {
+            tracing::warn!(batch = %batch.number, "no PDF letter: {why}");
+            Some(why.to_string())
+        }
+    };
+    let listed: Vec<(String, String, u64)> = files
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                name.clone(),
+                hex::encode(Sha256::digest(bytes)),
+                bytes.len() as u64,
+            )
+        })
+        .collect();
+    let mut listed = listed;
     let manifest = serde_json::json!({
         "number": batch.number,
         "platform": batch.platform,
@@ -319,6 +348,7 @@ async fn write_batch(
         "issued_by": batch.issued_by,
         "deadline": batch.deadline,
         "listings": rows.len(),
+        "pdf": pdf_note.as_deref().map_or("letter.pdf".to_string(), |why| format!("not produced: {why}")),
         "files": listed.iter().map(|(n, h, len)| serde_json::json!({"file": n, "sha256": h, "bytes": len})).collect::<Vec<_>>(),
     });
     let manifest = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
@@ -335,6 +365,7 @@ async fn write_batch(
         .collect();
     let path = folder.join("SHA256SUMS");
     std::fs::write(&path, sums).map_err(werr(&path))?;
+    let zip = zip_folder(folder)?;
     Ok(WrittenBatch {
         batch: NoticeBatch {
             folder: Some(folder.display().to_string()),
@@ -342,7 +373,56 @@ async fn write_batch(
         },
         folder: folder.to_path_buf(),
         files: listed,
+        zip,
+        pdf: pdf_note,
     })
+}
+
+/// Writes `folder` as `folder.zip` (the folder's name as the zip's top
+/// directory) and returns its path and SHA-256.
+fn zip_folder(folder: &Path) -> Result<(PathBuf, String), NoticeError> {
+    let zip_path = folder.with_extension("zip");
+    let werr = |source: std::io::Error| NoticeError::Write {
+        path: zip_path.clone(),
+        source,
+    };
+    let root = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut entries: Vec<PathBuf> = walk(folder).map_err(werr)?;
+    entries.sort();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for path in entries {
+            let rel = path.strip_prefix(folder).unwrap_or(&path);
+            let name = format!("{root}/{}", rel.to_string_lossy().replace('\\', "/"));
+            let bytes = std::fs::read(&path).map_err(werr)?;
+            zip.start_file(name, opts)
+                .map_err(|e| werr(std::io::Error::other(e)))?;
+            std::io::Write::write_all(&mut zip, &bytes).map_err(werr)?;
+        }
+        zip.finish().map_err(|e| werr(std::io::Error::other(e)))?;
+    }
+    let bytes = buf.into_inner();
+    std::fs::write(&zip_path, &bytes).map_err(werr)?;
+    Ok((zip_path, hex::encode(Sha256::digest(&bytes))))
+}
+
+fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let path = e?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }
 
 fn chinese_date(d: NaiveDate) -> String {
@@ -360,6 +440,7 @@ fn list_xlsx(table: &[Vec<String>], number: &str) -> Result<Vec<u8>, XlsxError> 
     let wrap = Format::new().set_text_wrap();
     let widths = [
         6.0, 10.0, 16.0, 36.0, 20.0, 44.0, 12.0, 16.0, 20.0, 12.0, 14.0, 14.0, 50.0, 22.0, 66.0,
+        24.0, 16.0,
     ];
     for (i, w) in widths.iter().enumerate() {
         sheet.set_column_width(i as u16, *w)?;

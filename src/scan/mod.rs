@@ -17,6 +17,7 @@ use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
 use crate::store::{
     EntryKind, EntryResult, FrontierCounts, ListingFilter, NewEntry, ScanRecord, Store, StoreError,
+    VerifyScope,
 };
 use chrono::NaiveDate;
 use process::Limits;
@@ -106,13 +107,23 @@ pub async fn start_scan(
     adapter: &Adapter,
     plan: &ScanPlan,
 ) -> Result<i64, ScanError> {
-    let keywords = if !adapter.searches_keywords() {
+    let since = (chrono::Utc::now() - chrono::Duration::days(crate::signals::ACTIVE_DAYS)).to_rfc3339();
+    let (signal_keywords, signal_items) = store.signal_seeds(adapter.name(), &since).await?;
+    let mut keywords = if !adapter.searches_keywords() {
         vec![String::new()]
     } else if plan.keywords.is_empty() {
         adapter.config.all_keywords()
     } else {
         plan.keywords.clone()
     };
+    if adapter.searches_keywords() {
+        // Brands and models named by sampling results and complaints.
+        for k in signal_keywords {
+            if !keywords.contains(&k) {
+                keywords.push(k);
+            }
+        }
+    }
     if keywords.is_empty() {
         return Err(ScanError::NoKeywords(adapter.name().to_string()));
     }
@@ -121,7 +132,7 @@ pub async fn start_scan(
         .unwrap_or(adapter.config.search.max_pages)
         .max(1);
     let first = adapter.config.search.first_page;
-    let seeds: Vec<NewEntry> = keywords
+    let mut seeds: Vec<NewEntry> = keywords
         .iter()
         .map(|k| {
             let url = adapter.search_url(k, first);
@@ -138,9 +149,43 @@ pub async fn start_scan(
             }
         })
         .collect();
+    seeds.extend(item_rechecks(store, adapter, signal_items).await?);
     Ok(store
         .create_scan(adapter.name(), plan.as_of, &keywords, max_pages, &seeds)
         .await?)
+}
+
+/// Item pages of the listings under notice, so that the scan sees whether
+/// they were taken down even when search no longer shows them, and of the
+/// items named by risk signals. Adapters that do not open item pages rely
+/// on the search results instead.
+async fn item_rechecks(
+    store: &Store,
+    adapter: &Adapter,
+    signal_items: Vec<String>,
+) -> Result<Vec<NewEntry>, ScanError> {
+    if !adapter.config.item.fetch {
+        return Ok(Vec::new());
+    }
+    let mut items = store.listings_under_notice(adapter.name()).await?;
+    items.extend(signal_items.into_iter().map(|id| (id, None)));
+    // One entry per item, the one with a URL when there is one.
+    items.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.is_some().cmp(&a.1.is_some())));
+    items.dedup_by(|a, b| a.0 == b.0);
+    Ok(items
+        .into_iter()
+        .filter_map(|(id, url)| {
+            let url = adapter.canonical_item_url(Some(&id), url.as_deref())?;
+            Some(NewEntry {
+                kind: EntryKind::Item,
+                key: format!("item:{id}"),
+                url,
+                keyword: None,
+                page: None,
+                card: None,
+            })
+        })
+        .collect())
 }
 
 /// Runs scans: shares the fetcher (politeness across platforms) and the
@@ -185,6 +230,7 @@ impl ScanRunner {
             .ok_or(ScanError::NoSuchScan(scan_id))?;
         store.reopen_scan(scan_id).await?;
         self.fetcher.register(site_rules(&adapter));
+        let fetches_items = adapter.config.item.fetch;
         let limits = Limits {
             max_attempts: self.loop_settings.max_attempts,
             max_pages: record.max_pages.max(1) as u32,
@@ -221,13 +267,23 @@ impl ScanRunner {
                 NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
             matched = Some(self.match_scan(scan_id, &record.platform, as_of).await?);
             store.finish_scan(scan_id, "completed", None).await?;
-            // Listings under notice: removed, still online past the deadline, back again.
-            let check = store.verify_notices(Some(&record.platform), as_of).await?;
+            // Listings under notice: removed, still online, past the deadline, back again, relisted.
+            let scope = VerifyScope {
+                platform: Some(&record.platform),
+                today: as_of,
+                scan_id: Some(scan_id),
+                absent_means_removed: !fetches_items,
+            };
+            let brands = &self.match_context().await?.brands;
+            let check = crate::notice::verify::follow_up(store, brands, scope).await?;
+            crate::signals::reprioritise(store, brands, Some(&record.platform)).await?;
             span.in_scope(|| {
                 tracing::info!(
                     removed = check.removed,
+                    still_online = check.still_online,
                     overdue = check.overdue,
                     reinstated = check.reinstated,
+                    relisted = check.relisted,
                     "notices verified"
                 )
             });
@@ -264,13 +320,9 @@ impl ScanRunner {
         })
     }
 
-    async fn match_scan(
-        &self,
-        scan_id: i64,
-        platform: &str,
-        as_of: NaiveDate,
-    ) -> Result<MatchReport, ScanError> {
-        let ctx = self
+    /// The match context, loaded once per runner.
+    async fn match_context(&self) -> Result<Arc<MatchContext>, ScanError> {
+        Ok(self
             .match_ctx
             .get_or_try_init(|| async {
                 MatchContext::load(&self.store, &self.settings)
@@ -278,10 +330,20 @@ impl ScanRunner {
                     .map(Arc::new)
             })
             .await?
-            .clone();
+            .clone())
+    }
+
+    async fn match_scan(
+        &self,
+        scan_id: i64,
+        platform: &str,
+        as_of: NaiveDate,
+    ) -> Result<MatchReport, ScanError> {
+        let ctx = self.match_context().await?;
         let filter = ListingFilter {
             platform: Some(platform.to_string()),
             scan_id: Some(scan_id),
+            ids: None,
         };
         let batch = self.settings.matching.batch_size;
         let report = run_match(&self.store, ctx, filter, as_of, batch, &Progress::hidden()).await?;

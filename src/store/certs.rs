@@ -338,6 +338,27 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The last recorded certificate change (0 when none), to tell later ones apart.
+    pub async fn cert_history_mark(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM cert_history")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading certificate changes")
+    }
+
+    /// Certificates whose status or expiry changed after `mark`.
+    pub async fn certs_changed_since(&self, mark: i64) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT cert_no FROM cert_history WHERE id > ? AND field IN ('status', 'expires_on') ORDER BY cert_no",
+        )
+        .bind(mark)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading certificate changes")
+    }
+}
+
 impl CertImportWriter {
     pub fn import_id(&self) -> i64 {
         self.import_id

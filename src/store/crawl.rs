@@ -687,8 +687,9 @@ async fn mark_gone(
     now: &str,
 ) -> Result<u64> {
     let n = sqlx::query(
-        "UPDATE listings SET state = 'gone', gone_at = ?, last_scan_id = ?, page_id = ? \
-         WHERE platform = ? AND item_id = ? AND state <> 'gone'",
+        "UPDATE listings SET state = 'gone', gone_how = 'page', gone_at = COALESCE(gone_at, ?), \
+         last_scan_id = ?, page_id = ? \
+         WHERE platform = ? AND item_id = ? AND (state <> 'gone' OR gone_how = 'absent')",
     )
     .bind(now)
     .bind(scan_id)

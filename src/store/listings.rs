@@ -32,6 +32,9 @@ pub struct ListingFilter {
     pub platform: Option<String>,
     /// Only listings last seen by this scan.
     pub scan_id: Option<i64>,
+    /// Only these listings (ascending IDs), e.g. those citing certificates
+    /// whose status an import changed.
+    pub ids: Option<std::sync::Arc<Vec<i64>>>,
 }
 
 /// What an upsert did to one listing.
@@ -225,7 +228,7 @@ async fn mark_seen(
         .push_bind(now.to_string());
     // A feed only says the listing was delivered again; a scan saw it online.
     if let Some(scan_id) = scan_id {
-        qb.push(", state = 'online', gone_at = NULL, last_scan_id = ")
+        qb.push(", state = 'online', gone_at = NULL, gone_how = NULL, last_scan_id = ")
             .push_bind(scan_id)
             .push(", page_id = COALESCE(u.page_id, listings.page_id)");
     }
@@ -337,6 +340,24 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<StoredListing>> {
+        if let Some(ids) = &filter.ids {
+            let from = ids.partition_point(|&id| id <= after_id);
+            let chunk = &ids[from..ids.len().min(from + limit.max(1) as usize)];
+            if chunk.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+                "SELECT id, platform, item_id, url, title, brand, model, params, description, seller, shop_url, price, category \
+                 FROM listings WHERE id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(") ORDER BY id");
+            let rows = qb.build().fetch_all(&self.pool).await.ctx("reading listings")?;
+            return rows.into_iter().map(|r| row_to_listing(&r)).collect();
+        }
         let rows = sqlx::query(
             "SELECT id, platform, item_id, url, title, brand, model, params, description, seller, shop_url, price, category \
              FROM listings WHERE id > ? AND (? IS NULL OR platform = ?) AND (? IS NULL OR last_scan_id = ?) \
@@ -352,6 +373,32 @@ impl Store {
             .await
             .ctx("reading listings")?;
         rows.into_iter().map(|r| row_to_listing(&r)).collect()
+    }
+
+    /// Listings whose finding cites or was matched to one of `certs`, ascending.
+    pub async fn listings_citing(&self, certs: &[String]) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        for chunk in certs.chunks(500) {
+            let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+                "SELECT listing_id FROM findings WHERE matched_cert IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for c in chunk {
+                sep.push_bind(c.clone());
+            }
+            qb.push(") UNION SELECT f.listing_id FROM findings f, json_each(f.cert_numbers) j \
+                     WHERE f.cert_numbers <> '[]' AND j.value IN (");
+            let mut sep = qb.separated(", ");
+            for c in chunk {
+                sep.push_bind(c.clone());
+            }
+            qb.push(")");
+            let found: Vec<(i64,)> = qb.build_query_as().fetch_all(&self.pool).await.ctx("finding listings citing certificates")?;
+            ids.extend(found.into_iter().map(|(id,)| id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     pub async fn count_listings(&self, platform: Option<&str>) -> Result<i64> {

@@ -8,6 +8,7 @@ mod findings;
 mod listings;
 mod notices;
 mod review;
+mod signals;
 
 pub use certs::{
     CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts, StoredCert,
@@ -18,7 +19,11 @@ pub use crawl::{
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
-pub use notices::{BatchOutcome, NoticeBatch, NoticeCheck, NoticeRow};
+pub use notices::{
+    Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
+    PlatformPeriod, RECHECK_REMOVED_DAYS, RELIST_PRIORITY, RelistCandidate, VerifyScope,
+};
+pub use signals::{ActiveSignal, NewSignal, PriorityRow};
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,
