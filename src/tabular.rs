@@ -140,8 +140,9 @@ fn csv_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, TableE
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),
         })?;
+        // After a CRLF the csv crate may place a record at the LF before it.
         let byte = rec.position().map_or(0, |p| p.byte()) as usize;
-        let line = text.as_bytes()[..byte.min(text.len())]
+        let line = text.as_bytes()[..(byte + 1).min(text.len())]
             .iter()
             .filter(|b| **b == b'\n')
             .count() as u64

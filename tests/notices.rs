@@ -163,11 +163,33 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         assert_eq!(hex::encode(Sha256::digest(&bytes)), hash, "{name}");
         checked += 1;
     }
+    // The PDF letter, when Chromium is installed (CI installs it).
+    let pdf = w.folder.join("letter.pdf");
+    if w.pdf.is_none() {
+        assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+        assert!(sums.contains("  letter.pdf\n"));
+    } else {
+        eprintln!("SKIPPED the PDF letter: {}", w.pdf.as_deref().unwrap_or(""));
+        assert!(!pdf.exists());
+    }
     assert_eq!(
         checked,
-        1 + 3 + 3 + 1,
-        "letter, three lists, three pages, manifest"
+        1 + usize::from(w.pdf.is_none()) + 3 + 3 + 1,
+        "letter (HTML, PDF), three lists, three pages, manifest"
     );
+    // The zip beside the folder holds the same files under the folder's name.
+    let (zip_path, zip_sha) = &w.zip;
+    let zip_bytes = std::fs::read(zip_path).unwrap();
+    assert_eq!(&hex::encode(Sha256::digest(&zip_bytes)), zip_sha);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+    let root = w.folder.file_name().unwrap().to_string_lossy().to_string();
+    for line in sums.lines() {
+        let (hash, name) = line.split_once("  ").unwrap();
+        let mut f = zip.by_name(&format!("{root}/{name}")).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), hash, "{name} in the zip");
+    }
     for (id, row) in chosen.iter().zip(0..) {
         let d = store.finding_detail(*id).await.unwrap().unwrap();
         let page = d.page.unwrap();
@@ -247,10 +269,9 @@ fn csv_rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn later_scans_verify_removals_and_list_what_is_overdue() {
-    use cccwatch::market::Removal;
-    let s = support::seeded(80).await;
+/// Confirms the first `n` flagged findings whose listing names a model,
+/// and issues a batch on 2026-11-20 (deadline 2026-11-30).
+async fn noticed(s: &support::Seeded, n: usize, out: &std::path::Path) -> notice::WrittenBatch {
     let store = &s.store;
     let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
     let rows = store
@@ -271,69 +292,148 @@ async fn later_scans_verify_removals_and_list_what_is_overdue() {
     }
     .validate()
     .unwrap();
-    for r in rows.iter().take(3) {
-        store
-            .decide(r.listing_id, &boss, &confirm, None)
-            .await
-            .unwrap();
+    let mut chosen = 0;
+    for r in &rows {
+        let d = store.finding_detail(r.listing_id).await.unwrap().unwrap();
+        let model = d.finding.as_ref().and_then(|f| f.model.clone());
+        if model.is_none() || d.listing.listing.seller.is_none() || r.title.starts_with(HOSTILE_TITLE_PREFIX) {
+            continue;
+        }
+        store.decide(r.listing_id, &boss, &confirm, None).await.unwrap();
+        chosen += 1;
+        if chosen == n {
+            break;
+        }
     }
-    let out = tempfile::tempdir().unwrap();
+    assert_eq!(chosen, n, "enough flagged listings with a model");
     let settings = NoticeSettings {
-        templates_dir: out.path().join("none"),
+        templates_dir: out.join("none"),
+        pdf_browser: String::new(),
         ..NoticeSettings::default()
     };
     let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-    let w = notice::issue(store, &settings, "demo", issued, "boss", out.path())
+    notice::issue(store, &settings, "demo", issued, "boss", out)
+        .await
+        .unwrap()
+}
+
+fn states(lines: &[cccwatch::store::NoticeLine]) -> Vec<&str> {
+    lines.iter().map(|l| l.state.as_str()).collect()
+}
+
+/// The loop over the demo marketplace: scan → confirm → notice → the
+/// platform replies, takes two listings down (404 and its 下架 page), puts
+/// one of them back under a new ID and leaves one online → the next scan
+/// verifies both removals with the pages that show them, sees the other
+/// still online and flags the relist; after the deadline it is overdue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_scans_verify_removals_find_relists_and_list_what_is_overdue() {
+    use cccwatch::market::Removal;
+    let s = support::seeded(80).await;
+    let store = &s.store;
+    let out = tempfile::tempdir().unwrap();
+    let w = noticed(&s, 3, out.path()).await;
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    assert_eq!(states(&lines), ["issued"; 3]);
+    let items: Vec<String> = lines.iter().map(|l| l.item_id.clone()).collect();
+
+    // The platform returns the list with its results filled in for two rows (GBK CSV, as Excel writes it).
+    let reply = out.path().join("平台回复.csv");
+    let text = format!(
+        "序号,平台商品编号,平台处理结果（由平台填写）,处理日期（由平台填写）\r\n1,{},已下架,2026/11/22\r\n2,{},已通知商家整改,\r\n3,{},,\r\n4,999999,已下架,2026-11-22\r\n",
+        items[0], items[1], items[2]
+    );
+    std::fs::write(&reply, encoding_rs::GBK.encode(&text).0).unwrap();
+    let r = notice::reply::import(store, w.batch.id, &reply, "平台回复.csv", "boss")
         .await
         .unwrap();
-    let states = store.notice_states(w.batch.id).await.unwrap();
-    assert!(states.iter().all(|(_, _, st)| st == "issued"));
+    assert_eq!((r.recorded, r.blank), (2, 1));
+    assert_eq!(r.problems.len(), 1);
+    assert_eq!((r.problems[0].line, r.problems[0].item_id.as_deref()), (5, Some("999999")));
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    assert_eq!(states(&lines), ["acknowledged", "acknowledged", "issued"]);
+    assert_eq!(lines[0].ack_text.as_deref(), Some("已下架"));
+    assert_eq!(lines[0].ack_at.as_deref(), Some("2026-11-22"));
 
-    // The platform takes one listing down (404) and shows the 下架 page for another.
-    s.market.remove_item(&states[0].1, Removal::NotFound);
-    s.market.remove_item(&states[1].1, Removal::DelistedPage);
+    // Down: one 404, one 下架 page; the first comes back under a new ID from the same shop.
+    s.market.remove_item(&items[0], Removal::NotFound);
+    s.market.remove_item(&items[1], Removal::DelistedPage);
+    let new_id = s.market.relist(&items[0]);
     let outcome = support::scan(store, &s.market).await;
     assert!(outcome.completed);
-    let after: Vec<String> = store
-        .notice_states(w.batch.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(_, _, st)| st)
-        .collect();
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
     assert_eq!(
-        after,
-        ["removed_verified", "removed_verified", "issued"],
+        states(&lines),
+        ["relisted", "removed_verified", "still_online"],
         "the scan (2026-11-28) is before the deadline"
     );
+    // Removal evidence: the page that showed it, from this scan.
+    let removed = &lines[1];
+    assert_eq!(removed.verify_note.as_deref(), Some("page_gone"));
+    assert_eq!(removed.verified_scan_id, Some(outcome.scan.id));
+    let page = removed.evidence_page_id.expect("evidence page");
+    let gz = store.page_body_gz(page).await.unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut body).unwrap();
+    assert!(body.contains("该商品已下架"));
+    // The relist: named on the notice, and first in the queue's priority list.
+    assert_eq!(lines[0].relists.len(), 1);
+    assert_eq!(lines[0].relists[0].1, new_id);
+    let steps = store.notice_steps(lines[0].listing_id).await.unwrap();
+    let seen: Vec<&str> = steps.iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(seen, ["acknowledged", "removed_verified", "relisted"]);
+    let relist = store.finding_detail(lines[0].relists[0].0).await.unwrap().unwrap();
+    assert!(relist.priority >= cccwatch::store::RELIST_PRIORITY);
+    assert!(relist.priority_note.as_deref().unwrap_or("").contains("重新上架"));
 
-    // After the deadline (2026-11-30) the one still online is overdue; nothing else changes.
-    let c = store
-        .verify_notices(Some("demo"), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
-        .await
-        .unwrap();
-    assert_eq!((c.removed, c.overdue, c.reinstated), (0, 1, 0));
-    let after: Vec<String> = store
-        .notice_states(w.batch.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(_, _, st)| st)
-        .collect();
-    assert_eq!(after, ["removed_verified", "removed_verified", "overdue"]);
-    // Per batch: two of three removed, one overdue.
+    // After the deadline the one still online is overdue; nothing else changes.
+    let scope = cccwatch::store::VerifyScope {
+        platform: Some("demo"),
+        today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        scan_id: None,
+        absent_means_removed: false,
+    };
+    let c = notice::verify::follow_up(store, &s.brands, scope).await.unwrap();
+    assert_eq!((c.removed, c.overdue, c.reinstated, c.relisted), (0, 1, 0, 0));
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    assert_eq!(states(&lines), ["relisted", "removed_verified", "overdue"]);
     let outcomes = store.notice_outcomes(Some("demo")).await.unwrap();
-    assert_eq!(outcomes.len(), 1);
     let o = &outcomes[0];
-    assert_eq!(
-        (o.listings, o.removed, o.overdue, o.relisted, o.open),
-        (3, 2, 1, 0, 0)
-    );
-    assert!((o.removal_rate - 2.0 / 3.0).abs() < 1e-9);
-    assert!(o.median_days_to_removal.is_some_and(|d| d >= 0.0));
-    let log = store
-        .audit_page(None, Some("platform:demo"), 5)
-        .await
-        .unwrap();
+    assert_eq!((o.listings, o.removed, o.overdue, o.relisted, o.open), (3, 1, 1, 1, 0));
+    let perf = store.platform_performance().await.unwrap();
+    assert_eq!(perf.len(), 1);
+    assert_eq!((perf[0].month.as_str(), perf[0].listings, perf[0].removed), ("2026-11", 3, 1));
+    let log = store.audit_page(None, Some("platform:demo"), 5).await.unwrap();
     assert!(log.entries.iter().any(|e| e.action == "notice.verify"));
+}
+
+/// A platform whose items are not opened (result cards only): a listing
+/// under notice that a complete scan no longer finds counts as removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_item_pages_absence_from_the_results_is_removal() {
+    let s = support::seeded(60).await;
+    let store = &s.store;
+    let out = tempfile::tempdir().unwrap();
+    let w = noticed(&s, 2, out.path()).await;
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    // Search for a keyword none of the noticed listings match, reading cards only.
+    let titles: Vec<String> = lines.iter().map(|l| l.title.clone()).collect();
+    let keyword = ["积木", "电水壶", "吹风机", "插座", "玩具"]
+        .into_iter()
+        .find(|k| titles.iter().all(|t| !t.contains(k)))
+        .unwrap();
+    let outcome = support::scan_with(store, &s.market, vec![keyword.to_string()], false).await;
+    assert!(outcome.completed);
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    assert_eq!(states(&lines), ["removed_verified"; 2]);
+    assert!(lines.iter().all(|l| l.verify_note.as_deref() == Some("not_in_results")
+        && l.evidence_page_id.is_none()
+        && l.verified_scan_id == Some(outcome.scan.id)));
+
+    // Seen again in a full scan that opens item pages: back online under the same ID.
+    let outcome = support::scan(store, &s.market).await;
+    assert!(outcome.completed);
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    assert_eq!(states(&lines), ["relisted"; 2]);
+    assert!(lines.iter().all(|l| l.verify_note.as_deref() == Some("same_id_online")));
 }

@@ -112,6 +112,9 @@ pub struct FindingDetail {
     pub review_state: Option<ReviewState>,
     pub queued_at: Option<String>,
     pub decision_id: Option<i64>,
+    /// Review priority from relists and inbound signals (0: none), and why.
+    pub priority: i64,
+    pub priority_note: Option<String>,
 }
 
 /// A listing's earlier content.
@@ -864,7 +867,8 @@ impl Store {
             "SELECT l.id, l.platform, l.item_id, l.url, l.title, l.brand, l.model, l.params, l.description, l.seller, \
              l.shop_url, l.price, l.category, l.state, l.gone_at, l.first_seen_at, l.last_seen_at, l.last_scan_id, \
              l.source, l.page_id, f.verdict, f.confidence, f.matched_cert, f.cert_numbers, f.category_code, f.brand, \
-             f.model, f.reasons, f.as_of, f.matched_at, f.review_state, f.queued_at, f.decision_id \
+             f.model, f.reasons, f.as_of, f.matched_at, f.review_state, f.queued_at, f.decision_id, \
+             COALESCE(f.priority, 0), f.priority_note \
              FROM listings l LEFT JOIN findings f ON f.listing_id = l.id WHERE l.id = ?",
         )
         .bind(listing_id)
@@ -915,6 +919,8 @@ impl Store {
                 .and_then(ReviewState::parse),
             queued_at: r.get(31),
             decision_id: r.get(32),
+            priority: r.get(33),
+            priority_note: r.get(34),
         }))
     }
 

@@ -90,14 +90,26 @@ pub async fn seeded(items: usize) -> Seeded {
 
 /// Scans `market` with the demo adapter, as of 2026-11-28, politeness off.
 pub async fn scan(store: &Store, market: &Market) -> cccwatch::scan::ScanOutcome {
+    scan_with(store, market, Vec::new(), true).await
+}
+
+/// [`scan`] for `keywords` only (empty: the adapter's), opening item pages
+/// or reading the result cards only.
+pub async fn scan_with(
+    store: &Store,
+    market: &Market,
+    keywords: Vec<String>,
+    fetch_items: bool,
+) -> cccwatch::scan::ScanOutcome {
     let path = root().join("config/platforms/demo.toml");
     let mut config = PlatformConfig::from_file(&path).unwrap();
     config.base_url = market.base_url();
     config.politeness.requests_per_second = 0.0;
     config.politeness.concurrency = 8;
+    config.item.fetch = fetch_items;
     let adapter = Arc::new(Adapter::new(config, &path).unwrap());
     let plan = ScanPlan {
-        keywords: Vec::new(),
+        keywords,
         max_pages: None,
         as_of: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
     };
