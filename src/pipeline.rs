@@ -117,7 +117,15 @@ pub async fn rejudge(
         scan_id: None,
         ids: Some(Arc::new(ids)),
     };
-    let report = run_match(store, ctx, filter, as_of, settings.matching.batch_size, progress).await?;
+    let report = run_match(
+        store,
+        ctx,
+        filter,
+        as_of,
+        settings.matching.batch_size,
+        progress,
+    )
+    .await?;
     Ok(Some(report))
 }
 

@@ -63,7 +63,15 @@ pub const ACTIVE_DAYS: i64 = 180;
 const PLATFORM: &[&str] = &["平台", "platform"];
 const ITEM: &[&str] = &["平台商品编号", "商品编号", "商品ID", "item_id"];
 const LINK: &[&str] = &["商品链接", "链接", "url"];
-const SELLER: &[&str] = &["店铺", "店铺名称", "商家", "卖家", "店铺/商家", "被投诉商家", "seller"];
+const SELLER: &[&str] = &[
+    "店铺",
+    "店铺名称",
+    "商家",
+    "卖家",
+    "店铺/商家",
+    "被投诉商家",
+    "seller",
+];
 const BRAND: &[&str] = &["品牌", "商标", "brand"];
 const MODEL: &[&str] = &["型号", "规格型号", "model"];
 const DATE: &[&str] = &["抽检日期", "投诉日期", "日期", "date"];
@@ -241,13 +249,22 @@ pub async fn reprioritise(
         let i = t.signals.len();
         t.signals.push((s.weight, s.note()));
         if let (Some(p), Some(item)) = (&s.platform, &s.item_id) {
-            t.by_item.entry((p.clone(), item.clone())).or_default().push(i);
+            t.by_item
+                .entry((p.clone(), item.clone()))
+                .or_default()
+                .push(i);
         }
         if let Some(seller) = &s.seller {
-            t.by_seller.entry((s.platform.clone(), seller.clone())).or_default().push(i);
+            t.by_seller
+                .entry((s.platform.clone(), seller.clone()))
+                .or_default()
+                .push(i);
         }
         if let (Some(b), Some(m)) = (&s.brand_key, &s.model_key) {
-            t.by_product.entry((b.clone(), m.clone())).or_default().push(i);
+            t.by_product
+                .entry((b.clone(), m.clone()))
+                .or_default()
+                .push(i);
         }
     }
     let mut changed = 0;
@@ -260,7 +277,11 @@ pub async fn reprioritise(
             .iter()
             .filter_map(|row| {
                 let (p, note) = priority_of(&t, brands, row);
-                (p != row.priority || (p > 0 && note != row.note)).then_some((row.listing_id, p, note))
+                (p != row.priority || (p > 0 && note != row.note)).then_some((
+                    row.listing_id,
+                    p,
+                    note,
+                ))
             })
             .collect();
         changed += store.set_priorities(&updates).await?;
@@ -274,14 +295,20 @@ fn priority_of(t: &Targets, brands: &BrandTable, row: &PriorityRow) -> (i64, Opt
         hits.extend(v);
     }
     if let Some(seller) = &row.seller {
-        for key in [(Some(row.platform.clone()), seller.clone()), (None, seller.clone())] {
+        for key in [
+            (Some(row.platform.clone()), seller.clone()),
+            (None, seller.clone()),
+        ] {
             if let Some(v) = t.by_seller.get(&key) {
                 hits.extend(v);
             }
         }
     }
     if let (Some(b), Some(m)) = (&row.brand, &row.model) {
-        if let Some(v) = t.by_product.get(&(brand_key(brands, b), model_match_key(m))) {
+        if let Some(v) = t
+            .by_product
+            .get(&(brand_key(brands, b), model_match_key(m)))
+        {
             hits.extend(v);
         }
     }
@@ -316,7 +343,10 @@ mod tests {
     fn product_keys_ignore_aliases_and_separators_but_not_digits() {
         let b = BrandTable::embedded();
         assert_eq!(brand_key(&b, "BULL"), brand_key(&b, "公牛"));
-        assert_eq!(model_match_key("GN-H3050"), model_match_key("gn h3050 白色"));
+        assert_eq!(
+            model_match_key("GN-H3050"),
+            model_match_key("gn h3050 白色")
+        );
         assert_ne!(model_match_key("GN-H3050"), model_match_key("GN-H3060"));
     }
 
@@ -329,8 +359,14 @@ mod tests {
 
     #[test]
     fn item_ids_come_out_of_links() {
-        assert_eq!(item_in_link("https://item.jd.com/100012345678.html").as_deref(), Some("100012345678"));
-        assert_eq!(item_in_link("https://detail.tmall.com/item.htm?spm=a&id=61234567890&sku=1").as_deref(), Some("61234567890"));
+        assert_eq!(
+            item_in_link("https://item.jd.com/100012345678.html").as_deref(),
+            Some("100012345678")
+        );
+        assert_eq!(
+            item_in_link("https://detail.tmall.com/item.htm?spm=a&id=61234567890&sku=1").as_deref(),
+            Some("61234567890")
+        );
         assert_eq!(item_in_link("https://example.com/shop"), None);
     }
 }

@@ -111,10 +111,7 @@ fn find(headers: &[String], names: &[&str]) -> Option<usize> {
 /// A header without spaces, width differences, case and a bracketed note.
 fn header_key(h: &str) -> String {
     let k = label_key(h).to_lowercase();
-    let cut = k
-        .find(['（', '('])
-        .filter(|&i| i > 0)
-        .unwrap_or(k.len());
+    let cut = k.find(['（', '(']).filter(|&i| i > 0).unwrap_or(k.len());
     k[..cut].to_string()
 }
 
@@ -167,7 +164,10 @@ mod tests {
         assert_eq!(t.column(&["商品编号", "平台商品编号"]), Some(1));
         assert_eq!(t.column(&["平台处理结果"]), Some(2));
         assert_eq!(t.rows.len(), 2, "the empty row is skipped");
-        assert_eq!(t.rows[0], (3, vec!["1".into(), "1001".into(), "已下架".into()]));
+        assert_eq!(
+            t.rows[0],
+            (3, vec!["1".into(), "1001".into(), "已下架".into()])
+        );
         assert_eq!(t.rows[1].0, 5);
         assert_eq!(t.rows[1].1[2], "已要求商家\r\n整改");
     }
@@ -179,7 +179,10 @@ mod tests {
         std::fs::write(&path, "a,b\n1,2\n").unwrap();
         let e = Table::read(&path, &["平台商品编号", "item_id"]).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("x.csv") && msg.contains("“平台商品编号” / “item_id”"), "{msg}");
+        assert!(
+            msg.contains("x.csv") && msg.contains("“平台商品编号” / “item_id”"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -101,3 +101,10 @@
     e.preventDefault();
   });
 })();
+
+// Forms that ask before they act (issuing a notice): data-confirm holds the question.
+document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+  f.addEventListener("submit", function (e) {
+    if (!confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
+  });
+});

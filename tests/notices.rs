@@ -188,7 +188,11 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         let mut f = zip.by_name(&format!("{root}/{name}")).unwrap();
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
-        assert_eq!(hex::encode(Sha256::digest(&bytes)), hash, "{name} in the zip");
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            hash,
+            "{name} in the zip"
+        );
     }
     for (id, row) in chosen.iter().zip(0..) {
         let d = store.finding_detail(*id).await.unwrap().unwrap();
@@ -296,10 +300,16 @@ async fn noticed(s: &support::Seeded, n: usize, out: &std::path::Path) -> notice
     for r in &rows {
         let d = store.finding_detail(r.listing_id).await.unwrap().unwrap();
         let model = d.finding.as_ref().and_then(|f| f.model.clone());
-        if model.is_none() || d.listing.listing.seller.is_none() || r.title.starts_with(HOSTILE_TITLE_PREFIX) {
+        if model.is_none()
+            || d.listing.listing.seller.is_none()
+            || r.title.starts_with(HOSTILE_TITLE_PREFIX)
+        {
             continue;
         }
-        store.decide(r.listing_id, &boss, &confirm, None).await.unwrap();
+        store
+            .decide(r.listing_id, &boss, &confirm, None)
+            .await
+            .unwrap();
         chosen += 1;
         if chosen == n {
             break;
@@ -349,7 +359,10 @@ async fn later_scans_verify_removals_find_relists_and_list_what_is_overdue() {
         .unwrap();
     assert_eq!((r.recorded, r.blank), (2, 1));
     assert_eq!(r.problems.len(), 1);
-    assert_eq!((r.problems[0].line, r.problems[0].item_id.as_deref()), (5, Some("999999")));
+    assert_eq!(
+        (r.problems[0].line, r.problems[0].item_id.as_deref()),
+        (5, Some("999999"))
+    );
     let lines = store.notice_lines(w.batch.id).await.unwrap();
     assert_eq!(states(&lines), ["acknowledged", "acknowledged", "issued"]);
     assert_eq!(lines[0].ack_text.as_deref(), Some("已下架"));
@@ -382,9 +395,19 @@ async fn later_scans_verify_removals_find_relists_and_list_what_is_overdue() {
     let steps = store.notice_steps(lines[0].listing_id).await.unwrap();
     let seen: Vec<&str> = steps.iter().map(|e| e.state.as_str()).collect();
     assert_eq!(seen, ["acknowledged", "removed_verified", "relisted"]);
-    let relist = store.finding_detail(lines[0].relists[0].0).await.unwrap().unwrap();
+    let relist = store
+        .finding_detail(lines[0].relists[0].0)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(relist.priority >= cccwatch::store::RELIST_PRIORITY);
-    assert!(relist.priority_note.as_deref().unwrap_or("").contains("重新上架"));
+    assert!(
+        relist
+            .priority_note
+            .as_deref()
+            .unwrap_or("")
+            .contains("重新上架")
+    );
 
     // After the deadline the one still online is overdue; nothing else changes.
     let scope = cccwatch::store::VerifyScope {
@@ -393,17 +416,31 @@ async fn later_scans_verify_removals_find_relists_and_list_what_is_overdue() {
         scan_id: None,
         absent_means_removed: false,
     };
-    let c = notice::verify::follow_up(store, &s.brands, scope).await.unwrap();
-    assert_eq!((c.removed, c.overdue, c.reinstated, c.relisted), (0, 1, 0, 0));
+    let c = notice::verify::follow_up(store, &s.brands, scope)
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.removed, c.overdue, c.reinstated, c.relisted),
+        (0, 1, 0, 0)
+    );
     let lines = store.notice_lines(w.batch.id).await.unwrap();
     assert_eq!(states(&lines), ["relisted", "removed_verified", "overdue"]);
     let outcomes = store.notice_outcomes(Some("demo")).await.unwrap();
     let o = &outcomes[0];
-    assert_eq!((o.listings, o.removed, o.overdue, o.relisted, o.open), (3, 1, 1, 1, 0));
+    assert_eq!(
+        (o.listings, o.removed, o.overdue, o.relisted, o.open),
+        (3, 1, 1, 1, 0)
+    );
     let perf = store.platform_performance().await.unwrap();
     assert_eq!(perf.len(), 1);
-    assert_eq!((perf[0].month.as_str(), perf[0].listings, perf[0].removed), ("2026-11", 3, 1));
-    let log = store.audit_page(None, Some("platform:demo"), 5).await.unwrap();
+    assert_eq!(
+        (perf[0].month.as_str(), perf[0].listings, perf[0].removed),
+        ("2026-11", 3, 1)
+    );
+    let log = store
+        .audit_page(None, Some("platform:demo"), 5)
+        .await
+        .unwrap();
     assert!(log.entries.iter().any(|e| e.action == "notice.verify"));
 }
 
@@ -426,14 +463,22 @@ async fn without_item_pages_absence_from_the_results_is_removal() {
     assert!(outcome.completed);
     let lines = store.notice_lines(w.batch.id).await.unwrap();
     assert_eq!(states(&lines), ["removed_verified"; 2]);
-    assert!(lines.iter().all(|l| l.verify_note.as_deref() == Some("not_in_results")
-        && l.evidence_page_id.is_none()
-        && l.verified_scan_id == Some(outcome.scan.id)));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.verify_note.as_deref() == Some("not_in_results")
+                && l.evidence_page_id.is_none()
+                && l.verified_scan_id == Some(outcome.scan.id))
+    );
 
     // Seen again in a full scan that opens item pages: back online under the same ID.
     let outcome = support::scan(store, &s.market).await;
     assert!(outcome.completed);
     let lines = store.notice_lines(w.batch.id).await.unwrap();
     assert_eq!(states(&lines), ["relisted"; 2]);
-    assert!(lines.iter().all(|l| l.verify_note.as_deref() == Some("same_id_online")));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.verify_note.as_deref() == Some("same_id_online"))
+    );
 }

@@ -1586,3 +1586,277 @@ async fn a_changed_verdict_sends_a_decided_finding_back_to_the_queue() {
     .await;
     assert!(all.iter().all(|r| r.listing_id != row.listing_id));
 }
+
+/// Notices in the workspace: a supervisor issues a batch from the page, the
+/// files download (zip, list), a reviewer records replies typed in and
+/// uploaded as the returned list, a viewer only reads; hostile titles stay
+/// text; files outside the batch are not served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_are_issued_downloaded_and_answered_from_the_workspace() {
+    let seeded = support::seeded(100).await;
+    let store = &seeded.store;
+    let out = tempfile::tempdir().unwrap();
+    let notices = cccwatch::config::NoticeSettings {
+        out_dir: out.path().to_path_buf(),
+        templates_dir: out.path().join("none"),
+        pdf_browser: String::new(),
+        ..Default::default()
+    };
+    let (base, _stop) =
+        support::start_with_notices(store, &seeded.brands, support::web_settings(), notices).await;
+    // Confirm three, the hostile listing among them.
+    let flagged = pending(store).await;
+    let mut ids: Vec<i64> = flagged
+        .iter()
+        .filter(|r| r.title.starts_with(HOSTILE_TITLE_PREFIX))
+        .map(|r| r.listing_id)
+        .take(1)
+        .collect();
+    let more: Vec<i64> = flagged
+        .iter()
+        .map(|r| r.listing_id)
+        .filter(|i| !ids.contains(i))
+        .take(3 - ids.len())
+        .collect();
+    ids.extend(more);
+    let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
+    let confirm = cccwatch::review::decision::DecisionInput {
+        action: "confirm".into(),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    for id in &ids {
+        store.decide(*id, &boss, &confirm, None).await.unwrap();
+    }
+
+    // A viewer sees what waits but cannot issue.
+    let (viewer, viewer_csrf) = login(&base, "zhao").await;
+    let page = viewer
+        .get(format!("{base}/notices"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("3 条") && !page.contains("签发通知</button>"),
+        "viewer: count, no button"
+    );
+    let r = viewer
+        .post(format!("{base}/notices/issue"))
+        .form(&[("_csrf", viewer_csrf.as_str()), ("platform", "demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The supervisor issues; a forged token is refused first.
+    let (sup, csrf) = login(&base, "boss").await;
+    let r = sup
+        .post(format!("{base}/notices/issue"))
+        .form(&[("_csrf", "forged"), ("platform", "demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = sup
+        .post(format!("{base}/notices/issue"))
+        .form(&[("_csrf", csrf.as_str()), ("platform", "demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let at = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(at.starts_with("/notices/"), "{at}");
+    let batch = store.notice_batches(Some("demo")).await.unwrap().remove(0);
+    let page = sup
+        .get(format!("{base}{at}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&batch.number) && page.contains("通知已签发"));
+    assert!(
+        !page.contains("<script>window.__pwned"),
+        "hostile title escaped"
+    );
+    assert_eq!(page.matches("已发出").count(), 3);
+    // Nothing left: issuing again says so.
+    let r = sup
+        .post(format!("{base}/notices/issue"))
+        .form(&[("_csrf", csrf.as_str()), ("platform", "demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Files: the zip and the list as attachments; the letter sandboxed; nothing else.
+    let zip = sup
+        .get(format!("{base}/notices/{}/files/batch.zip", batch.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let zip_bytes = zip.bytes().await.unwrap();
+    assert!(zip_bytes.starts_with(b"PK"));
+    let xlsx = sup
+        .get(format!("{base}/notices/{}/files/list.xlsx", batch.id))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        xlsx.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let xlsx_bytes = xlsx.bytes().await.unwrap();
+    let letter = sup
+        .get(format!("{base}/notices/{}/files/letter.html", batch.id))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        letter.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    for bad in [
+        "..%2F..%2Fetc%2Fpasswd",
+        "manifest.json",
+        "evidence",
+        "letter.pdf",
+    ] {
+        let r = sup
+            .get(format!("{base}/notices/{}/files/{bad}", batch.id))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // A reviewer types one reply in, then uploads the platform's returned list for the rest.
+    let (rev, rev_csrf) = login(&base, "wang").await;
+    let lines = store.notice_lines(batch.id).await.unwrap();
+    let r = rev
+        .post(format!("{base}/notices/{}/reply", batch.id))
+        .form(&[
+            ("_csrf", rev_csrf.as_str()),
+            ("item_id", lines[0].item_id.as_str()),
+            ("text", "已下架"),
+            ("date", "2026/11/30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The returned list: our list.xlsx read back, result filled in for row 2, an unknown ID added.
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx_bytes.to_vec())).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range("商品清单").unwrap();
+    let mut csv = String::from("\u{feff}");
+    for (i, row) in sheet.rows().enumerate() {
+        let mut cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+        cells.resize(17, String::new());
+        if i == 2 {
+            cells[15] = "已要求商家整改".into();
+            cells[16] = "2026-12-01".into();
+        }
+        csv.push_str(
+            &cells
+                .iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        csv.push('\n');
+    }
+    csv.push_str(&format!(
+        "{}\n",
+        [
+            "9",
+            "demo",
+            "123456789",
+            "",
+            "",
+            "x",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "已下架",
+            ""
+        ]
+        .join(",")
+    ));
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", rev_csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("京东回传.csv"),
+        );
+    let page = rev
+        .post(format!("{base}/notices/{}/reply-file", batch.id))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("记录 1 条平台回复"),
+        "one filled-in row recorded"
+    );
+    assert!(page.contains("该商品编号不在本批通知中") && page.contains("123456789"));
+    let lines = store.notice_lines(batch.id).await.unwrap();
+    assert_eq!(
+        lines.iter().filter(|l| l.state == "acknowledged").count(),
+        2
+    );
+    assert_eq!(lines[0].ack_source.as_deref(), Some("页面录入"));
+    assert_eq!(lines[1].ack_source.as_deref(), Some("京东回传.csv"));
+    // A viewer cannot record replies.
+    let r = viewer
+        .post(format!("{base}/notices/{}/reply", batch.id))
+        .form(&[
+            ("_csrf", viewer_csrf.as_str()),
+            ("item_id", lines[2].item_id.as_str()),
+            ("text", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The listing page shows the notice.
+    let page = rev
+        .get(format!("{base}/listings/{}", lines[0].listing_id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&batch.number) && page.contains("平台已回复"));
+    let log = store
+        .audit_page(None, Some(&format!("notice:{}", batch.number)), 10)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"notice.issue") && actions.contains(&"notice.reply"),
+        "{actions:?}"
+    );
+}

@@ -165,7 +165,8 @@ async fn rejudge(app: &App, store: &cccwatch::store::Store, mark: i64) -> anyhow
     let progress = Progress::new(None, "listings", app.progress);
     progress.set_message("re-judging listings citing changed certificates");
     let today = super::as_of_or_today(None);
-    let report = cccwatch::pipeline::rejudge(store, &app.settings, &changed, today, &progress).await?;
+    let report =
+        cccwatch::pipeline::rejudge(store, &app.settings, &changed, today, &progress).await?;
     progress.finish();
     match report {
         None => println!(

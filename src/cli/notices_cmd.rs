@@ -42,12 +42,14 @@ list what is overdue without crawling."
     },
     /// Record a platform's reply: the returned list (XLSX or CSV) with its
     /// result (平台处理结果) and date (处理日期) filled in per listing.
-    #[command(after_help = "Examples:\n  cccwatch notices reply --batch '市监CCC〔2026〕17号' jd-reply.xlsx\n  \
+    #[command(
+        after_help = "Examples:\n  cccwatch notices reply --batch '市监CCC〔2026〕17号' jd-reply.xlsx\n  \
 cccwatch notices reply --batch 17 reply.csv\n\n\
 --batch takes the notice number or its sequence number of the current year.\n\
 The file needs a column 平台商品编号 and one of 平台处理结果/处理结果/回复;\n\
 处理日期 is optional. Rows left blank are skipped; rows that cannot be used are\n\
-listed with their row number (exit code 1), the others are recorded.")]
+listed with their row number (exit code 1), the others are recorded."
+    )]
     Reply {
         #[arg(long)]
         batch: String,
@@ -55,7 +57,9 @@ listed with their row number (exit code 1), the others are recorded.")]
     },
     /// Show one batch: each listing's notice state, the platform's reply,
     /// the evidence of removal and any relist.
-    #[command(after_help = "Example:\n  cccwatch notices show 17\n  cccwatch notices show '市监CCC〔2026〕17号' --json")]
+    #[command(
+        after_help = "Example:\n  cccwatch notices show 17\n  cccwatch notices show '市监CCC〔2026〕17号' --json"
+    )]
     Show {
         batch: String,
         #[arg(long)]
@@ -75,13 +79,20 @@ listed with their row number (exit code 1), the others are recorded.")]
 }
 
 /// A batch by its number, or by its sequence number in the current year.
-async fn find_batch(store: &cccwatch::store::Store, key: &str) -> anyhow::Result<cccwatch::store::NoticeBatch> {
+async fn find_batch(
+    store: &cccwatch::store::Store,
+    key: &str,
+) -> anyhow::Result<cccwatch::store::NoticeBatch> {
     let batches = store.notice_batches(None).await?;
     let year = chrono::Local::now().format("%Y").to_string();
     batches
         .into_iter()
-        .find(|b| b.number == key || (key.parse::<i64>() == Ok(b.seq) && b.year.to_string() == year))
-        .ok_or_else(|| anyhow::anyhow!("--batch {key}: no such notice (see `cccwatch notices list`)"))
+        .find(|b| {
+            b.number == key || (key.parse::<i64>() == Ok(b.seq) && b.year.to_string() == year)
+        })
+        .ok_or_else(|| {
+            anyhow::anyhow!("--batch {key}: no such notice (see `cccwatch notices list`)")
+        })
 }
 
 fn actor() -> String {
@@ -136,7 +147,12 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
         NoticesCommand::Verify { platform, date } => {
             let today = super::as_of_or_today(date);
             let (brands, _) = cccwatch::pipeline::load_brands(&store).await?;
-            let scope = cccwatch::store::VerifyScope { platform: platform.as_deref(), today, scan_id: None, absent_means_removed: false };
+            let scope = cccwatch::store::VerifyScope {
+                platform: platform.as_deref(),
+                today,
+                scan_id: None,
+                absent_means_removed: false,
+            };
             let c = notice::verify::follow_up(&store, &brands, scope).await?;
             println!(
                 "as of {today}: {} removal(s) verified, {} overdue, {} back online, {} relist(s) found",
@@ -161,7 +177,10 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                     file.display(),
                     p.line,
                     p.problem,
-                    p.item_id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default()
+                    p.item_id
+                        .as_deref()
+                        .map(|i| format!(" ({i})"))
+                        .unwrap_or_default()
                 );
             }
             Ok(if r.problems.is_empty() {
@@ -176,7 +195,9 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"batch": b, "listings": lines}))?
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"batch": b, "listings": lines})
+                    )?
                 );
                 return Ok(ExitCode::SUCCESS);
             }
@@ -187,7 +208,10 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
             if let Some(f) = &b.folder {
                 println!("folder {f}");
             }
-            println!("{:<16} {:<18} {:<22} {:<26} REPLY / RELIST", "ITEM", "STATE", "SINCE", "HOW");
+            println!(
+                "{:<16} {:<18} {:<22} {:<26} REPLY / RELIST",
+                "ITEM", "STATE", "SINCE", "HOW"
+            );
             for l in lines {
                 let mut tail = l.ack_text.clone().unwrap_or_default();
                 for (_, item) in &l.relists {

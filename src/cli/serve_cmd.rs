@@ -46,7 +46,13 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
         format!("cannot listen on {addr} (web.bind); is another program using the port?")
     })?;
     let local = listener.local_addr()?;
-    let state = AppState::new(store.clone(), app.settings.web.clone(), catalog, brands);
+    let state = AppState::with_notices(
+        store.clone(),
+        app.settings.web.clone(),
+        catalog,
+        brands,
+        app.settings.notices.clone(),
+    );
     println!("review workspace on http://{local}/ (Ctrl-C to stop)");
     tracing::info!(%local, "serving the review workspace");
     web::serve(state, listener, shutdown_signal()).await?;

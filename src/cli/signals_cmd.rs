@@ -19,14 +19,16 @@ pub enum SignalsCommand {
     /// Import sampling results or complaints (CSV or XLSX). The findings
     /// they point at rise in the review queue, and the next scan of the
     /// platform searches for their brand + model and opens their items.
-    #[command(after_help = "Examples:\n  cccwatch signals import --kind sampling --platform jd 京东抽检2026-11.xlsx\n  \
+    #[command(
+        after_help = "Examples:\n  cccwatch signals import --kind sampling --platform jd 京东抽检2026-11.xlsx\n  \
 cccwatch signals import --kind complaint 12315投诉.csv\n\n\
 Columns (any order, a title row above the header is fine): 平台, 商品编号 or\n\
 商品链接, 店铺/商家, 品牌, 型号, 日期, 抽检结果/结果, 投诉内容/问题. Each row needs\n\
 an item, a shop, or a brand and a model. Sampling rows whose result is 合格 are\n\
 skipped. Importing the same file again adds nothing. A sampling failure adds 50\n\
 to a finding's priority, a complaint 20 (at most 99; a relist is 100); signals\n\
-count for 180 days.")]
+count for 180 days."
+    )]
     Import {
         #[arg(long, value_enum)]
         kind: Kind,
@@ -54,8 +56,15 @@ pub async fn run(app: &App, c: SignalsCommand) -> anyhow::Result<ExitCode> {
             };
             let (brands, _) = cccwatch::pipeline::load_brands(&store).await?;
             let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-            let r = signals::import(&store, &brands, &file, kind, platform.as_deref(), &format!("cli:{who}"))
-                .await?;
+            let r = signals::import(
+                &store,
+                &brands,
+                &file,
+                kind,
+                platform.as_deref(),
+                &format!("cli:{who}"),
+            )
+            .await?;
             println!(
                 "{}: {} {} signal(s) imported, {} already imported, {} passed sample(s) skipped; {} finding(s) re-prioritised",
                 file.display(),
@@ -68,12 +77,20 @@ pub async fn run(app: &App, c: SignalsCommand) -> anyhow::Result<ExitCode> {
             for p in &r.problems {
                 eprintln!("{}: row {}: {}", file.display(), p.line, p.problem);
             }
-            Ok(if r.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if r.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         SignalsCommand::List => {
-            let since = (chrono::Utc::now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
+            let since =
+                (chrono::Utc::now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
             let rows = store.active_signals(&since).await?;
-            println!("{:<6} {:<10} {:<8} {:<14} {:<16} {:<10} {:<16} DETAIL", "ID", "KIND", "PLATFORM", "ITEM", "SELLER", "BRAND", "MODEL");
+            println!(
+                "{:<6} {:<10} {:<8} {:<14} {:<16} {:<10} {:<16} DETAIL",
+                "ID", "KIND", "PLATFORM", "ITEM", "SELLER", "BRAND", "MODEL"
+            );
             for s in rows {
                 println!(
                     "{:<6} {:<10} {:<8} {:<14} {:<16} {:<10} {:<16} {}",

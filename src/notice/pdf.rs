@@ -51,7 +51,10 @@ pub async fn print(browser: &str, html: &Path) -> Result<Vec<u8>, PdfError> {
         .arg("--no-first-run")
         .arg("--disable-extensions")
         .arg("--no-pdf-header-footer")
-        .arg(format!("--user-data-dir={}", work.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            work.path().join("profile").display()
+        ))
         .arg(format!("--print-to-pdf={}", out.display()))
         .arg(url)
         .stdin(std::process::Stdio::null())

@@ -53,7 +53,10 @@ pub fn same_product(
     if a.is_empty() || a != b {
         return false;
     }
-    match (brand_a.filter(|s| !s.trim().is_empty()), brand_b.filter(|s| !s.trim().is_empty())) {
+    match (
+        brand_a.filter(|s| !s.trim().is_empty()),
+        brand_b.filter(|s| !s.trim().is_empty()),
+    ) {
         (Some(x), Some(y)) => match (brands.lookup(x), brands.lookup(y)) {
             (Some(i), Some(j)) => i == j,
             _ => name_key(x) == name_key(y),
@@ -69,11 +72,35 @@ mod tests {
     #[test]
     fn relists_need_the_same_model_and_brand() {
         let b = BrandTable::embedded();
-        assert!(same_product(&b, (Some("公牛"), Some("GN-H3050")), (Some("BULL"), Some("gn h3050"))));
-        assert!(same_product(&b, (Some("公牛"), Some("GN-H3050")), (None, Some("GN-H3050白色"))));
-        assert!(!same_product(&b, (Some("公牛"), Some("GN-H3050")), (Some("公牛"), Some("GN-H3051"))));
-        assert!(!same_product(&b, (Some("公牛"), Some("GN-H3050")), (Some("德力西"), Some("GN-H3050"))));
-        assert!(!same_product(&b, (Some("公牛"), None), (Some("公牛"), None)));
-        assert!(!same_product(&b, (Some("公牛"), Some(" ")), (Some("公牛"), Some(""))));
+        assert!(same_product(
+            &b,
+            (Some("公牛"), Some("GN-H3050")),
+            (Some("BULL"), Some("gn h3050"))
+        ));
+        assert!(same_product(
+            &b,
+            (Some("公牛"), Some("GN-H3050")),
+            (None, Some("GN-H3050白色"))
+        ));
+        assert!(!same_product(
+            &b,
+            (Some("公牛"), Some("GN-H3050")),
+            (Some("公牛"), Some("GN-H3051"))
+        ));
+        assert!(!same_product(
+            &b,
+            (Some("公牛"), Some("GN-H3050")),
+            (Some("德力西"), Some("GN-H3050"))
+        ));
+        assert!(!same_product(
+            &b,
+            (Some("公牛"), None),
+            (Some("公牛"), None)
+        ));
+        assert!(!same_product(
+            &b,
+            (Some("公牛"), Some(" ")),
+            (Some("公牛"), Some(""))
+        ));
     }
 }

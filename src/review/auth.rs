@@ -32,6 +32,10 @@ pub enum Permission {
     ViewAudit,
     /// Add, change and disable users.
     ManageUsers,
+    /// Issue a notice batch to a platform.
+    IssueNotices,
+    /// Record a platform's reply to a notice.
+    RecordReplies,
 }
 
 impl Role {
@@ -66,8 +70,11 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => matches!(p, View | ViewAudit | ManageUsers),
-            Role::Supervisor => matches!(p, View | Decide | Revise | ViewAudit),
-            Role::Reviewer => matches!(p, View | Decide),
+            Role::Supervisor => matches!(
+                p,
+                View | Decide | Revise | ViewAudit | IssueNotices | RecordReplies
+            ),
+            Role::Reviewer => matches!(p, View | Decide | RecordReplies),
             Role::Viewer => matches!(p, View),
         }
     }

@@ -355,7 +355,11 @@ impl Store {
                 sep.push_bind(*id);
             }
             qb.push(") ORDER BY id");
-            let rows = qb.build().fetch_all(&self.pool).await.ctx("reading listings")?;
+            let rows = qb
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading listings")?;
             return rows.into_iter().map(|r| row_to_listing(&r)).collect();
         }
         let rows = sqlx::query(
@@ -379,21 +383,26 @@ impl Store {
     pub async fn listings_citing(&self, certs: &[String]) -> Result<Vec<i64>> {
         let mut ids = Vec::new();
         for chunk in certs.chunks(500) {
-            let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-                "SELECT listing_id FROM findings WHERE matched_cert IN (",
+            let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> =
+                sqlx::QueryBuilder::new("SELECT listing_id FROM findings WHERE matched_cert IN (");
+            let mut sep = qb.separated(", ");
+            for c in chunk {
+                sep.push_bind(c.clone());
+            }
+            qb.push(
+                ") UNION SELECT f.listing_id FROM findings f, json_each(f.cert_numbers) j \
+                     WHERE f.cert_numbers <> '[]' AND j.value IN (",
             );
             let mut sep = qb.separated(", ");
             for c in chunk {
                 sep.push_bind(c.clone());
             }
-            qb.push(") UNION SELECT f.listing_id FROM findings f, json_each(f.cert_numbers) j \
-                     WHERE f.cert_numbers <> '[]' AND j.value IN (");
-            let mut sep = qb.separated(", ");
-            for c in chunk {
-                sep.push_bind(c.clone());
-            }
             qb.push(")");
-            let found: Vec<(i64,)> = qb.build_query_as().fetch_all(&self.pool).await.ctx("finding listings citing certificates")?;
+            let found: Vec<(i64,)> = qb
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .ctx("finding listings citing certificates")?;
             ids.extend(found.into_iter().map(|(id,)| id));
         }
         ids.sort_unstable();

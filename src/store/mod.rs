@@ -23,11 +23,11 @@ pub use notices::{
     Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
     PlatformPeriod, RECHECK_REMOVED_DAYS, RELIST_PRIORITY, RelistCandidate, VerifyScope,
 };
-pub use signals::{ActiveSignal, NewSignal, PriorityRow};
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,
 };
+pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

@@ -283,9 +283,16 @@ macro_rules! in_scope {
 macro_rules! transition_select {
     ($note:literal, $page:literal, $at:literal, $cond:expr) => {
         concat!(
-            "SELECT n.id, ", $note, ", ", $page, ", ", $at,
+            "SELECT n.id, ",
+            $note,
+            ", ",
+            $page,
+            ", ",
+            $at,
             " FROM notices n JOIN listings l ON l.id = n.listing_id WHERE ",
-            in_scope!(), " AND ?2 IS NOT NULL AND coalesce(?3, 0) >= 0 AND ?4 IS NOT NULL AND ", $cond
+            in_scope!(),
+            " AND ?2 IS NOT NULL AND coalesce(?3, 0) >= 0 AND ?4 IS NOT NULL AND ",
+            $cond
         )
     };
 }
@@ -340,8 +347,12 @@ pub struct RelistCandidate {
 impl Store {
     /// Item IDs and URLs of a platform's listings under notice (open, or
     /// removed within [`RECHECK_REMOVED_DAYS`]), for a scan to re-check.
-    pub async fn listings_under_notice(&self, platform: &str) -> Result<Vec<(String, Option<String>)>> {
-        let since = (chrono::Utc::now() - chrono::Duration::days(RECHECK_REMOVED_DAYS)).to_rfc3339();
+    pub async fn listings_under_notice(
+        &self,
+        platform: &str,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        let since =
+            (chrono::Utc::now() - chrono::Duration::days(RECHECK_REMOVED_DAYS)).to_rfc3339();
         sqlx::query_as(concat!(
             "SELECT DISTINCT l.item_id, l.url FROM notices n JOIN listings l ON l.id = n.listing_id \
              WHERE l.platform = ? AND (n.state IN ",
@@ -476,7 +487,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .ctx("recording relists")?;
-            let event = NoticeEvent { notice_id: *notice_id, at: &now, state: "relisted", note: Some("new_listing"), scan_id, page_id: None, listing_id: Some(*listing_id), actor: "system" };
+            let event = NoticeEvent {
+                notice_id: *notice_id,
+                at: &now,
+                state: "relisted",
+                note: Some("new_listing"),
+                scan_id,
+                page_id: None,
+                listing_id: Some(*listing_id),
+                actor: "system",
+            };
             insert_event(&mut tx, &event).await?;
             let (number, item): (String, String) = sqlx::query_as(
                 "SELECT b.number, l.item_id FROM notices n JOIN notice_batches b ON b.id = n.batch_id \
@@ -546,7 +566,16 @@ async fn transition(
         .execute(&mut **tx)
         .await
         .ctx("verifying notices")?;
-        let event = NoticeEvent { notice_id: *id, at: now, state, note: Some(note), scan_id: scope.scan_id, page_id: *page_id, listing_id: None, actor: "system" };
+        let event = NoticeEvent {
+            notice_id: *id,
+            at: now,
+            state,
+            note: Some(note),
+            scan_id: scope.scan_id,
+            page_id: *page_id,
+            listing_id: None,
+            actor: "system",
+        };
         insert_event(tx, &event).await?;
     }
     Ok(rows.len() as u64)
@@ -564,7 +593,10 @@ struct NoticeEvent<'a> {
     actor: &'a str,
 }
 
-async fn insert_event(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, e: &NoticeEvent<'_>) -> Result<()> {
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    e: &NoticeEvent<'_>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO notice_events (notice_id, at, state, note, scan_id, page_id, listing_id, actor) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -584,6 +616,18 @@ async fn insert_event(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, e: &NoticeEv
 }
 
 impl Store {
+    /// Confirmed findings awaiting a notice, per platform.
+    pub async fn notice_candidate_counts(&self) -> Result<Vec<(String, i64)>> {
+        sqlx::query_as(
+            "SELECT f.platform, COUNT(*) FROM findings f WHERE f.review_state = 'confirmed' \
+             AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = f.listing_id AND n.decision_id = f.decision_id) \
+             GROUP BY f.platform ORDER BY f.platform",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("counting confirmed findings awaiting a notice")
+    }
+
     /// Platforms that have been sent notices.
     pub async fn notice_platforms(&self) -> Result<Vec<String>> {
         sqlx::query_scalar("SELECT DISTINCT platform FROM notice_batches ORDER BY platform")
@@ -755,8 +799,8 @@ impl Store {
         .ctx("reading a notice batch")?;
         rows.iter()
             .map(|r| {
-                let relists: Vec<(i64, String)> =
-                    serde_json::from_str(r.get::<&str, _>(15)).map_err(|e| StoreError::Corrupt {
+                let relists: Vec<(i64, String)> = serde_json::from_str(r.get::<&str, _>(15))
+                    .map_err(|e| StoreError::Corrupt {
                         what: "relists",
                         detail: e.to_string(),
                     })?;
@@ -854,11 +898,12 @@ impl Store {
             out.push(None);
         }
         if !recorded.is_empty() {
-            let number: String = sqlx::query_scalar("SELECT number FROM notice_batches WHERE id = ?")
-                .bind(batch_id)
-                .fetch_one(&mut *tx)
-                .await
-                .ctx("recording replies")?;
+            let number: String =
+                sqlx::query_scalar("SELECT number FROM notice_batches WHERE id = ?")
+                    .bind(batch_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .ctx("recording replies")?;
             append_audit(
                 &mut tx,
                 by,

@@ -51,8 +51,17 @@ impl ActiveSignal {
             "complaint" => "消费者投诉",
             k => k,
         };
-        let date = self.reported_on.as_deref().unwrap_or(&self.imported_at[..10.min(self.imported_at.len())]);
-        let detail: String = self.detail.as_deref().unwrap_or("").chars().take(40).collect();
+        let date = self
+            .reported_on
+            .as_deref()
+            .unwrap_or(&self.imported_at[..10.min(self.imported_at.len())]);
+        let detail: String = self
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect();
         if detail.is_empty() {
             format!("{kind}（{date}）")
         } else {
@@ -181,7 +190,11 @@ impl Store {
 
     /// Brand + model searches and item IDs of a platform's active signals,
     /// for its next scan: (keywords, item IDs).
-    pub async fn signal_seeds(&self, platform: &str, since: &str) -> Result<(Vec<String>, Vec<String>)> {
+    pub async fn signal_seeds(
+        &self,
+        platform: &str,
+        since: &str,
+    ) -> Result<(Vec<String>, Vec<String>)> {
         let rows: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT DISTINCT brand, model, CASE WHEN platform = ?1 THEN item_id END FROM risk_signals \
              WHERE (platform IS NULL OR platform = ?1) AND COALESCE(reported_on, imported_at) >= substr(?2, 1, 10)",
@@ -204,5 +217,33 @@ impl Store {
         items.sort();
         items.dedup();
         Ok((keywords, items))
+    }
+}
+
+/// A pending finding raised by a relist or a signal.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LeadRow {
+    pub listing_id: i64,
+    pub platform: String,
+    pub item_id: String,
+    pub title: String,
+    pub priority: i64,
+    pub note: Option<String>,
+}
+
+impl Store {
+    /// Pending findings with a priority, highest first (at most `limit`).
+    pub async fn leads(&self, platform: Option<&str>, limit: i64) -> Result<Vec<LeadRow>> {
+        sqlx::query_as(
+            "SELECT f.listing_id, l.platform, l.item_id, l.title, f.priority, f.priority_note AS note \
+             FROM findings f JOIN listings l ON l.id = f.listing_id \
+             WHERE f.priority > 0 AND f.review_state IN ('pending', 'need_info') AND (?1 IS NULL OR l.platform = ?1) \
+             ORDER BY f.priority DESC, f.listing_id LIMIT ?2",
+        )
+        .bind(platform)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading prioritised findings")
     }
 }

@@ -8,6 +8,7 @@
 mod api;
 mod charts;
 mod error;
+mod notices;
 mod pages;
 mod session;
 mod views;
@@ -17,7 +18,7 @@ pub use pages::neutralise;
 pub use session::{CurrentUser, SESSION_COOKIE};
 
 use crate::certdb::Catalog;
-use crate::config::WebSettings;
+use crate::config::{NoticeSettings, WebSettings};
 use crate::matching::brand::BrandTable;
 use crate::store::{DashboardData, Store};
 use axum::Router;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub settings: WebSettings,
     pub catalog: Catalog,
     pub brands: BrandTable,
+    /// Where notice batches are written and how letters read.
+    pub notices: NoticeSettings,
     login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     dashboard: tokio::sync::Mutex<Option<CachedDashboard>>,
     /// Bumped by every decision: the cached dashboard is stale after it.
@@ -66,10 +69,26 @@ impl AppState {
             settings,
             catalog,
             brands,
+            notices: NoticeSettings::default(),
             login_limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
             dashboard: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// The state with the bureau's notice settings (default: the built-in ones).
+    pub fn with_notices(
+        store: Store,
+        settings: WebSettings,
+        catalog: Catalog,
+        brands: BrandTable,
+        notices: NoticeSettings,
+    ) -> Arc<AppState> {
+        let mut state = AppState::new(store, settings, catalog, brands);
+        if let Some(s) = Arc::get_mut(&mut state) {
+            s.notices = notices;
+        }
+        state
     }
 
     pub(crate) fn decided(&self) {
@@ -161,6 +180,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/account",
             get(pages::account).post(pages::account_password),
         )
+        .route("/notices", get(notices::list))
+        .route("/notices/issue", post(notices::issue))
+        .route("/notices/{id}", get(notices::batch))
+        .route("/notices/{id}/reply", post(notices::reply))
+        .route("/notices/{id}/reply-file", post(notices::reply_file))
+        .route("/notices/{id}/files/{name}", get(notices::file))
         .route("/static/app.css", get(pages::css))
         .route("/static/app.js", get(pages::js))
         .route("/healthz", get(|| async { "ok" }));

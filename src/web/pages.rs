@@ -20,9 +20,9 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 
-type PageResult = Result<Response, AppError>;
+pub(crate) type PageResult = Result<Response, AppError>;
 
-fn layout(
+pub(crate) fn layout(
     state: &AppState,
     user: &CurrentUser,
     active: &'static str,
@@ -40,7 +40,7 @@ fn layout(
     }
 }
 
-fn page(t: &impl Template, status: StatusCode) -> PageResult {
+pub(crate) fn page(t: &impl Template, status: StatusCode) -> PageResult {
     Ok((status, Html(t.render()?)).into_response())
 }
 
@@ -218,7 +218,13 @@ pub async fn queue(
     }));
     let sort_cur = Some(filter.sort.as_str());
     let per_cur = filter.per_page.to_string();
+    let leads = if filter.cursor.is_none() && error.is_none() {
+        state.store.leads(filter.platform.as_deref(), 10).await?
+    } else {
+        Vec::new()
+    };
     let view = QueuePageView {
+        leads,
         layout: layout(&state, &user, "queue", "审核队列"),
         rows,
         total,
@@ -612,9 +618,31 @@ async fn build_listing_view(
         })
         .collect();
     let timeline = timeline(state, &d, &captures_raw).await?;
+    let notice_steps = state
+        .store
+        .notice_steps(id)
+        .await?
+        .into_iter()
+        .map(|e| NoticeStepView {
+            number: e.number,
+            batch_id: e.batch_id,
+            at: local_time(&e.at),
+            state: super::notices::state_label(&e.state).0,
+            how: match super::notices::how_label(e.note.as_deref()) {
+                "" => e.note.unwrap_or_default(),
+                how => how.to_string(),
+            },
+            page_id: e.page_id,
+            relist_id: e.listing_id.filter(|l| *l != id),
+            actor: e.actor,
+        })
+        .collect();
+    let priority_note = (d.priority > 0).then(|| d.priority_note.clone().unwrap_or_default());
     let review = d.review_state;
     let url = safe_link(l.url.as_deref());
     Ok(ListingPageView {
+        notice_steps,
+        priority_note,
         layout: layout(
             state,
             user,

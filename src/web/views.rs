@@ -106,6 +106,22 @@ pub struct QueuePageView {
     pub reasons: Vec<Opt>,
     pub error: Option<String>,
     pub elapsed_ms: String,
+    /// First page only: pending findings raised by relists, sampling
+    /// failures and complaints, highest priority first.
+    pub leads: Vec<crate::store::LeadRow>,
+}
+
+/// One step of a notice, on the listing page.
+#[derive(Debug, Clone)]
+pub struct NoticeStepView {
+    pub number: String,
+    pub batch_id: i64,
+    pub at: String,
+    pub state: &'static str,
+    pub how: String,
+    pub page_id: Option<i64>,
+    pub relist_id: Option<i64>,
+    pub actor: String,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +193,10 @@ pub struct EvidenceView {
 #[template(path = "listing.html")]
 pub struct ListingPageView {
     pub layout: Layout,
+    /// Notices about this listing (or naming it as a relist), oldest first.
+    pub notice_steps: Vec<NoticeStepView>,
+    /// Why the finding is prioritised, when it is.
+    pub priority_note: Option<String>,
     pub id: i64,
     pub title: String,
     pub platform: String,

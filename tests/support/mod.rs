@@ -140,9 +140,30 @@ pub async fn start(
     brands: &BrandTable,
     web: WebSettings,
 ) -> (String, watch::Sender<bool>) {
+    let notices = cccwatch::config::NoticeSettings {
+        out_dir: std::env::temp_dir().join("cccwatch-test-notices"),
+        pdf_browser: String::new(),
+        ..Default::default()
+    };
+    start_with_notices(store, brands, web, notices).await
+}
+
+/// [`start`] with notice settings (where batches are written).
+pub async fn start_with_notices(
+    store: &Store,
+    brands: &BrandTable,
+    web: WebSettings,
+    notices: cccwatch::config::NoticeSettings,
+) -> (String, watch::Sender<bool>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(store.clone(), web, Catalog::embedded(), brands.clone());
+    let state = AppState::with_notices(
+        store.clone(),
+        web,
+        Catalog::embedded(),
+        brands.clone(),
+        notices,
+    );
     let (tx, mut rx) = watch::channel(false);
     tokio::spawn(async move {
         serve(state, listener, async move {
