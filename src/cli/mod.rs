@@ -11,6 +11,7 @@ mod ingest_cmd;
 mod market_cmd;
 mod match_cmd;
 mod notices_cmd;
+mod report_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod user_cmd;
@@ -35,6 +36,7 @@ Examples:
   cccwatch user add admin --role admin --name 系统管理员
   cccwatch serve                                  # review workspace on http://127.0.0.1:8080
   cccwatch audit verify
+  cccwatch report monthly --month 2026-11         # 月报-2026-11.xlsx
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -100,6 +102,9 @@ enum Command {
     /// Takedown notices to platforms: issue a batch, list batches.
     #[command(subcommand)]
     Notices(notices_cmd::NoticesCommand),
+    /// Reports: the monthly statistics report (XLSX), the seller risk ranking.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -170,6 +175,7 @@ pub fn main() -> ExitCode {
             Command::Audit(c) => user_cmd::run_audit(&app, c).await,
             Command::Bench(c) => bench_cmd::run(&app, c).await,
             Command::Notices(c) => notices_cmd::run(&app, c).await,
+            Command::Report(c) => report_cmd::run(&app, c).await,
         }
     });
     match result {

@@ -7,6 +7,7 @@ mod crawl;
 mod findings;
 mod listings;
 mod notices;
+mod report;
 mod review;
 
 pub use certs::{
@@ -19,6 +20,9 @@ pub use crawl::{
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use notices::{BatchOutcome, NoticeBatch, NoticeCheck, NoticeRow};
+pub use report::{
+    CheckedCount, IssuedBatch, MonthFigures, MonthWindow, SellerCounts, VerifiedRemoval,
+};
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,

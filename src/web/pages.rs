@@ -20,9 +20,9 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 
-type PageResult = Result<Response, AppError>;
+pub(crate) type PageResult = Result<Response, AppError>;
 
-fn layout(
+pub(crate) fn layout(
     state: &AppState,
     user: &CurrentUser,
     active: &'static str,
@@ -40,7 +40,7 @@ fn layout(
     }
 }
 
-fn page(t: &impl Template, status: StatusCode) -> PageResult {
+pub(crate) fn page(t: &impl Template, status: StatusCode) -> PageResult {
     Ok((status, Html(t.render()?)).into_response())
 }
 
