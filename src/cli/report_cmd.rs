@@ -145,5 +145,9 @@ fn print_sellers(rows: &[report::SellerRisk]) {
     if rows.is_empty() {
         println!("(no seller has a confirmed finding or a notice)");
     }
-    println!("score = {}", sellers::SCORE_FORMULA_ZH);
+    println!(
+        "score = confirmed + {} × overdue + {} × relisted (listings)",
+        sellers::OVERDUE_WEIGHT,
+        sellers::RELISTED_WEIGHT
+    );
 }
