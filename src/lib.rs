@@ -18,6 +18,7 @@ pub mod matching;
 pub mod notice;
 pub mod pipeline;
 pub mod progress;
+pub mod report;
 pub mod review;
 pub mod scan;
 pub mod signals;

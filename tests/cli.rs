@@ -61,6 +61,8 @@ fn every_command_has_help_with_an_example() {
         &["notices", "issue"],
         &["notices", "list"],
         &["notices", "verify"],
+        &["report", "monthly"],
+        &["report", "sellers"],
     ];
     for c in commands {
         let mut args = c.to_vec();
@@ -426,4 +428,36 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
     let o = cccwatch(d, &["serve", "--bind", "localhost"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("web.bind"), "{}", text(&o));
+}
+
+#[test]
+fn report_monthly_writes_the_workbook_and_a_bad_month_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let o = cccwatch_env(
+        dir.path(),
+        &["report", "monthly", "--month", "2026-13"],
+        Some(&db),
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--month") && text(&o).contains("YYYY-MM"),
+        "{}",
+        text(&o)
+    );
+    let o = cccwatch_env(
+        dir.path(),
+        &["report", "monthly", "--month", "2026-11", "--out", "out"],
+        Some(&db),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("out/月报-2026-11.xlsx").is_file());
+    assert!(text(&o).contains("TOTAL"), "{}", text(&o));
+    let o = cccwatch_env(
+        dir.path(),
+        &["report", "sellers", "--out", "sellers.txt"],
+        Some(&db),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--out"), "{}", text(&o));
 }

@@ -190,6 +190,9 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
             "/api/queue".to_string(),
             format!("/api/findings/{id}"),
             "/api/dashboard".to_string(),
+            "/reports/monthly".to_string(),
+            "/reports/monthly.xlsx".to_string(),
+            "/reports/sellers".to_string(),
         ] {
             assert_eq!(
                 get(&c, format!("{base}{path}")).await,

@@ -11,6 +11,7 @@ mod ingest_cmd;
 mod market_cmd;
 mod match_cmd;
 mod notices_cmd;
+mod report_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod signals_cmd;
@@ -36,6 +37,7 @@ Examples:
   cccwatch user add admin --role admin --name 系统管理员
   cccwatch serve                                  # review workspace on http://127.0.0.1:8080
   cccwatch audit verify
+  cccwatch report monthly --month 2026-11         # 月报-2026-11.xlsx
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -104,6 +106,9 @@ enum Command {
     /// Inbound risk signals: platform sampling results, consumer complaints.
     #[command(subcommand)]
     Signals(signals_cmd::SignalsCommand),
+    /// Reports: the monthly statistics report (XLSX), the seller risk ranking.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -175,6 +180,7 @@ pub fn main() -> ExitCode {
             Command::Bench(c) => bench_cmd::run(&app, c).await,
             Command::Notices(c) => notices_cmd::run(&app, c).await,
             Command::Signals(c) => signals_cmd::run(&app, c).await,
+            Command::Report(c) => report_cmd::run(&app, c).await,
         }
     });
     match result {

@@ -103,6 +103,14 @@ impl Market {
         }
     }
 
+    /// Puts a listing taken down with [`Market::remove_item`] back online
+    /// under the same id; unknown ids are ignored.
+    pub fn restore_item(&self, id: &str) {
+        if let Some(r) = self.shared.resolve(id) {
+            self.shared.restore(r);
+        }
+    }
+
     /// Lists the same product from the same shop under a new id, which
     /// search results show after the generated listings. Returns the new id.
     ///

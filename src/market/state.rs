@@ -118,6 +118,10 @@ impl Shared {
         self.removals.write().expect("lock").insert(item.id, how);
     }
 
+    pub fn restore(&self, item: ItemRef) {
+        self.removals.write().expect("lock").remove(&item.id);
+    }
+
     /// How the listing is removed, if it is.
     pub fn removal(&self, item: ItemRef) -> Option<Removal> {
         if let Some(&how) = self.removals.read().expect("lock").get(&item.id) {

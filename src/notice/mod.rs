@@ -234,46 +234,12 @@ async fn write_batch(
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
 
     // The letter.
-    let mut env = minijinja::Environment::new();
-    env.add_template("letter.html", &template.0)
-        .map_err(|source| NoticeError::Render {
+    let letter = render_letter(&template.0, settings, batch, rows, today).map_err(|source| {
+        NoticeError::Render {
             path: template.1.clone(),
             source,
-        })?;
-    let measures: Vec<&str> = {
-        let mut m: Vec<&str> = rows
-            .iter()
-            .map(|r| measure_label(r.measure.as_deref()))
-            .collect();
-        m.sort();
-        m.dedup();
-        m
-    };
-    let letter = env
-        .get_template("letter.html")
-        .and_then(|t| {
-            t.render(minijinja::context! {
-                issuer => settings.issuer,
-                number => batch.number,
-                platform_label => settings.platform_label(&batch.platform),
-                count => rows.len(),
-                deadline => chinese_date(batch.deadline.parse().unwrap_or(today)),
-                issued_date => chinese_date(today),
-                measures => measures.join("、"),
-                contact => settings.contact,
-                seal_text => settings.seal_text,
-                rows => rows.iter().map(|r| minijinja::context! {
-                    item_id => r.item_id,
-                    seller => r.seller.clone().unwrap_or_default(),
-                    title => r.title,
-                    problem => verdict_label(&r.verdict),
-                    cert_no => r.cert_numbers.join("、"),
-                    captured_at => r.captured_at.clone().unwrap_or_default(),
-                    sha_short => r.evidence_sha256.as_deref().map(|s| &s[..s.len().min(16)]).unwrap_or(""),
-                }).collect::<Vec<_>>(),
-            })
-        })
-        .map_err(|source| NoticeError::Render { path: template.1.clone(), source })?;
+        }
+    })?;
     files.push(("letter.html".into(), letter.into_bytes()));
 
     // The list, three ways.
@@ -376,6 +342,50 @@ async fn write_batch(
         zip,
         pdf: pdf_note,
     })
+}
+
+/// The letter from its template, for a batch and its rows.
+pub fn render_letter(
+    template: &str,
+    settings: &NoticeSettings,
+    batch: &NoticeBatch,
+    rows: &[NoticeRow],
+    today: NaiveDate,
+) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("letter.html", template)?;
+    let mut measures: Vec<&str> = rows
+        .iter()
+        .map(|r| measure_label(r.measure.as_deref()))
+        .collect();
+    measures.sort();
+    measures.dedup();
+    env.get_template("letter.html")?.render(minijinja::context! {
+        issuer => settings.issuer,
+        number => batch.number,
+        platform_label => settings.platform_label(&batch.platform),
+        count => rows.len(),
+        deadline => chinese_date(batch.deadline.parse().unwrap_or(today)),
+        issued_date => chinese_date(today),
+        measures => measures.join("、"),
+        contact => settings.contact,
+        seal_text => settings.seal_text,
+        rows => rows.iter().map(|r| minijinja::context! {
+            item_id => r.item_id,
+            seller => r.seller.clone().unwrap_or_default(),
+            title => r.title,
+            problem => verdict_label(&r.verdict),
+            cert_no => r.cert_numbers.join("、"),
+            captured_at => r.captured_at.clone().unwrap_or_default(),
+            sha_short => r.evidence_sha256.as_deref().map(|s| &s[..s.len().min(16)]).unwrap_or(""),
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// The list as CSV (UTF-8 with a BOM), for a batch's rows.
+pub fn render_list_csv(rows: &[NoticeRow]) -> Result<Vec<u8>, csv::Error> {
+    let table: Vec<Vec<String>> = rows.iter().enumerate().map(|(i, r)| cells(i, r)).collect();
+    list_csv(&table)
 }
 
 /// Writes `folder` as `folder.zip` (the folder's name as the zip's top
@@ -487,6 +497,85 @@ mod tests {
             format_number("{prefix}CCC〔{year}〕{seq}号", "梅县市监", 2026, 17),
             "梅县市监CCC〔2026〕17号"
         );
+    }
+
+    fn sample() -> (NoticeSettings, NoticeBatch, Vec<NoticeRow>) {
+        let settings = NoticeSettings {
+            issuer: "梅县市场监督管理局".into(),
+            number_prefix: "梅县市监".into(),
+            contact: "市场监管科 张三 0753-1234567".into(),
+            ..NoticeSettings::default()
+        };
+        let batch = NoticeBatch {
+            id: 1,
+            platform: "jd".into(),
+            year: 2026,
+            seq: 17,
+            number: "梅县市监CCC〔2026〕17号".into(),
+            issued_at: "2026-11-29T02:00:00Z".into(),
+            issued_by: "boss".into(),
+            deadline: "2026-12-09".into(),
+            listings: 2,
+            folder: None,
+        };
+        let row = |item: &str, title: &str, verdict: &str, certs: Vec<String>, status: Option<&str>| NoticeRow {
+            listing_id: 1,
+            decision_id: 1,
+            platform: "jd".into(),
+            item_id: item.into(),
+            url: Some(format!("https://item.jd.com/{item}.html")),
+            seller: Some("公牛插座旗舰店".into()),
+            shop_url: None,
+            title: title.into(),
+            brand: Some("公牛".into()),
+            model: Some("GN-H3050".into()),
+            matched_cert: certs.first().cloned(),
+            cert_numbers: certs,
+            verdict: verdict.into(),
+            cert_status: status.map(str::to_string),
+            cert_status_date: status.map(|_| "2026-10-12".to_string()),
+            cert_expires_on: None,
+            reasons: vec!["证书状态为撤销（2026-10-12）".into(), "型号一致".into()],
+            measure: Some("take_down".into()),
+            page_id: Some(7),
+            evidence_sha256: Some("3f2a9c0d1e4b5a6f00112233445566778899aabbccddeeff0011223344556677".into()),
+            captured_at: Some("2026-11-28T01:32:10Z".into()),
+        };
+        let rows = vec![
+            row("100012345670", "<script>alert(1)</script>公牛 GN-H3050 插座", "revoked", vec!["2021010201234567".into()], Some("revoked")),
+            row("100012345671", "无品牌 多孔插座 \"特价\", 包邮", "uncertified", vec![], None),
+        ];
+        (settings, batch, rows)
+    }
+
+    /// Compares with (or, with UPDATE_SNAPSHOTS=1, writes) `tests/snapshots/NAME`.
+    fn snapshot(name: &str, actual: &[u8]) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, actual).unwrap();
+        }
+        let expected = std::fs::read(&path)
+            .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_SNAPSHOTS=1 and review it", path.display()));
+        assert!(
+            expected == actual,
+            "{name} differs from {}; if the change is intended, run with UPDATE_SNAPSHOTS=1 and review the diff",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn the_letter_matches_its_snapshot() {
+        let (settings, batch, rows) = sample();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let html = render_letter(DEFAULT_LETTER, &settings, &batch, &rows, day).unwrap();
+        snapshot("letter.html", html.as_bytes());
+    }
+
+    #[test]
+    fn the_list_matches_its_snapshot() {
+        let (_, _, rows) = sample();
+        snapshot("list.csv", &render_list_csv(&rows).unwrap());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod crawl;
 mod findings;
 mod listings;
 mod notices;
+mod report;
 mod review;
 mod signals;
 
@@ -22,6 +23,9 @@ pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredLis
 pub use notices::{
     Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
     PlatformPeriod, RECHECK_REMOVED_DAYS, RELIST_PRIORITY, RelistCandidate, VerifyScope,
+};
+pub use report::{
+    CheckedCount, IssuedBatch, MonthFigures, MonthWindow, SellerCounts, VerifiedRemoval,
 };
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,

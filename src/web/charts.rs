@@ -221,6 +221,68 @@ pub fn lines(
     svg
 }
 
+/// Horizontal stacked bars: one bar per row (label on the left, total on
+/// the right), one segment per series, with a legend above. `series` is
+/// (name, colour); each row's values follow its order.
+pub fn stacked_hbars(rows: &[(String, Vec<i64>)], series: &[(&str, &str)], width: u32) -> String {
+    let (row, legend_h) = (26u32, 24u32);
+    let height = legend_h + row * rows.len().max(1) as u32 + 6;
+    let total = |v: &[i64]| v.iter().sum::<i64>();
+    if rows.iter().all(|(_, v)| total(v) == 0) {
+        return empty(width, 60);
+    }
+    let max = rows.iter().map(|(_, v)| total(v)).max().unwrap_or(1).max(1) as f64;
+    let (label_w, value_w) = (120f64, 56f64);
+    let bar_w = width as f64 - label_w - value_w - 8.0;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"12\">"
+    );
+    let mut lx = label_w;
+    for (name, colour) in series {
+        let _ = write!(
+            svg,
+            "<rect x=\"{lx:.1}\" y=\"4\" width=\"10\" height=\"10\" fill=\"{c}\"/><text x=\"{tx:.1}\" y=\"13\" fill=\"#333\">{n}</text>",
+            c = esc(colour),
+            tx = lx + 14.0,
+            n = esc(name),
+        );
+        lx += 24.0 + name.chars().count() as f64 * 12.0;
+    }
+    for (i, (label, values)) in rows.iter().enumerate() {
+        let y = legend_h + i as u32 * row;
+        let _ = write!(
+            svg,
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" fill=\"#333\">{l}</text>",
+            lx = label_w - 6.0,
+            ty = y + 15,
+            l = esc(label),
+        );
+        let mut x = label_w;
+        for (k, v) in values.iter().enumerate().filter(|(_, v)| **v > 0) {
+            let (name, colour) = series.get(k).copied().unwrap_or(("", "#999"));
+            let w = (*v as f64 / max * bar_w).max(1.0);
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{h}\" fill=\"{c}\"><title>{l} {n}：{v}</title></rect>",
+                h = row - 8,
+                c = esc(colour),
+                l = esc(label),
+                n = esc(name),
+            );
+            x += w;
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{vx:.1}\" y=\"{ty}\" fill=\"#333\">{t}</text>",
+            vx = x + 4.0,
+            ty = y + 15,
+            t = total(values),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +317,23 @@ mod tests {
             "#123",
         );
         assert_eq!(svg.matches("<rect").count(), 2);
+    }
+
+    #[test]
+    fn stacked_bars_have_a_segment_per_nonzero_value() {
+        let svg = stacked_hbars(
+            &[
+                ("<b>平台</b>".into(), vec![2, 0, 3]),
+                ("jd".into(), vec![0, 0, 0]),
+            ],
+            &[("甲", "#111"), ("乙", "#222"), ("丙", "#333")],
+            500,
+        );
+        assert_eq!(svg.matches("<rect").count(), 3 + 2, "legend plus segments");
+        assert!(svg.contains("&lt;b&gt;平台&lt;/b&gt;") && !svg.contains("<b>"));
+        assert!(svg.contains(">5</text>"), "the row's total");
+        assert!(
+            stacked_hbars(&[("a".into(), vec![0])], &[("甲", "#111")], 300).contains("暂无数据")
+        );
     }
 }

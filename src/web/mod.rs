@@ -10,6 +10,7 @@ mod charts;
 mod error;
 mod notices;
 mod pages;
+mod reports;
 mod session;
 mod views;
 
@@ -174,6 +175,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/evidence/{page_id}/raw", get(pages::evidence_raw))
         .route("/dashboard", get(pages::dashboard))
         .route("/audit", get(pages::audit))
+        .route("/reports", get(reports::index))
+        .route("/reports/monthly", get(reports::monthly_page))
+        .route("/reports/monthly.xlsx", get(reports::monthly_xlsx))
+        .route("/reports/sellers", get(reports::sellers_page))
         .route("/admin/users", get(pages::users).post(pages::user_add))
         .route("/admin/users/{username}", post(pages::user_change))
         .route(
