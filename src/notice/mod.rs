@@ -2,6 +2,9 @@
 //! findings under the bureau's next document number and is written as one
 //! folder: the letter (HTML from an editable template), the list as XLSX,
 //! CSV and JSON, the captured pages, a manifest and the folder's SHA-256 list.
+//! `feed`: the risk feed to platforms.
+
+pub mod feed;
 
 use crate::config::NoticeSettings;
 use crate::domain::Verdict;
