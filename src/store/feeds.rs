@@ -364,8 +364,8 @@ impl Store {
     }
 
     /// Status changes to suspended/revoked/cancelled/expired recorded in the
-    /// window, expiry dates passing in it, and expiry dates moved into the
-    /// past in it: (certificate, event), in time order.
+    /// window, expiry dates passing in it, and expiry dates moved to before
+    /// the window by an import in it: (certificate, event), in time order.
     async fn cert_events(
         &self,
         since: DateTime<Utc>,
@@ -382,7 +382,7 @@ impl Store {
              UNION ALL \
              SELECT cert_no, 'expired', changed_at, old_value FROM cert_history \
              WHERE field = 'expires_on' AND changed_at >= ?1 AND changed_at < ?2 \
-             AND strftime('%Y-%m-%dT00:00:00.000Z', new_value, '+1 day') <= changed_at \
+             AND strftime('%Y-%m-%dT00:00:00.000Z', new_value, '+1 day') < ?1 \
              UNION ALL \
              SELECT cert_no, 'expired', strftime('%Y-%m-%dT00:00:00.000Z', expires_on, '+1 day'), NULL \
              FROM certificates WHERE expires_on >= ?3 AND expires_on <= ?4 \

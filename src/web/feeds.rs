@@ -136,7 +136,10 @@ pub async fn feed(
 /// A platform with listings or a feed token.
 async fn known_platform(state: &AppState, platform: &str) -> Result<bool, AppError> {
     let store = &state.store;
-    let listed = store.platforms().await.map_err(|e| AppError::from(e).json())?;
+    let listed = store
+        .platforms()
+        .await
+        .map_err(|e| AppError::from(e).json())?;
     if listed.iter().any(|p| p == platform) {
         return Ok(true);
     }
