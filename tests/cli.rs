@@ -61,6 +61,10 @@ fn every_command_has_help_with_an_example() {
         &["notices", "issue"],
         &["notices", "list"],
         &["notices", "verify"],
+        &["feed", "token", "add"],
+        &["feed", "token", "list"],
+        &["feed", "token", "revoke"],
+        &["feed", "write"],
     ];
     for c in commands {
         let mut args = c.to_vec();

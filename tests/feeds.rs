@@ -406,5 +406,86 @@ async fn files_carry_the_same_lists_and_keep_their_own_cursor() {
     let later = now + chrono::Duration::seconds(5);
     let next = feed::deliver(store, &req(later)).await.unwrap();
     assert_eq!(next.since, doc.until);
-    assert!(next.certificates.is_empty(), "now {now} first {:?} next {:?}", doc.certificates.iter().map(|c| (&c.cert_no, &c.events)).collect::<Vec<_>>(), next.certificates);
+    assert!(
+        next.certificates.is_empty(),
+        "now {now} first {:?} next {:?}",
+        doc.certificates
+            .iter()
+            .map(|c| (&c.cert_no, &c.events))
+            .collect::<Vec<_>>(),
+        next.certificates
+    );
+}
+
+/// The command line: a token printed once and stored hashed, listed,
+/// revoked; a feed written as files with the delivery recorded.
+#[test]
+fn the_command_line_manages_tokens_and_writes_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("c.db").display());
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+            .args(["--db", &db])
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("CCCWATCH__DATABASE__URL")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        text
+    };
+    let token = run(&[
+        "feed",
+        "token",
+        "add",
+        "--platform",
+        "jd",
+        "--name",
+        "京东风控对接",
+    ]);
+    let token = token.trim();
+    assert_eq!(token.len(), 64, "{token}");
+    let list = run(&["feed", "token", "list"]);
+    assert!(
+        list.contains("京东风控对接") && list.contains("jd"),
+        "{list}"
+    );
+    assert!(!list.contains(token));
+    let out = run(&[
+        "feed",
+        "write",
+        "--platform",
+        "jd",
+        "--since",
+        "2026-11-01",
+        "--out",
+        "feeds",
+    ]);
+    assert!(out.contains("0 confirmed finding(s)"), "{out}");
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("feeds"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files.iter().all(|f| f.starts_with("risk-feed-jd-")),
+        "{files:?}"
+    );
+    let revoked = run(&["feed", "token", "revoke", "1"]);
+    assert!(revoked.contains("revoked"), "{revoked}");
+    let list = run(&["feed", "token", "list", "--platform", "jd"]);
+    assert!(
+        list.lines().nth(1).unwrap().trim_end().ends_with('Z'),
+        "{list}"
+    );
+    let log = run(&["audit", "log"]);
+    assert!(
+        log.contains("feed_token.add") && log.contains("feed_token.revoke"),
+        "{log}"
+    );
 }

@@ -5,6 +5,7 @@ mod bench_cmd;
 mod certdb_cmd;
 mod demo;
 mod evidence_cmd;
+mod feed_cmd;
 mod findings_cmd;
 mod gen_cmd;
 mod ingest_cmd;
@@ -100,6 +101,9 @@ enum Command {
     /// Takedown notices to platforms: issue a batch, list batches.
     #[command(subcommand)]
     Notices(notices_cmd::NoticesCommand),
+    /// The risk feed to platforms: feed tokens for /api/feeds/PLATFORM, feed files.
+    #[command(subcommand)]
+    Feed(feed_cmd::FeedCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -170,6 +174,7 @@ pub fn main() -> ExitCode {
             Command::Audit(c) => user_cmd::run_audit(&app, c).await,
             Command::Bench(c) => bench_cmd::run(&app, c).await,
             Command::Notices(c) => notices_cmd::run(&app, c).await,
+            Command::Feed(c) => feed_cmd::run(&app, c).await,
         }
     });
     match result {
