@@ -246,11 +246,10 @@ async fn platforms_read_their_own_feed_with_the_cursor() {
     assert_eq!(item_ids(&doc["confirmed_findings"]), ["1001", "1002"]);
     assert_eq!(doc["confirmed_findings"][0]["measure"], "take_down");
     assert!(
-        doc["confirmed_findings"][0]["reasons"]
+        !doc["confirmed_findings"][0]["reasons"]
             .as_array()
             .unwrap()
-            .len()
-            > 0
+            .is_empty()
     );
     // Seller "jd-shop-1" has two confirmed findings.
     assert_eq!(doc["repeat_sellers"].as_array().unwrap().len(), 1);

@@ -390,10 +390,13 @@ fn seller_rows(rows: &[RepeatSeller]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A sheet: name, headers, rows.
+type Sheet<'a> = (&'a str, &'a [&'a str], Vec<Vec<String>>);
+
 fn feed_xlsx(doc: &FeedDocument) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let title = format!("{} 风险信息 {} 至 {}", doc.platform, doc.since, doc.until);
-    let sheets: [(&str, &[&str], Vec<Vec<String>>); 3] = [
+    let sheets: [Sheet; 3] = [
         (CERT_SHEET, &CERT_COLUMNS, cert_rows(&doc.certificates)),
         (
             CONFIRMED_SHEET,
