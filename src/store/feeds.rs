@@ -366,11 +366,13 @@ impl Store {
     /// Status changes to suspended/revoked/cancelled/expired recorded in the
     /// window, expiry dates passing in it, and expiry dates moved to before
     /// the window by an import in it: (certificate, event), in time order.
+    /// At most `limit` events; the flag says whether more were left.
     async fn cert_events(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<Vec<(String, CertEvent)>> {
+        limit: usize,
+    ) -> Result<(Vec<(String, CertEvent)>, bool)> {
         let (lo, hi) = expiry_dates(since, until)
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .unwrap_or_else(|| ("9999-12-31".into(), "0000-01-01".into()));
@@ -386,19 +388,23 @@ impl Store {
              UNION ALL \
              SELECT cert_no, 'expired', strftime('%Y-%m-%dT00:00:00.000Z', expires_on, '+1 day'), NULL \
              FROM certificates WHERE expires_on >= ?3 AND expires_on <= ?4 \
-             ORDER BY 3, 1",
+             ORDER BY 3, 1 LIMIT ?5",
         )
         .bind(&since)
         .bind(&until)
         .bind(&lo)
         .bind(&hi)
+        .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await
         .ctx("reading certificate changes")?;
-        Ok(rows
+        let more = rows.len() > limit;
+        let events = rows
             .into_iter()
+            .take(limit)
             .map(|(no, kind, at, from)| (no, CertEvent { kind, at, from }))
-            .collect())
+            .collect();
+        Ok((events, more))
     }
 
     async fn feed_certificates(
@@ -410,8 +416,11 @@ impl Store {
     ) -> Result<(Vec<FeedCertificate>, bool)> {
         let mut order: Vec<String> = Vec::new();
         let mut events: HashMap<String, Vec<CertEvent>> = HashMap::new();
-        let mut truncated = false;
-        for (no, event) in self.cert_events(since, until).await? {
+        // A certificate has few events: twice the cap is plenty.
+        let (events_in_window, mut truncated) = self
+            .cert_events(since, until, cap.saturating_mul(2))
+            .await?;
+        for (no, event) in events_in_window {
             if !events.contains_key(&no) {
                 if order.len() == cap {
                     truncated = true;
