@@ -6,8 +6,6 @@
 //! written as files (`cccwatch feed write`); every delivery is recorded, and
 //! the last one's `until` is where the next one starts.
 
-use crate::domain::{CertStatus, Verdict};
-use crate::review::decision::Measure;
 use crate::store::{
     ConfirmedFinding, FeedCertificate, FeedChannel, FeedDelivery, FeedToken, FeedTruncated,
     RepeatSeller, Store, StoreError,
@@ -292,18 +290,6 @@ pub const SELLER_COLUMNS: [&str; 5] = [
     "下架后重新上架数",
 ];
 
-fn status_label(s: &str) -> String {
-    CertStatus::from_db(s)
-        .map(|s| s.label_zh().to_string())
-        .unwrap_or_else(|| s.to_string())
-}
-
-fn verdict_label(v: &str) -> String {
-    Verdict::parse(v)
-        .map(|v| v.label_zh().to_string())
-        .unwrap_or_else(|| v.to_string())
-}
-
 fn listing_state_label(s: &str) -> &'static str {
     if s == "gone" { "已下架" } else { "在售" }
 }
@@ -314,10 +300,10 @@ fn cert_rows(certs: &[FeedCertificate]) -> Vec<Vec<String>> {
         let event = c.events.last();
         let head = vec![
             c.cert_no.clone(),
-            status_label(&c.status),
+            c.status_label.clone(),
             c.events
                 .iter()
-                .map(|e| status_label(&e.kind))
+                .map(|e| e.kind_label.clone())
                 .collect::<Vec<_>>()
                 .join("、"),
             event.map(|e| e.at.clone()).unwrap_or_default(),
@@ -362,15 +348,11 @@ fn confirmed_rows(rows: &[ConfirmedFinding]) -> Vec<Vec<String>> {
                 f.seller.clone().unwrap_or_default(),
                 f.shop_url.clone().unwrap_or_default(),
                 listing_state_label(&f.state).to_string(),
-                verdict_label(&f.verdict),
+                f.verdict_label.clone(),
                 f.reasons.join("；"),
                 f.certificate.clone().unwrap_or_default(),
                 f.decided_at.clone(),
-                f.measure
-                    .as_deref()
-                    .and_then(Measure::parse)
-                    .map(|m| m.label_zh().to_string())
-                    .unwrap_or_default(),
+                f.measure_label.clone().unwrap_or_default(),
             ]
         })
         .collect()

@@ -6,6 +6,8 @@
 
 use super::review::append_audit;
 use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use crate::domain::{CertStatus, Verdict};
+use crate::review::decision::Measure;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::Row;
@@ -62,6 +64,8 @@ pub struct FeedDelivery<'a> {
 pub struct CertEvent {
     /// suspended | revoked | cancelled | expired
     pub kind: String,
+    /// The same in Chinese.
+    pub kind_label: String,
     /// When it happened: the import that recorded the change, or the first
     /// day after the expiry date (00:00 UTC).
     pub at: String,
@@ -79,6 +83,7 @@ pub struct CitingListing {
     /// online | gone
     pub state: String,
     pub verdict: String,
+    pub verdict_label: String,
     /// The listing names the number itself (not only matched to it).
     pub cites: bool,
 }
@@ -88,6 +93,7 @@ pub struct CitingListing {
 pub struct FeedCertificate {
     pub cert_no: String,
     pub status: String,
+    pub status_label: String,
     pub product_name: String,
     pub applicant: String,
     pub manufacturer: String,
@@ -108,6 +114,7 @@ pub struct ConfirmedFinding {
     pub shop_url: Option<String>,
     pub state: String,
     pub verdict: String,
+    pub verdict_label: String,
     pub reasons: Vec<String>,
     /// The certificate judged: the matched one, else the first cited.
     pub certificate: Option<String>,
@@ -115,6 +122,8 @@ pub struct ConfirmedFinding {
     pub decided_at: String,
     /// take_down | rectify
     pub measure: Option<String>,
+    /// 下架 ... in Chinese.
+    pub measure_label: Option<String>,
 }
 
 /// A seller with two or more confirmed findings, or a notice overdue or relisted.
@@ -142,6 +151,15 @@ pub struct FeedLists {
     pub confirmed_findings: Vec<ConfirmedFinding>,
     pub repeat_sellers: Vec<RepeatSeller>,
     pub truncated: FeedTruncated,
+}
+
+/// 暂停, 撤销, ... for a status code (the code itself when unknown).
+fn status_label(s: &str) -> String {
+    CertStatus::from_db(s).map_or_else(|| s.to_string(), |s| s.label_zh().to_string())
+}
+
+fn verdict_label(v: &str) -> String {
+    Verdict::parse(v).map_or_else(|| v.to_string(), |v| v.label_zh().to_string())
 }
 
 /// Timestamps as stored: RFC 3339, UTC, milliseconds, `Z`; they compare as text.
@@ -402,7 +420,18 @@ impl Store {
         let events = rows
             .into_iter()
             .take(limit)
-            .map(|(no, kind, at, from)| (no, CertEvent { kind, at, from }))
+            .map(|(no, kind, at, from)| {
+                let kind_label = status_label(&kind);
+                (
+                    no,
+                    CertEvent {
+                        kind,
+                        kind_label,
+                        at,
+                        from,
+                    },
+                )
+            })
             .collect();
         Ok((events, more))
     }
@@ -450,6 +479,7 @@ impl Store {
                 let c = FeedCertificate {
                     cert_no: no.clone(),
                     status: r.get(1),
+                    status_label: status_label(r.get(1)),
                     product_name: r.get(2),
                     applicant: r.get(3),
                     manufacturer: r.get(4),
@@ -508,6 +538,7 @@ impl Store {
                 title: r.get(4),
                 seller: r.get(5),
                 state: r.get(6),
+                verdict_label: verdict_label(r.get(7)),
                 verdict: r.get(7),
                 cites,
             });
@@ -553,11 +584,16 @@ impl Store {
                     shop_url: r.get(4),
                     state: r.get(5),
                     verdict: r.get(6),
+                    verdict_label: verdict_label(r.get(6)),
                     reasons: json_list(r.get(7), "finding reasons", &item)?,
                     certificate: r.get(8),
                     cert_numbers: json_list(r.get(9), "finding numbers", &item)?,
                     decided_at: r.get(10),
                     measure: r.get(11),
+                    measure_label: r
+                        .get::<Option<&str>, _>(11)
+                        .and_then(Measure::parse)
+                        .map(|m| m.label_zh().to_string()),
                     item_id: item,
                 })
             })
