@@ -246,7 +246,10 @@ async fn platforms_read_their_own_feed_with_the_cursor() {
     // Confirmed findings of the window.
     assert_eq!(item_ids(&doc["confirmed_findings"]), ["1001", "1002"]);
     assert_eq!(doc["confirmed_findings"][0]["measure"], "take_down");
-    assert_eq!(doc["confirmed_findings"][0]["measure_label"], "通知平台下架（删除商品链接）");
+    assert_eq!(
+        doc["confirmed_findings"][0]["measure_label"],
+        "通知平台下架（删除商品链接）"
+    );
     assert!(
         !doc["confirmed_findings"][0]["reasons"]
             .as_array()
