@@ -112,6 +112,9 @@ pub struct WebSettings {
     pub login_attempts_per_minute: u32,
     /// Name of the bureau, shown in the page header.
     pub bureau_name: String,
+    /// The risk feed's window when a caller gives no `since` and has had no
+    /// delivery yet (days back; also `cccwatch feed write`).
+    pub feed_first_days: i64,
 }
 
 impl Default for WebSettings {
@@ -123,6 +126,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             login_attempts_per_minute: 10,
             bureau_name: "市场监督管理局".into(),
+            feed_first_days: 30,
         }
     }
 }
@@ -143,6 +147,9 @@ impl WebSettings {
         }
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return bad("web.session_idle_minutes", "must be between 1 and 1440");
+        }
+        if !(1..=3650).contains(&self.feed_first_days) {
+            return bad("web.feed_first_days", "must be between 1 and 3650");
         }
         if !(1..=24 * 30).contains(&self.session_max_hours) {
             return bad("web.session_max_hours", "must be between 1 and 720");

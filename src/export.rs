@@ -96,8 +96,10 @@ pub async fn export_findings(
             let mut w = csv::Writer::from_writer(file);
             w.write_record(COLUMNS).map_err(|e| io(e.into()))?;
             let n = for_each_page(store, platform, flagged_only, |rows| {
-                rows.iter()
-                    .try_for_each(|r| w.write_record(cells(r)).map_err(|e| io(e.into())))
+                rows.iter().try_for_each(|r| {
+                    w.write_record(cells(r).iter().map(|c| csv_cell(c)))
+                        .map_err(|e| io(e.into()))
+                })
             })
             .await?;
             w.flush().map_err(io)?;
@@ -178,4 +180,31 @@ async fn export_xlsx(
         .map_err(xerr)?;
     wb.save(out).map_err(xerr)?;
     Ok(n)
+}
+
+/// A CSV cell Excel will not run as a formula: text starting with `=`,
+/// `+`, `-`, `@`, tab or carriage return gets a leading apostrophe (listing
+/// titles are written by sellers; OWASP "CSV injection").
+pub fn csv_cell(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod csv_cell_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_written_as_text() {
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\",\"点我\")"),
+            "'=HYPERLINK(\"http://x\",\"点我\")"
+        );
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-2+3"), "'-2+3");
+        assert_eq!(csv_cell("公牛 GN-H3050"), "公牛 GN-H3050");
+        assert_eq!(csv_cell(""), "");
+    }
 }

@@ -304,13 +304,12 @@ fn priority_of(t: &Targets, brands: &BrandTable, row: &PriorityRow) -> (i64, Opt
             }
         }
     }
-    if let (Some(b), Some(m)) = (&row.brand, &row.model) {
-        if let Some(v) = t
+    if let (Some(b), Some(m)) = (&row.brand, &row.model)
+        && let Some(v) = t
             .by_product
             .get(&(brand_key(brands, b), model_match_key(m)))
-        {
-            hits.extend(v);
-        }
+    {
+        hits.extend(v);
     }
     hits.sort_unstable();
     hits.dedup();

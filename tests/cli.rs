@@ -63,6 +63,10 @@ fn every_command_has_help_with_an_example() {
         &["notices", "verify"],
         &["report", "monthly"],
         &["report", "sellers"],
+        &["feed", "token", "add"],
+        &["feed", "token", "list"],
+        &["feed", "token", "revoke"],
+        &["feed", "write"],
     ];
     for c in commands {
         let mut args = c.to_vec();

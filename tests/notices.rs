@@ -482,3 +482,123 @@ async fn without_item_pages_absence_from_the_results_is_removal() {
             .all(|l| l.verify_note.as_deref() == Some("same_id_online"))
     );
 }
+
+/// A certificate export that revokes a certificate re-judges, without a
+/// crawl, the listings matched to it: a compliant finding becomes revoked
+/// and pending review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoking_import_rejudges_listings_without_crawling() {
+    use cccwatch::certdb::import::{ImportOptions, import_file};
+    let s = support::seeded(120).await;
+    let store = &s.store;
+    // Compliant findings are not in the queue: look through the listings.
+    let mut target = None;
+    for id in 1..=400 {
+        let Some(d) = store.finding_detail(id).await.unwrap() else { continue };
+        if let Some(f) = &d.finding
+            && f.verdict.as_str() == "compliant"
+            && let Some(c) = &f.matched_cert
+        {
+            target = Some((id, c.clone()));
+            break;
+        }
+    }
+    let (listing, cert) = target.expect("a compliant listing matched to a certificate");
+    // The same export row with the status 撤销.
+    let raw = std::fs::read(support::root().join("certdb/sample/certificates.csv")).unwrap();
+    let enc = cccwatch::certdb::encoding::detect(&raw, true);
+    let text = enc.decode(&raw).0.trim_start_matches('\u{feff}').to_string();
+    let header = text.lines().next().unwrap().to_string();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{cert},")))
+        .expect("the certificate's row");
+    let mut cells: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(row.as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    cells[1] = "撤销".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revoked.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(header.split(',')).unwrap();
+    w.write_record(&cells).unwrap();
+    w.flush().unwrap();
+    let mark = store.cert_history_mark().await.unwrap();
+    import_file(store, &path, &ImportOptions::default(), &cccwatch::progress::Progress::hidden())
+        .await
+        .unwrap();
+    let changed = store.certs_changed_since(mark).await.unwrap();
+    assert_eq!(changed, vec![cert.clone()]);
+    let settings = cccwatch::config::Settings::default();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let report = cccwatch::pipeline::rejudge(store, &settings, &changed, day, &cccwatch::progress::Progress::hidden())
+        .await
+        .unwrap()
+        .expect("listings cite it");
+    assert!(report.listings >= 1);
+    let d = store.finding_detail(listing).await.unwrap().unwrap();
+    assert_eq!(d.finding.unwrap().verdict.as_str(), "revoked");
+    assert_eq!(d.review_state.map(|r| r.as_str()), Some("pending"), "back in the queue");
+}
+
+/// Complaints and failed samples raise the findings they name to the
+/// queue's priority list; importing the same file twice adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaints_and_failed_samples_raise_findings_in_the_queue() {
+    use cccwatch::signals::{self, SignalKind};
+    let s = support::seeded(80).await;
+    let store = &s.store;
+    let rows = store
+        .queue(&QueueParams::default().parse(|_| None).unwrap())
+        .await
+        .unwrap()
+        .rows;
+    let target = rows.iter().find(|r| r.seller.is_some()).unwrap();
+    let seller = target.seller.clone().unwrap();
+    assert!(store.leads(None, 10).await.unwrap().is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let complaints = dir.path().join("12315投诉.csv");
+    std::fs::write(
+        &complaints,
+        format!(
+            "投诉登记表\n平台,店铺,品牌,型号,投诉日期,投诉内容\ndemo,{seller},,,2026-11-20,插座使用时发烫\n,,,,,\ndemo,,,,2026-11-21,没有可用信息\n"
+        ),
+    )
+    .unwrap();
+    let r = signals::import(store, &s.brands, &complaints, SignalKind::Complaint, None, "boss")
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.already, r.problems.len()), (1, 0, 1));
+    assert_eq!(r.problems[0].line, 5);
+    let leads = store.leads(Some("demo"), 50).await.unwrap();
+    assert!(leads.iter().any(|l| l.listing_id == target.listing_id && l.priority == 20));
+    assert!(leads.iter().all(|l| l.note.as_deref().unwrap_or("").contains("消费者投诉")));
+    let again = signals::import(store, &s.brands, &complaints, SignalKind::Complaint, None, "boss")
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.already), (0, 1));
+    // A failed sample of the same shop adds 50; a passed one nothing.
+    let samples = dir.path().join("抽检.csv");
+    std::fs::write(
+        &samples,
+        format!("店铺,抽检结果,不合格项目\n{seller},不合格,标志和说明\n{seller},合格,\n"),
+    )
+    .unwrap();
+    let r = signals::import(store, &s.brands, &samples, SignalKind::Sampling, Some("demo"), "boss")
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.passed), (1, 1));
+    let d = store.finding_detail(target.listing_id).await.unwrap().unwrap();
+    assert_eq!(d.priority, 70);
+    // The next scan of the platform is seeded with what the signals name.
+    let since = (chrono::Utc::now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
+    let (keywords, items) = store.signal_seeds("demo", &since).await.unwrap();
+    assert!(keywords.is_empty() && items.is_empty(), "shops only: no brand + model, no item");
+}

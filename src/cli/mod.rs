@@ -5,6 +5,7 @@ mod bench_cmd;
 mod certdb_cmd;
 mod demo;
 mod evidence_cmd;
+mod feed_cmd;
 mod findings_cmd;
 mod gen_cmd;
 mod ingest_cmd;
@@ -109,6 +110,9 @@ enum Command {
     /// Reports: the monthly statistics report (XLSX), the seller risk ranking.
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
+    /// The risk feed to platforms: feed tokens for /api/feeds/PLATFORM, feed files.
+    #[command(subcommand)]
+    Feed(feed_cmd::FeedCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -181,6 +185,7 @@ pub fn main() -> ExitCode {
             Command::Notices(c) => notices_cmd::run(&app, c).await,
             Command::Signals(c) => signals_cmd::run(&app, c).await,
             Command::Report(c) => report_cmd::run(&app, c).await,
+            Command::Feed(c) => feed_cmd::run(&app, c).await,
         }
     });
     match result {

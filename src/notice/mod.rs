@@ -2,6 +2,9 @@
 //! findings under the bureau's next document number and is written as one
 //! folder: the letter (HTML from an editable template), the list as XLSX,
 //! CSV and JSON, the captured pages, a manifest and the folder's SHA-256 list.
+//! `feed`: the risk feed to platforms.
+
+pub mod feed;
 
 use crate::config::NoticeSettings;
 use crate::domain::Verdict;
@@ -480,7 +483,7 @@ fn list_csv(table: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(COLUMNS)?;
         for row in table {
-            w.write_record(row)?;
+            w.write_record(row.iter().map(|c| crate::export::csv_cell(c)))?;
         }
         w.flush()?;
     }
@@ -518,45 +521,68 @@ mod tests {
             listings: 2,
             folder: None,
         };
-        let row = |item: &str, title: &str, verdict: &str, certs: Vec<String>, status: Option<&str>| NoticeRow {
-            listing_id: 1,
-            decision_id: 1,
-            platform: "jd".into(),
-            item_id: item.into(),
-            url: Some(format!("https://item.jd.com/{item}.html")),
-            seller: Some("公牛插座旗舰店".into()),
-            shop_url: None,
-            title: title.into(),
-            brand: Some("公牛".into()),
-            model: Some("GN-H3050".into()),
-            matched_cert: certs.first().cloned(),
-            cert_numbers: certs,
-            verdict: verdict.into(),
-            cert_status: status.map(str::to_string),
-            cert_status_date: status.map(|_| "2026-10-12".to_string()),
-            cert_expires_on: None,
-            reasons: vec!["证书状态为撤销（2026-10-12）".into(), "型号一致".into()],
-            measure: Some("take_down".into()),
-            page_id: Some(7),
-            evidence_sha256: Some("3f2a9c0d1e4b5a6f00112233445566778899aabbccddeeff0011223344556677".into()),
-            captured_at: Some("2026-11-28T01:32:10Z".into()),
-        };
+        let row =
+            |item: &str, title: &str, verdict: &str, certs: Vec<String>, status: Option<&str>| {
+                NoticeRow {
+                    listing_id: 1,
+                    decision_id: 1,
+                    platform: "jd".into(),
+                    item_id: item.into(),
+                    url: Some(format!("https://item.jd.com/{item}.html")),
+                    seller: Some("公牛插座旗舰店".into()),
+                    shop_url: None,
+                    title: title.into(),
+                    brand: Some("公牛".into()),
+                    model: Some("GN-H3050".into()),
+                    matched_cert: certs.first().cloned(),
+                    cert_numbers: certs,
+                    verdict: verdict.into(),
+                    cert_status: status.map(str::to_string),
+                    cert_status_date: status.map(|_| "2026-10-12".to_string()),
+                    cert_expires_on: None,
+                    reasons: vec!["证书状态为撤销（2026-10-12）".into(), "型号一致".into()],
+                    measure: Some("take_down".into()),
+                    page_id: Some(7),
+                    evidence_sha256: Some(
+                        "3f2a9c0d1e4b5a6f00112233445566778899aabbccddeeff0011223344556677".into(),
+                    ),
+                    captured_at: Some("2026-11-28T01:32:10Z".into()),
+                }
+            };
         let rows = vec![
-            row("100012345670", "<script>alert(1)</script>公牛 GN-H3050 插座", "revoked", vec!["2021010201234567".into()], Some("revoked")),
-            row("100012345671", "无品牌 多孔插座 \"特价\", 包邮", "uncertified", vec![], None),
+            row(
+                "100012345670",
+                "<script>alert(1)</script>公牛 GN-H3050 插座",
+                "revoked",
+                vec!["2021010201234567".into()],
+                Some("revoked"),
+            ),
+            row(
+                "100012345671",
+                "无品牌 多孔插座 \"特价\", 包邮",
+                "uncertified",
+                vec![],
+                None,
+            ),
         ];
         (settings, batch, rows)
     }
 
     /// Compares with (or, with UPDATE_SNAPSHOTS=1, writes) `tests/snapshots/NAME`.
     fn snapshot(name: &str, actual: &[u8]) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots")
+            .join(name);
         if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, actual).unwrap();
         }
-        let expected = std::fs::read(&path)
-            .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_SNAPSHOTS=1 and review it", path.display()));
+        let expected = std::fs::read(&path).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run with UPDATE_SNAPSHOTS=1 and review it",
+                path.display()
+            )
+        });
         assert!(
             expected == actual,
             "{name} differs from {}; if the change is intended, run with UPDATE_SNAPSHOTS=1 and review the diff",

@@ -105,7 +105,7 @@ pub fn csv(rows: &[SellerRisk]) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(COLUMNS)?;
         for r in rows {
-            w.write_record(cells(r))?;
+            w.write_record(cells(r).iter().map(|c| crate::export::csv_cell(c)))?;
         }
         w.flush()?;
     }

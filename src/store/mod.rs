@@ -4,6 +4,7 @@
 
 mod certs;
 mod crawl;
+mod feeds;
 mod findings;
 mod listings;
 mod notices;
@@ -17,6 +18,10 @@ pub use certs::{
 pub use crawl::{
     Applied, EntryKind, EntryResult, EntryUpdate, FrontierCounts, FrontierEntry, NewEntry,
     PageMeta, PageWrite, ScanRecord,
+};
+pub use feeds::{
+    CertEvent, CitingListing, ConfirmedFinding, FeedCertificate, FeedChannel, FeedDelivery,
+    FeedLists, FeedToken, FeedTruncated, RepeatSeller, stamp as feed_stamp,
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};

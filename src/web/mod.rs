@@ -8,6 +8,7 @@
 mod api;
 mod charts;
 mod error;
+mod feeds;
 mod notices;
 mod pages;
 mod reports;
@@ -200,7 +201,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/findings/{id}", get(api::finding))
         .route("/api/findings/{id}/decision", post(api::decide))
         .route("/api/decisions", post(api::bulk))
-        .route("/api/dashboard", get(api::dashboard));
+        .route("/api/dashboard", get(api::dashboard))
+        .route("/api/feeds/{platform}", get(feeds::feed));
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };

@@ -193,7 +193,7 @@ fn performance_chart(perf: &[PlatformPeriod]) -> String {
                 .iter()
                 .map(|m| {
                     perf.iter()
-                        .find(|p| &p.platform == pl.as_str() && &p.month == m)
+                        .find(|p| p.platform == *pl && &p.month == m)
                         .map_or(0, |p| (p.removal_rate * 100.0).round() as i64)
                 })
                 .collect();
