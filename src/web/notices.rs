@@ -618,7 +618,7 @@ mod tests {
         }
         assert_eq!(
             ascii_name("市监CCC〔2026〕1号-list.xlsx"),
-            "_____CCC_2026__1_-list.xlsx"
+            "__CCC_2026_1_-list.xlsx"
         );
     }
 }
