@@ -494,7 +494,9 @@ async fn a_revoking_import_rejudges_listings_without_crawling() {
     // Compliant findings are not in the queue: look through the listings.
     let mut target = None;
     for id in 1..=400 {
-        let Some(d) = store.finding_detail(id).await.unwrap() else { continue };
+        let Some(d) = store.finding_detail(id).await.unwrap() else {
+            continue;
+        };
         if let Some(f) = &d.finding
             && f.verdict.as_str() == "compliant"
             && let Some(c) = &f.matched_cert
@@ -507,7 +509,11 @@ async fn a_revoking_import_rejudges_listings_without_crawling() {
     // The same export row with the status 撤销.
     let raw = std::fs::read(support::root().join("certdb/sample/certificates.csv")).unwrap();
     let enc = cccwatch::certdb::encoding::detect(&raw, true);
-    let text = enc.decode(&raw).0.trim_start_matches('\u{feff}').to_string();
+    let text = enc
+        .decode(&raw)
+        .0
+        .trim_start_matches('\u{feff}')
+        .to_string();
     let header = text.lines().next().unwrap().to_string();
     let row = text
         .lines()
@@ -531,21 +537,36 @@ async fn a_revoking_import_rejudges_listings_without_crawling() {
     w.write_record(&cells).unwrap();
     w.flush().unwrap();
     let mark = store.cert_history_mark().await.unwrap();
-    import_file(store, &path, &ImportOptions::default(), &cccwatch::progress::Progress::hidden())
-        .await
-        .unwrap();
+    import_file(
+        store,
+        &path,
+        &ImportOptions::default(),
+        &cccwatch::progress::Progress::hidden(),
+    )
+    .await
+    .unwrap();
     let changed = store.certs_changed_since(mark).await.unwrap();
     assert_eq!(changed, vec![cert.clone()]);
     let settings = cccwatch::config::Settings::default();
     let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-    let report = cccwatch::pipeline::rejudge(store, &settings, &changed, day, &cccwatch::progress::Progress::hidden())
-        .await
-        .unwrap()
-        .expect("listings cite it");
+    let report = cccwatch::pipeline::rejudge(
+        store,
+        &settings,
+        &changed,
+        day,
+        &cccwatch::progress::Progress::hidden(),
+    )
+    .await
+    .unwrap()
+    .expect("listings cite it");
     assert!(report.listings >= 1);
     let d = store.finding_detail(listing).await.unwrap().unwrap();
     assert_eq!(d.finding.unwrap().verdict.as_str(), "revoked");
-    assert_eq!(d.review_state.map(|r| r.as_str()), Some("pending"), "back in the queue");
+    assert_eq!(
+        d.review_state.map(|r| r.as_str()),
+        Some("pending"),
+        "back in the queue"
+    );
 }
 
 /// Complaints and failed samples raise the findings they name to the
@@ -572,17 +593,39 @@ async fn complaints_and_failed_samples_raise_findings_in_the_queue() {
         ),
     )
     .unwrap();
-    let r = signals::import(store, &s.brands, &complaints, SignalKind::Complaint, None, "boss")
-        .await
-        .unwrap();
+    let r = signals::import(
+        store,
+        &s.brands,
+        &complaints,
+        SignalKind::Complaint,
+        None,
+        "boss",
+    )
+    .await
+    .unwrap();
     assert_eq!((r.imported, r.already, r.problems.len()), (1, 0, 1));
     assert_eq!(r.problems[0].line, 5);
     let leads = store.leads(Some("demo"), 50).await.unwrap();
-    assert!(leads.iter().any(|l| l.listing_id == target.listing_id && l.priority == 20));
-    assert!(leads.iter().all(|l| l.note.as_deref().unwrap_or("").contains("消费者投诉")));
-    let again = signals::import(store, &s.brands, &complaints, SignalKind::Complaint, None, "boss")
-        .await
-        .unwrap();
+    assert!(
+        leads
+            .iter()
+            .any(|l| l.listing_id == target.listing_id && l.priority == 20)
+    );
+    assert!(
+        leads
+            .iter()
+            .all(|l| l.note.as_deref().unwrap_or("").contains("消费者投诉"))
+    );
+    let again = signals::import(
+        store,
+        &s.brands,
+        &complaints,
+        SignalKind::Complaint,
+        None,
+        "boss",
+    )
+    .await
+    .unwrap();
     assert_eq!((again.imported, again.already), (0, 1));
     // A failed sample of the same shop adds 50; a passed one nothing.
     let samples = dir.path().join("抽检.csv");
@@ -591,14 +634,28 @@ async fn complaints_and_failed_samples_raise_findings_in_the_queue() {
         format!("店铺,抽检结果,不合格项目\n{seller},不合格,标志和说明\n{seller},合格,\n"),
     )
     .unwrap();
-    let r = signals::import(store, &s.brands, &samples, SignalKind::Sampling, Some("demo"), "boss")
-        .await
-        .unwrap();
+    let r = signals::import(
+        store,
+        &s.brands,
+        &samples,
+        SignalKind::Sampling,
+        Some("demo"),
+        "boss",
+    )
+    .await
+    .unwrap();
     assert_eq!((r.imported, r.passed), (1, 1));
-    let d = store.finding_detail(target.listing_id).await.unwrap().unwrap();
+    let d = store
+        .finding_detail(target.listing_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d.priority, 70);
     // The next scan of the platform is seeded with what the signals name.
     let since = (chrono::Utc::now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
     let (keywords, items) = store.signal_seeds("demo", &since).await.unwrap();
-    assert!(keywords.is_empty() && items.is_empty(), "shops only: no brand + model, no item");
+    assert!(
+        keywords.is_empty() && items.is_empty(),
+        "shops only: no brand + model, no item"
+    );
 }

@@ -55,6 +55,26 @@ pub struct PlatformFigures {
     removal_days: Vec<f64>,
 }
 
+impl PlatformFigures {
+    /// The summary's counts, in the order of its columns (scans … relisted).
+    pub fn summary_counts(&self) -> [i64; 12] {
+        [
+            self.scans,
+            self.checked,
+            self.flagged,
+            self.unjudged,
+            self.newly_flagged,
+            self.confirmed,
+            self.dismissed,
+            self.batches,
+            self.noticed,
+            self.removed,
+            self.overdue,
+            self.relisted,
+        ]
+    }
+}
+
 /// Flagged listings of one product group by verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupRow {

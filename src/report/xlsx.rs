@@ -111,24 +111,7 @@ fn strings<const N: usize>(a: [&str; N]) -> Vec<String> {
 
 fn summary_row(p: &PlatformFigures) -> Vec<Cell> {
     let mut row = vec![Cell::Text(p.platform.clone())];
-    row.extend(
-        [
-            p.scans,
-            p.checked,
-            p.flagged,
-            p.unjudged,
-            p.newly_flagged,
-            p.confirmed,
-            p.dismissed,
-            p.batches,
-            p.noticed,
-            p.removed,
-            p.overdue,
-            p.relisted,
-        ]
-        .into_iter()
-        .map(Cell::Count),
-    );
+    row.extend(p.summary_counts().into_iter().map(Cell::Count));
     row.push(Cell::Rate(p.removal_rate));
     row.push(Cell::Days(p.median_days_to_removal));
     row

@@ -203,23 +203,7 @@ fn all_rows(r: &MonthlyReport, cells: fn(&PlatformFigures) -> Vec<String>) -> Ve
 }
 
 fn summary_cells(p: &PlatformFigures) -> Vec<String> {
-    let mut cells: Vec<String> = [
-        p.scans,
-        p.checked,
-        p.flagged,
-        p.unjudged,
-        p.newly_flagged,
-        p.confirmed,
-        p.dismissed,
-        p.batches,
-        p.noticed,
-        p.removed,
-        p.overdue,
-        p.relisted,
-    ]
-    .iter()
-    .map(i64::to_string)
-    .collect();
+    let mut cells: Vec<String> = p.summary_counts().iter().map(i64::to_string).collect();
     cells.push(monthly::percent(p.removal_rate));
     cells.push(monthly::days(p.median_days_to_removal));
     cells
