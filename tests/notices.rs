@@ -8,7 +8,8 @@ mod support;
 use calamine::{Reader, Xlsx, open_workbook};
 use cccwatch::config::NoticeSettings;
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
-use cccwatch::notice::{self, COLUMNS, NoticeError};
+use cccwatch::notice::list::ListTemplate;
+use cccwatch::notice::{self, NoticeError};
 use cccwatch::review::decision::DecisionInput;
 use cccwatch::review::queue::QueueParams;
 use chrono::NaiveDate;
@@ -110,7 +111,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
-    assert_eq!(table[0], COLUMNS.to_vec());
+    assert_eq!(table[0], ListTemplate::built_in().headers());
     assert_eq!(table.len(), 4);
     for id in &chosen {
         let d = store.finding_detail(*id).await.unwrap().unwrap();
@@ -276,6 +277,20 @@ fn csv_rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
 /// Confirms the first `n` flagged findings whose listing names a model,
 /// and issues a batch on 2026-11-20 (deadline 2026-11-30).
 async fn noticed(s: &support::Seeded, n: usize, out: &std::path::Path) -> notice::WrittenBatch {
+    confirm_flagged(s, n).await;
+    let settings = NoticeSettings {
+        templates_dir: out.join("none"),
+        pdf_browser: String::new(),
+        ..NoticeSettings::default()
+    };
+    let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    notice::issue(&s.store, &settings, "demo", issued, "boss", out)
+        .await
+        .unwrap()
+}
+
+/// Confirms the first `n` flagged findings whose listing names a model and a seller.
+async fn confirm_flagged(s: &support::Seeded, n: usize) {
     let store = &s.store;
     let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
     let rows = store
@@ -316,15 +331,103 @@ async fn noticed(s: &support::Seeded, n: usize, out: &std::path::Path) -> notice
         }
     }
     assert_eq!(chosen, n, "enough flagged listings with a model");
+}
+
+/// The bureau's own list layout (config/notices/list.toml): its headers,
+/// order and sheet name are what the platform receives, and a reply under
+/// those headers is read back. A broken layout stops the batch before a
+/// number is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_layout_is_an_editable_file() {
+    let s = support::seeded(80).await;
+    let store = &s.store;
+    confirm_flagged(&s, 2).await;
+    let out = tempfile::tempdir().unwrap();
+    let templates = out.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
     let settings = NoticeSettings {
-        templates_dir: out.join("none"),
+        templates_dir: templates.clone(),
         pdf_browser: String::new(),
         ..NoticeSettings::default()
     };
-    let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-    notice::issue(store, &settings, "demo", issued, "boss", out)
+    let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+
+    // A typo in a key: named with its column and the file; nothing is issued.
+    std::fs::write(
+        templates.join("list.toml"),
+        "[[column]]\nkey = \"item_id\"\n[[column]]\nkey = \"tilte\"\n",
+    )
+    .unwrap();
+    let e = notice::issue(store, &settings, "demo", day, "boss", out.path())
         .await
+        .unwrap_err();
+    assert!(matches!(e, NoticeError::List(_)), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains("list.toml") && e.contains("column[2].key") && e.contains("`tilte`"),
+        "{e}"
+    );
+    assert!(store.notice_batches(None).await.unwrap().is_empty());
+
+    std::fs::write(
+        templates.join("list.toml"),
+        r#"sheet_name = "请核查下架"
+[[column]]
+key = "title"
+header = "商品名称"
+wrap = true
+[[column]]
+key = "item_id"
+header = "链接编码"
+[[column]]
+key = "problem"
+header = "违规情形"
+[[column]]
+key = "reply_result"
+header = "平台反馈"
+"#,
+    )
+    .unwrap();
+    let w = notice::issue(store, &settings, "demo", day, "boss", out.path())
+        .await
+        .unwrap();
+    assert_eq!(w.batch.number, "市监CCC〔2026〕1号", "the first number");
+    let mut book: Xlsx<_> = open_workbook(w.folder.join("list.xlsx")).unwrap();
+    let table: Vec<Vec<String>> = book
+        .worksheet_range("请核查下架")
         .unwrap()
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(table[0], ["商品名称", "链接编码", "违规情形", "平台反馈"]);
+    assert_eq!(table.len(), 3);
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    for l in &lines {
+        let row = table.iter().find(|r| r[1] == l.item_id).expect("listed");
+        assert!(!row[0].is_empty() && !row[2].is_empty(), "{row:?}");
+        assert!(row[3].is_empty(), "left for the platform");
+    }
+    let csv = std::fs::read(w.folder.join("list.csv")).unwrap();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    assert_eq!(
+        csv_rows(&csv[3..])[0].iter().collect::<Vec<_>>(),
+        ["商品名称", "链接编码", "违规情形", "平台反馈"]
+    );
+
+    // The platform fills in its column of the same file and sends it back.
+    let reply = out.path().join("reply.csv");
+    let text = format!(
+        "商品名称,链接编码,违规情形,平台反馈\nx,{},y,已下架\n",
+        lines[0].item_id
+    );
+    std::fs::write(&reply, text).unwrap();
+    let list = ListTemplate::load(&templates).unwrap();
+    let r = notice::reply::import(store, w.batch.id, &reply, &list, "reply.csv", "boss")
+        .await
+        .unwrap();
+    assert_eq!(r.recorded, 1, "{:?}", r.problems);
+    let lines = store.notice_lines(w.batch.id).await.unwrap();
+    assert_eq!(lines[0].ack_text.as_deref(), Some("已下架"));
 }
 
 fn states(lines: &[cccwatch::store::NoticeLine]) -> Vec<&str> {
@@ -354,7 +457,8 @@ async fn later_scans_verify_removals_find_relists_and_list_what_is_overdue() {
         items[0], items[1], items[2]
     );
     std::fs::write(&reply, encoding_rs::GBK.encode(&text).0).unwrap();
-    let r = notice::reply::import(store, w.batch.id, &reply, "平台回复.csv", "boss")
+    let list = ListTemplate::built_in();
+    let r = notice::reply::import(store, w.batch.id, &reply, &list, "平台回复.csv", "boss")
         .await
         .unwrap();
     assert_eq!((r.recorded, r.blank), (2, 1));

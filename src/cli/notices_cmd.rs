@@ -12,7 +12,8 @@ pub enum NoticesCommand {
     #[command(after_help = "Examples:\n  cccwatch notices issue --platform jd\n  \
 cccwatch notices issue --platform demo --out notices/ --date 2026-11-29\n\n\
 Writes one folder per batch: letter.html (from notices.templates_dir/letter.html,\n\
-editable), list.xlsx, list.csv, list.json, evidence/ (the captured pages),\n\
+editable), list.xlsx and list.csv (columns from\n\
+notices.templates_dir/list.toml, editable), list.json, evidence/ (the captured pages),\n\
 manifest.json and SHA256SUMS. The number comes from notices.number_format;\n\
 the deadline is notices.deadline_days after the date. Exit code 2 when there is\n\
 nothing to notice.")]
@@ -166,7 +167,8 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let r = notice::reply::import(&store, b.id, &file, &source, &actor()).await?;
+            let list = notice::list::ListTemplate::load(&app.settings.notices.templates_dir)?;
+            let r = notice::reply::import(&store, b.id, &file, &list, &source, &actor()).await?;
             println!(
                 "{}: {} repl(ies) recorded, {} row(s) left blank by the platform",
                 b.number, r.recorded, r.blank

@@ -11,11 +11,13 @@ use crate::domain::Verdict;
 use crate::review::decision::Measure;
 use crate::store::{NoticeBatch, NoticeRow, Store, StoreError};
 use chrono::{Datelike, NaiveDate};
+use list::{ListTemplate, ListTemplateError};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod list;
 pub mod pdf;
 pub mod reply;
 pub mod verify;
@@ -45,6 +47,8 @@ pub enum NoticeError {
     Xlsx { path: PathBuf, source: XlsxError },
     #[error("writing {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
+    #[error(transparent)]
+    List(#[from] ListTemplateError),
     #[error("stored evidence page {page_id} is damaged: {source}")]
     Evidence {
         page_id: i64,
@@ -85,6 +89,11 @@ pub async fn issue(
     out_dir: &Path,
 ) -> Result<WrittenBatch, NoticeError> {
     let letter_template = load_template(settings)?;
+    let list = ListTemplate::load(&settings.templates_dir)?;
+    let templates = Templates {
+        letter: &letter_template,
+        list: &list,
+    };
     // A template that does not compile stops here, before anything is issued.
     minijinja::Environment::new()
         .add_template("letter.html", &letter_template.0)
@@ -110,16 +119,7 @@ pub async fn issue(
         batch.seq,
         sanitize(platform)
     ));
-    let written = write_batch(
-        store,
-        settings,
-        &letter_template,
-        &batch,
-        &rows,
-        today,
-        &folder,
-    )
-    .await?;
+    let written = write_batch(store, settings, &templates, &batch, &rows, today, &folder).await?;
     store
         .set_notice_folder(batch.id, &folder.display().to_string())
         .await?;
@@ -168,62 +168,16 @@ fn cert_status_label(s: Option<&str>) -> String {
         .unwrap_or_else(|| "证书库中无此证书".to_string())
 }
 
-/// The list's columns, in the order of the XLSX and CSV files.
-pub const COLUMNS: [&str; 17] = [
-    "序号",
-    "平台",
-    "平台商品编号",
-    "商品链接",
-    "店铺/商家",
-    "商品标题",
-    "标称品牌",
-    "标称型号",
-    "引用的证书编号",
-    "证书状态",
-    "状态变更/到期日期",
-    "问题类型",
-    "理由",
-    "页面取证时间",
-    "页面 SHA-256",
-    "平台处理结果（由平台填写）",
-    "处理日期（由平台填写）",
-];
-
-fn cells(i: usize, r: &NoticeRow) -> Vec<String> {
-    let date = r
-        .cert_status_date
-        .clone()
-        .or_else(|| r.cert_expires_on.clone())
-        .unwrap_or_default();
-    vec![
-        (i + 1).to_string(),
-        r.platform.clone(),
-        r.item_id.clone(),
-        r.url.clone().unwrap_or_default(),
-        r.seller.clone().unwrap_or_default(),
-        r.title.clone(),
-        r.brand.clone().unwrap_or_default(),
-        r.model.clone().unwrap_or_default(),
-        r.cert_numbers.join("、"),
-        if r.matched_cert.is_some() || !r.cert_numbers.is_empty() {
-            cert_status_label(r.cert_status.as_deref())
-        } else {
-            "未标注证书".to_string()
-        },
-        date,
-        verdict_label(&r.verdict),
-        r.reasons.join("；"),
-        r.captured_at.clone().unwrap_or_default(),
-        r.evidence_sha256.clone().unwrap_or_default(),
-        String::new(),
-        String::new(),
-    ]
+/// The bureau's editable files: the letter (text, path) and the list's layout.
+struct Templates<'a> {
+    letter: &'a (String, PathBuf),
+    list: &'a ListTemplate,
 }
 
 async fn write_batch(
     store: &Store,
     settings: &NoticeSettings,
-    template: &(String, PathBuf),
+    templates: &Templates<'_>,
     batch: &NoticeBatch,
     rows: &[NoticeRow],
     today: NaiveDate,
@@ -237,20 +191,22 @@ async fn write_batch(
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
 
     // The letter.
-    let letter = render_letter(&template.0, settings, batch, rows, today).map_err(|source| {
+    let (template, template_path) = templates.letter;
+    let list = templates.list;
+    let letter = render_letter(template, settings, batch, rows, today).map_err(|source| {
         NoticeError::Render {
-            path: template.1.clone(),
+            path: template_path.clone(),
             source,
         }
     })?;
     files.push(("letter.html".into(), letter.into_bytes()));
 
     // The list, three ways.
-    let table: Vec<Vec<String>> = rows.iter().enumerate().map(|(i, r)| cells(i, r)).collect();
+    let table = list.table(rows);
     let xlsx_path = folder.join("list.xlsx");
     files.push((
         "list.xlsx".into(),
-        list_xlsx(&table, &batch.number).map_err(|source| NoticeError::Xlsx {
+        list_xlsx(list, &table, &batch.number).map_err(|source| NoticeError::Xlsx {
             path: xlsx_path.clone(),
             source,
         })?,
@@ -258,7 +214,7 @@ async fn write_batch(
     let csv_path = folder.join("list.csv");
     files.push((
         "list.csv".into(),
-        list_csv(&table).map_err(|source| NoticeError::Csv {
+        list_csv(list, &table).map_err(|source| NoticeError::Csv {
             path: csv_path.clone(),
             source,
         })?,
@@ -386,9 +342,8 @@ pub fn render_letter(
 }
 
 /// The list as CSV (UTF-8 with a BOM), for a batch's rows.
-pub fn render_list_csv(rows: &[NoticeRow]) -> Result<Vec<u8>, csv::Error> {
-    let table: Vec<Vec<String>> = rows.iter().enumerate().map(|(i, r)| cells(i, r)).collect();
-    list_csv(&table)
+pub fn render_list_csv(list: &ListTemplate, rows: &[NoticeRow]) -> Result<Vec<u8>, csv::Error> {
+    list_csv(list, &list.table(rows))
 }
 
 /// Writes `folder` as `folder.zip` (the folder's name as the zip's top
@@ -442,28 +397,26 @@ fn chinese_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
-fn list_xlsx(table: &[Vec<String>], number: &str) -> Result<Vec<u8>, XlsxError> {
+fn list_xlsx(
+    list: &ListTemplate,
+    table: &[Vec<String>],
+    number: &str,
+) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let sheet = wb.add_worksheet();
-    sheet.set_name("商品清单")?;
+    sheet.set_name(&list.sheet_name)?;
     let header = Format::new()
         .set_bold()
         .set_background_color("#DDE7F0")
         .set_text_wrap();
     let wrap = Format::new().set_text_wrap();
-    let widths = [
-        6.0, 10.0, 16.0, 36.0, 20.0, 44.0, 12.0, 16.0, 20.0, 12.0, 14.0, 14.0, 50.0, 22.0, 66.0,
-        24.0, 16.0,
-    ];
-    for (i, w) in widths.iter().enumerate() {
-        sheet.set_column_width(i as u16, *w)?;
-    }
-    for (i, c) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, i as u16, *c, &header)?;
+    for (i, c) in list.columns.iter().enumerate() {
+        sheet.set_column_width(i as u16, c.width)?;
+        sheet.write_string_with_format(0, i as u16, &c.header, &header)?;
     }
     for (r, row) in table.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            if c == 5 || c == 12 {
+        for ((c, v), col) in row.iter().enumerate().zip(&list.columns) {
+            if col.wrap {
                 sheet.write_string_with_format(r as u32 + 1, c as u16, v, &wrap)?;
             } else {
                 sheet.write_string(r as u32 + 1, c as u16, v)?;
@@ -471,17 +424,22 @@ fn list_xlsx(table: &[Vec<String>], number: &str) -> Result<Vec<u8>, XlsxError> 
         }
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, table.len().max(1) as u32, (COLUMNS.len() - 1) as u16)?;
+    sheet.autofilter(
+        0,
+        0,
+        table.len().max(1) as u32,
+        (list.columns.len() - 1) as u16,
+    )?;
     sheet.set_header(format!("&L{number}&R第 &P 页"));
     wb.save_to_buffer()
 }
 
-fn list_csv(table: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
+fn list_csv(list: &ListTemplate, table: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
     // UTF-8 with a BOM, so that Excel opens it as Chinese text.
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(COLUMNS)?;
+        w.write_record(list.headers())?;
         for row in table {
             w.write_record(row.iter().map(|c| crate::export::csv_cell(c)))?;
         }
@@ -601,7 +559,10 @@ mod tests {
     #[test]
     fn the_list_matches_its_snapshot() {
         let (_, _, rows) = sample();
-        snapshot("list.csv", &render_list_csv(&rows).unwrap());
+        snapshot(
+            "list.csv",
+            &render_list_csv(&ListTemplate::built_in(), &rows).unwrap(),
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! table with the item ID and the result. Replies are recorded per listing;
 //! rows that cannot be used are reported with their row number.
 
+use super::list::{Field, ListTemplate};
 use crate::store::{Ack, AckRefused, Store, StoreError};
 use crate::tabular::{Table, TableError, cell};
 use serde::Serialize;
@@ -49,16 +50,26 @@ pub struct ReplyReport {
     pub problems: Vec<RowProblem>,
 }
 
+/// The headers looked for: the list layout's own (`list.toml`, which the
+/// bureau may have renamed) first, then the usual names.
+fn names<'a>(list: &'a ListTemplate, field: Field, usual: &[&'a str]) -> Vec<&'a str> {
+    list.header_of(field)
+        .into_iter()
+        .chain(usual.iter().copied())
+        .collect()
+}
+
 /// Reads the replies in `path` and records them against batch `batch_id`.
 pub async fn import(
     store: &Store,
     batch_id: i64,
     path: &Path,
+    list: &ListTemplate,
     source_name: &str,
     by: &str,
 ) -> Result<ReplyReport, ReplyError> {
-    let table = Table::read(path, ITEM_HEADERS)?;
-    let (acks, mut report) = parse(&table)?;
+    let table = Table::read(path, &names(list, Field::ItemId, ITEM_HEADERS))?;
+    let (acks, mut report) = parse(&table, list)?;
     record(store, batch_id, acks, source_name, by, &mut report).await?;
     Ok(report)
 }
@@ -88,15 +99,19 @@ pub async fn record(
 }
 
 /// The replies of a table, with the rows that cannot be used.
-pub fn parse(table: &Table) -> Result<(Vec<(u64, Ack)>, ReplyReport), ReplyError> {
-    let item = table.column(ITEM_HEADERS);
+pub fn parse(
+    table: &Table,
+    list: &ListTemplate,
+) -> Result<(Vec<(u64, Ack)>, ReplyReport), ReplyError> {
+    let item = table.column(&names(list, Field::ItemId, ITEM_HEADERS));
+    let results = names(list, Field::ReplyResult, RESULT_HEADERS);
     let result = table
-        .column(RESULT_HEADERS)
+        .column(&results)
         .ok_or_else(|| ReplyError::NoResultColumn {
             path: table.path.display().to_string(),
-            wanted: RESULT_HEADERS.join(" / "),
+            wanted: results.join(" / "),
         })?;
-    let date = table.column(DATE_HEADERS);
+    let date = table.column(&names(list, Field::ReplyDate, DATE_HEADERS));
     let mut report = ReplyReport::default();
     let mut acks = Vec::new();
     for (line, row) in &table.rows {
@@ -174,7 +189,7 @@ mod tests {
             &["4", "1004", "插座", "已整改", "明天"],
             &["5", "1005", "插座", "已要求商家整改", "2026-12-02 10:00"],
         ]);
-        let (acks, report) = parse(&t).unwrap();
+        let (acks, report) = parse(&t, &ListTemplate::built_in()).unwrap();
         assert_eq!(acks.len(), 2);
         assert_eq!(acks[0].1.item_id, "1001");
         assert_eq!(acks[0].1.at.as_deref(), Some("2026-12-01"));
@@ -188,7 +203,36 @@ mod tests {
     #[test]
     fn without_a_result_column_it_says_which_names_it_knows() {
         let t = table(&[&["平台商品编号", "标题"], &["1", "x"]]);
-        let e = parse(&t).unwrap_err().to_string();
+        let e = parse(&t, &ListTemplate::built_in())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("平台处理结果"), "{e}");
+    }
+
+    #[test]
+    fn headers_renamed_in_the_list_layout_are_found() {
+        let list = ListTemplate::parse(
+            "[[column]]\nkey = \"item_id\"\nheader = \"链接编码\"\n\
+             [[column]]\nkey = \"reply_result\"\nheader = \"反馈\"\n\
+             [[column]]\nkey = \"reply_date\"\nheader = \"完成于\"\n",
+            Path::new("list.toml"),
+        )
+        .unwrap();
+        let raw = vec![
+            (
+                1,
+                vec!["链接编码".to_string(), "反馈".into(), "完成于".into()],
+            ),
+            (
+                2,
+                vec!["1001".to_string(), "已下架".into(), "2026-12-03".into()],
+            ),
+        ];
+        let t = Table::from_rows(Path::new("reply.csv"), raw, &["链接编码"]).unwrap();
+        let (acks, report) = parse(&t, &list).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(acks[0].1.item_id, "1001");
+        assert_eq!(acks[0].1.text, "已下架");
+        assert_eq!(acks[0].1.at.as_deref(), Some("2026-12-03"));
     }
 }

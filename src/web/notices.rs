@@ -478,7 +478,30 @@ pub async fn reply_file(
             format!("无法保存上传文件：{e}"),
         )
     })?;
-    match reply::import(&state.store, id, tmp.path(), &name, &user.user.username).await {
+    let list = match crate::notice::list::ListTemplate::load(&state.notices.templates_dir) {
+        Ok(list) => list,
+        Err(e) => {
+            return batch_page(
+                &state,
+                &user,
+                id,
+                None,
+                vec![format!("清单模板有误，请联系管理员：{e}")],
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
+            .await;
+        }
+    };
+    match reply::import(
+        &state.store,
+        id,
+        tmp.path(),
+        &list,
+        &name,
+        &user.user.username,
+    )
+    .await
+    {
         Ok(r) => {
             let message = format!(
                 "已导入“{name}”：记录 {} 条平台回复，{} 行平台尚未填写。",
