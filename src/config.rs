@@ -18,6 +18,62 @@ pub struct Settings {
     pub crawl: CrawlSettings,
     pub web: WebSettings,
     pub notices: NoticeSettings,
+    pub schedule: ScheduleSettings,
+}
+
+/// Scheduled scans run by `cccwatch serve` (`[schedule]`, `[[schedule.jobs]]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Run the jobs inside `cccwatch serve` (false: only the web app; use
+    /// cron or systemd timers with `cccwatch scan` instead).
+    pub enabled: bool,
+    /// Time zone of the cron expressions.
+    pub time_zone: String,
+    /// A platform lock not renewed for this long belongs to a process that
+    /// died and is taken over.
+    pub lock_stale_secs: u64,
+    /// How often a running scan renews its lock.
+    pub lock_renew_secs: u64,
+    pub jobs: Vec<JobSettings>,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings {
+            enabled: true,
+            time_zone: "Asia/Shanghai".into(),
+            lock_stale_secs: 300,
+            lock_renew_secs: 30,
+            jobs: Vec::new(),
+        }
+    }
+}
+
+/// One scheduled scan job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Shown in the UI and `cccwatch schedule list`; unique.
+    pub name: String,
+    /// Cron expression: minute hour day-of-month month day-of-week, with an
+    /// optional leading seconds field.
+    pub cron: String,
+    /// Overrides `schedule.time_zone` for this job.
+    pub time_zone: Option<String>,
+    /// Platform files (names in `crawl.platforms_dir`); empty means all.
+    pub platforms: Vec<String>,
+    /// Keyword sets: groups of the platform's `[keywords]`; with `keywords`
+    /// empty too, all of the platform's keywords.
+    pub groups: Vec<String>,
+    /// More keywords to search.
+    pub keywords: Vec<String>,
+    /// Result pages per keyword at most (default: the platform's).
+    pub max_pages: Option<u32>,
+    /// Longest a run may take, e.g. "5h"; then it stops and the next run resumes.
+    pub max_duration: Option<String>,
+    /// Local time by which a run stops, e.g. "07:00".
+    pub stop_at: Option<String>,
 }
 
 /// Takedown notices (`cccwatch notices issue`).
@@ -336,6 +392,8 @@ pub enum ConfigError {
     Parse(String),
     #[error("invalid configuration: key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("invalid configuration: {0}")]
+    Schedule(#[from] crate::schedule::ScheduleError),
 }
 
 /// Where settings are read from.
@@ -383,6 +441,15 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.schedule.lock_renew_secs == 0
+            || self.schedule.lock_renew_secs * 2 > self.schedule.lock_stale_secs
+        {
+            return Err(ConfigError::Invalid {
+                key: "schedule.lock_renew_secs",
+                message: "must be at least 1 and at most half of schedule.lock_stale_secs".into(),
+            });
+        }
+        crate::schedule::parse_jobs(&self.schedule)?;
         let url = self.database.url.trim();
         if url.is_empty() {
             return Err(ConfigError::Invalid {

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod report;
 pub mod review;
 pub mod scan;
+pub mod schedule;
 pub mod signals;
 pub mod store;
 pub mod synth;

@@ -14,6 +14,7 @@ mod match_cmd;
 mod notices_cmd;
 mod report_cmd;
 mod scan_cmd;
+mod schedule_cmd;
 mod serve_cmd;
 mod signals_cmd;
 mod user_cmd;
@@ -36,7 +37,8 @@ Examples:
   cccwatch match --as-of 2026-11-28
   cccwatch findings export --format xlsx --out findings.xlsx --flagged-only
   cccwatch user add admin --role admin --name 系统管理员
-  cccwatch serve                                  # review workspace on http://127.0.0.1:8080
+  cccwatch serve                                  # review workspace on http://127.0.0.1:8080 + scheduled scans
+  cccwatch schedule list                          # jobs, next and last runs
   cccwatch audit verify
   cccwatch report monthly --month 2026-11         # 月报-2026-11.xlsx
 
@@ -78,6 +80,9 @@ enum Command {
     Match(match_cmd::MatchArgs),
     /// Crawl platforms (config/platforms/NAME.toml), extract listings, match them.
     Scan(scan_cmd::ScanArgs),
+    /// Scheduled scan jobs of `serve`: list them with their next and last runs, run one now.
+    #[command(subcommand)]
+    Schedule(schedule_cmd::ScheduleCommand),
     /// Pages kept as evidence: show them, export them for a case.
     #[command(subcommand)]
     Evidence(evidence_cmd::EvidenceCommand),
@@ -172,6 +177,7 @@ pub fn main() -> ExitCode {
             Command::Ingest(a) => ingest_cmd::run(&app, a).await,
             Command::Match(a) => match_cmd::run(&app, a).await,
             Command::Scan(a) => scan_cmd::run(&app, a).await,
+            Command::Schedule(c) => schedule_cmd::run(&app, c).await,
             Command::Evidence(c) => evidence_cmd::run(&app, c).await,
             Command::Adapter(c) => adapter_cmd::run(&app, c).await,
             Command::Findings(c) => findings_cmd::run(&app, c).await,

@@ -6,6 +6,8 @@ use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::extract::Adapter;
 use cccwatch::progress::Progress;
 use cccwatch::scan::{LoopSettings, ScanOutcome, ScanPlan, ScanRunner, start_scan};
+use cccwatch::schedule::lock::{PlatformLock, describe_holder};
+use cccwatch::schedule::lock_timing;
 use cccwatch::store::Store;
 use clap::Args;
 use std::path::Path;
@@ -25,7 +27,11 @@ searches the platform's seed keywords (or --keywords), follows result pages, fet
 item pages politely (the platform's rate, robots.txt, Retry-After), keeps every page as\n\
 evidence, then matches the listings it saw against the certificate database.\n\n\
 Ctrl-C stops cleanly: pages in flight finish and the frontier is saved; `--resume`\n\
-continues. Exit codes: 0 completed, 3 stopped before the end (resumable), 1 error."
+continues. Only one scan of a platform runs at a time, across processes (a lock in\n\
+the database): a platform being scanned elsewhere is skipped with a message, so this\n\
+is safe under cron or a systemd timer (docs/systemd/).\n\
+Exit codes: 0 completed, 3 stopped before the end (resumable), 75 every platform\n\
+was being scanned elsewhere, 1 error."
 )]
 pub struct ScanArgs {
     /// Platform(s) to scan (file names in crawl.platforms_dir); repeat or separate with commas.
@@ -53,25 +59,7 @@ pub struct ScanArgs {
 
 /// Reads `NAME.toml` from the platforms folder, with `base_url` replaced if given.
 pub fn load_adapter(dir: &Path, name: &str, base_url: Option<&str>) -> anyhow::Result<Adapter> {
-    let path = dir.join(format!("{name}.toml"));
-    if !path.exists() {
-        let available: Vec<String> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        anyhow::bail!(
-            "no platform `{name}`: {} does not exist (platforms there: {})",
-            path.display(),
-            if available.is_empty() {
-                "none".into()
-            } else {
-                available.join(", ")
-            }
-        );
-    }
-    let adapter = Adapter::from_file(&path)?;
+    let adapter = cccwatch::scan::load_platform(dir, name)?;
     Ok(match base_url {
         Some(b) => adapter.with_base_url(b)?,
         None => adapter,
@@ -83,6 +71,9 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = app.settings.crawl.platforms_dir.clone();
     let mut jobs: Vec<(Arc<Adapter>, i64)> = Vec::new();
     let fetcher = Arc::new(Fetcher::new(app.settings.crawl.fetch_settings())?);
+    // One scan per platform at a time, across processes: `serve`'s
+    // scheduler and cron may start scans at the same moment.
+    let mut locks = Locks::new(&store, lock_timing(&app.settings.schedule));
     if a.resume {
         let platforms: Vec<Option<&str>> = if a.platform.is_empty() {
             vec![None]
@@ -91,11 +82,14 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         };
         for p in platforms {
             for scan in store.unfinished_scans(p).await? {
+                if !locks.take(&scan.platform).await? {
+                    continue;
+                }
                 let adapter = Arc::new(load_adapter(&dir, &scan.platform, a.base_url.as_deref())?);
                 jobs.push((adapter, scan.id));
             }
         }
-        if jobs.is_empty() {
+        if jobs.is_empty() && locks.refused == 0 {
             println!("no unfinished scan to resume");
             return Ok(ExitCode::SUCCESS);
         }
@@ -112,7 +106,11 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         };
         for name in &a.platform {
             let adapter = Arc::new(load_adapter(&dir, name, a.base_url.as_deref())?);
+            if !locks.take(name).await? {
+                continue;
+            }
             let id = start_scan(&store, &adapter, &plan).await?;
+            locks.set_scan(name, id);
             jobs.push((adapter, id));
         }
     }
@@ -122,7 +120,7 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
     let runs = jobs.into_iter().map(|(adapter, id)| {
         let progress = Progress::new(Some(0), "pages", app.progress).in_multi(&multi);
         progress.set_message(format!("scan {id} {}", adapter.name()));
-        let (runner, stop) = (&runner, stop.clone());
+        let (runner, stop) = (&runner, locks.stop_for(adapter.name(), stop.clone()));
         async move {
             let out = runner
                 .run(adapter, id, stop, &progress)
@@ -133,7 +131,10 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let outcomes = futures_util::future::join_all(runs).await;
+    let refused = locks.refused;
+    locks.release().await;
     let mut code = ExitCode::SUCCESS;
+    let ran = outcomes.len();
     for outcome in outcomes {
         let outcome = outcome?;
         if a.json {
@@ -145,7 +146,82 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
             code = ExitCode::from(EXIT_INTERRUPTED);
         }
     }
+    if refused > 0 && ran == 0 {
+        code = ExitCode::from(EXIT_LOCKED);
+    }
     Ok(code)
+}
+
+/// Exit code when every platform asked for was being scanned elsewhere (EX_TEMPFAIL).
+pub const EXIT_LOCKED: u8 = 75;
+
+/// The platform locks this invocation holds.
+struct Locks<'a> {
+    store: &'a Store,
+    timing: cccwatch::schedule::lock::LockTiming,
+    held: Vec<PlatformLock>,
+    refused: usize,
+}
+
+impl<'a> Locks<'a> {
+    fn new(store: &'a Store, timing: cccwatch::schedule::lock::LockTiming) -> Self {
+        Locks {
+            store,
+            timing,
+            held: Vec::new(),
+            refused: 0,
+        }
+    }
+
+    /// Takes `platform`'s lock (true), or says who holds it (false).
+    async fn take(&mut self, platform: &str) -> anyhow::Result<bool> {
+        if self.held.iter().any(|l| l.platform == platform) {
+            return Ok(true);
+        }
+        match PlatformLock::acquire(self.store, platform, "cccwatch scan", self.timing).await? {
+            Ok(lock) => {
+                self.held.push(lock);
+                Ok(true)
+            }
+            Err(holder) => {
+                eprintln!(
+                    "not scanning {platform}: {}; try again when it has finished",
+                    describe_holder(&holder)
+                );
+                self.refused += 1;
+                Ok(false)
+            }
+        }
+    }
+
+    fn set_scan(&self, platform: &str, scan_id: i64) {
+        if let Some(l) = self.held.iter().find(|l| l.platform == platform) {
+            l.set_scan(scan_id);
+        }
+    }
+
+    /// `stop`, or the platform's lock taken over by another process.
+    fn stop_for(&self, platform: &str, stop: watch::Receiver<bool>) -> watch::Receiver<bool> {
+        let Some(lock) = self.held.iter().find(|l| l.platform == platform) else {
+            return stop;
+        };
+        let (tx, rx) = watch::channel(*stop.borrow());
+        let (mut stop, mut lost) = (stop, lock.lost());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => {}
+                _ = lost.wait_for(|s| *s) => {}
+            }
+            let _ = tx.send(true);
+        });
+        rx
+    }
+
+    async fn release(self) {
+        for l in self.held {
+            l.release().await;
+        }
+    }
 }
 
 /// A scan runner with the settings of this invocation.

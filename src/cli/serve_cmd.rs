@@ -2,10 +2,20 @@
 
 use super::App;
 use anyhow::Context;
+use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::matching::brand::BrandTable;
+use cccwatch::schedule::{Scheduler, SystemClock};
+use cccwatch::web::schedule::ScheduleHandle;
 use cccwatch::web::{self, AppState};
 use clap::Args;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How long scans in progress get to stop and save their frontier at shutdown
+/// (pages in flight have 10 s; matching what was crawled may take longer).
+const SCANS_STOP_WITHIN: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -14,7 +24,11 @@ cccwatch serve                                          # then http://127.0.0.1:
 cccwatch serve --bind 0.0.0.0:8080                      # reachable from the office network\n\n\
 Roles: admin (users, settings, audit log; no decisions), supervisor (decides\n\
 and revises decisions), reviewer (decides pending findings), viewer (reads).\n\
-Stops cleanly on Ctrl-C or SIGTERM, letting requests in progress finish.")]
+Scheduled scans: the jobs in [[schedule.jobs]] run in the background (see\n\
+`cccwatch schedule list` and the 定时任务 page); schedule.enabled = false turns\n\
+them off for bureaus that use cron or systemd timers instead.\n\n\
+Stops cleanly on Ctrl-C or SIGTERM: scans save their frontier (the next run\n\
+resumes them), requests in progress finish.")]
 pub struct ServeArgs {
     /// Address and port to listen on (default from config: web.bind).
     #[arg(long, value_name = "ADDR:PORT")]
@@ -53,9 +67,55 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
         brands,
         app.settings.notices.clone(),
     );
-    println!("review workspace on http://{local}/ (Ctrl-C to stop)");
+    // The scheduler: scans in the background, stopped with the web app.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let settings = Arc::new(app.settings.clone());
+    let (requests_tx, requests_rx) = mpsc::channel(8);
+    let scheduler = if settings.schedule.enabled {
+        let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings())?);
+        let scheduler = Scheduler::new(
+            store.clone(),
+            settings.clone(),
+            fetcher,
+            Arc::new(SystemClock),
+            stop_rx,
+        )?;
+        let jobs = scheduler.jobs().len();
+        tracing::info!(jobs, "scheduler started");
+        Some((tokio::spawn(Arc::new(scheduler).run(requests_rx)), jobs))
+    } else {
+        tracing::info!("scheduler disabled (schedule.enabled = false)");
+        None
+    };
+    let state = AppState::with_schedule(
+        state,
+        ScheduleHandle {
+            settings: settings.clone(),
+            requests: scheduler.is_some().then_some(requests_tx),
+        },
+    );
+    match &scheduler {
+        Some((_, jobs)) => println!(
+            "review workspace on http://{local}/ with {jobs} scheduled job(s) (Ctrl-C to stop)"
+        ),
+        None => println!("review workspace on http://{local}/ (Ctrl-C to stop)"),
+    }
     tracing::info!(%local, "serving the review workspace");
-    web::serve(state, listener, shutdown_signal()).await?;
+    let signal = async move {
+        shutdown_signal().await;
+        // Scans stop first: pages in flight finish, the frontier is saved.
+        let _ = stop_tx.send(true);
+    };
+    web::serve(state, listener, signal).await?;
+    if let Some((task, _)) = scheduler {
+        match tokio::time::timeout(SCANS_STOP_WITHIN, task).await {
+            Ok(_) => {}
+            Err(_) => eprintln!(
+                "scans did not stop within {} s; they resume at the next run",
+                SCANS_STOP_WITHIN.as_secs()
+            ),
+        }
+    }
     store.close().await;
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -36,6 +36,8 @@ pub enum Permission {
     IssueNotices,
     /// Record a platform's reply to a notice.
     RecordReplies,
+    /// Start a scheduled scan job now.
+    RunScans,
 }
 
 impl Role {
@@ -69,10 +71,10 @@ impl Role {
     pub fn can(self, p: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Admin => matches!(p, View | ViewAudit | ManageUsers),
+            Role::Admin => matches!(p, View | ViewAudit | ManageUsers | RunScans),
             Role::Supervisor => matches!(
                 p,
-                View | Decide | Revise | ViewAudit | IssueNotices | RecordReplies
+                View | Decide | Revise | ViewAudit | IssueNotices | RecordReplies | RunScans
             ),
             Role::Reviewer => matches!(p, View | Decide | RecordReplies),
             Role::Viewer => matches!(p, View),

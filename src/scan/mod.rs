@@ -42,6 +42,43 @@ pub enum ScanError {
     NoKeywords(String),
     #[error("a scan task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Adapter(#[from] crate::extract::AdapterError),
+    #[error("no platform `{name}`: {path} does not exist (platforms there: {available})")]
+    NoSuchPlatform {
+        name: String,
+        path: std::path::PathBuf,
+        available: String,
+    },
+}
+
+/// Reads platform `name` (`NAME.toml` in `dir`), naming the ones there when
+/// it does not exist.
+pub fn load_platform(dir: &std::path::Path, name: &str) -> Result<Adapter, ScanError> {
+    let path = dir.join(format!("{name}.toml"));
+    if !path.exists() {
+        let mut available: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| {
+                    let p = e.ok()?.path();
+                    (p.extension()? == "toml")
+                        .then(|| p.file_stem()?.to_str().map(str::to_string))?
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+        available.sort();
+        return Err(ScanError::NoSuchPlatform {
+            name: name.to_string(),
+            path,
+            available: if available.is_empty() {
+                "none".into()
+            } else {
+                available.join(", ")
+            },
+        });
+    }
+    Ok(Adapter::from_file(&path)?)
 }
 
 /// What to scan.

@@ -10,6 +10,7 @@ mod listings;
 mod notices;
 mod report;
 mod review;
+mod schedule;
 mod signals;
 
 pub use certs::{
@@ -36,6 +37,7 @@ pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,
 };
+pub use schedule::{JobRun, LockHolder, NewJobRun};
 pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};
 
 use sqlx::sqlite::{

@@ -12,6 +12,7 @@ mod feeds;
 mod notices;
 mod pages;
 mod reports;
+pub mod schedule;
 mod session;
 mod views;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     dashboard: tokio::sync::Mutex<Option<CachedDashboard>>,
     /// Bumped by every decision: the cached dashboard is stale after it.
     generation: std::sync::atomic::AtomicU64,
+    /// The scheduled jobs and, under `serve`, the way to start one now.
+    pub schedule: Option<schedule::ScheduleHandle>,
 }
 
 /// Dashboard figures: computed at, generation, how long they took, figures.
@@ -75,7 +78,20 @@ impl AppState {
             login_limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
             dashboard: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
+            schedule: None,
         })
+    }
+
+    /// The state with the scheduler's handle (`serve`).
+    pub fn with_schedule(
+        mut state: Arc<AppState>,
+        handle: schedule::ScheduleHandle,
+    ) -> Arc<AppState> {
+        match Arc::get_mut(&mut state) {
+            Some(s) => s.schedule = Some(handle),
+            None => tracing::error!("the scheduler handle was set on a shared state"),
+        }
+        state
     }
 
     /// The state with the bureau's notice settings (default: the built-in ones).
@@ -186,6 +202,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/account",
             get(pages::account).post(pages::account_password),
         )
+        .route("/schedule", get(schedule::page_get))
+        .route("/schedule/run", post(schedule::run_now))
         .route("/notices", get(notices::list))
         .route("/notices/issue", post(notices::issue))
         .route("/notices/{id}", get(notices::batch))

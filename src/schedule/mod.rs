@@ -1,0 +1,1122 @@
+//! Operate stage: the scheduler that runs scans unattended.
+//!
+//! Jobs come from `[[schedule.jobs]]`: which platforms, which keyword sets,
+//! a cron expression in a time zone (`Asia/Shanghai` by default). On each
+//! tick the scheduler compares the clock with the last cron time each job
+//! handled (kept in the database): a due job runs once, a job due many times
+//! over (the server was down) also runs once, and a job whose previous run
+//! is still going is skipped and says so. Each platform is scanned under a
+//! lock in the database ([`lock`]), so nothing else scans it at the same
+//! time; a run that reaches its deadline stops cleanly and the next run
+//! resumes the unfinished scan. The clock is a trait so tests can drive it.
+
+pub mod lock;
+
+use crate::config::{JobSettings, ScheduleSettings, Settings};
+use crate::crawl::fetch::Fetcher;
+use crate::extract::Adapter;
+use crate::progress::Progress;
+use crate::scan::{LoopSettings, ScanError, ScanPlan, ScanRunner, start_scan};
+use crate::store::{JobRun, NewJobRun, Store, StoreError};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use lock::{LockTiming, PlatformLock};
+use std::collections::HashSet;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("schedule.jobs `{job}`: cron expression `{cron}`: {message}")]
+    Cron {
+        job: String,
+        cron: String,
+        message: String,
+    },
+    #[error("{key}: unknown time zone `{zone}` (use a name such as Asia/Shanghai)")]
+    TimeZone { key: String, zone: String },
+    #[error("schedule.jobs `{job}`: {key} = `{value}`: {message}")]
+    Field {
+        job: String,
+        key: &'static str,
+        value: String,
+        message: String,
+    },
+    #[error("no scheduled job `{0}` (see `cccwatch schedule list`)")]
+    NoSuchJob(String),
+    #[error("job `{0}` is running already")]
+    Busy(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where "now" comes from: the system clock, or a hand-set one in tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> ManualClock {
+        ManualClock(Mutex::new(at))
+    }
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A parsed job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub settings: JobSettings,
+    cron: Cron,
+    pub tz: Tz,
+    max_duration: Option<Duration>,
+    stop_at: Option<NaiveTime>,
+}
+
+/// The cron times between the last handled one and now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Due {
+    /// How many (counted up to [`MISSED_COUNT_CAP`]).
+    pub count: u32,
+    pub latest: DateTime<Utc>,
+}
+
+/// Missed runs are counted up to this many (for the message only).
+pub const MISSED_COUNT_CAP: u32 = 10_000;
+/// A cron time noticed later than this counts as missed (server was down).
+pub const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+impl Job {
+    pub fn new(s: &JobSettings, default_tz: &str) -> Result<Job, ScheduleError> {
+        let cron = Cron::from_str(s.cron.trim()).map_err(|e| ScheduleError::Cron {
+            job: s.name.clone(),
+            cron: s.cron.clone(),
+            message: e.to_string(),
+        })?;
+        let zone = s.time_zone.as_deref().unwrap_or(default_tz);
+        let tz = parse_tz(
+            zone,
+            if s.time_zone.is_some() {
+                format!("schedule.jobs `{}`: time_zone", s.name)
+            } else {
+                "schedule.time_zone".to_string()
+            },
+        )?;
+        let field = |key: &'static str, value: &str, message: String| ScheduleError::Field {
+            job: s.name.clone(),
+            key,
+            value: value.to_string(),
+            message,
+        };
+        let max_duration = s
+            .max_duration
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| {
+                humantime::parse_duration(d.trim()).map_err(|e| {
+                    field(
+                        "max_duration",
+                        d,
+                        format!("{e} (write e.g. \"5h\", \"90m\", \"30s\")"),
+                    )
+                })
+            })
+            .transpose()?;
+        if max_duration.is_some_and(|d| d.is_zero()) {
+            return Err(field(
+                "max_duration",
+                s.max_duration.as_deref().unwrap_or(""),
+                "must be longer than zero".into(),
+            ));
+        }
+        let stop_at = s
+            .stop_at
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| {
+                NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                    .map_err(|_| field("stop_at", t, "write a local time such as \"06:30\"".into()))
+            })
+            .transpose()?;
+        if s.name.trim().is_empty() {
+            return Err(field("name", &s.name, "every job needs a name".into()));
+        }
+        Ok(Job {
+            settings: s.clone(),
+            cron,
+            tz,
+            max_duration,
+            stop_at,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// The first cron time after `t`.
+    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_next_occurrence(&t.with_timezone(&self.tz), false)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    }
+
+    /// The cron times in (`after`, `now`], if any.
+    pub fn due(&self, after: DateTime<Utc>, now: DateTime<Utc>) -> Option<Due> {
+        let first = self.next_after(after).filter(|t| *t <= now)?;
+        let mut due = Due {
+            count: 1,
+            latest: first,
+        };
+        while due.count < MISSED_COUNT_CAP {
+            match self.next_after(due.latest) {
+                Some(t) if t <= now => {
+                    due.count += 1;
+                    due.latest = t;
+                }
+                _ => return Some(due),
+            }
+        }
+        // Very many: find the latest by walking back from now.
+        if let Ok(t) = self
+            .cron
+            .find_previous_occurrence(&now.with_timezone(&self.tz), true)
+        {
+            due.latest = t.with_timezone(&Utc);
+        }
+        Some(due)
+    }
+
+    /// When a run started at `started` must stop: the earlier of
+    /// `max_duration` after the start and the next `stop_at` local time.
+    pub fn deadline(&self, started: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let by_duration = self
+            .max_duration
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| started + d);
+        let by_clock = self.stop_at.and_then(|at| {
+            let local = started.with_timezone(&self.tz);
+            let mut day = local.date_naive();
+            loop {
+                let candidate = self
+                    .tz
+                    .from_local_datetime(&day.and_time(at))
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc));
+                match candidate {
+                    Some(t) if t > started => return Some(t),
+                    _ => day = day.succ_opt()?,
+                }
+                if day > local.date_naive() + chrono::Days::new(2) {
+                    return None;
+                }
+            }
+        });
+        match (by_duration, by_clock) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn parse_tz(zone: &str, key: String) -> Result<Tz, ScheduleError> {
+    zone.trim()
+        .parse::<Tz>()
+        .map_err(|_| ScheduleError::TimeZone {
+            key,
+            zone: zone.to_string(),
+        })
+}
+
+/// Parses every job of the settings; the first problem is returned.
+pub fn parse_jobs(s: &ScheduleSettings) -> Result<Vec<Job>, ScheduleError> {
+    parse_tz(&s.time_zone, "schedule.time_zone".into())?;
+    let mut seen = HashSet::new();
+    let mut jobs = Vec::new();
+    for j in &s.jobs {
+        let job = Job::new(j, &s.time_zone)?;
+        if !seen.insert(job.name().to_string()) {
+            return Err(ScheduleError::Field {
+                job: job.name().to_string(),
+                key: "name",
+                value: job.name().to_string(),
+                message: "two jobs have this name".into(),
+            });
+        }
+        jobs.push(job);
+    }
+    Ok(jobs)
+}
+
+/// Why a run started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    CatchUp,
+    Manual,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch_up",
+            Trigger::Manual => "manual",
+        }
+    }
+}
+
+/// What one tick did, per job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TickAction {
+    /// First time the job was seen: its cron times count from now on.
+    Baseline { job: String },
+    Started {
+        job: String,
+        run_id: i64,
+        trigger: Trigger,
+        /// Cron times this run stands for (more than one after downtime).
+        due: u32,
+    },
+    Skipped {
+        job: String,
+        run_id: i64,
+        reason: String,
+    },
+}
+
+/// A "run now" request from the web app.
+#[derive(Debug)]
+pub struct RunRequest {
+    pub job: String,
+    pub by: String,
+    pub reply: tokio::sync::oneshot::Sender<Result<i64, String>>,
+}
+
+/// How a job run ended, per platform.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlatformResult {
+    pub platform: String,
+    pub scan_id: Option<i64>,
+    /// `completed`, `interrupted`, `skipped` or `failed`.
+    pub state: String,
+    pub note: Option<String>,
+}
+
+/// Runs jobs. Shared by the loop in `serve`, "run now" and tests.
+pub struct Scheduler {
+    store: Store,
+    settings: Arc<Settings>,
+    fetcher: Arc<Fetcher>,
+    clock: Arc<dyn Clock>,
+    jobs: Vec<Arc<Job>>,
+    running: Arc<Mutex<HashSet<String>>>,
+    tasks: tokio::sync::Mutex<tokio::task::JoinSet<()>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        fetcher: Arc<Fetcher>,
+        clock: Arc<dyn Clock>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Scheduler, ScheduleError> {
+        let jobs = parse_jobs(&settings.schedule)?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        Ok(Scheduler {
+            store,
+            settings,
+            fetcher,
+            clock,
+            jobs,
+            running: Arc::default(),
+            tasks: tokio::sync::Mutex::new(tokio::task::JoinSet::new()),
+            shutdown,
+        })
+    }
+
+    pub fn jobs(&self) -> &[Arc<Job>] {
+        &self.jobs
+    }
+
+    fn timing(&self) -> LockTiming {
+        lock_timing(&self.settings.schedule)
+    }
+
+    /// Closes runs left "running" by a process that died.
+    pub async fn recover(&self) -> Result<u64, ScheduleError> {
+        let stale = Utc::now().timestamp_millis() - self.timing().stale_after.as_millis() as i64;
+        Ok(self.store.close_abandoned_job_runs(stale).await?)
+    }
+
+    /// Looks at the clock once and starts what is due.
+    pub async fn tick(&self) -> Result<Vec<TickAction>, ScheduleError> {
+        let now = self.clock.now();
+        let mut actions = Vec::new();
+        for job in &self.jobs {
+            let name = job.name();
+            let last = self
+                .store
+                .job_last_planned(name)
+                .await?
+                .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                .map(|t| t.with_timezone(&Utc));
+            let Some(last) = last else {
+                self.store
+                    .set_job_last_planned(name, &now.to_rfc3339())
+                    .await?;
+                actions.push(TickAction::Baseline { job: name.into() });
+                continue;
+            };
+            let Some(due) = job.due(last, now) else {
+                continue;
+            };
+            // Handled from here on, whether it runs or is skipped.
+            self.store
+                .set_job_last_planned(name, &due.latest.to_rfc3339())
+                .await?;
+            let trigger = if due.count > 1 || now - due.latest > LATE_AFTER {
+                Trigger::CatchUp
+            } else {
+                Trigger::Schedule
+            };
+            let planned = Some(due.latest.to_rfc3339());
+            match self.spawn(job.clone(), trigger, planned, None, due).await? {
+                Ok(run_id) => actions.push(TickAction::Started {
+                    job: name.into(),
+                    run_id,
+                    trigger,
+                    due: due.count,
+                }),
+                Err((run_id, reason)) => actions.push(TickAction::Skipped {
+                    job: name.into(),
+                    run_id,
+                    reason,
+                }),
+            }
+        }
+        Ok(actions)
+    }
+
+    /// Starts `job` now, for `by`. Refused while it is running.
+    pub async fn run_now(&self, job: &str, by: &str) -> Result<i64, ScheduleError> {
+        let j = self
+            .jobs
+            .iter()
+            .find(|j| j.name() == job)
+            .ok_or_else(|| ScheduleError::NoSuchJob(job.into()))?
+            .clone();
+        let due = Due {
+            count: 1,
+            latest: self.clock.now(),
+        };
+        match self.spawn(j, Trigger::Manual, None, Some(by), due).await? {
+            Ok(id) => Ok(id),
+            Err(_) => Err(ScheduleError::Busy(job.into())),
+        }
+    }
+
+    /// Starts a run in the background, or records a skipped one.
+    async fn spawn(
+        &self,
+        job: Arc<Job>,
+        trigger: Trigger,
+        planned_at: Option<String>,
+        by: Option<&str>,
+        due: Due,
+    ) -> Result<Result<i64, (i64, String)>, ScheduleError> {
+        let name = job.name().to_string();
+        let busy = !self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.clone());
+        let now_ms = Utc::now().timestamp_millis();
+        if busy {
+            let reason =
+                "上一次运行尚未结束，本次跳过 (the previous run is still going)".to_string();
+            let id = self
+                .store
+                .start_job_run(&NewJobRun {
+                    job: &name,
+                    trigger: trigger.as_str(),
+                    planned_at,
+                    requested_by: by,
+                    state: "skipped",
+                    message: Some(&reason),
+                    now_ms,
+                })
+                .await?;
+            tracing::warn!(job = %name, "skipped: the previous run is still going");
+            return Ok(Err((id, reason)));
+        }
+        let missed = (due.count > 1).then(|| {
+            format!(
+                "错过 {}{} 次计划运行（服务停止期间），补运行一次",
+                due.count,
+                if due.count >= MISSED_COUNT_CAP {
+                    "+"
+                } else {
+                    ""
+                }
+            )
+        });
+        let id = match self
+            .store
+            .start_job_run(&NewJobRun {
+                job: &name,
+                trigger: trigger.as_str(),
+                planned_at,
+                requested_by: by,
+                state: "running",
+                message: missed.as_deref(),
+                now_ms,
+            })
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                self.running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&name);
+                return Err(e.into());
+            }
+        };
+        tracing::info!(job = %name, run = id, trigger = trigger.as_str(), due = due.count, "job started");
+        // A runner per run: it loads the certificate database when its
+        // first scan is matched, so a run sees the latest import. The
+        // fetcher (politeness, robots.txt) is shared.
+        let runner = ScanRunner::new(
+            self.store.clone(),
+            (*self.settings).clone(),
+            self.fetcher.clone(),
+            LoopSettings {
+                max_attempts: self.settings.crawl.max_attempts,
+                ..LoopSettings::default()
+            },
+        );
+        let ctx = RunContext {
+            store: self.store.clone(),
+            settings: self.settings.clone(),
+            runner,
+            shutdown: self.shutdown.clone(),
+            timing: self.timing(),
+            started: self.clock.now(),
+        };
+        let running = self.running.clone();
+        self.tasks.lock().await.spawn(async move {
+            let results = execute(&ctx, &job, id, missed).await;
+            if let Err(e) = results {
+                tracing::error!(job = %job.name(), run = id, "job failed: {e}");
+            }
+            running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(job.name());
+        });
+        Ok(Ok(id))
+    }
+
+    /// Waits for every run started so far to end.
+    pub async fn wait_idle(&self) {
+        let mut tasks = self.tasks.lock().await;
+        while let Some(r) = tasks.join_next().await {
+            if let Err(e) = r {
+                tracing::error!("a job task ended abnormally: {e}");
+            }
+        }
+    }
+
+    /// The loop of `serve`: ticks when a job is due (at least every 30 s),
+    /// answers "run now" requests, and returns when shutdown turns true,
+    /// after the runs in progress have stopped.
+    pub async fn run(self: Arc<Self>, mut requests: mpsc::Receiver<RunRequest>) {
+        let mut shutdown = self.shutdown.clone();
+        match self.recover().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!("{n} job run(s) of a process that stopped marked interrupted"),
+            Err(e) => tracing::error!("checking for abandoned job runs: {e}"),
+        }
+        if self.jobs.is_empty() {
+            tracing::info!("no scheduled jobs ([[schedule.jobs]] in the configuration)");
+        }
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.tick().await {
+                tracing::error!("scheduler tick: {e}");
+            }
+            // Forget finished tasks so the set does not grow.
+            {
+                let mut tasks = self.tasks.lock().await;
+                while tasks.try_join_next().is_some() {}
+            }
+            let now = self.clock.now();
+            let wait = self
+                .jobs
+                .iter()
+                .filter_map(|j| j.next_after(now))
+                .map(|t| (t - now).to_std().unwrap_or_default())
+                .min()
+                .unwrap_or(Duration::from_secs(30))
+                .clamp(Duration::from_millis(200), Duration::from_secs(30));
+            tokio::select! {
+                _ = tokio::time::sleep(wait + Duration::from_millis(20)) => {}
+                _ = shut_down(&mut shutdown) => {}
+                Some(req) = requests.recv() => {
+                    let out = self.run_now(&req.job, &req.by).await.map_err(|e| e.to_string());
+                    let _ = req.reply.send(out);
+                }
+            }
+        }
+        tracing::info!("scheduler stopping: waiting for runs in progress to save their frontier");
+        self.wait_idle().await;
+    }
+}
+
+/// Resolves when shutdown turns true; never when its sender is gone.
+async fn shut_down(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Lock timing from the settings.
+pub fn lock_timing(s: &ScheduleSettings) -> LockTiming {
+    LockTiming {
+        stale_after: Duration::from_secs(s.lock_stale_secs.max(1)),
+        renew_every: Duration::from_secs(s.lock_renew_secs.max(1)),
+    }
+}
+
+/// What a run needs, detached from the scheduler.
+struct RunContext {
+    store: Store,
+    settings: Arc<Settings>,
+    runner: ScanRunner,
+    shutdown: watch::Receiver<bool>,
+    timing: LockTiming,
+    started: DateTime<Utc>,
+}
+
+/// The platforms a job covers: its list, or every file in `crawl.platforms_dir`.
+pub fn job_platforms(job: &JobSettings, platforms_dir: &Path) -> Vec<String> {
+    if !job.platforms.is_empty() {
+        return job.platforms.clone();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(platforms_dir)
+        .map(|rd| {
+            rd.filter_map(|e| {
+                let path = e.ok()?.path();
+                (path.extension()? == "toml")
+                    .then(|| path.file_stem()?.to_str().map(str::to_string))?
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The keywords a job searches on a platform: the named keyword sets
+/// (the platform's `[keywords]` groups) plus its own words; empty means
+/// the platform's seed keywords.
+pub fn job_keywords(job: &JobSettings, adapter: &Adapter) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    for g in &job.groups {
+        let set = adapter.config.keywords.get(g).ok_or_else(|| {
+            format!(
+                "keyword set `{g}` is not in the platform's [keywords] (it has: {})",
+                adapter
+                    .config
+                    .keywords
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        words.extend(set.iter().cloned());
+    }
+    words.extend(job.keywords.iter().cloned());
+    let mut seen = HashSet::new();
+    words.retain(|w| !w.trim().is_empty() && seen.insert(w.clone()));
+    Ok(words)
+}
+
+/// Runs one job: each platform under its lock, concurrently; resumes a
+/// platform's unfinished scan instead of starting a new one.
+async fn execute(
+    ctx: &RunContext,
+    job: &Job,
+    run_id: i64,
+    note: Option<String>,
+) -> Result<Vec<PlatformResult>, ScheduleError> {
+    let deadline = job.deadline(ctx.started);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Stop at shutdown or at the deadline, whichever comes first.
+    let stopper = {
+        let mut shutdown = ctx.shutdown.clone();
+        let wait = deadline.map(|d| (d - ctx.started).to_std().unwrap_or_default());
+        let stop_tx = stop_tx.clone();
+        tokio::spawn(async move {
+            let timer = async {
+                match wait {
+                    Some(w) => tokio::time::sleep(w).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = shut_down(&mut shutdown) => {}
+                _ = timer => tracing::info!("job deadline reached: stopping its scans"),
+            }
+            let _ = stop_tx.send(true);
+        })
+    };
+    let platforms = job_platforms(&job.settings, &ctx.settings.crawl.platforms_dir);
+    let scan_ids = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let runs = platforms.iter().map(|p| {
+        let stop = stop_rx.clone();
+        let scan_ids = scan_ids.clone();
+        async move {
+            let result = scan_platform(ctx, job, p, run_id, stop, &scan_ids).await;
+            result.unwrap_or_else(|e| PlatformResult {
+                platform: p.clone(),
+                scan_id: None,
+                state: "failed".into(),
+                note: Some(e),
+            })
+        }
+    });
+    let results = futures_util::future::join_all(runs).await;
+    stopper.abort();
+    let ids = scan_ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let state = overall_state(&results);
+    let mut message: Vec<String> = note.into_iter().collect();
+    for r in &results {
+        if r.state != "completed" {
+            message.push(format!(
+                "{}: {}{}",
+                r.platform,
+                r.state,
+                r.note
+                    .as_deref()
+                    .map(|n| format!(" — {n}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if state == "interrupted" && *ctx.shutdown.borrow() {
+        message.push("服务停止，扫描已保存，下次运行时继续".into());
+    } else if state == "interrupted" {
+        if let Some(d) = deadline {
+            message.push(format!(
+                "到达截止时间 {}，扫描已保存，下次运行时继续",
+                d.with_timezone(&job.tz).format("%Y-%m-%d %H:%M")
+            ));
+        }
+    }
+    let message = (!message.is_empty()).then(|| message.join("；"));
+    ctx.store
+        .finish_job_run(run_id, state, &ids, message.as_deref())
+        .await?;
+    tracing::info!(job = %job.name(), run = run_id, state, scans = ?ids, "job ended");
+    Ok(results)
+}
+
+/// completed when every platform completed; skipped when every platform was
+/// locked; failed when one failed and none was stopped; else interrupted.
+fn overall_state(results: &[PlatformResult]) -> &'static str {
+    let all = |s: &str| results.iter().all(|r| r.state == s);
+    let any = |s: &str| results.iter().any(|r| r.state == s);
+    if results.is_empty() {
+        "failed"
+    } else if all("completed") {
+        "completed"
+    } else if all("skipped") {
+        "skipped"
+    } else if any("interrupted") {
+        "interrupted"
+    } else if any("failed") {
+        "failed"
+    } else {
+        "completed"
+    }
+}
+
+async fn scan_platform(
+    ctx: &RunContext,
+    job: &Job,
+    platform: &str,
+    run_id: i64,
+    stop: watch::Receiver<bool>,
+    scan_ids: &Mutex<Vec<i64>>,
+) -> Result<PlatformResult, String> {
+    let adapter = crate::scan::load_platform(&ctx.settings.crawl.platforms_dir, platform)
+        .map_err(|e| e.to_string())?;
+    let adapter = Arc::new(adapter);
+    let purpose = format!("schedule {}", job.name());
+    let lock = match PlatformLock::acquire(&ctx.store, platform, &purpose, ctx.timing)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Ok(lock) => lock,
+        Err(holder) => {
+            let why = lock::describe_holder(&holder);
+            tracing::warn!(%platform, "skipped: {why}");
+            return Ok(PlatformResult {
+                platform: platform.into(),
+                scan_id: None,
+                state: "skipped".into(),
+                note: Some(why),
+            });
+        }
+    };
+    let result = scan_locked(ctx, job, &adapter, &lock, run_id, stop, scan_ids).await;
+    lock.release().await;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn scan_locked(
+    ctx: &RunContext,
+    job: &Job,
+    adapter: &Arc<Adapter>,
+    lock: &PlatformLock,
+    run_id: i64,
+    stop: watch::Receiver<bool>,
+    scan_ids: &Mutex<Vec<i64>>,
+) -> Result<PlatformResult, String> {
+    let platform = adapter.name().to_string();
+    let store = &ctx.store;
+    let resumed = store
+        .unfinished_scans(Some(&platform))
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next_back();
+    let scan_id = match resumed {
+        Some(s) => s.id,
+        None => {
+            let keywords = job_keywords(&job.settings, adapter)?;
+            let plan = ScanPlan {
+                keywords,
+                max_pages: job.settings.max_pages,
+                as_of: ctx.started.with_timezone(&job.tz).date_naive(),
+            };
+            start_scan(store, adapter, &plan)
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
+    lock.set_scan(scan_id);
+    let ids = {
+        let mut ids = scan_ids.lock().unwrap_or_else(|e| e.into_inner());
+        ids.push(scan_id);
+        ids.clone()
+    };
+    let _ = store
+        .touch_job_run(run_id, &ids, Utc::now().timestamp_millis())
+        .await;
+    // The run's stop, or the lock taken over by another process.
+    let (tx, rx) = watch::channel(false);
+    let forward = {
+        let (mut stop, mut lost) = (stop, lock.lost());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => {}
+                _ = lost.wait_for(|s| *s) => {}
+            }
+            let _ = tx.send(true);
+        })
+    };
+    // Keep the run's heartbeat going with the lock's.
+    let beat = {
+        let (store, every) = (store.clone(), ctx.timing.renew_every);
+        let ids = ids.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let _ = store
+                    .touch_job_run(run_id, &ids, Utc::now().timestamp_millis())
+                    .await;
+            }
+        })
+    };
+    let outcome = ctx
+        .runner
+        .run(adapter.clone(), scan_id, rx, &Progress::hidden())
+        .await;
+    forward.abort();
+    beat.abort();
+    Ok(match outcome {
+        Ok(o) => PlatformResult {
+            platform,
+            scan_id: Some(scan_id),
+            state: if o.completed {
+                "completed"
+            } else {
+                "interrupted"
+            }
+            .into(),
+            note: o.scan.message.clone(),
+        },
+        Err(ScanError::Store(e)) => PlatformResult {
+            platform,
+            scan_id: Some(scan_id),
+            state: "failed".into(),
+            note: Some(e.to_string()),
+        },
+        Err(e) => PlatformResult {
+            platform,
+            scan_id: Some(scan_id),
+            state: "failed".into(),
+            note: Some(e.to_string()),
+        },
+    })
+}
+
+/// One line per job for `schedule list` and the web page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobStatus {
+    pub name: String,
+    pub cron: String,
+    pub time_zone: String,
+    pub platforms: Vec<String>,
+    pub groups: Vec<String>,
+    pub max_pages: Option<u32>,
+    pub deadline: Option<String>,
+    /// Local time of the next run.
+    pub next_run: Option<String>,
+    pub last_run: Option<JobRun>,
+    pub running: bool,
+}
+
+/// The status of every job at `now`.
+pub async fn status(
+    store: &Store,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Vec<JobStatus>, ScheduleError> {
+    let jobs = parse_jobs(&settings.schedule)?;
+    let mut out = Vec::new();
+    for job in jobs {
+        let runs = store.job_runs(Some(job.name()), 1).await?;
+        let last_run = runs.into_iter().next();
+        let s = &job.settings;
+        let deadline = [
+            s.max_duration.as_ref().map(|d| format!("最长 {d}")),
+            s.stop_at.as_ref().map(|t| format!("{t} 前停止")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+        out.push(JobStatus {
+            name: s.name.clone(),
+            cron: s.cron.clone(),
+            time_zone: job.tz.name().to_string(),
+            platforms: job_platforms(s, &settings.crawl.platforms_dir),
+            groups: s.groups.clone(),
+            max_pages: s.max_pages,
+            deadline: (!deadline.is_empty()).then(|| deadline.join("，")),
+            next_run: job.next_after(now).map(|t| {
+                t.with_timezone(&job.tz)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            }),
+            running: last_run.as_ref().is_some_and(|r| r.state == "running"),
+            last_run,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(cron: &str) -> Job {
+        Job::new(
+            &JobSettings {
+                name: "nightly".into(),
+                cron: cron.into(),
+                ..JobSettings::default()
+            },
+            "Asia/Shanghai",
+        )
+        .unwrap()
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn cron_times_are_local_to_the_time_zone() {
+        let j = job("30 1 * * *");
+        // 01:30 in Shanghai is 17:30 UTC the day before.
+        assert_eq!(
+            j.next_after(utc("2026-11-29T12:00:00Z")),
+            Some(utc("2026-11-29T17:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn due_counts_the_missed_times_and_keeps_the_latest() {
+        let j = job("30 1 * * *");
+        assert_eq!(
+            j.due(utc("2026-11-29T17:30:00Z"), utc("2026-11-30T17:29:59Z")),
+            None
+        );
+        let d = j
+            .due(utc("2026-11-29T17:30:00Z"), utc("2026-11-30T17:30:00Z"))
+            .unwrap();
+        assert_eq!((d.count, d.latest), (1, utc("2026-11-30T17:30:00Z")));
+        // Down for three nights.
+        let d = j
+            .due(utc("2026-11-26T17:30:00Z"), utc("2026-11-30T02:00:00Z"))
+            .unwrap();
+        assert_eq!((d.count, d.latest), (3, utc("2026-11-29T17:30:00Z")));
+    }
+
+    #[test]
+    fn seconds_are_allowed_for_short_intervals() {
+        let j = job("*/5 * * * * *");
+        let d = j
+            .due(utc("2026-11-29T00:00:00Z"), utc("2026-11-29T00:00:12Z"))
+            .unwrap();
+        assert_eq!((d.count, d.latest), (2, utc("2026-11-29T00:00:10Z")));
+    }
+
+    #[test]
+    fn a_deadline_is_the_earlier_of_duration_and_clock_time() {
+        let mut s = JobSettings {
+            name: "nightly".into(),
+            cron: "30 1 * * *".into(),
+            max_duration: Some("5h".into()),
+            stop_at: Some("06:30".into()),
+            ..JobSettings::default()
+        };
+        let j = Job::new(&s, "Asia/Shanghai").unwrap();
+        // Started 01:30 Shanghai: 06:30 local (22:30 UTC) comes before 06:30 + 0.
+        let start = utc("2026-11-29T17:30:00Z");
+        assert_eq!(j.deadline(start), Some(utc("2026-11-29T22:30:00Z")));
+        s.max_duration = Some("2h".into());
+        let j = Job::new(&s, "Asia/Shanghai").unwrap();
+        assert_eq!(j.deadline(start), Some(utc("2026-11-29T19:30:00Z")));
+        s.max_duration = None;
+        s.stop_at = None;
+        assert_eq!(Job::new(&s, "Asia/Shanghai").unwrap().deadline(start), None);
+    }
+
+    #[test]
+    fn bad_jobs_are_named() {
+        let base = JobSettings {
+            name: "weekly".into(),
+            cron: "0 2 * * 0".into(),
+            ..JobSettings::default()
+        };
+        let cases = [
+            (
+                JobSettings {
+                    cron: "0 25 * * *".into(),
+                    ..base.clone()
+                },
+                "cron expression `0 25 * * *`",
+            ),
+            (
+                JobSettings {
+                    time_zone: Some("Mars/Olympus".into()),
+                    ..base.clone()
+                },
+                "Mars/Olympus",
+            ),
+            (
+                JobSettings {
+                    max_duration: Some("five hours".into()),
+                    ..base.clone()
+                },
+                "max_duration",
+            ),
+            (
+                JobSettings {
+                    stop_at: Some("25:00".into()),
+                    ..base.clone()
+                },
+                "stop_at",
+            ),
+        ];
+        for (s, wanted) in cases {
+            let e = Job::new(&s, "Asia/Shanghai").unwrap_err().to_string();
+            assert!(
+                e.contains(wanted) && e.contains("weekly") || e.contains(wanted),
+                "{e}"
+            );
+        }
+        let twice = ScheduleSettings {
+            jobs: vec![base.clone(), base],
+            ..ScheduleSettings::default()
+        };
+        assert!(
+            parse_jobs(&twice)
+                .unwrap_err()
+                .to_string()
+                .contains("two jobs")
+        );
+    }
+
+    #[test]
+    fn the_overall_state_of_a_run() {
+        let r = |s: &str| PlatformResult {
+            platform: "p".into(),
+            scan_id: None,
+            state: s.into(),
+            note: None,
+        };
+        assert_eq!(
+            overall_state(&[r("completed"), r("completed")]),
+            "completed"
+        );
+        assert_eq!(overall_state(&[r("skipped"), r("skipped")]), "skipped");
+        assert_eq!(
+            overall_state(&[r("completed"), r("interrupted")]),
+            "interrupted"
+        );
+        assert_eq!(overall_state(&[r("completed"), r("failed")]), "failed");
+        assert_eq!(overall_state(&[r("completed"), r("skipped")]), "completed");
+    }
+}

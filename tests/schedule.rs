@@ -1,0 +1,358 @@
+//! The scheduler driven by a hand-set clock against the demo marketplace:
+//! due jobs run once, a job still running is not started again, a platform
+//! locked by another process is left alone (a stale lock is taken over),
+//! missed runs after downtime run once, and a run that reaches its
+//! deadline stops cleanly and the next run resumes its scan.
+
+mod support;
+
+use cccwatch::config::{JobSettings, Settings};
+use cccwatch::crawl::fetch::Fetcher;
+use cccwatch::market::{Market, MarketConfig};
+use cccwatch::schedule::{ManualClock, Scheduler, TickAction, Trigger};
+use cccwatch::store::Store;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+struct Rig {
+    store: Store,
+    market: Market,
+    platforms: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(items: usize) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let market = Market::start(MarketConfig {
+        items,
+        small_pages: true,
+        removed_share: 0.0,
+        ..MarketConfig::default()
+    })
+    .await
+    .unwrap();
+    let platforms = dir.path().join("platforms");
+    std::fs::create_dir_all(&platforms).unwrap();
+    let r = Rig {
+        store,
+        market,
+        platforms,
+        _dir: dir,
+    };
+    r.platform_rate(0.0);
+    r
+}
+
+impl Rig {
+    /// Writes `demo.toml` pointing at the marketplace, `rps` requests per
+    /// second (0: no limit).
+    fn platform_rate(&self, rps: f64) {
+        let text = std::fs::read_to_string(support::root().join("config/platforms/demo.toml"))
+            .unwrap()
+            .replace(
+                "base_url = \"http://127.0.0.1:8080\"",
+                &format!("base_url = \"{}\"", self.market.base_url()),
+            )
+            .replace(
+                "requests_per_second = 50.0",
+                &format!("requests_per_second = {rps:.1}"),
+            )
+            .replace("burst = 5", "burst = 1");
+        std::fs::write(self.platforms.join("demo.toml"), text).unwrap();
+    }
+
+    fn scheduler(&self, jobs: Vec<JobSettings>, clock: Arc<ManualClock>) -> Scheduler {
+        let mut settings = Settings::default();
+        settings.crawl.platforms_dir = self.platforms.clone();
+        settings.crawl.retry_min_secs = 0.05;
+        settings.schedule.jobs = jobs;
+        settings.schedule.lock_renew_secs = 1;
+        settings.schedule.lock_stale_secs = 30;
+        let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+        // No shutdown in these tests: the sender goes, the scheduler carries on.
+        let (_, shutdown) = watch::channel(false);
+        Scheduler::new(
+            self.store.clone(),
+            Arc::new(settings),
+            fetcher,
+            clock,
+            shutdown,
+        )
+        .unwrap()
+    }
+
+    async fn scans(&self) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        for id in 1..100 {
+            if let Some(s) = self.store.scan(id).await.unwrap() {
+                out.push((s.id, s.state));
+            }
+        }
+        out
+    }
+}
+
+fn job(name: &str, cron: &str) -> JobSettings {
+    JobSettings {
+        name: name.into(),
+        cron: cron.into(),
+        platforms: vec!["demo".into()],
+        keywords: vec!["插座".into()],
+        max_pages: Some(1),
+        ..JobSettings::default()
+    }
+}
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn started(actions: &[TickAction]) -> Vec<(Trigger, u32)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            TickAction::Started { trigger, due, .. } => Some((*trigger, *due)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_jobs_run_once_and_missed_runs_catch_up_once() {
+    let r = rig(40).await;
+    let clock = Arc::new(ManualClock::new(utc("2026-11-29T00:00:30Z")));
+    let s = r.scheduler(vec![job("every10", "*/10 * * * *")], clock.clone());
+
+    // First sight: the job counts its times from now on; nothing runs.
+    let a = s.tick().await.unwrap();
+    assert_eq!(
+        a,
+        [TickAction::Baseline {
+            job: "every10".into()
+        }]
+    );
+    assert!(s.tick().await.unwrap().is_empty());
+
+    // 00:10 passes: it runs once, and a second look starts nothing more.
+    clock.set(utc("2026-11-29T00:10:02Z"));
+    assert_eq!(started(&s.tick().await.unwrap()), [(Trigger::Schedule, 1)]);
+    assert!(s.tick().await.unwrap().is_empty());
+    s.wait_idle().await;
+    let runs = r.store.job_runs(Some("every10"), 10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].state, "completed", "{:?}", runs[0].message);
+    assert_eq!(runs[0].trigger, "schedule");
+    assert_eq!(runs[0].scan_ids.len(), 1);
+    assert_eq!(r.scans().await, [(runs[0].scan_ids[0], "completed".into())]);
+    assert!(
+        r.store.platform_locks().await.unwrap().is_empty(),
+        "the lock is released"
+    );
+
+    // The server was down for five hours: 29 cron times passed (00:20 … 05:00); one run.
+    clock.set(utc("2026-11-29T05:05:00Z"));
+    assert_eq!(started(&s.tick().await.unwrap()), [(Trigger::CatchUp, 29)]);
+    assert!(s.tick().await.unwrap().is_empty());
+    s.wait_idle().await;
+    let runs = r.store.job_runs(Some("every10"), 10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (runs[0].trigger.as_str(), runs[0].state.as_str()),
+        ("catch_up", "completed")
+    );
+    assert!(
+        runs[0]
+            .planned_at
+            .as_deref()
+            .unwrap()
+            .starts_with("2026-11-29T05:00:00")
+    );
+    assert!(runs[0].message.as_deref().unwrap().contains("29"));
+    assert_eq!(r.scans().await.len(), 2);
+
+    // A new scheduler (the server restarted) remembers what was handled.
+    let s2 = r.scheduler(vec![job("every10", "*/10 * * * *")], clock.clone());
+    assert!(s2.tick().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_runs_are_skipped_and_locked_platforms_left_alone() {
+    let r = rig(40).await;
+    let clock = Arc::new(ManualClock::new(utc("2026-11-29T00:00:30Z")));
+    // Slow enough that the next tick comes while it runs.
+    r.platform_rate(8.0);
+    let s = r.scheduler(vec![job("nightly", "*/10 * * * *")], clock.clone());
+    s.tick().await.unwrap();
+    clock.set(utc("2026-11-29T00:10:01Z"));
+    assert_eq!(started(&s.tick().await.unwrap()), [(Trigger::Schedule, 1)]);
+    clock.set(utc("2026-11-29T00:20:01Z"));
+    let a = s.tick().await.unwrap();
+    assert!(
+        matches!(&a[..], [TickAction::Skipped { reason, .. }] if reason.contains("still going")),
+        "{a:?}"
+    );
+    s.wait_idle().await;
+    let runs = r.store.job_runs(Some("nightly"), 10).await.unwrap();
+    let states: Vec<&str> = runs.iter().map(|r| r.state.as_str()).collect();
+    assert_eq!(states, ["skipped", "completed"]);
+    assert_eq!(r.scans().await.len(), 1, "one scan, not two");
+    r.platform_rate(0.0);
+
+    // Another process is scanning the platform: the run leaves it alone.
+    let now = Utc::now().timestamp_millis();
+    r.store
+        .try_lock_platform(
+            "demo",
+            "other-host:4242:1:cccwatch_scan",
+            "cccwatch scan",
+            now,
+            0,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    clock.set(utc("2026-11-29T00:30:01Z"));
+    assert_eq!(started(&s.tick().await.unwrap()).len(), 1);
+    s.wait_idle().await;
+    let run = &r.store.job_runs(Some("nightly"), 1).await.unwrap()[0];
+    assert_eq!(run.state, "skipped");
+    assert!(
+        run.message.as_deref().unwrap().contains("other-host:4242"),
+        "{:?}",
+        run.message
+    );
+    assert_eq!(r.scans().await.len(), 1);
+
+    // That process died: its lock goes stale and is taken over.
+    sqlx_stale(&r.store, now - 3_600_000).await;
+    clock.set(utc("2026-11-29T00:40:01Z"));
+    s.tick().await.unwrap();
+    s.wait_idle().await;
+    let run = &r.store.job_runs(Some("nightly"), 1).await.unwrap()[0];
+    assert_eq!(run.state, "completed", "{:?}", run.message);
+    assert_eq!(r.scans().await.len(), 2);
+    assert!(r.store.platform_locks().await.unwrap().is_empty());
+}
+
+/// Makes the held lock look an hour old (as if its holder died then).
+async fn sqlx_stale(store: &Store, at_ms: i64) {
+    let holder = &store.platform_locks().await.unwrap()[0];
+    // Take it as the dead holder at `at_ms`, which is what a heartbeat
+    // would have left behind.
+    assert!(
+        store
+            .renew_platform_lock(&holder.platform, &holder.owner, None, at_ms)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stops_at_its_deadline_and_the_next_run_resumes_it() {
+    let r = rig(60).await;
+    r.platform_rate(10.0);
+    let clock = Arc::new(ManualClock::new(utc("2026-11-29T00:00:30Z")));
+    let mut j = job("window", "0 2 * * *");
+    j.keywords = vec!["插座".into(), "电水壶".into(), "玩具".into()];
+    j.max_pages = Some(3);
+    j.max_duration = Some("2s".into());
+    let s = r.scheduler(vec![j], clock.clone());
+    let t0 = std::time::Instant::now();
+    let id = s.run_now("window", "boss").await.unwrap();
+    s.wait_idle().await;
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(20),
+        "stopped near the deadline, took {:?}",
+        t0.elapsed()
+    );
+    let run = r.store.job_run(id).await.unwrap().unwrap();
+    assert_eq!(run.state, "interrupted", "{:?}", run.message);
+    assert_eq!(run.trigger, "manual");
+    assert_eq!(run.requested_by.as_deref(), Some("boss"));
+    assert!(
+        run.message.as_deref().unwrap().contains("截止"),
+        "{:?}",
+        run.message
+    );
+    let scan_id = run.scan_ids[0];
+    assert_eq!(r.scans().await, [(scan_id, "interrupted".into())]);
+    let frontier = r.store.frontier_counts(scan_id).await.unwrap();
+    assert!(frontier.open() > 0, "work was left for the next run");
+    assert!(r.store.platform_locks().await.unwrap().is_empty());
+
+    // The next run picks the same scan up and finishes it.
+    r.platform_rate(0.0);
+    let id = s.run_now("window", "boss").await.unwrap();
+    s.wait_idle().await;
+    let run = r.store.job_run(id).await.unwrap().unwrap();
+    assert_eq!(run.state, "completed", "{:?}", run.message);
+    assert_eq!(run.scan_ids, [scan_id], "the same scan, resumed");
+    assert_eq!(r.scans().await, [(scan_id, "completed".into())]);
+    assert_eq!(r.store.frontier_counts(scan_id).await.unwrap().open(), 0);
+
+    // "Run now" of a job that is not configured says so.
+    let e = s.run_now("nope", "boss").await.unwrap_err().to_string();
+    assert!(e.contains("nope"), "{e}");
+}
+
+/// `cccwatch scan` under cron: it will not scan a platform another process
+/// is scanning (exit 75, naming the holder), and scans it once free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scan_command_respects_the_lock() {
+    let r = rig(20).await;
+    let db = r._dir.path().join("t.db");
+    let now = Utc::now().timestamp_millis();
+    r.store
+        .try_lock_platform(
+            "demo",
+            "nightbox:77:abc:schedule_nightly",
+            "schedule nightly",
+            now,
+            0,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+            .current_dir(support::root())
+            .args(["--no-progress", "--db"])
+            .arg(format!("sqlite://{}", db.display()))
+            .args([
+                "scan",
+                "--platform",
+                "demo",
+                "--keywords",
+                "插座",
+                "--max-pages",
+                "1",
+            ])
+            .arg("--base-url")
+            .arg(r.market.base_url())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("nightbox:77"), "{stderr}");
+    assert!(r.scans().await.is_empty(), "no scan was started");
+
+    r.store
+        .unlock_platform("demo", "nightbox:77:abc:schedule_nightly")
+        .await
+        .unwrap();
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(r.scans().await.len(), 1);
+    assert!(r.store.platform_locks().await.unwrap().is_empty());
+}
