@@ -356,3 +356,136 @@ async fn the_scan_command_respects_the_lock() {
     assert_eq!(r.scans().await.len(), 1);
     assert!(r.store.platform_locks().await.unwrap().is_empty());
 }
+
+/// The 定时任务 page under `serve`: every role sees the jobs, the next run,
+/// the last run and its result; a supervisor starts a job now (audited),
+/// a viewer may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_page_shows_jobs_and_a_supervisor_runs_one_now() {
+    use cccwatch::schedule::SystemClock;
+    use cccwatch::web::schedule::ScheduleHandle;
+    use cccwatch::web::{AppState, serve};
+    let s = support::seeded(30).await;
+    let platforms = s.dir.path().join("platforms");
+    std::fs::create_dir_all(&platforms).unwrap();
+    let text = std::fs::read_to_string(support::root().join("config/platforms/demo.toml"))
+        .unwrap()
+        .replace(
+            "base_url = \"http://127.0.0.1:8080\"",
+            &format!("base_url = \"{}\"", s.market.base_url()),
+        );
+    std::fs::write(platforms.join("demo.toml"), text).unwrap();
+    let mut settings = Settings::default();
+    settings.crawl.platforms_dir = platforms;
+    // New Year's Day at 03:00 only: nothing runs unless asked.
+    settings.schedule.jobs = vec![job("yearly", "0 3 1 1 *")];
+    let settings = Arc::new(settings);
+    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduler = Arc::new(
+        Scheduler::new(
+            s.store.clone(),
+            settings.clone(),
+            fetcher,
+            Arc::new(SystemClock),
+            stop_rx,
+        )
+        .unwrap(),
+    );
+    let (req_tx, req_rx) = tokio::sync::mpsc::channel(4);
+    let looping = tokio::spawn(scheduler.clone().run(req_rx));
+    let state = AppState::with_schedule(
+        AppState::new(
+            s.store.clone(),
+            support::web_settings(),
+            cccwatch::certdb::Catalog::embedded(),
+            s.brands.clone(),
+        ),
+        ScheduleHandle {
+            settings,
+            requests: Some(req_tx),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut web_stop = stop_tx.subscribe();
+    tokio::spawn(serve(state, listener, async move {
+        let _ = web_stop.wait_for(|s| *s).await;
+    }));
+
+    let (viewer, csrf) = support::web_login(&base, "zhao").await;
+    let page = viewer
+        .get(format!("{base}/schedule"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("yearly") && page.contains("0 3 1 1 *"),
+        "{page}"
+    );
+    assert!(page.contains("-01-01 03:00:00"), "the next run is shown");
+    assert!(page.contains("尚未运行"));
+    assert!(!page.contains("立即运行"), "a viewer has no run button");
+    let refused = viewer
+        .post(format!("{base}/schedule/run"))
+        .form(&[("_csrf", csrf.as_str()), ("job", "yearly")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+
+    let (boss, csrf) = support::web_login(&base, "boss").await;
+    let page = boss.get(format!("{base}/schedule")).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("立即运行"));
+    let resp = boss
+        .post(format!("{base}/schedule/run"))
+        .form(&[("_csrf", csrf.as_str()), ("job", "yearly")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/schedule?started="), "{to}");
+    scheduler.wait_idle().await;
+    let page = boss
+        .get(format!("{base}{to}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("已启动运行"), "{page}");
+    assert!(
+        page.contains("已完成") && page.contains("手动（boss）"),
+        "{page}"
+    );
+    let run = &s.store.job_runs(Some("yearly"), 1).await.unwrap()[0];
+    assert_eq!((run.state.as_str(), run.scan_ids.len()), ("completed", 1));
+    assert!(page.contains(&format!("/scans/{}", run.scan_ids[0])));
+    let audit = s.store.audit_page(None, None, 10).await.unwrap();
+    assert!(
+        format!("{audit:?}").contains("schedule_run_now"),
+        "run now is in the audit log"
+    );
+
+    // An unknown job is refused with a message.
+    let resp = boss
+        .post(format!("{base}/schedule/run"))
+        .form(&[("_csrf", csrf.as_str()), ("job", "<b>nope</b>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::CONFLICT);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("nope") && !body.contains("<b>nope"), "{body}");
+
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), looping)
+        .await
+        .expect("the scheduler stops at shutdown")
+        .unwrap();
+}

@@ -741,13 +741,11 @@ async fn execute(
     }
     if state == "interrupted" && *ctx.shutdown.borrow() {
         message.push("服务停止，扫描已保存，下次运行时继续".into());
-    } else if state == "interrupted" {
-        if let Some(d) = deadline {
-            message.push(format!(
-                "到达截止时间 {}，扫描已保存，下次运行时继续",
-                d.with_timezone(&job.tz).format("%Y-%m-%d %H:%M")
-            ));
-        }
+    } else if let Some(d) = deadline.filter(|_| state == "interrupted") {
+        message.push(format!(
+            "到达截止时间 {}，扫描已保存，下次运行时继续",
+            d.with_timezone(&job.tz).format("%Y-%m-%d %H:%M")
+        ));
     }
     let message = (!message.is_empty()).then(|| message.join("；"));
     ctx.store

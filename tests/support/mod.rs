@@ -174,3 +174,47 @@ pub async fn start_with_notices(
     });
     (format!("http://{addr}"), tx)
 }
+
+/// A client that keeps cookies and does not follow redirects.
+pub fn web_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The first `name="_csrf" value="…"` of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 20;
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// Signs `user` in (password [`PASSWORD`]); returns the client and a CSRF token.
+pub async fn web_login(base: &str, user: &str) -> (reqwest::Client, String) {
+    let c = web_client();
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let resp = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("username", user),
+            ("password", PASSWORD),
+            ("next", "/queue"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "{user} logs in"
+    );
+    let page = c.get(format!("{base}/account")).send().await.unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    (c, csrf)
+}
