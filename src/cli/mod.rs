@@ -12,8 +12,10 @@ mod ingest_cmd;
 mod market_cmd;
 mod match_cmd;
 mod notices_cmd;
+mod prune_cmd;
 mod report_cmd;
 mod scan_cmd;
+mod scans_cmd;
 mod serve_cmd;
 mod signals_cmd;
 mod user_cmd;
@@ -39,6 +41,8 @@ Examples:
   cccwatch serve                                  # review workspace on http://127.0.0.1:8080
   cccwatch audit verify
   cccwatch report monthly --month 2026-11         # 月报-2026-11.xlsx
+  cccwatch scans diff 10 12                       # what changed between two scans
+  cccwatch prune --dry-run                        # what the retention policy would remove
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -78,6 +82,11 @@ enum Command {
     Match(match_cmd::MatchArgs),
     /// Crawl platforms (config/platforms/NAME.toml), extract listings, match them.
     Scan(scan_cmd::ScanArgs),
+    /// Scan history: list scans, show one, compare two (new flagged, resolved, gone).
+    #[command(subcommand)]
+    Scans(scans_cmd::ScansCommand),
+    /// Apply the retention policy ([retention]): old page bodies, scan history, frontiers.
+    Prune(prune_cmd::PruneArgs),
     /// Pages kept as evidence: show them, export them for a case.
     #[command(subcommand)]
     Evidence(evidence_cmd::EvidenceCommand),
@@ -172,6 +181,8 @@ pub fn main() -> ExitCode {
             Command::Ingest(a) => ingest_cmd::run(&app, a).await,
             Command::Match(a) => match_cmd::run(&app, a).await,
             Command::Scan(a) => scan_cmd::run(&app, a).await,
+            Command::Scans(c) => scans_cmd::run(&app, c).await,
+            Command::Prune(a) => prune_cmd::run(&app, a).await,
             Command::Evidence(c) => evidence_cmd::run(&app, c).await,
             Command::Adapter(c) => adapter_cmd::run(&app, c).await,
             Command::Findings(c) => findings_cmd::run(&app, c).await,

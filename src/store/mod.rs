@@ -6,9 +6,11 @@ mod certs;
 mod crawl;
 mod feeds;
 mod findings;
+mod history;
 mod listings;
 mod notices;
 mod report;
+mod retention;
 mod review;
 mod signals;
 
@@ -24,6 +26,8 @@ pub use feeds::{
     FeedLists, FeedToken, FeedTruncated, RepeatSeller, stamp as feed_stamp,
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
+pub use history::{CertChange, DIFF_LIST_CAP, DiffList, DiffListing, DiffLists, DiffScope};
+pub use retention::PageBatch;
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use notices::{
     Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
