@@ -7,7 +7,7 @@
 //! for `cccwatch scans` and the 扫描记录 pages.
 
 use crate::domain::Verdict;
-use crate::store::{DiffLists, DiffListing, DiffScope, ScanRecord, Store, StoreError};
+use crate::store::{DiffListing, DiffLists, DiffScope, ScanRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -63,7 +63,9 @@ impl NoComparison {
         match self {
             NoComparison::Incomplete => "该次扫描未完成，未记录商品状态",
             NoComparison::BeforeHistory => "该次扫描早于扫描记录功能，未记录商品状态",
-            NoComparison::Pruned => "该次扫描的商品记录已按保存期限清理（retention.scan_history_days）",
+            NoComparison::Pruned => {
+                "该次扫描的商品记录已按保存期限清理（retention.scan_history_days）"
+            }
             NoComparison::NoPrevious => "该平台此前没有已完成并有记录的扫描",
         }
     }
@@ -193,7 +195,11 @@ pub fn resolution_zh(l: &DiffListing) -> String {
 
 /// A signed count: `+3`, `-2`, `0`.
 pub fn signed(n: i64) -> String {
-    if n > 0 { format!("+{n}") } else { n.to_string() }
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
 }
 
 /// Why a scan cannot be compared, if it cannot.
@@ -231,7 +237,11 @@ pub async fn diff(store: &Store, a: i64, b: i64) -> Result<ScanDiff, HistoryErro
             return Err(HistoryError::NotRecorded { id: s.id, why });
         }
     }
-    let end = |s: &ScanRecord| s.finished_at.clone().unwrap_or_else(|| s.started_at.clone());
+    let end = |s: &ScanRecord| {
+        s.finished_at
+            .clone()
+            .unwrap_or_else(|| s.started_at.clone())
+    };
     let (a_end, b_end) = (end(&from), end(&to));
     let lists = store
         .scan_diff_lists(DiffScope {
@@ -295,7 +305,9 @@ mod tests {
 
     #[test]
     fn flagged_counts_only_flagged_verdicts() {
-        let s = rec(serde_json::json!({"compliant": 10, "uncertified": 3, "revoked": 2, "not_in_scope": 7}));
+        let s = rec(
+            serde_json::json!({"compliant": 10, "uncertified": 3, "revoked": 2, "not_in_scope": 7}),
+        );
         assert_eq!(flagged_count(&s), 5);
         assert_eq!(flagged_count(&ScanRecord::default()), 0);
     }

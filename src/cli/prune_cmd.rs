@@ -6,7 +6,8 @@ use clap::Args;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cccwatch prune --dry-run\n  cccwatch prune\n  cccwatch prune --json\n\n\
+#[command(
+    after_help = "Examples:\n  cccwatch prune --dry-run\n  cccwatch prune\n  cccwatch prune --json\n\n\
 Raw pages fetched more than retention.pages_days ago (default 1095, three\n\
 years) lose their body; the record of the page (URL, time, status, headers,\n\
 SHA-256) stays. Bodies that are still evidence are kept whatever their age:\n\
@@ -17,7 +18,8 @@ relist. Listings recorded per scan older than retention.scan_history_days go\n\
 as do frontier entries of scans finished more than retention.frontier_days ago.\n\
 0 days keeps that kind forever. Work is done in batches of\n\
 retention.batch_size rows, each a short transaction; scans and the workspace\n\
-can run meanwhile. Freed space is reused by SQLite (VACUUM shrinks the file).")]
+can run meanwhile. Freed space is reused by SQLite (VACUUM shrinks the file)."
+)]
 pub struct PruneArgs {
     /// Count what would go; change nothing.
     #[arg(long)]

@@ -27,16 +27,19 @@ only recorded scans can be compared.")]
         json: bool,
     },
     /// One scan's figures and what changed since the previous completed scan of its platform.
-    #[command(after_help = "Examples:\n  cccwatch scans show 12\n  cccwatch scans show 12 --json\n\n\
+    #[command(
+        after_help = "Examples:\n  cccwatch scans show 12\n  cccwatch scans show 12 --json\n\n\
 The comparison is `cccwatch scans diff PREVIOUS ID`; see its help for what\n\
-each list means.")]
+each list means."
+    )]
     Show {
         id: i64,
         #[arg(long)]
         json: bool,
     },
     /// Compare two scans of one platform (any two, in time order).
-    #[command(after_help = "Examples:\n  cccwatch scans diff 10 12\n  cccwatch scans diff 3 12 --json\n\n\
+    #[command(
+        after_help = "Examples:\n  cccwatch scans diff 10 12\n  cccwatch scans diff 3 12 --json\n\n\
 New flagged: flagged and online when the later scan ended, not when the\n\
 earlier one did (new listings, or verdicts that became flagged). Resolved:\n\
 flagged at the earlier scan, not at the later one: gone, or judged otherwise.\n\
@@ -44,7 +47,8 @@ Gone: taken down (404/410, a 下架 page, or absent from a complete scan for a\n
 listing under notice) in between. Certificates: status or expiry changed by an\n\
 import between the two scans' ends, cited by or matched to the platform's\n\
 listings. Counts by verdict: what each scan judged, and what was flagged and\n\
-online at its end. Lists stop at 5,000 entries (the totals count all).")]
+online at its end. Lists stop at 5,000 entries (the totals count all)."
+    )]
     Diff {
         a: i64,
         b: i64,
@@ -232,7 +236,10 @@ fn print_diff(d: &ScanDiff) {
         )
     });
     print_listings("gone", &d.lists.gone, |l| {
-        format!("gone {}", l.gone_at.as_deref().map_or("-".into(), short_time))
+        format!(
+            "gone {}",
+            l.gone_at.as_deref().map_or("-".into(), short_time)
+        )
     });
     let c = &d.lists.certificates;
     println!("\ncertificates changed: {}", c.total);
@@ -262,7 +269,12 @@ fn print_listings(
     println!("\n{what}: {}", list.total);
     for l in &list.entries {
         // Listing text is the platform's: no control characters on the terminal.
-        let title: String = l.title.chars().filter(|c| !c.is_control()).take(40).collect();
+        let title: String = l
+            .title
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(40)
+            .collect();
         println!("  {:<12} {}  {title}", l.item_id, detail(l));
     }
     if list.truncated {

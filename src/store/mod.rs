@@ -27,7 +27,6 @@ pub use feeds::{
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
 pub use history::{CertChange, DIFF_LIST_CAP, DiffList, DiffListing, DiffLists, DiffScope};
-pub use retention::PageBatch;
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use notices::{
     Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
@@ -36,6 +35,7 @@ pub use notices::{
 pub use report::{
     CheckedCount, IssuedBatch, MonthFigures, MonthWindow, SellerCounts, VerifiedRemoval,
 };
+pub use retention::PageBatch;
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,

@@ -317,8 +317,16 @@ pub async fn diff(
     user.require(Permission::View)?;
     let d = history::diff(&state.store, a, b).await?;
     let view = ScanView {
-        layout: layout(&state, &user, "scans", format!("扫描 {} 与 {} 比较", d.from.id, d.to.id)),
-        heading: format!("{} · 扫描 {} 与扫描 {} 比较", d.platform, d.from.id, d.to.id),
+        layout: layout(
+            &state,
+            &user,
+            "scans",
+            format!("扫描 {} 与 {} 比较", d.from.id, d.to.id),
+        ),
+        heading: format!(
+            "{} · 扫描 {} 与扫描 {} 比较",
+            d.platform, d.from.id, d.to.id
+        ),
         scan: None,
         note: None,
         diff: Some(diff_view(&d)),
@@ -329,7 +337,11 @@ pub async fn diff(
 /// The comparison form: `/scans/diff?a=&b=` goes to `/scans/{a}/diff/{b}`.
 pub async fn diff_form(user: CurrentUser, Query(q): Query<DiffQuery>) -> PageResult {
     user.require(Permission::View)?;
-    let id = |v: &Option<String>| v.as_deref().map(str::trim).and_then(|s| s.parse::<i64>().ok());
+    let id = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .and_then(|s| s.parse::<i64>().ok())
+    };
     match (id(&q.a), id(&q.b)) {
         (Some(a), Some(b)) => Ok(Redirect::to(&format!("/scans/{a}/diff/{b}")).into_response()),
         _ => Err(AppError::bad_request("请填写两次扫描的编号（数字）")),
@@ -359,7 +371,10 @@ fn figures(s: &ScanRecord) -> ScanFigures {
             f("无变化", s.listings_unchanged.to_string()),
             f("已下架", s.listings_gone.to_string()),
             f("疑似问题（本次判定）", flagged_count(s).to_string()),
-            f("商品记录", recorded_label(s.snapshot.as_deref()).to_string()),
+            f(
+                "商品记录",
+                recorded_label(s.snapshot.as_deref()).to_string(),
+            ),
         ],
         judged: judged_counts(s)
             .into_iter()
@@ -440,7 +455,9 @@ fn diff_view(d: &ScanDiff) -> DiffView {
 fn cert_value(field: &str, v: Option<&str>) -> String {
     match (field, v) {
         (_, None) => "—".into(),
-        ("status", Some(s)) => CertStatus::from_db(s).map_or_else(|| s.to_string(), |c| c.label_zh().to_string()),
+        ("status", Some(s)) => {
+            CertStatus::from_db(s).map_or_else(|| s.to_string(), |c| c.label_zh().to_string())
+        }
         (_, Some(s)) => s.to_string(),
     }
 }
