@@ -180,6 +180,16 @@ pub fn verdict_deltas(
         .collect()
 }
 
+/// What a listing was at the earlier scan, in Chinese: its verdict, or,
+/// when not recorded then, new (first seen later) or not flagged.
+pub fn before_zh(l: &DiffListing) -> String {
+    match (l.verdict_before.as_deref(), l.new_listing) {
+        (Some(v), _) => verdict_label(Some(v)),
+        (None, true) => "新商品".into(),
+        (None, false) => "非疑似问题".into(),
+    }
+}
+
 /// What became of a resolved listing, in Chinese: gone, or its new verdict.
 pub fn resolution_zh(l: &DiffListing) -> String {
     if l.state_after == "gone" {
@@ -243,7 +253,7 @@ pub async fn diff(store: &Store, a: i64, b: i64) -> Result<ScanDiff, HistoryErro
             .unwrap_or_else(|| s.started_at.clone())
     };
     let (a_end, b_end) = (end(&from), end(&to));
-    let lists = store
+    let mut lists = store
         .scan_diff_lists(DiffScope {
             platform: &from.platform,
             a: from.id,
@@ -252,6 +262,11 @@ pub async fn diff(store: &Store, a: i64, b: i64) -> Result<ScanDiff, HistoryErro
             b_end: &b_end,
         })
         .await?;
+    for list in [&mut lists.new_flagged, &mut lists.resolved, &mut lists.gone] {
+        for l in &mut list.entries {
+            l.new_listing = l.first_seen_at > a_end;
+        }
+    }
     let sum = |l: &[(String, i64)]| l.iter().map(|(_, n)| n).sum::<i64>();
     Ok(ScanDiff {
         platform: from.platform.clone(),
@@ -345,7 +360,7 @@ mod tests {
             verdict_before: Some("uncertified".into()),
             verdict_after: Some("compliant".into()),
             state_after: "online".into(),
-            gone_at: None,
+            ..Default::default()
         };
         assert_eq!(resolution_zh(&l), "结论变为：合规");
         l.state_after = "gone".into();
@@ -353,6 +368,11 @@ mod tests {
         l.state_after = "online".into();
         l.verdict_after = None;
         assert_eq!(resolution_zh(&l), "结论变为：未判定");
+        assert_eq!(before_zh(&l), "未获认证");
+        l.verdict_before = None;
+        assert_eq!(before_zh(&l), "非疑似问题");
+        l.new_listing = true;
+        assert_eq!(before_zh(&l), "新商品");
     }
 
     #[test]

@@ -315,6 +315,22 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
         .find(|l| l.item_id == new_item)
         .expect("the relist is newly flagged");
     assert_eq!(relisted.verdict_before, None);
+    assert!(relisted.new_listing);
+    assert_eq!(history::before_zh(relisted), "新商品");
+    let revoked_row = d
+        .lists
+        .new_flagged
+        .entries
+        .iter()
+        .find(|l| l.listing_id == revoked)
+        .unwrap();
+    assert_eq!(
+        (
+            revoked_row.verdict_after.as_deref(),
+            revoked_row.new_listing
+        ),
+        (Some("revoked"), false)
+    );
     let r = d
         .lists
         .resolved

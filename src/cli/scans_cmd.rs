@@ -2,7 +2,9 @@
 //! changed since the previous scan of its platform, compare any two.
 
 use super::App;
-use cccwatch::history::{self, ScanDiff, flagged_count, resolution_zh, signed, verdict_label};
+use cccwatch::history::{
+    self, ScanDiff, before_zh, flagged_count, resolution_zh, signed, verdict_label,
+};
 use cccwatch::store::{DiffList, DiffListing, ScanRecord};
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -225,15 +227,11 @@ fn print_diff(d: &ScanDiff) {
         format!(
             "{} (before: {})",
             verdict_label(l.verdict_after.as_deref()),
-            verdict_label(l.verdict_before.as_deref())
+            before_zh(l)
         )
     });
     print_listings("resolved", &d.lists.resolved, |l| {
-        format!(
-            "{} → {}",
-            verdict_label(l.verdict_before.as_deref()),
-            resolution_zh(l)
-        )
+        format!("{} → {}", before_zh(l), resolution_zh(l))
     });
     print_listings("gone", &d.lists.gone, |l| {
         format!(

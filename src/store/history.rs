@@ -27,6 +27,9 @@ pub struct DiffListing {
     /// `online` or `gone` by the later scan.
     pub state_after: String,
     pub gone_at: Option<String>,
+    pub first_seen_at: String,
+    /// First seen after the earlier scan ended (set by [`crate::history::diff`]).
+    pub new_listing: bool,
 }
 
 /// A certificate whose status or expiry changed between two scans, with
@@ -90,7 +93,7 @@ pub(super) fn flagged_json() -> String {
 /// The listing columns of a comparison's lists (see [`diff_list`]).
 macro_rules! listing_columns {
     () => {
-        "l.id, l.item_id, l.title, l.seller, l.url, l.gone_at"
+        "l.id, l.item_id, l.title, l.seller, l.url, l.gone_at, l.first_seen_at"
     };
 }
 
@@ -331,9 +334,9 @@ impl Store {
     }
 }
 
-/// Rows of `LISTING_COLUMNS, before, after, state, total`.
+/// Rows of `listing_columns!(), before, after, state, total`.
 fn diff_list(rows: &[sqlx::sqlite::SqliteRow]) -> DiffList<DiffListing> {
-    let total = rows.first().map_or(0, |r| r.get::<i64, _>(9));
+    let total = rows.first().map_or(0, |r| r.get::<i64, _>(10));
     let entries: Vec<DiffListing> = rows
         .iter()
         .map(|r| DiffListing {
@@ -343,9 +346,11 @@ fn diff_list(rows: &[sqlx::sqlite::SqliteRow]) -> DiffList<DiffListing> {
             seller: r.get(3),
             url: r.get(4),
             gone_at: r.get(5),
-            verdict_before: r.get(6),
-            verdict_after: r.get(7),
-            state_after: r.get(8),
+            first_seen_at: r.get(6),
+            new_listing: false,
+            verdict_before: r.get(7),
+            verdict_after: r.get(8),
+            state_after: r.get(9),
         })
         .collect();
     DiffList {

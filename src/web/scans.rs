@@ -12,7 +12,7 @@ use super::session::CurrentUser;
 use super::views::{Layout, Opt};
 use crate::domain::{CertStatus, Verdict};
 use crate::history::{
-    self, HistoryError, ScanDiff, flagged_count, judged_counts, resolution_zh, signed,
+    self, HistoryError, ScanDiff, before_zh, flagged_count, judged_counts, resolution_zh, signed,
     verdict_label,
 };
 use crate::review::auth::Permission;
@@ -414,17 +414,12 @@ fn diff_view(d: &ScanDiff) -> DiffView {
         flagged_after: d.flagged_after,
         flagged_delta: signed(d.flagged_after - d.flagged_before),
         new_flagged: list_view(&d.lists.new_flagged, |l| {
-            (
-                verdict_label(l.verdict_before.as_deref()),
-                verdict_label(l.verdict_after.as_deref()),
-            )
+            (before_zh(l), verdict_label(l.verdict_after.as_deref()))
         }),
-        resolved: list_view(&d.lists.resolved, |l| {
-            (verdict_label(l.verdict_before.as_deref()), resolution_zh(l))
-        }),
+        resolved: list_view(&d.lists.resolved, |l| (before_zh(l), resolution_zh(l))),
         gone: list_view(&d.lists.gone, |l| {
             (
-                verdict_label(l.verdict_before.as_deref()),
+                before_zh(l),
                 l.gone_at
                     .as_deref()
                     .map_or("已下架".into(), |t| format!("{} 下架", short_time(t))),
