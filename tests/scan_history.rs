@@ -464,6 +464,68 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
         get(&anon, format!("{base}/scans")).await.0,
         StatusCode::SEE_OTHER
     );
+
+    // The command line on the same database.
+    let db = format!("sqlite://{}", s.dir.path().join("t.db").display());
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+            .args(["--db", &db])
+            .args(args)
+            .current_dir(s.dir.path())
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            text,
+        )
+    };
+    for c in [
+        &["scans", "list"][..],
+        &["scans", "show"],
+        &["scans", "diff"],
+        &["prune"],
+    ] {
+        let (ok, _, text) = run(&[c, &["--help"]].concat());
+        assert!(ok && text.contains("Example"), "{c:?}: {text}");
+    }
+    let (ok, out, text) = run(&["scans", "list", "--platform", "demo", "--json"]);
+    assert!(ok, "{text}");
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let listed: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert!(listed.contains(&a.id) && listed.contains(&b) && !listed.contains(&other));
+    let (ok, out, text) = run(&["scans", "diff", &a.id.to_string(), &b.to_string(), "--json"]);
+    assert!(ok, "{text}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["gone"]["total"], want_gone.len() as i64);
+    assert_eq!(json["new_flagged"]["total"], want_new.len() as i64);
+    let (ok, out, _) = run(&["scans", "show", &b.to_string()]);
+    assert!(
+        ok && out.contains("new flagged") && out.contains(&new_item),
+        "{out}"
+    );
+    let (ok, _, text) = run(&["scans", "diff", &a.id.to_string(), "999"]);
+    assert!(!ok && text.contains("scan 999 does not exist"), "{text}");
+    let (ok, _, text) = run(&["scans", "diff", &a.id.to_string(), &other.to_string()]);
+    assert!(!ok && text.contains("different platforms"), "{text}");
+    let (ok, out, text) = run(&["prune", "--dry-run", "--json"]);
+    assert!(ok, "{text}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (report["dry_run"].as_bool(), report["pages_pruned"].as_i64()),
+        (Some(true), Some(0))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
