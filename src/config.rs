@@ -19,6 +19,58 @@ pub struct Settings {
     pub web: WebSettings,
     pub notices: NoticeSettings,
     pub schedule: ScheduleSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long raw pages, per-scan listing records and finished frontiers are
+/// kept (`cccwatch prune`, and the nightly run). 0 days keeps them forever.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Bodies of raw pages older than this are dropped, except evidence still needed.
+    pub pages_days: i64,
+    /// Listings recorded per scan (for comparing scans) older than this are deleted.
+    pub scan_history_days: i64,
+    /// Frontier entries of scans that completed or failed longer ago than this are deleted.
+    pub frontier_days: i64,
+    /// Rows changed per transaction.
+    pub batch_size: i64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            pages_days: 1095,
+            scan_history_days: 1095,
+            frontier_days: 30,
+            batch_size: 500,
+        }
+    }
+}
+
+impl RetentionSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        let days = [
+            ("retention.pages_days", self.pages_days),
+            ("retention.scan_history_days", self.scan_history_days),
+            ("retention.frontier_days", self.frontier_days),
+        ];
+        for (key, d) in days {
+            if !(0..=36_500).contains(&d) {
+                return bad(key, "must be between 0 (keep forever) and 36500 days");
+            }
+        }
+        if !(1..=100_000).contains(&self.batch_size) {
+            return bad("retention.batch_size", "must be between 1 and 100000");
+        }
+        Ok(())
+    }
 }
 
 /// Scheduled scans run by `cccwatch serve` (`[schedule]`, `[[schedule.jobs]]`).
@@ -488,7 +540,8 @@ impl Settings {
         }
         self.crawl.validate()?;
         self.web.validate()?;
-        self.notices.validate()
+        self.notices.validate()?;
+        self.retention.validate()
     }
 }
 
@@ -577,5 +630,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("surl"), "{err}");
+    }
+
+    #[test]
+    fn retention_limits_are_checked() {
+        let mut s = Settings::default();
+        s.retention.pages_days = -1;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("retention.pages_days"), "{err}");
+        s.retention.pages_days = 0;
+        s.retention.batch_size = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("retention.batch_size"), "{err}");
     }
 }

@@ -80,6 +80,7 @@ async fn show(app: &App, a: ShowArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&pages)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let store = app.store().await?;
     println!(
         "item {} on {}: {} page(s) kept",
         a.item,
@@ -100,6 +101,9 @@ async fn show(app: &App, a: ShowArgs) -> anyhow::Result<ExitCode> {
             p.encoding.as_deref().unwrap_or("-")
         );
         println!("  sha256    {}", p.sha256);
+        if let Some(at) = store.page_pruned_at(p.id).await? {
+            println!("  body      pruned {at} (retention.pages_days); the record above stays");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -110,7 +114,18 @@ async fn export(app: &App, a: ExportArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut sums = String::new();
     let mut manifest = Vec::new();
+    let mut pruned = 0;
     for p in &pages {
+        if let Some(at) = store.page_pruned_at(p.id).await? {
+            // Retention removed the body: the record of the page stays.
+            pruned += 1;
+            manifest.push(serde_json::json!({
+                "page_id": p.id, "scan_id": p.scan_id, "platform": p.platform, "item_id": p.item_id,
+                "url": p.url, "final_url": p.final_url, "fetched_at": p.fetched_at, "status": p.status,
+                "bytes": p.body_len, "sha256": p.sha256, "pruned_at": at,
+            }));
+            continue;
+        }
         let gz = store.page_body_gz(p.id).await?;
         let mut body = Vec::with_capacity(p.body_len.max(0) as usize);
         GzDecoder::new(&gz[..])
@@ -168,9 +183,12 @@ async fn export(app: &App, a: ExportArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(a.out.join("SHA256SUMS"), sums)?;
     println!(
         "{} page(s) of item {} written to {} (manifest.json, SHA256SUMS)",
-        pages.len(),
+        pages.len() - pruned,
         a.item,
         a.out.display()
     );
+    if pruned > 0 {
+        println!("{pruned} page(s) pruned by retention: listed in manifest.json without a file");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,8 +12,10 @@ mod ingest_cmd;
 mod market_cmd;
 mod match_cmd;
 mod notices_cmd;
+mod prune_cmd;
 mod report_cmd;
 mod scan_cmd;
+mod scans_cmd;
 mod schedule_cmd;
 mod serve_cmd;
 mod signals_cmd;
@@ -41,6 +43,8 @@ Examples:
   cccwatch schedule list                          # jobs, next and last runs
   cccwatch audit verify
   cccwatch report monthly --month 2026-11         # 月报-2026-11.xlsx
+  cccwatch scans diff 10 12                       # what changed between two scans
+  cccwatch prune --dry-run                        # what the retention policy would remove
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -83,6 +87,11 @@ enum Command {
     /// Scheduled scan jobs of `serve`: list them with their next and last runs, run one now.
     #[command(subcommand)]
     Schedule(schedule_cmd::ScheduleCommand),
+    /// Scan history: list scans, show one, compare two (new flagged, resolved, gone).
+    #[command(subcommand)]
+    Scans(scans_cmd::ScansCommand),
+    /// Apply the retention policy ([retention]): old page bodies, scan history, frontiers.
+    Prune(prune_cmd::PruneArgs),
     /// Pages kept as evidence: show them, export them for a case.
     #[command(subcommand)]
     Evidence(evidence_cmd::EvidenceCommand),
@@ -178,6 +187,8 @@ pub fn main() -> ExitCode {
             Command::Match(a) => match_cmd::run(&app, a).await,
             Command::Scan(a) => scan_cmd::run(&app, a).await,
             Command::Schedule(c) => schedule_cmd::run(&app, c).await,
+            Command::Scans(c) => scans_cmd::run(&app, c).await,
+            Command::Prune(a) => prune_cmd::run(&app, a).await,
             Command::Evidence(c) => evidence_cmd::run(&app, c).await,
             Command::Adapter(c) => adapter_cmd::run(&app, c).await,
             Command::Findings(c) => findings_cmd::run(&app, c).await,

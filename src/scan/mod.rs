@@ -315,6 +315,9 @@ impl ScanRunner {
             let brands = &self.match_context().await?.brands;
             let check = crate::notice::verify::follow_up(store, brands, scope).await?;
             crate::signals::reprioritise(store, brands, Some(&record.platform)).await?;
+            // What the scan left (after the notice checks, which can mark
+            // listings gone), for comparing scans: `cccwatch scans diff`.
+            store.record_scan_listings(scan_id).await?;
             span.in_scope(|| {
                 tracing::info!(
                     removed = check.removed,

@@ -34,6 +34,9 @@ pub struct ScanRecord {
     /// Verdict → count, as stored.
     pub findings: Option<serde_json::Value>,
     pub message: Option<String>,
+    /// Whether the listings it left were recorded for comparisons: `None`,
+    /// `kept` or `pruned` (see [`Store::record_scan_listings`]).
+    pub snapshot: Option<String>,
 }
 
 /// A frontier entry handed to a worker.
@@ -183,11 +186,12 @@ macro_rules! scan_select {
         concat!(
             "SELECT id, platform, state, started_at, finished_at, as_of, keywords, max_pages, pages_fetched, \
              pages_failed, pages_retried, robots_skipped, requests, listings_new, listings_changed, listings_unchanged, \
-             listings_gone, match_run_id, findings, message FROM scans ",
+             listings_gone, match_run_id, findings, message, snapshot FROM scans ",
             $rest
         )
     };
 }
+pub(super) use scan_select;
 
 impl Store {
     /// Starts a scan record and seeds its frontier in one transaction.
@@ -725,7 +729,7 @@ fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FrontierEntry> {
     })
 }
 
-fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
+pub(super) fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
     let keywords: Vec<String> = serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
     let findings: Option<String> = r.get(18);
     Ok(ScanRecord {
@@ -749,6 +753,7 @@ fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
         match_run_id: r.get(17),
         findings: findings.and_then(|f| serde_json::from_str(&f).ok()),
         message: r.get(19),
+        snapshot: r.get(20),
     })
 }
 

@@ -6,9 +6,11 @@ mod certs;
 mod crawl;
 mod feeds;
 mod findings;
+mod history;
 mod listings;
 mod notices;
 mod report;
+mod retention;
 mod review;
 mod schedule;
 mod signals;
@@ -25,6 +27,7 @@ pub use feeds::{
     FeedLists, FeedToken, FeedTruncated, RepeatSeller, stamp as feed_stamp,
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
+pub use history::{CertChange, DIFF_LIST_CAP, DiffList, DiffListing, DiffLists, DiffScope};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use notices::{
     Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
@@ -33,6 +36,7 @@ pub use notices::{
 pub use report::{
     CheckedCount, IssuedBatch, MonthFigures, MonthWindow, SellerCounts, VerifiedRemoval,
 };
+pub use retention::PageBatch;
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
     FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,

@@ -12,6 +12,7 @@ mod feeds;
 mod notices;
 mod pages;
 mod reports;
+mod scans;
 pub mod schedule;
 mod session;
 mod views;
@@ -210,6 +211,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/notices/{id}/reply", post(notices::reply))
         .route("/notices/{id}/reply-file", post(notices::reply_file))
         .route("/notices/{id}/files/{name}", get(notices::file))
+        .route("/scans", get(scans::list))
+        .route("/scans/diff", get(scans::diff_form))
+        .route("/scans/{id}", get(scans::show))
+        .route("/scans/{a}/diff/{b}", get(scans::diff))
         .route("/static/app.css", get(pages::css))
         .route("/static/app.js", get(pages::js))
         .route("/healthz", get(|| async { "ok" }));

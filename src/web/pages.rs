@@ -1018,6 +1018,9 @@ pub(crate) async fn evidence_html(state: &AppState, page_id: i64) -> Result<Stri
         .page_meta(page_id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    if let Some(at) = state.store.page_pruned_at(page_id).await? {
+        return Ok(pruned_html(&meta.sha256, &at));
+    }
     let gz = state.store.page_body_gz(page_id).await?;
     let raw = gunzip(&gz).map_err(|e| {
         tracing::error!(page_id, error = %e, "stored evidence does not decompress");
@@ -1033,6 +1036,19 @@ pub(crate) async fn evidence_html(state: &AppState, page_id: i64) -> Result<Stri
         .unwrap_or(encoding_rs::UTF_8);
     let (text, _, _) = encoding.decode(&raw);
     Ok(neutralise(&text))
+}
+
+/// What the evidence frame shows for a page whose body retention removed.
+fn pruned_html(sha256: &str, pruned_at: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family:sans-serif;padding:1em;color:#555\">\
+         <p><strong>该页面的原始内容已按保存期限清理</strong>（{}，配置项 retention.pages_days）。</p>\
+         <p>页面记录（网址、抓取时间、状态码、响应头、SHA-256 {}）仍保留；该页面不是任何待处理问题、审核结论或下架通知的证据。</p>\
+         </body></html>",
+        super::charts::esc(pruned_at),
+        super::charts::esc(sha256)
+    )
 }
 
 fn gunzip(gz: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -1104,6 +1120,12 @@ pub async fn evidence_raw(
         .page_meta(page_id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    if state.store.page_pruned_at(page_id).await?.is_some() {
+        return Err(AppError::new(
+            StatusCode::GONE,
+            "该页面的原始内容已按保存期限清理（retention.pages_days），仅保留页面记录",
+        ));
+    }
     let raw = gunzip(&state.store.page_body_gz(page_id).await?)
         .map_err(|_| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "存档页面已损坏"))?;
     let name = format!(
