@@ -13,8 +13,12 @@ cccwatch user add admin --role admin --name 系统管理员     # first, an acco
 cccwatch serve                                          # then http://127.0.0.1:8080\n  \
 cccwatch serve --bind 0.0.0.0:8080                      # reachable from the office network\n\n\
 Roles: admin (users, settings, audit log; no decisions), supervisor (decides\n\
-and revises decisions), reviewer (decides pending findings), viewer (reads).\n\
-Stops cleanly on Ctrl-C or SIGTERM, letting requests in progress finish.")]
+and revises decisions), reviewer (decides pending findings), viewer (reads).\n\n\
+Probes and metrics, open without login: /healthz (the process answers),
+/readyz (200 when the database answers and the server is not shutting down,
+503 otherwise), /metrics (Prometheus text format; counts only).\n\n\
+Stops cleanly on Ctrl-C or SIGTERM: /readyz turns 503, no new connections, and
+requests in progress get web.shutdown_timeout_secs (30) to finish.")]
 pub struct ServeArgs {
     /// Address and port to listen on (default from config: web.bind).
     #[arg(long, value_name = "ADDR:PORT")]
@@ -56,7 +60,12 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("review workspace on http://{local}/ (Ctrl-C to stop)");
     tracing::info!(%local, "serving the review workspace");
     web::serve(state, listener, shutdown_signal()).await?;
-    store.close().await;
+    if tokio::time::timeout(std::time::Duration::from_secs(5), store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still in use after shutdown; closing anyway");
+    }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -80,5 +89,5 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down: finishing requests in progress");
+    tracing::info!("shutdown signal received");
 }

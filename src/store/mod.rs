@@ -6,6 +6,7 @@ mod certs;
 mod crawl;
 mod feeds;
 mod findings;
+mod gauges;
 mod listings;
 mod notices;
 mod report;
@@ -24,6 +25,7 @@ pub use feeds::{
     FeedLists, FeedToken, FeedTruncated, RepeatSeller, stamp as feed_stamp,
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
+pub use gauges::GaugeCounts;
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use notices::{
     Ack, AckRefused, BatchOutcome, NoticeBatch, NoticeCheck, NoticeLine, NoticeRow, NoticeStep,
