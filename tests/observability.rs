@@ -280,7 +280,12 @@ async fn shutdown_drops_requests_still_open_after_the_drain_timeout() {
         .expect("serve returns within the drain timeout")
         .unwrap()
         .unwrap();
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // It waited for the open request (web.shutdown_timeout_secs = 1), then gave up on it.
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     assert!(state.is_shutting_down());
     drop(slow);
 }
