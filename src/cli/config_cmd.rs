@@ -18,7 +18,7 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
-cccwatch config check                              # config/cccwatch.toml + config/local.toml + CCCWATCH__* + flags\n  \
+cccwatch config check                         # all layers: files, CCCWATCH__* variables, flags\n  \
 cccwatch --config /etc/cccwatch/cccwatch.toml config check\n  \
 cccwatch config check --json\n\n\
 Checks: every key of every layer (unknown keys, wrong types, bad values; FILE is\n\
