@@ -223,6 +223,9 @@ pub struct WebSettings {
     /// The risk feed's window when a caller gives no `since` and has had no
     /// delivery yet (days back; also `cccwatch feed write`).
     pub feed_first_days: i64,
+    /// On SIGTERM/Ctrl-C, seconds requests in progress may take to finish
+    /// before their connections are dropped.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for WebSettings {
@@ -235,6 +238,7 @@ impl Default for WebSettings {
             login_attempts_per_minute: 10,
             bureau_name: "市场监督管理局".into(),
             feed_first_days: 30,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -267,6 +271,9 @@ impl WebSettings {
                 "web.login_attempts_per_minute",
                 "must be between 1 and 1000",
             );
+        }
+        if self.shutdown_timeout_secs > 3600 {
+            return bad("web.shutdown_timeout_secs", "must be between 0 and 3600");
         }
         if self.bureau_name.trim().is_empty() || self.bureau_name.chars().count() > 60 {
             return bad("web.bureau_name", "must be 1 to 60 characters");
@@ -459,6 +466,17 @@ pub struct Sources {
 
 impl Settings {
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let settings: Settings = Self::figment(sources)?
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The layers merged, before extraction: defaults, the file, `local.toml`,
+    /// the environment, flags. Each value keeps its origin (for
+    /// `cccwatch config check|show`).
+    pub fn figment(sources: &Sources) -> Result<Figment, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         match &sources.file {
             Some(f) if !f.exists() => return Err(ConfigError::Missing(f.clone())),
@@ -487,9 +505,20 @@ impl Settings {
         if let Some(url) = &sources.database_url {
             fig = fig.merge(Serialized::default("database.url", url));
         }
-        let settings: Settings = fig.extract().map_err(|e| ConfigError::Parse(describe(e)))?;
-        settings.validate()?;
-        Ok(settings)
+        Ok(fig)
+    }
+
+    /// The files [`Settings::figment`] reads, in layer order (existing ones).
+    pub fn files(sources: &Sources) -> Vec<PathBuf> {
+        let main = sources
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("config/cccwatch.toml"));
+        let local = main
+            .parent()
+            .unwrap_or(Path::new("config"))
+            .join("local.toml");
+        [main, local].into_iter().filter(|p| p.exists()).collect()
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {

@@ -8,6 +8,7 @@
 
 pub mod certdb;
 pub mod config;
+pub mod config_check;
 pub mod crawl;
 pub mod domain;
 pub mod export;
@@ -16,6 +17,7 @@ pub mod feed;
 pub mod history;
 pub mod market;
 pub mod matching;
+pub mod monitoring;
 pub mod notice;
 pub mod pipeline;
 pub mod progress;

@@ -203,6 +203,11 @@ max_pages = 1
             before.scans_finished,
             "scans finished"
         );
+        assert_eq!(
+            metric_sum(&metrics, "cccwatch_job_runs_total") as i64,
+            before.runs_finished,
+            "job runs ended"
+        );
         agreed = true;
         break;
     }
@@ -286,6 +291,7 @@ struct DbFigures {
     fetched: i64,
     failed: i64,
     scans_finished: i64,
+    runs_finished: i64,
     running: usize,
 }
 
@@ -294,6 +300,7 @@ async fn db_figures(store: &Store) -> DbFigures {
         fetched: 0,
         failed: 0,
         scans_finished: 0,
+        runs_finished: 0,
         running: 0,
     };
     for id in 1.. {
@@ -306,12 +313,8 @@ async fn db_figures(store: &Store) -> DbFigures {
             f.scans_finished += 1;
         }
     }
-    f.running = store
-        .job_runs(None, 5)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.state == "running")
-        .count();
+    let runs = store.job_runs(None, 100_000).await.unwrap();
+    f.running = runs.iter().filter(|r| r.state == "running").count();
+    f.runs_finished = (runs.len() - f.running) as i64;
     f
 }

@@ -3,6 +3,7 @@
 mod adapter_cmd;
 mod bench_cmd;
 mod certdb_cmd;
+mod config_cmd;
 mod demo;
 mod evidence_cmd;
 mod feed_cmd;
@@ -45,6 +46,7 @@ Examples:
   cccwatch report monthly --month 2026-11         # 月报-2026-11.xlsx
   cccwatch scans diff 10 12                       # what changed between two scans
   cccwatch prune --dry-run                        # what the retention policy would remove
+  cccwatch config check                           # every setting, platform file and template
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -130,6 +132,9 @@ enum Command {
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
+    /// The configuration: check every setting and file it names, show the effective settings.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
 }
 
 /// Shared state of one invocation.
@@ -159,11 +164,16 @@ pub fn main() -> ExitCode {
         file: cli.config.clone(),
         database_url: cli.db.clone(),
     };
+    // Checking the configuration must work when it is broken.
+    if let Command::Config(c) = cli.command {
+        return config_cmd::run(&sources, c);
+    }
     let settings = match Settings::load(&sources) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(78);
+            eprintln!("(`cccwatch config check` lists every problem)");
+            return ExitCode::from(config_cmd::EXIT_CONFIG);
         }
     };
     let app = App {
@@ -203,8 +213,11 @@ pub fn main() -> ExitCode {
             Command::Signals(c) => signals_cmd::run(&app, c).await,
             Command::Report(c) => report_cmd::run(&app, c).await,
             Command::Feed(c) => feed_cmd::run(&app, c).await,
+            Command::Config(_) => unreachable!("handled before the settings are loaded"),
         }
     });
+    // Tasks still running (connections past web.shutdown_timeout_secs) are dropped.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -23,12 +23,16 @@ cccwatch user add admin --role admin --name 系统管理员     # first, an acco
 cccwatch serve                                          # then http://127.0.0.1:8080\n  \
 cccwatch serve --bind 0.0.0.0:8080                      # reachable from the office network\n\n\
 Roles: admin (users, settings, audit log; no decisions), supervisor (decides\n\
-and revises decisions), reviewer (decides pending findings), viewer (reads).\n\
+and revises decisions), reviewer (decides pending findings), viewer (reads).\n\n\
 Scheduled scans: the jobs in [[schedule.jobs]] run in the background (see\n\
 `cccwatch schedule list` and the 定时任务 page); schedule.enabled = false turns\n\
 them off for bureaus that use cron or systemd timers instead.\n\n\
-Stops cleanly on Ctrl-C or SIGTERM: scans save their frontier (the next run\n\
-resumes them), requests in progress finish.")]
+Probes and metrics, open without login: /healthz (the process answers),\n\
+/readyz (200 when the database answers and the server is not shutting down,\n\
+503 otherwise), /metrics (Prometheus text format; counts only).\n\n\
+Stops cleanly on Ctrl-C or SIGTERM: /readyz turns 503, scans save their frontier\n\
+(the next run resumes them), no new connections, and requests in progress get\n\
+web.shutdown_timeout_secs (30) to finish.")]
 pub struct ServeArgs {
     /// Address and port to listen on (default from config: web.bind).
     #[arg(long, value_name = "ADDR:PORT")]
@@ -116,7 +120,12 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     }
-    store.close().await;
+    if tokio::time::timeout(Duration::from_secs(5), store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still in use after shutdown; closing anyway");
+    }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -140,5 +149,5 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down: finishing requests in progress");
+    tracing::info!("shutdown signal received");
 }

@@ -217,7 +217,8 @@ impl Fetcher {
     }
 
     /// Fetches `url`; `attempt` (0 for the first) sets the backoff on failure.
-    #[tracing::instrument(level = "debug", skip(self), fields(host))]
+    /// Its log events belong to the caller's span (a scan's `fetch` span
+    /// carries the scan ID and host).
     pub async fn fetch(&self, url: &str, attempt: u32) -> FetchResult {
         let mut res = FetchResult {
             outcome: Fetched::Failed {
@@ -295,7 +296,7 @@ impl Fetcher {
             }
         }
         let _host_permit = host.inflight.clone().acquire_owned().await;
-        res.waited += host.ready().await;
+        res.waited += polite_wait(&host).await;
         let _permit = self.global.clone().acquire_owned().await;
         res.requests += 1;
         let started = Instant::now();
@@ -463,7 +464,7 @@ impl Fetcher {
     ) -> (RobotsTxt, Duration, bool) {
         for _ in 0..=self.settings.max_redirects {
             let _p = host.inflight.clone().acquire_owned().await;
-            res.waited += host.ready().await;
+            res.waited += polite_wait(host).await;
             res.requests += 1;
             let answer = self.send(&url).await;
             match answer {
@@ -490,6 +491,13 @@ impl Fetcher {
         }
         (RobotsTxt::allow_all(), ROBOTS_TTL, true)
     }
+}
+
+/// Waits for the host's rate limit and pacing; counts the wait in `/metrics`.
+async fn polite_wait(host: &HostState) -> Duration {
+    let waited = host.ready().await;
+    crate::monitoring::rate_limit_waited(&host.key, waited);
+    waited
 }
 
 enum SendError {

@@ -274,6 +274,7 @@ impl ScanRunner {
             max_pages: record.max_pages.max(1) as u32,
         };
         let span = tracing::info_span!("scan", scan_id, platform = %record.platform);
+        let mut timer = crate::monitoring::ScanTimer::start(&record.platform);
         let started = std::time::Instant::now();
         let crawled = crawl(
             store,
@@ -305,6 +306,7 @@ impl ScanRunner {
                 NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
             matched = Some(self.match_scan(scan_id, &record.platform, as_of).await?);
             store.finish_scan(scan_id, "completed", None).await?;
+            timer.outcome("completed");
             // Listings under notice: removed, still online, past the deadline, back again, relisted.
             let scope = VerifyScope {
                 platform: Some(&record.platform),
@@ -329,6 +331,7 @@ impl ScanRunner {
                 )
             });
         } else {
+            timer.outcome("interrupted");
             store
                 .finish_scan(
                     scan_id,
@@ -445,6 +448,7 @@ async fn crawl(
         for entry in claimed {
             flow.inflight.fetch_add(1, Ordering::AcqRel);
             spawn_entry(
+                scan_id,
                 fetcher.clone(),
                 adapter.clone(),
                 entry,
@@ -496,8 +500,11 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// Pages up to this size are extracted on the async worker itself.
 const INLINE_PARSE_MAX: usize = 16 * 1024;
 
+/// Fetches and processes one entry on its own task, in a `fetch` span
+/// (child of the scan's span) that carries the scan ID and the host.
 #[allow(clippy::too_many_arguments)]
 fn spawn_entry(
+    scan_id: i64,
     fetcher: Arc<Fetcher>,
     adapter: Arc<Adapter>,
     entry: crate::store::FrontierEntry,
@@ -507,7 +514,18 @@ fn spawn_entry(
     flow: Arc<Flow>,
     mut stop: watch::Receiver<bool>,
 ) {
-    tokio::spawn(async move {
+    let host = Url::parse(&entry.url)
+        .map(|u| crate::extract::host_key(&u))
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "fetch",
+        scan_id,
+        platform = %adapter.name(),
+        host = %host,
+        entry = entry.id,
+        attempt = entry.attempts
+    );
+    let task = async move {
         // After a stop, a page still waiting (for the rate limit, a Retry-After
         // pause or a slow server) gets a grace period, then is left for --resume.
         let give_up = async move {
@@ -531,8 +549,11 @@ fn spawn_entry(
         } else {
             // One big page at a time per core: its DOM is megabytes.
             let _permit = parsers.acquire_owned().await;
+            let span = tracing::Span::current();
             tokio::task::spawn_blocking(move || {
-                process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
+                span.in_scope(|| {
+                    process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
+                })
             })
             .await
             .unwrap_or_else(|e| crate::store::EntryUpdate::Failed {
@@ -547,7 +568,8 @@ fn spawn_entry(
                 requests,
             })
             .await;
-    });
+    };
+    tokio::spawn(task.instrument(span));
 }
 
 async fn write_results(
@@ -562,6 +584,10 @@ async fn write_results(
     while rx.recv_many(&mut batch, batch_max).await > 0 {
         let n = batch.len();
         let outcome = store.apply_results(scan_id, &platform, &batch).await;
+        if outcome.is_ok() {
+            // Counted where the scan's counters are committed, so /metrics agrees with `scans`.
+            crate::monitoring::pages_committed(&platform, &batch);
+        }
         batch.clear();
         flow.inflight.fetch_sub(n, Ordering::AcqRel);
         flow.wake.notify_one();

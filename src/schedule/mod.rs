@@ -479,6 +479,7 @@ impl Scheduler {
                 })
                 .await?;
             tracing::warn!(job = %name, "skipped: the previous run is still going");
+            crate::monitoring::job_run_ended(&name, "skipped");
             return Ok(Err((id, reason)));
         }
         let missed = (due.count > 1).then(|| {
@@ -752,6 +753,7 @@ async fn execute(
         .finish_job_run(run_id, state, &ids, message.as_deref())
         .await?;
     tracing::info!(job = %job.name(), run = run_id, state, scans = ?ids, "job ended");
+    crate::monitoring::job_run_ended(job.name(), state);
     Ok(results)
 }
 

@@ -6,6 +6,7 @@ mod certs;
 mod crawl;
 mod feeds;
 mod findings;
+mod gauges;
 mod history;
 mod listings;
 mod notices;
@@ -27,6 +28,7 @@ pub use feeds::{
     FeedLists, FeedToken, FeedTruncated, RepeatSeller, stamp as feed_stamp,
 };
 pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
+pub use gauges::GaugeCounts;
 pub use history::{CertChange, DIFF_LIST_CAP, DiffList, DiffListing, DiffLists, DiffScope};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};
 pub use notices::{

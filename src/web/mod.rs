@@ -11,6 +11,7 @@ mod error;
 mod feeds;
 mod notices;
 mod pages;
+mod probes;
 mod reports;
 mod scans;
 pub mod schedule;
@@ -49,6 +50,8 @@ pub struct AppState {
     generation: std::sync::atomic::AtomicU64,
     /// The scheduled jobs and, under `serve`, the way to start one now.
     pub schedule: Option<schedule::ScheduleHandle>,
+    /// Set when shutdown begins: `/readyz` answers 503 from then on.
+    shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// Dashboard figures: computed at, generation, how long they took, figures.
@@ -80,6 +83,7 @@ impl AppState {
             dashboard: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
             schedule: None,
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -108,6 +112,16 @@ impl AppState {
             s.notices = notices;
         }
         state
+    }
+
+    /// Marks the server as shutting down: `/readyz` answers 503.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn decided(&self) {
@@ -217,7 +231,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/scans/{a}/diff/{b}", get(scans::diff))
         .route("/static/app.css", get(pages::css))
         .route("/static/app.js", get(pages::js))
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/metrics", get(probes::metrics));
     let api = Router::new()
         .route("/api/me", get(api::me))
         .route("/api/queue", get(api::queue))
@@ -243,6 +259,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         .layer(axum::middleware::from_fn(server_timing))
+        .layer(axum::middleware::from_fn(probes::count_requests))
         .with_state(state)
 }
 
@@ -269,8 +286,9 @@ async fn server_timing(
     resp
 }
 
-/// Serves until `shutdown` resolves. Returns the bound address through
-/// `bound` as soon as the socket listens.
+/// Serves until `shutdown` resolves, then stops accepting connections,
+/// answers `/readyz` with 503 and lets requests in progress finish for at
+/// most `web.shutdown_timeout_secs`; connections still open then are dropped.
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
@@ -285,13 +303,40 @@ pub async fn serve(
             limiter_state.login_limiter.retain_recent();
         }
     });
+    let drain = Duration::from_secs(state.settings.shutdown_timeout_secs);
+    let (began_tx, mut began) = tokio::sync::watch::channel(false);
+    let flag = state.clone();
+    let signal = async move {
+        shutdown.await;
+        flag.begin_shutdown();
+        tracing::info!(
+            drain_secs = drain.as_secs(),
+            "shutting down: not ready, finishing requests in progress"
+        );
+        let _ = began_tx.send(true);
+    };
+    let deadline = async move {
+        if began.wait_for(|b| *b).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(drain).await;
+    };
     let app = router(state);
-    let result = axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    .with_graceful_shutdown(signal);
+    let result = tokio::select! {
+        r = server.into_future() => r,
+        () = deadline => {
+            tracing::warn!(
+                drain_secs = drain.as_secs(),
+                "requests still open after web.shutdown_timeout_secs: dropping them"
+            );
+            Ok(())
+        }
+    };
     sweeper.abort();
     result
 }
