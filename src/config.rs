@@ -87,6 +87,9 @@ pub struct ScheduleSettings {
     pub lock_stale_secs: u64,
     /// How often a running scan renews its lock.
     pub lock_renew_secs: u64,
+    /// When `[retention]` is applied (cron, in `time_zone`); empty: never
+    /// (then run `cccwatch prune` yourself).
+    pub prune_cron: String,
     pub jobs: Vec<JobSettings>,
 }
 
@@ -97,6 +100,7 @@ impl Default for ScheduleSettings {
             time_zone: "Asia/Shanghai".into(),
             lock_stale_secs: 300,
             lock_renew_secs: 30,
+            prune_cron: "0 4 * * *".into(),
             jobs: Vec::new(),
         }
     }

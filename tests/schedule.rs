@@ -70,6 +70,7 @@ impl Rig {
         settings.crawl.platforms_dir = self.platforms.clone();
         settings.crawl.retry_min_secs = 0.05;
         settings.schedule.jobs = jobs;
+        settings.schedule.prune_cron = String::new();
         settings.schedule.lock_renew_secs = 1;
         settings.schedule.lock_stale_secs = 30;
         let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
@@ -297,6 +298,53 @@ async fn a_run_stops_at_its_deadline_and_the_next_run_resumes_it() {
     // "Run now" of a job that is not configured says so.
     let e = s.run_now("nope", "boss").await.unwrap_err().to_string();
     assert!(e.contains("nope"), "{e}");
+}
+
+/// The built-in pruning job applies `[retention]` at its cron time and
+/// records what it removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retention_policy_is_applied_at_night() {
+    let r = rig(20).await;
+    let clock = Arc::new(ManualClock::new(utc("2026-11-29T12:00:00Z")));
+    let mut settings = Settings::default();
+    settings.crawl.platforms_dir = r.platforms.clone();
+    settings.schedule.prune_cron = "0 4 * * *".into();
+    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+    let (_, shutdown) = watch::channel(false);
+    let s = Scheduler::new(
+        r.store.clone(),
+        Arc::new(settings),
+        fetcher,
+        clock.clone(),
+        shutdown,
+    )
+    .unwrap();
+    assert_eq!(
+        s.tick().await.unwrap(),
+        [TickAction::Baseline {
+            job: "prune".into()
+        }]
+    );
+    // 04:00 in Shanghai is 20:00 UTC.
+    clock.set(utc("2026-11-29T20:00:05Z"));
+    assert_eq!(started(&s.tick().await.unwrap()), [(Trigger::Schedule, 1)]);
+    s.wait_idle().await;
+    let run = &r.store.job_runs(Some("prune"), 1).await.unwrap()[0];
+    assert_eq!(run.state, "completed", "{:?}", run.message);
+    assert!(
+        run.message
+            .as_deref()
+            .unwrap()
+            .contains("清理页面正文 0 个"),
+        "{:?}",
+        run.message
+    );
+
+    // A job may not take its name.
+    let mut settings = Settings::default();
+    settings.schedule.jobs = vec![job("prune", "0 1 * * *")];
+    let e = settings.validate().unwrap_err().to_string();
+    assert!(e.contains("prune") && e.contains("built-in"), "{e}");
 }
 
 /// `cccwatch scan` under cron: it will not scan a platform another process

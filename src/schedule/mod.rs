@@ -93,6 +93,8 @@ impl Clock for ManualClock {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub settings: JobSettings,
+    /// Scans, or the retention policy's nightly pruning.
+    pub prune: bool,
     cron: Cron,
     pub tz: Tz,
     max_duration: Option<Duration>,
@@ -169,6 +171,7 @@ impl Job {
         }
         Ok(Job {
             settings: s.clone(),
+            prune: false,
             cron,
             tz,
             max_duration,
@@ -262,6 +265,14 @@ pub fn parse_jobs(s: &ScheduleSettings) -> Result<Vec<Job>, ScheduleError> {
     let mut jobs = Vec::new();
     for j in &s.jobs {
         let job = Job::new(j, &s.time_zone)?;
+        if job.name() == PRUNE_JOB {
+            return Err(ScheduleError::Field {
+                job: job.name().to_string(),
+                key: "name",
+                value: job.name().to_string(),
+                message: "is the name of the built-in pruning job (schedule.prune_cron)".into(),
+            });
+        }
         if !seen.insert(job.name().to_string()) {
             return Err(ScheduleError::Field {
                 job: job.name().to_string(),
@@ -272,8 +283,29 @@ pub fn parse_jobs(s: &ScheduleSettings) -> Result<Vec<Job>, ScheduleError> {
         }
         jobs.push(job);
     }
+    if !s.prune_cron.trim().is_empty() {
+        let settings = JobSettings {
+            name: PRUNE_JOB.into(),
+            cron: s.prune_cron.clone(),
+            ..JobSettings::default()
+        };
+        let mut job = Job::new(&settings, &s.time_zone).map_err(|e| match e {
+            ScheduleError::Cron { cron, message, .. } => ScheduleError::Field {
+                job: PRUNE_JOB.into(),
+                key: "schedule.prune_cron",
+                value: cron,
+                message,
+            },
+            e => e,
+        })?;
+        job.prune = true;
+        jobs.push(job);
+    }
     Ok(jobs)
 }
+
+/// The built-in job that applies `[retention]` (`schedule.prune_cron`).
+pub const PRUNE_JOB: &str = "prune";
 
 /// Why a run started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -538,7 +570,11 @@ impl Scheduler {
         };
         let running = self.running.clone();
         self.tasks.lock().await.spawn(async move {
-            let results = execute(&ctx, &job, id, missed).await;
+            let results = if job.prune {
+                execute_prune(&ctx, &job, id).await
+            } else {
+                execute(&ctx, &job, id, missed).await.map(|_| ())
+            };
             if let Err(e) = results {
                 tracing::error!(job = %job.name(), run = id, "job failed: {e}");
             }
@@ -757,6 +793,35 @@ async fn execute(
     Ok(results)
 }
 
+/// Applies the retention policy and records what it removed.
+async fn execute_prune(ctx: &RunContext, job: &Job, run_id: i64) -> Result<(), ScheduleError> {
+    let (state, message) = match crate::retention::prune(
+        &ctx.store,
+        &ctx.settings.retention,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(r) => (
+            "completed",
+            format!(
+                "清理页面正文 {} 个（{:.1} MB），保留仍需作为证据的旧页面 {} 个；清理扫描记录 {} 次",
+                r.pages_pruned,
+                r.bytes_freed as f64 / 1_048_576.0,
+                r.pages_kept,
+                r.scans_pruned
+            ),
+        ),
+        Err(e) => ("failed", format!("清理失败：{e}")),
+    };
+    ctx.store
+        .finish_job_run(run_id, state, &[], Some(&message))
+        .await?;
+    tracing::info!(job = %job.name(), run = run_id, state, "{message}");
+    crate::monitoring::job_run_ended(job.name(), state);
+    Ok(())
+}
+
 /// completed when every platform completed; skipped when every platform was
 /// locked; failed when one failed and none was stopped; else interrupted.
 fn overall_state(results: &[PlatformResult]) -> &'static str {
@@ -949,7 +1014,11 @@ pub async fn status(
             name: s.name.clone(),
             cron: s.cron.clone(),
             time_zone: job.tz.name().to_string(),
-            platforms: job_platforms(s, &settings.crawl.platforms_dir),
+            platforms: if job.prune {
+                Vec::new()
+            } else {
+                job_platforms(s, &settings.crawl.platforms_dir)
+            },
             groups: s.groups.clone(),
             max_pages: s.max_pages,
             deadline: (!deadline.is_empty()).then(|| deadline.join("，")),
