@@ -47,6 +47,29 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
+/// True when `owner` (`host:pid:…`) names this machine and a process that
+/// is no longer running cccwatch.
+fn holder_is_dead_here(owner: &str) -> bool {
+    let mut parts = owner.split(':');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if host != hostname() || pid == std::process::id() {
+        return false;
+    }
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        // Running: alive if it is a cccwatch (the pid may have been reused).
+        Ok(cmd) => !String::from_utf8_lossy(&cmd).contains("cccwatch"),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -66,7 +89,17 @@ impl PlatformLock {
             .try_lock_platform(platform, &owner, purpose, now, stale_before)
             .await?
         {
-            return Ok(Err(holder));
+            // A holder on this machine whose process has exited (kill -9, a
+            // crash) need not be waited out.
+            let dead = holder_is_dead_here(&holder.owner);
+            if !(dead
+                && store
+                    .take_over_platform_lock(platform, &holder.owner, &owner, purpose, now)
+                    .await?)
+            {
+                return Ok(Err(holder));
+            }
+            tracing::warn!(%platform, dead = %holder.owner, "took over the scan lock of a process that exited");
         }
         let (scan_tx, mut scan_rx) = watch::channel(None::<i64>);
         let (lost_tx, lost_rx) = watch::channel(false);
@@ -148,4 +181,24 @@ pub fn describe_holder(h: &LockHolder) -> String {
         h.purpose,
         h.scan_id.map(|s| format!(", scan {s}")).unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_is_dead_only_on_this_machine_and_when_its_process_is_gone() {
+        let here = hostname();
+        assert!(!holder_is_dead_here(&format!(
+            "{here}:{}:ab:x",
+            std::process::id()
+        )));
+        assert!(!holder_is_dead_here("elsewhere:1:ab:x"), "another machine");
+        assert!(!holder_is_dead_here("garbage"));
+        // No such process (pids stop far below this).
+        assert!(holder_is_dead_here(&format!("{here}:4000000000:ab:x")));
+        // pid 1 is running, and it is not cccwatch: the pid was reused.
+        assert!(holder_is_dead_here(&format!("{here}:1:ab:x")));
+    }
 }

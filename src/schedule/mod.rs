@@ -568,8 +568,13 @@ impl Scheduler {
             timing: self.timing(),
             started: self.clock.now(),
         };
-        let running = self.running.clone();
+        // Frees the job's slot however the task ends, a panic included.
+        let guard = RunningGuard {
+            set: self.running.clone(),
+            job: name.clone(),
+        };
         self.tasks.lock().await.spawn(async move {
+            let _guard = guard;
             let results = if job.prune {
                 execute_prune(&ctx, &job, id).await
             } else {
@@ -578,10 +583,6 @@ impl Scheduler {
             if let Err(e) = results {
                 tracing::error!(job = %job.name(), run = id, "job failed: {e}");
             }
-            running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(job.name());
         });
         Ok(Ok(id))
     }
@@ -648,6 +649,20 @@ impl Scheduler {
 async fn shut_down(rx: &mut watch::Receiver<bool>) {
     if rx.wait_for(|s| *s).await.is_err() {
         std::future::pending::<()>().await;
+    }
+}
+
+struct RunningGuard {
+    set: Arc<Mutex<HashSet<String>>>,
+    job: String,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.job);
     }
 }
 

@@ -128,6 +128,33 @@ impl Store {
         Ok(result)
     }
 
+    /// Takes over a lock from `dead_owner` (a process known to have
+    /// exited); false when someone else has taken it meanwhile.
+    pub async fn take_over_platform_lock(
+        &self,
+        platform: &str,
+        dead_owner: &str,
+        owner: &str,
+        purpose: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE scan_locks SET owner = ?, purpose = ?, scan_id = NULL, acquired_ms = ?, \
+               heartbeat_ms = ? WHERE platform = ? AND owner = ?",
+        )
+        .bind(owner)
+        .bind(purpose)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(platform)
+        .bind(dead_owner)
+        .execute(&self.pool)
+        .await
+        .ctx("taking over a scan lock")?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Renews a lock this owner holds; false when it no longer holds it.
     pub async fn renew_platform_lock(
         &self,
