@@ -1,6 +1,6 @@
 //! Soak run, CI-sized: the real `cccwatch serve` with a job every five
 //! seconds against the demo marketplace for a few minutes
-//! (`CCCWATCH_SOAK_SECS`, default 150). Memory and open file descriptors
+//! (`CCCWATCH_SOAK_SECS`, default 180). Memory and open file descriptors
 //! must stay flat, every run must complete (or be skipped because the
 //! previous one was still going), `/metrics` must agree with the database,
 //! and SIGTERM must stop it cleanly within the bound.
@@ -71,7 +71,7 @@ async fn serve_runs_a_job_every_few_seconds_and_stays_flat() {
     let secs: u64 = std::env::var("CCCWATCH_SOAK_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(150);
+        .unwrap_or(180);
     let dir = tempfile::tempdir().unwrap();
     let market = Market::start(MarketConfig {
         items: 300,
