@@ -66,22 +66,28 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
             }
             for j in &jobs {
                 println!("{}  [{}  {}]", j.name, j.cron, j.time_zone);
-                println!(
-                    "  platforms: {}{}{}",
-                    if j.platforms.is_empty() {
-                        "(none found)".to_string()
-                    } else {
-                        j.platforms.join(", ")
-                    },
-                    if j.groups.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; keyword sets: {}", j.groups.join(", "))
-                    },
-                    j.max_pages
-                        .map(|n| format!("; {n} result page(s) per keyword"))
-                        .unwrap_or_default()
-                );
+                if j.kind == "prune" {
+                    println!(
+                        "  applies the retention policy ([retention]), as `cccwatch prune` does"
+                    );
+                } else {
+                    println!(
+                        "  platforms: {}{}{}",
+                        if j.platforms.is_empty() {
+                            "(none found)".to_string()
+                        } else {
+                            j.platforms.join(", ")
+                        },
+                        if j.groups.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; keyword sets: {}", j.groups.join(", "))
+                        },
+                        j.max_pages
+                            .map(|n| format!("; {n} result page(s) per keyword"))
+                            .unwrap_or_default()
+                    );
+                }
                 if let Some(d) = &j.deadline {
                     println!("  deadline: {d}");
                 }

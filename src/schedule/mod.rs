@@ -994,6 +994,8 @@ async fn scan_locked(
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct JobStatus {
     pub name: String,
+    /// `scan`, or `prune` for the built-in retention job.
+    pub kind: &'static str,
     pub cron: String,
     pub time_zone: String,
     pub platforms: Vec<String>,
@@ -1027,6 +1029,7 @@ pub async fn status(
         .collect::<Vec<_>>();
         out.push(JobStatus {
             name: s.name.clone(),
+            kind: if job.prune { "prune" } else { "scan" },
             cron: s.cron.clone(),
             time_zone: job.tz.name().to_string(),
             platforms: if job.prune {
