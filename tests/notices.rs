@@ -611,35 +611,9 @@ async fn a_revoking_import_rejudges_listings_without_crawling() {
     }
     let (listing, cert) = target.expect("a compliant listing matched to a certificate");
     // The same export row with the status 撤销.
-    let raw = std::fs::read(support::root().join("certdb/sample/certificates.csv")).unwrap();
-    let enc = cccwatch::certdb::encoding::detect(&raw, true);
-    let text = enc
-        .decode(&raw)
-        .0
-        .trim_start_matches('\u{feff}')
-        .to_string();
-    let header = text.lines().next().unwrap().to_string();
-    let row = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{cert},")))
-        .expect("the certificate's row");
-    let mut cells: Vec<String> = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(row.as_bytes())
-        .records()
-        .next()
-        .unwrap()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    cells[1] = "撤销".into();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("revoked.csv");
-    let mut w = csv::Writer::from_path(&path).unwrap();
-    w.write_record(header.split(',')).unwrap();
-    w.write_record(&cells).unwrap();
-    w.flush().unwrap();
+    support::write_cert_row(&cert, Some("撤销"), &path);
     let mark = store.cert_history_mark().await.unwrap();
     import_file(
         store,

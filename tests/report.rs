@@ -441,34 +441,7 @@ async fn check_ranking(store: &Store, done: &Done) {
 }
 
 async fn login(base: &str, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = page.find("name=\"_csrf\" value=\"").unwrap() + 20;
-    let csrf = &page[at..at + page[at..].find('"').unwrap()];
-    let resp = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("_csrf", csrf),
-            ("username", user),
-            ("password", support::PASSWORD),
-            ("next", "/queue"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_redirection(), "{user} logs in");
-    c
+    support::web_login(base, user).await.0
 }
 
 async fn check_pages(s: &support::Seeded, done: &Done) {

@@ -92,36 +92,8 @@ async fn notice_three(s: &support::Seeded, out: &std::path::Path) -> Vec<QueueRo
 /// The export row of `cert` from the sample file, with its status replaced
 /// when given, written as a one-row CSV; imported and the listings citing it re-judged.
 async fn import_row(store: &Store, cert: &str, status: Option<&str>, dir: &std::path::Path) {
-    let raw = std::fs::read(support::root().join("certdb/sample/certificates.csv")).unwrap();
-    let enc = cccwatch::certdb::encoding::detect(&raw, true);
-    let text = enc
-        .decode(&raw)
-        .0
-        .trim_start_matches('\u{feff}')
-        .to_string();
-    let header = text.lines().next().unwrap().to_string();
-    let row = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{cert},")))
-        .expect("the certificate's row");
-    let mut cells: Vec<String> = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(row.as_bytes())
-        .records()
-        .next()
-        .unwrap()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if let Some(s) = status {
-        cells[1] = s.into();
-    }
     let path = dir.join(format!("{cert}.csv"));
-    let mut w = csv::Writer::from_path(&path).unwrap();
-    w.write_record(header.split(',')).unwrap();
-    w.write_record(&cells).unwrap();
-    w.flush().unwrap();
+    support::write_cert_row(cert, status, &path);
     let mark = store.cert_history_mark().await.unwrap();
     cccwatch::certdb::import::import_file(
         store,
@@ -195,34 +167,7 @@ fn ids(list: &[DiffListing]) -> BTreeSet<i64> {
 }
 
 async fn login(base: &str, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = page.find("name=\"_csrf\" value=\"").unwrap() + 20;
-    let csrf = &page[at..at + page[at..].find('"').unwrap()];
-    let resp = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("_csrf", csrf),
-            ("username", user),
-            ("password", support::PASSWORD),
-            ("next", "/queue"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_redirection(), "{user} logs in");
-    c
+    support::web_login(base, user).await.0
 }
 
 async fn get(c: &reqwest::Client, url: String) -> (StatusCode, String) {

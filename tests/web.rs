@@ -11,7 +11,6 @@ use cccwatch::review::auth;
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{QueueRow, Store};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use support::{PASSWORD, Seeded};
 
@@ -36,20 +35,11 @@ async fn env() -> Env {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
+    support::web_client()
 }
 
-/// The first `name="_csrf" value="…"` of a page.
 fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("page has a CSRF field")
-        + 20;
-    html[at..at + html[at..].find('"').unwrap()].to_string()
+    support::csrf_of(html)
 }
 
 async fn login_as(base: &str, user: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
@@ -77,18 +67,7 @@ async fn login_as(base: &str, user: &str, password: &str) -> (reqwest::Client, r
 }
 
 async fn login(base: &str, user: &str) -> (reqwest::Client, String) {
-    let (c, resp) = login_as(base, user, PASSWORD).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{user} logs in");
-    let page = c
-        .get(format!("{base}/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_of(&page);
-    (c, csrf)
+    support::web_login(base, user).await
 }
 
 async fn queue(store: &Store, params: QueueParams) -> Vec<QueueRow> {

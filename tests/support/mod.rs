@@ -218,3 +218,37 @@ pub async fn web_login(base: &str, user: &str) -> (reqwest::Client, String) {
     let csrf = csrf_of(&page.text().await.unwrap());
     (c, csrf)
 }
+
+/// Writes `path`: the header and `cert`'s row of the sample export
+/// (`certdb/sample/certificates.csv`), its status replaced when given.
+pub fn write_cert_row(cert: &str, status: Option<&str>, path: &Path) {
+    let raw = std::fs::read(root().join("certdb/sample/certificates.csv")).unwrap();
+    let enc = cccwatch::certdb::encoding::detect(&raw, true);
+    let text = enc
+        .decode(&raw)
+        .0
+        .trim_start_matches('\u{feff}')
+        .to_string();
+    let header = text.lines().next().unwrap().to_string();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{cert},")))
+        .expect("the certificate's row");
+    let mut cells: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(row.as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(s) = status {
+        cells[1] = s.into();
+    }
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(header.split(',')).unwrap();
+    w.write_record(&cells).unwrap();
+    w.flush().unwrap();
+}
