@@ -7,6 +7,7 @@
 //! job) → [`export`]. [`store`] is the only module with SQL.
 
 pub mod certdb;
+pub mod clock;
 pub mod config;
 pub mod config_check;
 pub mod crawl;

@@ -242,7 +242,7 @@ pub async fn reprioritise(
     brands: &BrandTable,
     platform: Option<&str>,
 ) -> Result<u64, StoreError> {
-    let since = (chrono::Utc::now() - chrono::Duration::days(ACTIVE_DAYS)).to_rfc3339();
+    let since = (store.now() - chrono::Duration::days(ACTIVE_DAYS)).to_rfc3339();
     let active = store.active_signals(&since).await?;
     let mut t = Targets::default();
     for s in &active {

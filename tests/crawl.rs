@@ -74,7 +74,11 @@ async fn scan(store: &Store, adapter: Arc<Adapter>, settings: Settings) -> ScanO
         as_of: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
     };
     let id = start_scan(store, &adapter, &plan).await.unwrap();
-    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+    let fetcher = Arc::new(
+        Fetcher::new(settings.crawl.fetch_settings())
+            .unwrap()
+            .with_clock(store.clock()),
+    );
     let loop_settings = LoopSettings {
         max_attempts: settings.crawl.max_attempts,
         ..LoopSettings::default()

@@ -84,7 +84,7 @@ async fn change_certs(
 ) {
     let status = header.iter().position(|h| h == "证书状态").unwrap();
     let expires = header.iter().position(|h| h == "证书到期日期").unwrap();
-    let two_days_ago = (chrono::Utc::now().date_naive() - chrono::Duration::days(2)).to_string();
+    let two_days_ago = (store.now().date_naive() - chrono::Duration::days(2)).to_string();
     let mut w = csv::Writer::from_path(dir.join("changes.csv")).unwrap();
     w.write_record(header).unwrap();
     let mut a: Vec<String> = revoke.iter().map(str::to_string).collect();
@@ -387,7 +387,7 @@ async fn files_carry_the_same_lists_and_keep_their_own_cursor() {
     };
     // A window ends at a millisecond: let the import's be an earlier one.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let now = chrono::Utc::now();
+    let now = store.now();
     let doc = feed::deliver(store, &req(now)).await.unwrap();
     // Capped at one certificate of the two changed: said so.
     assert_eq!(doc.certificates.len(), 1);

@@ -284,6 +284,7 @@ async fn noticed(s: &support::Seeded, n: usize, out: &std::path::Path) -> notice
         ..NoticeSettings::default()
     };
     let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    s.clock.set("2026-11-20T02:00:00Z".parse().unwrap());
     notice::issue(&s.store, &settings, "demo", issued, "boss", out)
         .await
         .unwrap()
@@ -476,6 +477,7 @@ async fn later_scans_verify_removals_find_relists_and_list_what_is_overdue() {
     s.market.remove_item(&items[0], Removal::NotFound);
     s.market.remove_item(&items[1], Removal::DelistedPage);
     let new_id = s.market.relist(&items[0]);
+    s.clock.set("2026-11-28T02:00:00Z".parse().unwrap());
     let outcome = support::scan(store, &s.market).await;
     assert!(outcome.completed);
     let lines = store.notice_lines(w.batch.id).await.unwrap();
@@ -730,7 +732,7 @@ async fn complaints_and_failed_samples_raise_findings_in_the_queue() {
         .unwrap();
     assert_eq!(d.priority, 70);
     // The next scan of the platform is seeded with what the signals name.
-    let since = (chrono::Utc::now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
+    let since = (store.now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
     let (keywords, items) = store.signal_seeds("demo", &since).await.unwrap();
     assert!(
         keywords.is_empty() && items.is_empty(),

@@ -120,7 +120,7 @@ pub async fn run(app: &App, c: FeedCommand) -> anyhow::Result<ExitCode> {
                 since,
                 requester: Requester::File(&actor),
                 first_days: app.settings.web.feed_first_days,
-                until: chrono::Utc::now(),
+                until: store.now(),
                 cap: LIST_CAP,
             };
             let doc = feed::deliver(&store, &req).await?;

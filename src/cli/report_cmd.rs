@@ -51,7 +51,7 @@ pub async fn run(app: &App, c: ReportCommand) -> anyhow::Result<ExitCode> {
     let store = app.store().await?;
     match c {
         ReportCommand::Monthly { month, out } => {
-            let month = month.unwrap_or_else(Month::current);
+            let month = month.unwrap_or_else(|| Month::containing(store.now()));
             let catalog = app
                 .settings
                 .certdb

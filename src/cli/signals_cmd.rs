@@ -84,8 +84,7 @@ pub async fn run(app: &App, c: SignalsCommand) -> anyhow::Result<ExitCode> {
             })
         }
         SignalsCommand::List => {
-            let since =
-                (chrono::Utc::now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
+            let since = (store.now() - chrono::Duration::days(signals::ACTIVE_DAYS)).to_rfc3339();
             let rows = store.active_signals(&since).await?;
             println!(
                 "{:<6} {:<10} {:<8} {:<14} {:<16} {:<10} {:<16} DETAIL",

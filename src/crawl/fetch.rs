@@ -139,6 +139,8 @@ pub struct Fetcher {
     policy: AddressPolicy,
     global: Arc<Semaphore>,
     hosts: RwLock<HashMap<String, HostEntry>>,
+    /// Stamps each page's capture time.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// A host's politeness state and the rules of its platform.
@@ -178,7 +180,15 @@ impl Fetcher {
             settings,
             policy,
             hosts: RwLock::new(HashMap::new()),
+            clock: crate::clock::system(),
         })
+    }
+
+    /// The same fetcher, stamping capture times from `clock` (give it the
+    /// store's, so that pages and the scans they belong to agree).
+    pub fn with_clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> Fetcher {
+        self.clock = clock;
+        self
     }
 
     pub fn settings(&self) -> &FetchSettings {
@@ -404,7 +414,7 @@ impl Fetcher {
             status,
             headers,
             body,
-            fetched_at: Utc::now(),
+            fetched_at: self.clock.now(),
         })
     }
 

@@ -173,7 +173,7 @@ pub async fn deliver(store: &Store, req: &FeedRequest<'_>) -> Result<FeedDocumen
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
         platform: req.platform.to_string(),
-        generated_at: crate::store::feed_stamp(Utc::now()),
+        generated_at: crate::store::feed_stamp(store.now()),
         since: crate::store::feed_stamp(since),
         next_since: until.clone(),
         until,

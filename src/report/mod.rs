@@ -12,7 +12,7 @@ pub mod monthly;
 pub mod sellers;
 pub mod xlsx;
 
-pub use month::{Month, MonthError};
+pub use month::{Month, MonthError, beijing_today};
 pub use monthly::{DEFINITIONS, GroupRow, MonthlyReport, PlatformFigures};
 pub use sellers::SellerRisk;
 
@@ -47,12 +47,7 @@ pub async fn monthly_report(
     month: Month,
 ) -> Result<MonthlyReport, StoreError> {
     let figures = store.month_figures(&month.window()).await?;
-    Ok(monthly::assemble(
-        month,
-        &figures,
-        catalog,
-        chrono::Utc::now(),
-    ))
+    Ok(monthly::assemble(month, &figures, catalog, store.now()))
 }
 
 /// The seller ranking (of `platform`, or all), the first `limit` when given.

@@ -111,6 +111,11 @@ impl Month {
     }
 }
 
+/// The date in Beijing at `t`: the day the bureau's staff call "today".
+pub fn beijing_today(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&beijing()).date_naive()
+}
+
 fn beijing() -> FixedOffset {
     FixedOffset::east_opt(UTC_PLUS_8).expect("valid offset")
 }

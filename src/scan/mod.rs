@@ -144,8 +144,7 @@ pub async fn start_scan(
     adapter: &Adapter,
     plan: &ScanPlan,
 ) -> Result<i64, ScanError> {
-    let since =
-        (chrono::Utc::now() - chrono::Duration::days(crate::signals::ACTIVE_DAYS)).to_rfc3339();
+    let since = (store.now() - chrono::Duration::days(crate::signals::ACTIVE_DAYS)).to_rfc3339();
     let (signal_keywords, signal_items) = store.signal_seeds(adapter.name(), &since).await?;
     let mut keywords = if !adapter.searches_keywords() {
         vec![String::new()]

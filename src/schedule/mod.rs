@@ -54,40 +54,7 @@ pub enum ScheduleError {
     Store(#[from] StoreError),
 }
 
-/// Where "now" comes from: the system clock, or a hand-set one in tests.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that only moves when told to.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(at: DateTime<Utc>) -> ManualClock {
-        ManualClock(Mutex::new(at))
-    }
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
-    }
-    pub fn advance(&self, by: chrono::Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *t += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 
 /// A parsed job.
 #[derive(Debug, Clone)]

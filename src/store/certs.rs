@@ -1,7 +1,7 @@
 //! Certificates: import (batched upserts with history), the index feed,
 //! lookups and statistics.
 
-use super::{Ctx, Result, Store, StoreError, now_rfc3339, parse_date, parse_opt_date};
+use super::{Ctx, Result, Store, StoreError, parse_date, parse_opt_date};
 use crate::domain::{CertStatus, Certificate, ModelList};
 use crate::matching::brand::Brand;
 use crate::matching::index::CertRecord;
@@ -67,6 +67,7 @@ pub struct CertImportWriter {
     file: String,
     existing: HashMap<Box<str>, ExistingCert>,
     counts: ImportCounts,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl Store {
@@ -88,7 +89,7 @@ impl Store {
         .bind(file)
         .bind(encoding)
         .bind(strict)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .fetch_one(&mut *tx)
         .await
         .ctx("recording the import")?;
@@ -121,6 +122,7 @@ impl Store {
             file: file.to_string(),
             existing,
             counts: ImportCounts::default(),
+            clock: self.clock.clone(),
         })
     }
 
@@ -294,7 +296,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .ctx("clearing brands")?;
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         for chunk in brands.chunks(BATCH) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO brands (name, aliases, companies, title_search, updated_at) ",
@@ -366,7 +368,7 @@ impl CertImportWriter {
 
     /// Writes a batch of parsed certificates with their content hashes.
     pub async fn write(&mut self, rows: &[(Certificate, u64)]) -> Result<()> {
-        let now = now_rfc3339();
+        let now = super::stamp_rfc3339(self.clock.now());
         let mut changed: Vec<&(Certificate, u64)> = Vec::with_capacity(rows.len());
         let mut history: Vec<(String, &'static str, String, String)> = Vec::new();
         for row @ (cert, hash) in rows {
@@ -483,7 +485,7 @@ impl CertImportWriter {
             "UPDATE cert_imports SET finished_at = ?, rows_total = ?, rows_inserted = ?, rows_updated = ?, \
              rows_unchanged = ?, rows_rejected = ? WHERE id = ?",
         )
-        .bind(now_rfc3339())
+        .bind(super::stamp_rfc3339(self.clock.now()))
         .bind(total as i64)
         .bind(self.counts.inserted as i64)
         .bind(self.counts.updated as i64)

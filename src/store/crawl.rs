@@ -5,7 +5,7 @@
 //! last commit left it.
 
 use super::listings::{SeenIn, upsert_batch};
-use super::{Ctx, ListingCounts, ListingWrite, Result, Store, StoreError, now_rfc3339};
+use super::{Ctx, ListingCounts, ListingWrite, Result, Store, StoreError};
 use chrono::NaiveDate;
 use sqlx::Row;
 use sqlx::{QueryBuilder, Sqlite};
@@ -209,7 +209,7 @@ impl Store {
              VALUES (?, 'running', ?, ?, ?, ?) RETURNING id",
         )
         .bind(platform)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(as_of.to_string())
         .bind(serde_json::to_string(keywords).unwrap_or_else(|_| "[]".into()))
         .bind(max_pages as i64)
@@ -281,7 +281,7 @@ impl Store {
         }
         sqlx::query("UPDATE scans SET state = ?, finished_at = ?, message = ? WHERE id = ?")
             .bind(state)
-            .bind(now_rfc3339())
+            .bind(self.now_rfc3339())
             .bind(message)
             .bind(id)
             .execute(&mut *tx)
@@ -387,7 +387,7 @@ impl Store {
         platform: &str,
         results: &[EntryResult],
     ) -> Result<Applied> {
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let source = format!("scan:{scan_id}");
         let mut applied = Applied::default();
         let mut tx = self.write_tx().await.ctx("starting a crawl batch")?;

@@ -5,7 +5,7 @@
 //! confirmed, and repeat sellers.
 
 use super::review::append_audit;
-use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use super::{Ctx, Result, Store, StoreError};
 use crate::domain::{CertStatus, Verdict};
 use crate::review::decision::Measure;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -228,12 +228,13 @@ impl Store {
         .bind(platform)
         .bind(name)
         .bind(token_hash)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(actor)
         .fetch_one(&mut *tx)
         .await
         .ctx("adding a feed token")?;
         append_audit(
+            self.now(),
             &mut tx,
             actor,
             "feed_token.add",
@@ -285,7 +286,7 @@ impl Store {
                 key: id.to_string(),
             })?;
         if token.revoked_at.is_none() {
-            let now = now_rfc3339();
+            let now = self.now_rfc3339();
             sqlx::query("UPDATE feed_tokens SET revoked_at = ? WHERE id = ?")
                 .bind(&now)
                 .bind(id)
@@ -293,6 +294,7 @@ impl Store {
                 .await
                 .ctx("revoking a feed token")?;
             append_audit(
+                self.now(),
                 &mut tx,
                 actor,
                 "feed_token.revoke",
@@ -327,7 +329,7 @@ impl Store {
 
     /// Records a delivery, and the token's last use, in one transaction.
     pub async fn record_feed_delivery(&self, d: &FeedDelivery<'_>) -> Result<i64> {
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let mut tx = self.write_tx().await.ctx("recording a feed delivery")?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO feed_deliveries (token_id, platform, channel, requested_by, delivered_at, since, until, counts) \

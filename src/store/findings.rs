@@ -1,7 +1,7 @@
 //! Findings: one current finding per listing, a history of verdict changes,
 //! match runs, and the rows of `findings export`.
 
-use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use super::{Ctx, Result, Store, StoreError};
 use crate::domain::{Finding, Verdict};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
@@ -50,7 +50,7 @@ impl Store {
         let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO match_runs (started_at, as_of, platform) VALUES (?, ?, ?) RETURNING id",
         )
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(as_of.to_string())
         .bind(platform)
         .fetch_one(&self.pool)
@@ -143,7 +143,7 @@ impl MatchRunWriter {
 
     /// Stores a batch of findings; a changed or first verdict is added to history.
     pub async fn write(&self, batch: &[FindingWrite]) -> Result<()> {
-        let now = now_rfc3339();
+        let now = self.store.now_rfc3339();
         let mut tx = self
             .store
             .write_tx()
@@ -239,7 +239,7 @@ impl MatchRunWriter {
         sqlx::query(
             "UPDATE match_runs SET finished_at = ?, listings = ?, by_verdict = ? WHERE id = ?",
         )
-        .bind(now_rfc3339())
+        .bind(self.store.now_rfc3339())
         .bind(listings as i64)
         .bind(serde_json::Value::Object(by).to_string())
         .bind(self.run_id)

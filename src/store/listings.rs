@@ -1,7 +1,7 @@
 //! Listings: upsert by (platform, item_id) keeping the previous content as
 //! history, and paging through them for matching.
 
-use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use super::{Ctx, Result, Store, StoreError};
 use crate::domain::Listing;
 use sqlx::Row;
 
@@ -322,7 +322,7 @@ impl Store {
         source: &str,
     ) -> Result<ListingCounts> {
         let mut counts = ListingCounts::default();
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let mut tx = self.write_tx().await.ctx("starting the listing batch")?;
         let writes: Vec<(&ListingWrite, Option<SeenIn>)> =
             batch.iter().map(|w| (w, None)).collect();

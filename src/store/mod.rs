@@ -46,10 +46,12 @@ pub use review::{
 pub use schedule::{JobRun, LockHolder, NewJobRun};
 pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};
 
+use crate::clock::Clock;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Errors from the store, with what was being done.
@@ -88,10 +90,21 @@ impl<T> Ctx<T> for std::result::Result<T, sqlx::Error> {
     }
 }
 
-/// A handle on the database; cheap to clone.
-#[derive(Clone, Debug)]
+/// A handle on the database; cheap to clone. Every time it stamps comes
+/// from its clock (the system clock unless [`Store::with_clock`] says
+/// otherwise).
+#[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -138,7 +151,10 @@ impl Store {
             }
         };
         migrate(&pool).await?;
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            clock: crate::clock::system(),
+        };
         store.backfill_search_text().await?;
         Ok(store)
     }
@@ -150,6 +166,27 @@ impl Store {
         &self,
     ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// The same database, stamping times from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's clock, for whatever stamps times that the store keeps.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Now, by the store's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Now as stored: RFC 3339 in UTC with milliseconds.
+    pub(crate) fn now_rfc3339(&self) -> String {
+        stamp_rfc3339(self.now())
     }
 
     pub async fn close(&self) {
@@ -181,8 +218,8 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     }
 }
 
-pub(crate) fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+pub(crate) fn stamp_rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 pub(crate) fn parse_date(s: &str, what: &'static str) -> Result<chrono::NaiveDate> {

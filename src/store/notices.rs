@@ -2,7 +2,7 @@
 //! with their numbers, and the rows a batch lists.
 
 use super::review::append_audit;
-use super::{Ctx, Result, Store, StoreError, now_rfc3339};
+use super::{Ctx, Result, Store, StoreError};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -135,7 +135,7 @@ impl Store {
         .await
         .ctx("numbering a notice")?;
         let number = number(seq);
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO notice_batches (platform, year, seq, number, issued_at, issued_by, deadline, listings) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -167,6 +167,7 @@ impl Store {
             .ctx("issuing a notice")?;
         }
         append_audit(
+            self.now(),
             &mut tx,
             issued_by,
             "notice.issue",
@@ -351,8 +352,7 @@ impl Store {
         &self,
         platform: &str,
     ) -> Result<Vec<(String, Option<String>)>> {
-        let since =
-            (chrono::Utc::now() - chrono::Duration::days(RECHECK_REMOVED_DAYS)).to_rfc3339();
+        let since = (self.now() - chrono::Duration::days(RECHECK_REMOVED_DAYS)).to_rfc3339();
         sqlx::query_as(concat!(
             "SELECT DISTINCT l.item_id, l.url FROM notices n JOIN listings l ON l.id = n.listing_id \
              WHERE l.platform = ? AND (n.state IN ",
@@ -372,7 +372,7 @@ impl Store {
     /// deadline has passed; a removed one seen online again is `relisted`.
     /// Each change is recorded as a notice event. Returns what changed.
     pub async fn verify_notices(&self, scope: VerifyScope<'_>) -> Result<NoticeCheck> {
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let mut tx = self.write_tx().await.ctx("verifying notices")?;
         let mut check = NoticeCheck::default();
         if let (Some(scan_id), true) = (scope.scan_id, scope.absent_means_removed) {
@@ -402,6 +402,7 @@ impl Store {
         }
         if check != NoticeCheck::default() {
             append_audit(
+            self.now(),
                 &mut tx,
                 "system",
                 "notice.verify",
@@ -461,7 +462,7 @@ impl Store {
         if found.is_empty() {
             return Ok(0);
         }
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let mut tx = self.write_tx().await.ctx("recording relists")?;
         let mut n = 0;
         for (notice_id, listing_id) in found {
@@ -519,6 +520,7 @@ impl Store {
         }
         if n > 0 {
             append_audit(
+                self.now(),
                 &mut tx,
                 "system",
                 "notice.relist",
@@ -849,7 +851,7 @@ impl Store {
         by: &str,
         source: &str,
     ) -> Result<Vec<Option<AckRefused>>> {
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let mut tx = self.write_tx().await.ctx("recording replies")?;
         let mut out = Vec::with_capacity(acks.len());
         let mut recorded = Vec::new();
@@ -905,6 +907,7 @@ impl Store {
                     .await
                     .ctx("recording replies")?;
             append_audit(
+                self.now(),
                 &mut tx,
                 by,
                 "notice.reply",

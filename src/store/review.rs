@@ -3,7 +3,7 @@
 
 use super::crawl::page_from_row;
 use super::listings::row_to_listing;
-use super::{Ctx, PageMeta, Result, Store, StoreError, StoredListing, now_rfc3339};
+use super::{Ctx, PageMeta, Result, Store, StoreError, StoredListing};
 use crate::domain::{Finding, Verdict};
 use crate::review::audit::{self, AuditEntry, Report, Verifier};
 use crate::review::auth::Role;
@@ -212,6 +212,7 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
 /// Appends an audit entry inside `tx` (which must hold the write lock) and
 /// moves the head. Returns the entry's id.
 pub(crate) async fn append_audit(
+    at: chrono::DateTime<chrono::Utc>,
     tx: &mut SqliteConnection,
     actor: &str,
     action: &str,
@@ -227,7 +228,7 @@ pub(crate) async fn append_audit(
         Some((last, hash)) => (last + 1, hash),
         None => (1, audit::GENESIS.to_string()),
     };
-    let at = now_rfc3339();
+    let at = super::stamp_rfc3339(at);
     let details = details.to_string();
     let hash = audit::entry_hash(id, &at, actor, action, target, &details, &prev);
     sqlx::query(
@@ -293,7 +294,7 @@ impl Store {
                 key: username.to_string(),
             });
         }
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, display_name, role, password_hash, created_at, password_changed_at) \
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -308,6 +309,7 @@ impl Store {
         .await
         .ctx("adding a user")?;
         append_audit(
+            self.now(),
             &mut tx,
             actor,
             "user.add",
@@ -360,13 +362,14 @@ impl Store {
             "UPDATE users SET password_hash = ?, password_changed_at = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
         )
         .bind(password_hash)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(id)
         .execute(&mut *tx)
         .await
         .ctx("changing a password")?;
         end_sessions(&mut tx, id).await?;
         append_audit(
+            self.now(),
             &mut tx,
             actor,
             "user.password",
@@ -398,6 +401,7 @@ impl Store {
             "user.enable"
         };
         append_audit(
+            self.now(),
             &mut tx,
             actor,
             action,
@@ -424,6 +428,7 @@ impl Store {
             .ctx("changing a role")?;
         end_sessions(&mut tx, id).await?;
         append_audit(
+            self.now(),
             &mut tx,
             actor,
             "user.role",
@@ -459,6 +464,7 @@ impl Store {
                 .await
                 .ctx("locking an account")?;
             append_audit(
+                self.now(),
                 &mut tx,
                 "system",
                 "auth.locked",
@@ -485,7 +491,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await.ctx("starting a session")?;
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?")
-            .bind(now_rfc3339())
+            .bind(self.now_rfc3339())
             .bind(user.id)
             .execute(&mut *tx)
             .await
@@ -511,6 +517,7 @@ impl Store {
             .await
             .ctx("removing expired sessions")?;
         append_audit(
+            self.now(),
             &mut tx,
             &user.username,
             "auth.login",
@@ -586,11 +593,12 @@ impl Store {
         .bind(uid)
         .bind(name)
         .bind(token_hash)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .fetch_one(&mut *tx)
         .await
         .ctx("adding an API token")?;
         append_audit(
+            self.now(),
             &mut tx,
             actor,
             "token.add",
@@ -674,6 +682,7 @@ impl Store {
             "decision.make"
         };
         let audit_id = append_audit(
+            self.now(),
             &mut tx,
             &user.username,
             action,
@@ -692,7 +701,7 @@ impl Store {
         .bind((!decision.note.is_empty()).then_some(&decision.note))
         .bind(&verdict)
         .bind(user.id)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(if revised { current } else { None })
         .bind(audit_id)
         .fetch_one(&mut *tx)
@@ -1153,7 +1162,7 @@ impl Store {
         details: &serde_json::Value,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await.ctx("writing the audit log")?;
-        let id = append_audit(&mut tx, actor, action, target, details).await?;
+        let id = append_audit(self.now(), &mut tx, actor, action, target, details).await?;
         tx.commit().await.ctx("writing the audit log")?;
         Ok(id)
     }

@@ -2,7 +2,7 @@
 //! processes, which cron times each scheduled job has handled, and the
 //! record of every job run.
 
-use super::{Ctx, Result, Store, now_rfc3339};
+use super::{Ctx, Result, Store};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -222,7 +222,7 @@ impl Store {
 
     /// Records the start of a run (or a skipped one, with its reason).
     pub async fn start_job_run(&self, run: &NewJobRun<'_>) -> Result<i64> {
-        let finished = (run.state != "running").then(now_rfc3339);
+        let finished = (run.state != "running").then(|| self.now_rfc3339());
         sqlx::query_scalar(
             "INSERT INTO job_runs (job, trigger, planned_at, requested_by, started_at, finished_at, \
                state, message, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -231,7 +231,7 @@ impl Store {
         .bind(run.trigger)
         .bind(&run.planned_at)
         .bind(run.requested_by)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(finished)
         .bind(run.state)
         .bind(run.message)
@@ -266,7 +266,7 @@ impl Store {
         .bind(state)
         .bind(serde_json::to_string(scan_ids).unwrap_or_else(|_| "[]".into()))
         .bind(message)
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(id)
         .execute(&self.pool)
         .await
@@ -282,7 +282,7 @@ impl Store {
                message = 'the process running it stopped; the next run resumes its scans' \
              WHERE state = 'running' AND heartbeat_ms < ?",
         )
-        .bind(now_rfc3339())
+        .bind(self.now_rfc3339())
         .bind(stale_before_ms)
         .execute(&self.pool)
         .await

@@ -2,7 +2,7 @@
 //! priority they give findings.
 
 use super::review::append_audit;
-use super::{Ctx, Result, Store, now_rfc3339};
+use super::{Ctx, Result, Store};
 use serde::Serialize;
 
 /// A signal read from a file, before it is stored.
@@ -89,7 +89,7 @@ impl Store {
     /// Stores signals; a row of a file already imported is left alone.
     /// Returns (added, already there).
     pub async fn insert_signals(&self, signals: &[NewSignal], by: &str) -> Result<(u64, u64)> {
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let mut tx = self.write_tx().await.ctx("importing risk signals")?;
         let mut added = 0;
         for s in signals {
@@ -120,6 +120,7 @@ impl Store {
         }
         if added > 0 {
             append_audit(
+            self.now(),
                 &mut tx,
                 by,
                 "signals.import",

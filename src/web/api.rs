@@ -94,7 +94,7 @@ pub async fn finding(
         .as_of
         .as_deref()
         .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+        .unwrap_or_else(|| crate::report::beijing_today(state.store.now()));
     let l = &d.listing.listing;
     let comparison = cert.as_ref().map(|c| {
         let (b, m) = match &d.finding {

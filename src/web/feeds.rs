@@ -124,7 +124,7 @@ pub async fn feed(
         since,
         requester,
         first_days: state.settings.feed_first_days,
-        until: chrono::Utc::now(),
+        until: state.store.now(),
         cap: LIST_CAP,
     };
     let doc = feed::deliver(&state.store, &req)

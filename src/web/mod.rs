@@ -144,7 +144,7 @@ impl AppState {
             }
         }
         let started = Instant::now();
-        let data = Arc::new(self.store.dashboard(chrono::Utc::now()).await?);
+        let data = Arc::new(self.store.dashboard(self.store.now()).await?);
         *cached = Some((Instant::now(), generation, started.elapsed(), data.clone()));
         Ok(data)
     }

@@ -217,7 +217,9 @@ pub async fn issue(
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     user.require(Permission::IssueNotices)?;
-    let today = chrono::Utc::now()
+    let today = state
+        .store
+        .now()
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
         .date_naive();
     let by = user.user.username.clone();

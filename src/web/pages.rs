@@ -431,7 +431,7 @@ async fn build_listing_view(
         .as_of
         .as_deref()
         .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+        .unwrap_or_else(|| crate::report::beijing_today(state.store.now()));
     let cert_no = d
         .finding
         .as_ref()
@@ -1231,7 +1231,7 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
     );
     let (days, series) = trend_series(&data.scans);
     let trend_chart = charts::lines(&days, &series, 900, 240);
-    let today = chrono::Utc::now().date_naive();
+    let today = state.store.now().date_naive();
     let decisions_days: Vec<(String, i64)> = (0..30)
         .rev()
         .map(|k| {

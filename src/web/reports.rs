@@ -85,10 +85,10 @@ pub struct SellersView {
     pub formula: &'static str,
 }
 
-/// The month asked for, the current one when none.
-fn month_of(q: &MonthQuery) -> Result<Month, AppError> {
+/// The month asked for, the one containing `now` when none.
+fn month_of(q: &MonthQuery, now: chrono::DateTime<chrono::Utc>) -> Result<Month, AppError> {
     match q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-        None => Ok(Month::current()),
+        None => Ok(Month::containing(now)),
         Some(m) => m
             .parse()
             .map_err(|_| AppError::bad_request("月份格式应为 YYYY-MM，例如 2026-11")),
@@ -100,7 +100,7 @@ pub async fn index(_user: CurrentUser) -> Redirect {
 }
 
 async fn report_of(state: &AppState, q: &MonthQuery) -> Result<MonthlyReport, AppError> {
-    let month = month_of(q)?;
+    let month = month_of(q, state.store.now())?;
     Ok(rep::monthly_report(&state.store, &state.catalog, month).await?)
 }
 
@@ -429,10 +429,18 @@ mod tests {
         let q = MonthQuery {
             month: Some("2026-13".into()),
         };
-        assert_eq!(month_of(&q).unwrap_err().status, StatusCode::BAD_REQUEST);
+        let now = "2026-11-30T17:00:00Z".parse().unwrap();
+        assert_eq!(
+            month_of(&q, now).unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
         let q = MonthQuery {
             month: Some(" ".into()),
         };
-        assert_eq!(month_of(&q).unwrap(), Month::current());
+        assert_eq!(
+            month_of(&q, now).unwrap().to_string(),
+            "2026-12",
+            "the month in Beijing"
+        );
     }
 }

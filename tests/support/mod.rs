@@ -6,6 +6,7 @@
 
 use cccwatch::certdb::Catalog;
 use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::clock::ShiftedClock;
 use cccwatch::config::{Settings, WebSettings};
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::extract::{Adapter, PlatformConfig};
@@ -34,8 +35,14 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// When the seeded world starts: 2026-11-18 09:00 in Beijing. Its clock
+/// runs on from there, so no test depends on the date it runs on.
+pub const SEEDED_AT: &str = "2026-11-18T01:00:00Z";
+
 pub struct Seeded {
     pub store: Store,
+    /// The store's clock: tests move it to the days their story needs.
+    pub clock: Arc<ShiftedClock>,
     pub market: Market,
     pub brands: BrandTable,
     pub dir: tempfile::TempDir,
@@ -45,9 +52,11 @@ pub struct Seeded {
 /// hostile), their findings, and the four accounts.
 pub async fn seeded(items: usize) -> Seeded {
     let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ShiftedClock::starting_at(SEEDED_AT.parse().unwrap()));
     let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .with_clock(clock.clone());
     let brands =
         BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..])
             .unwrap();
@@ -82,6 +91,7 @@ pub async fn seeded(items: usize) -> Seeded {
     }
     Seeded {
         store,
+        clock,
         market,
         brands: BrandTable::new(brands),
         dir,
@@ -116,7 +126,11 @@ pub async fn scan_with(
     let mut settings = Settings::default();
     settings.crawl.retry_min_secs = 0.05;
     let id = start_scan(store, &adapter, &plan).await.unwrap();
-    let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+    let fetcher = Arc::new(
+        Fetcher::new(settings.crawl.fetch_settings())
+            .unwrap()
+            .with_clock(store.clock()),
+    );
     let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
     let (_tx, stop) = watch::channel(false);
     runner

@@ -1,0 +1,97 @@
+//! Where "now" comes from. Everything that stamps or compares times takes a
+//! [`Clock`]: the system clock in the program, a fixed or shifted one in
+//! tests, so that no test depends on the date it runs on.
+
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// A source of the current time.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// The system clock as a shared handle, the default everywhere.
+pub fn system() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// A clock that only moves when told to.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> ManualClock {
+        ManualClock(Mutex::new(at))
+    }
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A clock that runs at the speed of the system clock from a chosen start:
+/// dates are fixed (a test's "today" is the same whenever it runs) while
+/// time still moves forward, so the order of stamps stays real. `set` moves
+/// it to another moment, from which it runs on.
+pub struct ShiftedClock(Mutex<(DateTime<Utc>, Instant)>);
+
+impl ShiftedClock {
+    pub fn starting_at(at: DateTime<Utc>) -> ShiftedClock {
+        ShiftedClock(Mutex::new((at, Instant::now())))
+    }
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = (at, Instant::now());
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let (at, since) = *self.0.lock().unwrap_or_else(|e| e.into_inner());
+        at + chrono::Duration::from_std(since.elapsed()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifted_clock_keeps_its_date_and_moves_forward() {
+        let start: DateTime<Utc> = "2026-11-20T02:00:00Z".parse().unwrap();
+        let c = ShiftedClock::starting_at(start);
+        let a = c.now();
+        let b = c.now();
+        assert!(a >= start && b >= a);
+        assert!(b - start < chrono::Duration::seconds(5));
+        let later: DateTime<Utc> = "2026-11-28T02:00:00Z".parse().unwrap();
+        c.set(later);
+        assert!(c.now() >= later && c.now() - later < chrono::Duration::seconds(5));
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let start: DateTime<Utc> = "2026-11-20T02:00:00Z".parse().unwrap();
+        let c = ManualClock::new(start);
+        assert_eq!(c.now(), start);
+        c.advance(chrono::Duration::hours(1));
+        assert_eq!(c.now(), start + chrono::Duration::hours(1));
+    }
+}
