@@ -398,7 +398,7 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct CertdbSettings {
-    /// Catalog CSV; empty means the built-in `certdb/catalog.csv`.
+    /// Catalog file (TOML, or the older CSV layout); empty means the built-in `certdb/catalog.toml`.
     pub catalog: Option<PathBuf>,
     /// Days ahead that `certdb stats` counts as "expiring soon".
     pub expiring_days: Option<i64>,

@@ -129,6 +129,52 @@ pub async fn rejudge(
     Ok(Some(report))
 }
 
+/// What [`rejudge_for_catalog`] did.
+#[derive(Debug)]
+pub enum CatalogRejudge {
+    /// The findings were judged with this catalog already.
+    Unchanged,
+    /// No listing was judged yet: the catalog is recorded.
+    Recorded,
+    /// The catalog changed (or was never recorded): every listing was
+    /// re-judged; changed verdicts are back in the review queue.
+    Rejudged(MatchReport),
+}
+
+/// Re-judges every listing when the catalog (`certdb.catalog`) is not the
+/// one the stored findings were judged with, as a certificate status change
+/// does for the listings citing it. The catalog's fingerprint is recorded
+/// only after the last finding is written: a run killed halfway leaves the
+/// old one, and the next command that calls this finishes the work.
+pub async fn rejudge_for_catalog(
+    store: &Store,
+    settings: &Settings,
+    as_of: NaiveDate,
+    progress: &Progress,
+) -> Result<CatalogRejudge, PipelineError> {
+    let catalog = settings.certdb.load_catalog()?;
+    let fingerprint = catalog.fingerprint().to_string();
+    if store.catalog_fingerprint().await?.as_deref() == Some(fingerprint.as_str()) {
+        return Ok(CatalogRejudge::Unchanged);
+    }
+    if store.count_findings().await? == 0 {
+        store.set_catalog_fingerprint(&fingerprint).await?;
+        return Ok(CatalogRejudge::Recorded);
+    }
+    let ctx = Arc::new(MatchContext::load(store, settings).await?);
+    let report = run_match(
+        store,
+        ctx,
+        ListingFilter::default(),
+        as_of,
+        settings.matching.batch_size,
+        progress,
+    )
+    .await?;
+    store.set_catalog_fingerprint(&fingerprint).await?;
+    Ok(CatalogRejudge::Rejudged(report))
+}
+
 /// Judges every listing (of `platform`, or all) and stores one finding each.
 pub async fn run_match(
     store: &Store,

@@ -329,3 +329,109 @@ async fn unwritable_rejects_file_stores_nothing() {
         "the good rows were rolled back"
     );
 }
+
+/// A changed catalog re-judges every stored listing, as a changed
+/// certificate does for the listings citing it; the catalog is recorded
+/// only once the work is done, so a run killed before that is finished by
+/// the next one.
+#[tokio::test]
+async fn a_changed_catalog_re_judges_the_listings_it_affects() {
+    use cccwatch::config::Settings;
+    use cccwatch::domain::Verdict;
+    use cccwatch::pipeline::{CatalogRejudge, rejudge_for_catalog};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let certs = dir.path().join("certs.csv");
+    std::fs::write(&certs, csv_text(&[])).unwrap();
+    import(&store, &certs, false).await.unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::write(
+        &feed,
+        concat!(
+            r#"{"platform": "t", "item_id": "1", "title": "公牛插座 五孔 家用"}"#,
+            "\n",
+            r#"{"platform": "t", "item_id": "2", "title": "美的电饭煲 4L 家用"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    cccwatch::feed::ingest_file(&store, &feed, None, &Progress::hidden())
+        .await
+        .unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let settings = Settings::default();
+    let verdict = |id: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .finding_detail(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .finding
+                .unwrap()
+                .verdict
+        }
+    };
+    // Nothing judged yet: the catalog is only recorded.
+    let r = rejudge_for_catalog(&store, &settings, as_of, &Progress::hidden())
+        .await
+        .unwrap();
+    assert!(matches!(r, CatalogRejudge::Recorded), "{r:?}");
+    // Judged once, with an older catalog (as a database from before).
+    let ctx = cccwatch::pipeline::MatchContext::load(&store, &settings)
+        .await
+        .unwrap();
+    cccwatch::pipeline::run_match(
+        &store,
+        std::sync::Arc::new(ctx),
+        Default::default(),
+        as_of,
+        100,
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    store
+        .set_catalog_fingerprint("judged-with-an-older-catalog")
+        .await
+        .unwrap();
+    let r = rejudge_for_catalog(&store, &settings, as_of, &Progress::hidden())
+        .await
+        .unwrap();
+    assert!(
+        matches!(r, CatalogRejudge::Rejudged(ref m) if m.listings == 2),
+        "{r:?}"
+    );
+    assert_ne!(verdict(1).await, Verdict::NotInScope);
+    let r = rejudge_for_catalog(&store, &settings, as_of, &Progress::hidden())
+        .await
+        .unwrap();
+    assert!(matches!(r, CatalogRejudge::Unchanged), "{r:?}");
+
+    // The bureau edits its catalog: `公牛插座` now names goods outside it.
+    let edited = dir.path().join("catalog.toml");
+    let mut text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("certdb/catalog.toml"))
+            .unwrap();
+    text.push_str("\n[[outside]]\nkind = \"测试用非目录商品\"\nwords = [\"公牛插座\"]\n");
+    std::fs::write(&edited, text).unwrap();
+    let mut settings = Settings::default();
+    settings.certdb.catalog = Some(edited);
+    let r = rejudge_for_catalog(&store, &settings, as_of, &Progress::hidden())
+        .await
+        .unwrap();
+    assert!(matches!(r, CatalogRejudge::Rejudged(_)), "{r:?}");
+    assert_eq!(verdict(1).await, Verdict::NotInScope);
+    assert_ne!(
+        verdict(2).await,
+        Verdict::NotInScope,
+        "the rest is judged as before"
+    );
+    assert!(matches!(
+        rejudge_for_catalog(&store, &settings, as_of, &Progress::hidden())
+            .await
+            .unwrap(),
+        CatalogRejudge::Unchanged
+    ));
+}

@@ -12,14 +12,27 @@ use cccwatch::synth::{AS_OF, SynthOptions, generate};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Several seeds, not one: the generator's rare shapes (model prefixes that
+/// look like words, one-digit-off numbers) land differently in each.
 #[tokio::test]
 async fn generated_truth_matches_the_verdicts() {
+    for seed in [7, 42, 1_001, 2_026, 31_337] {
+        let accuracy = seed_accuracy(seed).await;
+        println!("seed {seed}: synthetic verdict accuracy {accuracy:.4}");
+        assert!(
+            accuracy >= 0.99,
+            "seed {seed}: synthetic verdict accuracy {accuracy:.4}"
+        );
+    }
+}
+
+async fn seed_accuracy(seed: u64) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let summary = generate(
         &SynthOptions {
             certs: 5_000,
             listings: 2_000,
-            seed: 7,
+            seed,
         },
         dir.path(),
     )
@@ -83,6 +96,5 @@ async fn generated_truth_matches_the_verdicts() {
         right += usize::from(got[p[0]] == p[1]);
     }
     assert_eq!(total, 2_000);
-    let accuracy = right as f64 / total as f64;
-    assert!(accuracy >= 0.99, "synthetic verdict accuracy {accuracy:.4}");
+    right as f64 / total as f64
 }

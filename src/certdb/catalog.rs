@@ -1,21 +1,88 @@
-//! The CCC catalog as data (`certdb/catalog.csv`): which listings are in
-//! scope, under which product code. Accessories whose titles contain a
-//! catalog word (`插座保护盖`, `电饭煲内胆`) are excluded by exclusion words.
+//! The CCC catalog as data (`certdb/catalog.toml`): every product of the
+//! official catalog with its code, official description and exclusions, the
+//! words sellers use for it, the words that name its accessories and
+//! look-alikes, and the product kinds outside the catalog. In: the file
+//! (TOML, or the older CSV layout). Out: a [`Catalog`] that reads a text
+//! (title, category path, spec value) into [`TextScope`]: which product it
+//! names, or which positive reason puts it outside the catalog, or nothing.
+//! How those readings combine with a listing's other signals is the
+//! matcher's rule ([`crate::matching::scope`]).
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One catalog product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
 pub struct CatalogEntry {
     pub code: String,
     pub name: String,
     pub group: String,
+    /// The official category (大类).
+    pub category: String,
+    /// A summary of the official description.
+    pub description: String,
+    /// A summary of what the official texts exclude.
+    pub excluded: String,
     pub keywords: Vec<String>,
     pub exclusions: Vec<String>,
+    /// Words of platform category paths that name the product.
+    pub categories: Vec<String>,
+    /// Keywords whose goods are in the catalog or not depending on what
+    /// titles rarely say (material, supply voltage): listings named by them
+    /// are judged as this product with scope uncertain, for review.
+    pub doubtful: Vec<String>,
 }
 
-/// An error in a catalog CSV, with its line.
+/// A kind of goods outside the catalog and the words that name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutsideKind {
+    pub kind: String,
+    pub words: Vec<String>,
+}
+
+/// Words that make a catalog word the modifier of something else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessoryWords {
+    /// Parts, accessories and consumables (`内胆`, `保护盖`, `滤网`).
+    pub words: Vec<String>,
+    /// "For / compatible with" markers (`适用于`, `兼容`).
+    pub compat: Vec<String>,
+    /// Words that make a whole title an accessory's wherever they stand
+    /// (`配件`, `零件`), unless a "with" word (`送`, `带`) comes before.
+    pub anywhere: Vec<String>,
+}
+
+/// What catalog products have in common (power, children, vehicles, gas):
+/// a title with none of these words and no other signal is outside the
+/// catalog; one with them is for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HintWords {
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CatalogMeta {
+    title: String,
+    version: String,
+    sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CatalogFile {
+    catalog: CatalogMeta,
+    product: Vec<CatalogEntry>,
+    accessories: AccessoryWords,
+    hints: HintWords,
+    outside: Vec<OutsideKind>,
+}
+
+/// An error in a catalog file, with where it is.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("line {line}: {message}")]
@@ -26,55 +93,142 @@ pub enum CatalogError {
     Header { found: String },
     #[error("reading CSV: {0}")]
     Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Toml(String),
+    #[error("{key}: {message}")]
+    Field { key: String, message: String },
 }
 
-/// Whether a listing is in scope, and why.
+/// What one text says about scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope<'a> {
-    InScope {
+pub enum TextScope<'a> {
+    /// It names a catalog product (`keyword`, as written in the text).
+    Product {
         entry: &'a CatalogEntry,
         keyword: String,
+        /// A product word outside the catalog that the text names too
+        /// (keyword-stuffed titles): the reading is then uncertain.
+        rival: Option<(String, String)>,
+        /// The keyword is one of the product's `doubtful` words: whether such
+        /// goods are in the catalog depends on what titles rarely say.
+        doubtful: bool,
     },
-    Excluded {
+    /// It names an accessory, part or look-alike of a catalog product.
+    Accessory {
         entry: &'a CatalogEntry,
         keyword: String,
-        exclusion: String,
+        /// The word that shows it (`内胆`, `插座保护盖`, `适用于`).
+        marker: String,
     },
-    NoKeyword,
+    /// It names goods of a kind outside the catalog.
+    Outside { kind: String, word: String },
+    /// It names nothing the catalog knows either way.
+    Silent,
+}
+
+/// The pattern kinds in one automaton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pat {
+    Keyword(usize),
+    Exclusion(usize),
+    Accessory,
+    Compat,
+    Outside(usize),
+    Hint,
+    Anywhere,
 }
 
 #[derive(Debug, Clone)]
 pub struct Catalog {
     entries: Vec<CatalogEntry>,
-    keywords: AhoCorasick,
-    keyword_entry: Vec<usize>,
-    exclusions: AhoCorasick,
-    exclusion_entry: Vec<usize>,
+    outside: Vec<OutsideKind>,
+    accessories: AccessoryWords,
+    hints: HintWords,
+    title: String,
+    version: String,
+    sources: Vec<String>,
+    patterns: AhoCorasick,
+    kinds: Vec<Pat>,
+    category_patterns: AhoCorasick,
+    category_entry: Vec<usize>,
+    fingerprint: String,
 }
 
-const EMBEDDED_CATALOG: &str = include_str!("../../certdb/catalog.csv");
+const EMBEDDED_CATALOG: &str = include_str!("../../certdb/catalog.toml");
+
+/// Characters that may stand between a product word and the accessory word
+/// it is part of (`电饭煲 原装 内胆`, `风扇の罩`, `电饭锅4L内胆`).
+const GAP_FILLERS: &[&str] = &[
+    "的", "原装", "原厂", "专用", "通用", "配套", "替换", "更换", "备用", "款", "型", "用", "上",
+];
 
 impl Catalog {
     /// Builds the matcher. An exclusion word that is also some product's
     /// keyword is dropped: the longest keyword already routes such titles.
     pub fn new(entries: Vec<CatalogEntry>) -> Self {
+        Self::build(
+            entries,
+            Vec::new(),
+            AccessoryWords::default(),
+            HintWords::default(),
+            CatalogMeta::default(),
+        )
+    }
+
+    fn build(
+        entries: Vec<CatalogEntry>,
+        outside: Vec<OutsideKind>,
+        accessories: AccessoryWords,
+        hints: HintWords,
+        meta: CatalogMeta,
+    ) -> Self {
+        let lower = |s: &str| crate::matching::normalize::fold_width(s).to_lowercase();
         let all_keywords: std::collections::HashSet<String> = entries
             .iter()
-            .flat_map(|e| e.keywords.iter().map(|k| k.to_lowercase()))
+            .flat_map(|e| e.keywords.iter().map(|k| lower(k)))
             .collect();
-        let (mut kws, mut kw_entry, mut exs, mut ex_entry) = (vec![], vec![], vec![], vec![]);
+        let mut pats: Vec<String> = Vec::new();
+        let mut kinds: Vec<Pat> = Vec::new();
+        let mut push = |p: String, k: Pat| {
+            if !p.is_empty() {
+                pats.push(p);
+                kinds.push(k);
+            }
+        };
         for (i, e) in entries.iter().enumerate() {
             for k in &e.keywords {
-                kws.push(k.to_lowercase());
-                kw_entry.push(i);
+                push(lower(k), Pat::Keyword(i));
             }
             for x in e
                 .exclusions
                 .iter()
-                .filter(|x| !all_keywords.contains(&x.to_lowercase()))
+                .filter(|x| !all_keywords.contains(&lower(x)))
             {
-                exs.push(x.to_lowercase());
-                ex_entry.push(i);
+                push(lower(x), Pat::Exclusion(i));
+            }
+        }
+        for w in &accessories.words {
+            push(lower(w), Pat::Accessory);
+        }
+        for w in &accessories.compat {
+            push(lower(w), Pat::Compat);
+        }
+        for w in &accessories.anywhere {
+            push(lower(w), Pat::Anywhere);
+        }
+        for (i, o) in outside.iter().enumerate() {
+            for w in o.words.iter().filter(|w| !all_keywords.contains(&lower(w))) {
+                push(lower(w), Pat::Outside(i));
+            }
+        }
+        for w in &hints.words {
+            push(lower(w), Pat::Hint);
+        }
+        let (mut cats, mut cat_entry) = (Vec::new(), Vec::new());
+        for (i, e) in entries.iter().enumerate() {
+            for c in e.categories.iter().chain(&e.keywords) {
+                cats.push(lower(c));
+                cat_entry.push(i);
             }
         }
         let build = |p: &[String]| {
@@ -83,26 +237,118 @@ impl Catalog {
                 .build(p)
                 .expect("catalog patterns build")
         };
+        let fingerprint = fingerprint(&entries, &outside, &accessories, &hints);
         Catalog {
-            keywords: build(&kws),
-            keyword_entry: kw_entry,
-            exclusions: build(&exs),
-            exclusion_entry: ex_entry,
+            patterns: build(&pats),
+            kinds,
+            category_patterns: build(&cats),
+            category_entry: cat_entry,
             entries,
+            outside,
+            accessories,
+            hints,
+            title: meta.title,
+            version: meta.version,
+            sources: meta.sources,
+            fingerprint,
         }
     }
 
-    /// The catalog shipped in `certdb/catalog.csv`.
-    pub fn embedded() -> Self {
-        Self::new(Self::read_csv(EMBEDDED_CATALOG.as_bytes()).expect("certdb/catalog.csv is valid"))
+    /// A catalog from its parts (tests and tools; files go through
+    /// [`Catalog::from_toml`]).
+    pub fn from_parts(
+        entries: Vec<CatalogEntry>,
+        outside: Vec<OutsideKind>,
+        accessories: AccessoryWords,
+        hints: HintWords,
+    ) -> Self {
+        Self::build(entries, outside, accessories, hints, CatalogMeta::default())
     }
 
+    /// The catalog shipped in `certdb/catalog.toml`.
+    pub fn embedded() -> Self {
+        Self::from_toml(EMBEDDED_CATALOG).expect("certdb/catalog.toml is valid")
+    }
+
+    /// Reads a catalog file: TOML (`catalog.toml`), or the older CSV layout
+    /// (`code,name,group,keywords,exclusions`) for bureaus' edited copies.
     pub fn from_path(path: &std::path::Path) -> Result<Self, CatalogError> {
-        let file = std::fs::File::open(path).map_err(|e| CatalogError::Row {
+        let bytes = std::fs::read(path).map_err(|e| CatalogError::Row {
             line: 0,
             message: format!("cannot open {}: {e}", path.display()),
         })?;
-        Ok(Self::new(Self::read_csv(file)?))
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            return Ok(Self::new(Self::read_csv(&bytes[..])?));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| CatalogError::Row {
+            line: 0,
+            message: format!("{} is not UTF-8: {e}", path.display()),
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Parses and validates the TOML layout.
+    pub fn from_toml(text: &str) -> Result<Self, CatalogError> {
+        let file: CatalogFile =
+            toml::from_str(text).map_err(|e| CatalogError::Toml(e.to_string()))?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, p) in file.product.iter().enumerate() {
+            let key = |f: &str| format!("product[{i}] ({}).{f}", p.code);
+            if p.code.len() != 4 || !p.code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(CatalogError::Field {
+                    key: key("code"),
+                    message: format!("must be 4 digits, found `{}`", p.code),
+                });
+            }
+            if !seen.insert(p.code.clone()) {
+                return Err(CatalogError::Field {
+                    key: key("code"),
+                    message: "appears twice".into(),
+                });
+            }
+            if p.keywords.iter().all(|k| k.trim().is_empty()) {
+                return Err(CatalogError::Field {
+                    key: key("keywords"),
+                    message: "a product needs at least one keyword".into(),
+                });
+            }
+            if let Some(blank) = p
+                .keywords
+                .iter()
+                .chain(&p.exclusions)
+                .chain(&p.categories)
+                .chain(&p.doubtful)
+                .position(|k| k.trim().is_empty())
+            {
+                return Err(CatalogError::Field {
+                    key: key("keywords"),
+                    message: format!("word {} is empty", blank + 1),
+                });
+            }
+        }
+        let mut products = file.product;
+        for p in &mut products {
+            for list in [
+                &mut p.keywords,
+                &mut p.exclusions,
+                &mut p.categories,
+                &mut p.doubtful,
+            ] {
+                for w in list.iter_mut() {
+                    *w = w.trim().to_string();
+                }
+            }
+        }
+        Ok(Self::build(
+            products,
+            file.outside,
+            file.accessories,
+            file.hints,
+            file.catalog,
+        ))
     }
 
     pub fn read_csv<R: std::io::Read>(reader: R) -> Result<Vec<CatalogEntry>, CatalogError> {
@@ -154,6 +400,7 @@ impl Catalog {
                 group: field(2),
                 keywords,
                 exclusions: list(4),
+                ..CatalogEntry::default()
             });
         }
         Ok(out)
@@ -167,91 +414,354 @@ impl Catalog {
         self.entries.iter().find(|e| e.code == code)
     }
 
-    /// Decides scope from a listing's title, or its category when the title
-    /// names no product. In a category only an exclusion phrase around the
-    /// keyword counts (`插线板收纳盒`); a generic word such as `配件` in
-    /// `手机配件>充电器` says nothing about the item. Among the
-    /// products whose keywords occur, one wins that no exclusion word rules
-    /// out: the longest keyword, then the one nearest the end (Chinese titles
-    /// put the product noun last). An exclusion rules out its own product's
-    /// keywords and any keyword inside the excluded phrase.
-    pub fn classify(&self, title: &str, category: Option<&str>) -> Scope<'_> {
-        match self.classify_text(title, true) {
-            Scope::NoKeyword => match category {
-                Some(c) => match self.classify_text(c, false) {
-                    Scope::InScope { entry, keyword } => {
-                        // The title may still name an accessory of that product.
-                        match self.exclusion_in(title) {
-                            Some(x) => Scope::Excluded {
-                                entry,
-                                keyword,
-                                exclusion: x,
-                            },
-                            None => Scope::InScope { entry, keyword },
-                        }
-                    }
-                    other => other,
-                },
-                None => Scope::NoKeyword,
-            },
-            found => found,
-        }
+    pub fn outside_kinds(&self) -> &[OutsideKind] {
+        &self.outside
     }
 
-    fn exclusion_in(&self, title: &str) -> Option<String> {
-        let text = crate::matching::normalize::fold_width(title).to_lowercase();
-        self.exclusions
-            .find(&text)
+    pub fn accessories(&self) -> &AccessoryWords {
+        &self.accessories
+    }
+
+    pub fn hints(&self) -> &HintWords {
+        &self.hints
+    }
+
+    /// The first word in `text` that catalog products have in common
+    /// (`[hints]`), if any.
+    pub fn hint_in(&self, text: &str) -> Option<String> {
+        let text = crate::matching::normalize::fold_width(text).to_lowercase();
+        self.patterns
+            .find_overlapping_iter(&text)
+            .find(|m| self.kinds[m.pattern().as_usize()] == Pat::Hint)
             .map(|m| text[m.start()..m.end()].to_string())
     }
 
-    fn classify_text(&self, text: &str, with_exclusions: bool) -> Scope<'_> {
+    /// The catalog's title, version and sources, as the file states them.
+    pub fn about(&self) -> (&str, &str, &[String]) {
+        (&self.title, &self.version, &self.sources)
+    }
+
+    /// A hash of everything that decides scope: when it changes, stored
+    /// findings may be out of date.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Reads a title (or a description, or a spec value). Among the catalog
+    /// words it names, those that an exclusion phrase covers, that an
+    /// accessory word follows (`电饭煲内胆`, `风扇 原装 罩`), that a "for"
+    /// marker follows (`手机通用`), or that a title-wide accessory word
+    /// (`配件`) accompanies are modifiers. A bare word makes the text name
+    /// that product (the longest, then the one nearest the end: Chinese
+    /// titles put the product noun last), unless the same product is also a
+    /// modifier (`电饭煲内胆 … 美的电饭煲`: the second names what it fits).
+    /// With only modifiers it names an accessory; with no catalog word, an
+    /// outside kind's word puts it outside the catalog.
+    pub fn read_text(&self, text: &str) -> TextScope<'_> {
         let text = crate::matching::normalize::fold_width(text).to_lowercase();
-        let exclusions: Vec<(usize, usize, usize)> = self
-            .exclusions
+        let hits: Vec<(Pat, usize, usize)> = self
+            .patterns
             .find_overlapping_iter(&text)
-            .map(|m| {
-                (
-                    self.exclusion_entry[m.pattern().as_usize()],
-                    m.start(),
-                    m.end(),
-                )
-            })
+            .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
             .collect();
-        let mut best: Option<(usize, usize, usize, usize)> = None; // (len, end, entry, start)
-        let mut excluded: Option<(usize, usize, usize, usize)> = None; // (entry, kw start, kw end, exclusion idx)
-        for m in self.keywords.find_overlapping_iter(&text) {
-            let entry = self.keyword_entry[m.pattern().as_usize()];
-            let hit = exclusions.iter().position(|&(e, s, en)| {
-                (with_exclusions && e == entry) || (s <= m.start() && m.end() <= en)
-            });
-            match hit {
-                Some(x) => {
-                    excluded.get_or_insert((entry, m.start(), m.end(), x));
-                }
-                None => {
-                    let cand = (m.end() - m.start(), m.end(), entry, m.start());
-                    if best.is_none_or(|b| (cand.0, cand.1) > (b.0, b.1)) {
-                        best = Some(cand);
-                    }
-                }
+        let covering_exclusion = |s: usize, e: usize| {
+            hits.iter().find_map(|&(k, hs, he)| match k {
+                Pat::Exclusion(_) if hs <= s && e <= he => Some(text[hs..he].to_string()),
+                _ => None,
+            })
+        };
+        // A title-wide accessory word (`配件`) not announced as an extra.
+        let anywhere = hits
+            .iter()
+            .find(|&&(k, s, _)| {
+                k == Pat::Anywhere
+                    && !text[..s]
+                        .chars()
+                        .rev()
+                        .take(2)
+                        .any(|c| WITH_MARKERS.contains(&c))
+            })
+            .map(|&(_, s, e)| text[s..e].to_string());
+        let mut bare: Vec<(usize, usize, usize, usize)> = Vec::new(); // (len, end, entry, start)
+        let mut modified: Vec<(usize, usize, usize, String)> = Vec::new();
+        // Products named inside a word of goods outside the catalog.
+        let mut covered: Vec<usize> = Vec::new();
+        for &(kind, s, e) in &hits {
+            let Pat::Keyword(entry) = kind else { continue };
+            let longer = |want: fn(Pat) -> bool| {
+                hits.iter()
+                    .any(|&(k, hs, he)| want(k) && hs <= s && e <= he && he - hs > e - s)
+            };
+            // Another keyword decides instead; a longer word of goods
+            // outside the catalog (`空调被` around `空调`) puts it outside.
+            if longer(|k| matches!(k, Pat::Keyword(_))) {
+                continue;
+            }
+            if longer(|k| matches!(k, Pat::Outside(_))) {
+                covered.push(entry);
+                continue;
+            }
+            let marker = covering_exclusion(s, e)
+                .or_else(|| anywhere.clone())
+                .or_else(|| self.accessory_after(&text, &hits, e))
+                .or_else(|| compat_after(&text, &hits, e))
+                .or_else(|| own_exclusion_near(&text, &hits, entry, s, e));
+            match marker {
+                Some(m) => modified.push((entry, s, e, m)),
+                None => bare.push((e - s, e, entry, s)),
             }
         }
+        // When the title opens with an accessory of a product (`电饭煲内胆 …
+        // 美的电饭煲`), naming that product again only says what it fits.
+        let first_bare = bare.iter().map(|&(_, _, _, s)| s).min();
+        let heads: Vec<usize> = modified
+            .iter()
+            .filter(|&&(_, s, ..)| first_bare.is_none_or(|b| s < b))
+            .map(|&(m, ..)| m)
+            .chain(covered.iter().copied())
+            .collect();
+        let best = bare
+            .into_iter()
+            .filter(|&(_, _, entry, _)| !heads.iter().any(|&m| self.same_product(m, entry)))
+            .max_by_key(|&(len, end, ..)| (len, end));
+        let modified = modified.into_iter().next();
+        let outside_word = |after: usize| {
+            hits.iter()
+                .filter(|&&(k, s, e)| {
+                    matches!(k, Pat::Outside(_))
+                        && s >= after
+                        && !hits.iter().any(|&(k2, s2, e2)| {
+                            matches!(k2, Pat::Keyword(_)) && s2 <= s && e <= e2
+                        })
+                })
+                .max_by_key(|&&(_, s, e)| (e - s, e))
+                .map(|&(k, s, e)| match k {
+                    Pat::Outside(i) => (self.outside[i].kind.clone(), text[s..e].to_string()),
+                    _ => unreachable!("filtered to outside words"),
+                })
+        };
         if let Some((_, end, entry, start)) = best {
-            return Scope::InScope {
+            return TextScope::Product {
                 entry: &self.entries[entry],
                 keyword: text[start..end].to_string(),
+                rival: outside_word(end),
+                doubtful: self.entries[entry]
+                    .doubtful
+                    .iter()
+                    .any(|d| lower_eq(d, &text[start..end])),
             };
         }
-        if let Some((entry, s, e, x)) = excluded {
-            let (_, xs, xe) = exclusions[x];
-            return Scope::Excluded {
+        if let Some((entry, s, e, marker)) = modified {
+            return TextScope::Accessory {
                 entry: &self.entries[entry],
                 keyword: text[s..e].to_string(),
-                exclusion: text[xs..xe].to_string(),
+                marker,
             };
         }
-        Scope::NoKeyword
+        match outside_word(0) {
+            Some((kind, word)) => TextScope::Outside { kind, word },
+            None => TextScope::Silent,
+        }
+    }
+
+    /// Whether two entries are one product: the same code, or toys (2202 and
+    /// the sub-codes 2203–2206 that older certificates carry).
+    fn same_product(&self, a: usize, b: usize) -> bool {
+        let toy = |i: usize| {
+            matches!(
+                self.entries[i].code.as_str(),
+                "2202" | "2203" | "2204" | "2205" | "2206"
+            )
+        };
+        a == b || (toy(a) && toy(b))
+    }
+
+    /// An accessory word right after a product word: adjacent, or across a
+    /// short gap of sizes, numbers and filler words.
+    fn accessory_after(
+        &self,
+        text: &str,
+        hits: &[(Pat, usize, usize)],
+        end: usize,
+    ) -> Option<String> {
+        hits.iter()
+            .filter(|&&(k, s, e)| {
+                k == Pat::Accessory
+                    && s >= end
+                    && s - end <= 12
+                    // `减速电机/电机`: a catalog word is not its own accessory.
+                    && !inside_keyword(hits, s, e)
+            })
+            .filter(|&&(_, s, _)| {
+                is_gap(&text[end..s])
+                    || is_short_modifier(&text[end..s])
+                        && !hits.iter().any(|&(k, ks, ke)| {
+                            matches!(k, Pat::Keyword(_)) && ks >= end && ke <= s
+                        })
+            })
+            .min_by_key(|&&(_, s, _)| s)
+            .map(|&(_, s, e)| text[s..e].to_string())
+    }
+}
+
+/// Whether the span `s..e` lies inside a catalog keyword.
+fn inside_keyword(hits: &[(Pat, usize, usize)], s: usize, e: usize) -> bool {
+    hits.iter()
+        .any(|&(k, ks, ke)| matches!(k, Pat::Keyword(_)) && ks <= s && e <= ke)
+}
+
+/// A "for" marker right after a product word (`手机通用`, `ipad平板专用`):
+/// the item is made for that product.
+fn compat_after(text: &str, hits: &[(Pat, usize, usize)], end: usize) -> Option<String> {
+    hits.iter()
+        .filter(|&&(k, s, e)| {
+            k == Pat::Compat
+                && s >= end
+                && s - end <= 6
+                // `底盒通用暗盒`: a universal box, not one made for a 底盒;
+                // `适配器` is a product, not the marker `适配`.
+                && !hits
+                    .iter()
+                    .any(|&(k2, s2, _)| matches!(k2, Pat::Keyword(_)) && s2 == e)
+                && !inside_keyword(hits, s, e)
+        })
+        .filter(|&&(_, s, _)| {
+            text[end..s]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace())
+        })
+        .min_by_key(|&&(_, s, _)| s)
+        .map(|&(_, s, e)| text[s..e].to_string())
+}
+
+/// The product's own exclusion word right after its keyword (`插座` +
+/// `配件`), or overlapping it.
+fn own_exclusion_near(
+    text: &str,
+    hits: &[(Pat, usize, usize)],
+    entry: usize,
+    s: usize,
+    e: usize,
+) -> Option<String> {
+    hits.iter()
+        .filter(|&&(k, hs, he)| {
+            k == Pat::Exclusion(entry)
+                && ((hs < e && he > s)
+                    || (hs >= e
+                        && hs - e <= 12
+                        && (is_gap(&text[e..hs]) || is_short_modifier(&text[e..hs]))))
+        })
+        .map(|&(_, hs, he)| text[hs..he].to_string())
+        .next()
+}
+
+/// Words that join a product to what comes with it (`电饭煲送内胆`,
+/// `风扇带遥控器`): an accessory word after one of them is an extra, not
+/// what is sold.
+const WITH_MARKERS: &[char] = &[
+    '送', '赠', '带', '含', '配', '加', '和', '及', '+', '&', '套',
+];
+
+/// A few words of description between a product word and an accessory word
+/// (`手机懒人支架`, `空调挂机罩`, `电饭煲 不粘内胆`): at most four characters
+/// besides spaces, none of them a "with" marker or a separator.
+fn is_short_modifier(between: &str) -> bool {
+    let n = between.chars().filter(|c| !c.is_whitespace()).count();
+    (1..=4).contains(&n)
+        && between
+            .chars()
+            .all(|c| !WITH_MARKERS.contains(&c) && !",，/|【】[]()（）".contains(c))
+}
+
+/// Whether the text between a product word and an accessory word is only
+/// spaces, sizes, numbers and filler words.
+fn is_gap(between: &str) -> bool {
+    let mut rest = between.trim();
+    while !rest.is_empty() {
+        if let Some(f) = GAP_FILLERS.iter().find(|f| rest.starts_with(**f)) {
+            rest = &rest[f.len()..];
+            continue;
+        }
+        let c = rest.chars().next().expect("not empty");
+        if c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, '.' | '-' | '/' | '+') {
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        return false;
+    }
+    true
+}
+
+fn lower_eq(word: &str, folded_lower: &str) -> bool {
+    crate::matching::normalize::fold_width(word).to_lowercase() == folded_lower
+}
+
+/// SHA-256 over the scope-deciding content, in a stable order.
+fn fingerprint(
+    entries: &[CatalogEntry],
+    outside: &[OutsideKind],
+    acc: &AccessoryWords,
+    hints: &HintWords,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut feed = |tag: &str, items: &[String]| {
+        h.update(tag.as_bytes());
+        for i in items {
+            h.update(i.as_bytes());
+            h.update([0]);
+        }
+        h.update([1]);
+    };
+    for e in entries {
+        feed("p", std::slice::from_ref(&e.code));
+        feed("k", &e.keywords);
+        feed("x", &e.exclusions);
+        feed("c", &e.categories);
+        feed("d", &e.doubtful);
+    }
+    for o in outside {
+        feed("o", std::slice::from_ref(&o.kind));
+        feed("w", &o.words);
+    }
+    feed("a", &acc.words);
+    feed("f", &acc.compat);
+    feed("y", &acc.anywhere);
+    feed("h", &hints.words);
+    hex::encode(&h.finalize()[..12])
+}
+
+impl Catalog {
+    /// Reads a platform category path (`家用电器>生活电器>电风扇`): the
+    /// product its last naming segment names, or an accessory category
+    /// (`配件`), or an outside kind.
+    pub fn read_category(&self, path: &str) -> TextScope<'_> {
+        let segments: Vec<&str> = path
+            .split(['>', '/', '|', '›', '»', '\\'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        for seg in segments.iter().rev() {
+            match self.read_text(seg) {
+                TextScope::Silent => {
+                    let text = crate::matching::normalize::fold_width(seg).to_lowercase();
+                    if let Some(m) = self
+                        .category_patterns
+                        .find_iter(&text)
+                        .max_by_key(|m| m.end() - m.start())
+                    {
+                        return TextScope::Product {
+                            entry: &self.entries[self.category_entry[m.pattern().as_usize()]],
+                            keyword: text[m.start()..m.end()].to_string(),
+                            rival: None,
+                            doubtful: false,
+                        };
+                    }
+                }
+                found => return found,
+            }
+        }
+        TextScope::Silent
     }
 }
 
@@ -266,41 +776,107 @@ mod tests {
             group: "测试".into(),
             keywords: keywords.iter().map(|k| k.to_string()).collect(),
             exclusions: exclusions.iter().map(|x| x.to_string()).collect(),
+            ..CatalogEntry::default()
         }
     }
 
     fn catalog() -> Catalog {
-        Catalog::new(vec![
-            entry(
-                "0201",
-                &["插座", "插线板", "排插"],
-                &["插座保护盖", "插线板收纳盒"],
-            ),
-            entry("0718", &["电饭煲"], &["内胆"]),
-            entry("0717", &["电热水壶"], &["水壶刷"]),
-        ])
+        Catalog::build(
+            vec![
+                entry("0201", &["插座", "插线板", "排插"], &["插座保护盖"]),
+                entry("0718", &["电饭煲"], &[]),
+                entry("0717", &["电热水壶"], &["水壶刷"]),
+                entry("0702", &["风扇", "扇"], &["折扇", "扇贝"]),
+                entry("0703", &["空调"], &[]),
+            ],
+            vec![
+                OutsideKind {
+                    kind: "服装".into(),
+                    words: vec!["T恤".into(), "空调被".into()],
+                },
+                OutsideKind {
+                    kind: "数码配件".into(),
+                    words: vec!["手机壳".into()],
+                },
+            ],
+            AccessoryWords {
+                words: vec!["内胆".into(), "罩".into(), "收纳盒".into()],
+                compat: vec!["适用于".into(), "通用".into()],
+                anywhere: vec!["配件".into()],
+            },
+            HintWords {
+                words: vec!["电".into(), "儿童".into()],
+            },
+            CatalogMeta::default(),
+        )
     }
 
-    impl Catalog {
-        fn classify_t(&self, title: &str) -> Scope<'_> {
-            self.classify(title, None)
+    fn code(s: TextScope<'_>) -> String {
+        match s {
+            TextScope::Product { entry, .. } => format!("in:{}", entry.code),
+            TextScope::Accessory { entry, .. } => format!("acc:{}", entry.code),
+            TextScope::Outside { kind, .. } => format!("out:{kind}"),
+            TextScope::Silent => "silent".into(),
         }
     }
 
     #[test]
-    fn category_names_the_product_and_only_exclusion_phrases_count() {
+    fn products_accessories_lookalikes_and_outside_goods() {
         let c = catalog();
-        assert!(
-            matches!(c.classify("GaN 65W 快充头", Some("家用电器>插座")), Scope::InScope { entry, .. } if entry.code == "0201")
-        );
-        assert!(matches!(
-            c.classify("公牛 GN-H3050", Some("配件>插线板收纳盒")),
-            Scope::Excluded { .. }
-        ));
-        assert!(matches!(
-            c.classify("儿童插座保护盖", Some("家用电器>插座")),
-            Scope::Excluded { .. }
-        ));
+        let cases = [
+            ("公牛插座 GN-H3050", "in:0201"),
+            ("儿童插座保护盖 防触电", "acc:0201"),
+            ("美的电饭煲内胆 原装", "acc:0718"),
+            ("美的电饭煲 原装 内胆 4L", "acc:0718"),
+            ("苏泊尔电饭煲 4L 家用 送内胆", "in:0718"),
+            ("适用于美的电饭煲 不粘内胆", "acc:0718"),
+            ("304不锈钢内胆电热水壶", "in:0717"),
+            ("艾美特塔扇 家用静音", "in:0702"),
+            ("落地扇 遥控", "in:0702"),
+            ("中国风折扇 男士", "acc:0702"),
+            ("风扇罩 防护网", "acc:0702"),
+            ("夏季空调被 纯棉", "out:服装"),
+            ("纯棉T恤", "out:服装"),
+            ("手机壳 硅胶", "out:数码配件"),
+            ("排插收纳盒", "acc:0201"),
+            ("风扇通用 遥控器", "acc:0702"),
+            ("空调通用插座 16A", "in:0201"),
+            ("电饭煲内胆 不粘 美的电饭煲 4L", "acc:0718"),
+            ("风扇 电池 配件 通用", "acc:0702"),
+            ("落地扇 家用 送配件", "in:0702"),
+            ("理发剪刀", "silent"),
+        ];
+        for (title, want) in cases {
+            assert_eq!(code(c.read_text(title)), want, "{title}");
+        }
+    }
+
+    #[test]
+    fn hints_are_what_catalog_products_share() {
+        let c = catalog();
+        assert_eq!(c.hint_in("儿童理发剪刀").as_deref(), Some("儿童"));
+        assert_eq!(c.hint_in("理发剪刀"), None);
+    }
+
+    #[test]
+    fn a_product_word_beside_an_outside_word_is_a_rival() {
+        let c = catalog();
+        match c.read_text("插座 T恤") {
+            TextScope::Product { rival, .. } => {
+                assert_eq!(rival, Some(("服装".into(), "t恤".into())))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn category_paths_name_the_product_from_the_end() {
+        let c = catalog();
+        assert_eq!(code(c.read_category("家用电器>生活电器>风扇")), "in:0702");
+        assert_eq!(code(c.read_category("家用电器>插座")), "in:0201");
+        assert_eq!(code(c.read_category("配件>插座保护盖")), "acc:0201");
+        assert_eq!(code(c.read_category("服饰>T恤")), "out:服装");
+        assert_eq!(code(c.read_category("居家日用>收纳")), "silent");
     }
 
     #[test]
@@ -309,40 +885,50 @@ mod tests {
             entry("0807", &["电视电源适配器"], &[]),
             entry("0907", &["电源适配器"], &["电视电源适配器"]),
         ]);
-        assert!(
-            matches!(c.classify("电视电源适配器 12V", None), Scope::InScope { entry, .. } if entry.code == "0807")
-        );
+        assert_eq!(code(c.read_text("电视电源适配器 12V")), "in:0807");
     }
 
     #[test]
-    fn classifies() {
-        let c = catalog();
-        assert!(
-            matches!(c.classify_t("公牛插座 GN-H3050"), Scope::InScope { entry, .. } if entry.code == "0201")
-        );
-        assert!(matches!(
-            c.classify_t("儿童插座保护盖 防触电"),
-            Scope::Excluded { .. }
-        ));
-        assert!(matches!(
-            c.classify_t("美的电饭煲内胆 原装"),
-            Scope::Excluded { .. }
-        ));
-        assert!(
-            matches!(c.classify_t("304不锈钢内胆电热水壶"), Scope::InScope { entry, .. } if entry.code == "0717")
-        );
-        assert!(matches!(c.classify_t("手机壳"), Scope::NoKeyword));
-        assert!(matches!(
-            c.classify_t("插线板收纳盒"),
-            Scope::Excluded { .. }
-        ));
-    }
-
-    #[test]
-    fn embedded_catalog_loads() {
+    fn embedded_catalog_loads_and_covers_the_official_list() {
         let c = Catalog::embedded();
-        for code in ["0201", "0202", "0717", "0718", "2202", "2203"] {
+        for code in [
+            "0201", "0202", "0204", "0206", "0717", "0718", "0719", "2201", "2202", "2207",
+        ] {
             assert!(c.entry(code).is_some(), "catalog lacks {code}");
         }
+        assert!(!c.fingerprint().is_empty());
+    }
+
+    #[test]
+    fn bad_files_name_the_key() {
+        let err = Catalog::from_toml("[[product]]\ncode = \"07\"\nkeywords = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("product[0] (07).code"), "{err}");
+        let err = Catalog::from_toml("[[product]]\ncode = \"0701\"\nkeywords = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("keywords"), "{err}");
+        let err = Catalog::from_toml("[[product]]\ncode = \"0701\"\nkeyword = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("keyword"), "{err}");
+        let err = Catalog::from_toml(
+            "[[product]]\ncode = \"0701\"\nkeywords = [\"a\"]\n[[product]]\ncode = \"0701\"\nkeywords = [\"b\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("appears twice"), "{err}");
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_words() {
+        let a = Catalog::new(vec![entry("0201", &["插座"], &[])]);
+        let b = Catalog::new(vec![entry("0201", &["插座", "排插"], &[])]);
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(
+            a.fingerprint(),
+            Catalog::new(vec![entry("0201", &["插座"], &[])]).fingerprint()
+        );
     }
 }

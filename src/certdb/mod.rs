@@ -8,5 +8,5 @@ pub mod encoding;
 pub mod import;
 pub mod models;
 
-pub use catalog::{Catalog, CatalogEntry, Scope};
+pub use catalog::{Catalog, CatalogEntry, TextScope};
 pub use import::{ImportError, ImportOptions, ImportReport, RowError};

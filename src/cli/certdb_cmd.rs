@@ -148,6 +148,7 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     rejudge(app, &store, mark).await?;
+    super::match_cmd::catch_up_with_catalog(app, &store).await?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -1,6 +1,7 @@
 //! `cccwatch match`
 
 use super::App;
+use anyhow::Context;
 use cccwatch::pipeline::{MatchContext, MatchReport, run_match};
 use cccwatch::progress::Progress;
 use clap::Args;
@@ -65,6 +66,7 @@ pub async fn match_all(
             .num_threads(app.settings.matching.threads)
             .build_global();
     }
+    let fingerprint = ctx.catalog.fingerprint().to_string();
     let report = run_match(
         store,
         Arc::new(ctx),
@@ -79,7 +81,37 @@ pub async fn match_all(
     )
     .await?;
     progress.finish();
+    if platform.is_none() {
+        // Every listing is judged with this catalog now.
+        store.set_catalog_fingerprint(&fingerprint).await?;
+    }
     Ok(report)
+}
+
+/// Re-judges every listing when the catalog changed since the stored
+/// findings were judged, and says so (`scan`, `serve`, `certdb import`).
+pub async fn catch_up_with_catalog(
+    app: &App,
+    store: &cccwatch::store::Store,
+) -> anyhow::Result<()> {
+    let progress = Progress::new(None, "listings", app.progress);
+    progress.set_message("the catalog changed: re-judging every listing");
+    let done = cccwatch::pipeline::rejudge_for_catalog(
+        store,
+        &app.settings,
+        super::as_of_or_today(None),
+        &progress,
+    )
+    .await
+    .context("certdb.catalog: re-judging listings with the changed catalog")?;
+    progress.finish();
+    if let cccwatch::pipeline::CatalogRejudge::Rejudged(r) = done {
+        println!(
+            "the catalog changed since the last judging: {} listing(s) re-judged (run {}); changed verdicts are back in the review queue",
+            r.listings, r.run_id
+        );
+    }
+    Ok(())
 }
 
 pub fn print_report(r: &MatchReport) {

@@ -68,6 +68,7 @@ pub fn load_adapter(dir: &Path, name: &str, base_url: Option<&str>) -> anyhow::R
 
 pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
     let store = app.store().await?;
+    super::match_cmd::catch_up_with_catalog(app, &store).await?;
     let dir = app.settings.crawl.platforms_dir.clone();
     let mut jobs: Vec<(Arc<Adapter>, i64)> = Vec::new();
     let fetcher = Arc::new(Fetcher::new(app.settings.crawl.fetch_settings())?);

@@ -469,6 +469,9 @@ fn check_catalog(settings: &Settings, report: &mut CheckReport) {
         Err(e @ CatalogError::Header { .. }) => {
             report.problems.push(problem(file, "header", e.to_string()))
         }
+        Err(CatalogError::Field { key, message }) => {
+            report.problems.push(problem(file, key, message))
+        }
         Err(e) => report.problems.push(problem(file, "-", e.to_string())),
     }
 }

@@ -7,6 +7,7 @@ pub mod certno;
 pub mod index;
 pub mod model;
 pub mod normalize;
+pub mod scope;
 pub mod verdict;
 
 pub use brand::{Brand, BrandTable, ListingBrand};

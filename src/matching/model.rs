@@ -27,10 +27,25 @@ static TITLE_TOKEN: LazyLock<regex::Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// Tokens with digits that are not models: interfaces, standards, resolutions.
+/// Tokens with digits that are not models, by their shape rather than by a
+/// list of prefixes: an interface or protocol with a short version
+/// (`USB3.0`, `QC3.0`, `BT5.3`, `WIFI6`, `HDMI2.1`), an ingress code
+/// (`IP67`, `IPX4`), a standard's number (`GB4706.1-2005`, `GB/T1002`,
+/// `ISO9001`), a prefixed rating (`PD20W`, `QC18W`), a size, a resolution,
+/// a year. A prefix followed by a hyphen and a longer number is a model
+/// (`BT-3226187A`, `GB-2231`, `QC-2219B`, `PD-1200`).
 static NOT_A_MODEL: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
-        r"(?i)^(?:USB|TYPE|WIFI|WI-FI|QC|PD|HDMI|BT|IPX|IP|LED|RGB|DDR|GB|ISO|CCC|3C|CQC)[\-\d.]*[A-Z]?$|^\d+(?:\.\d+)?[X*]\d+(?:\.\d+)?(?:[X*]\d+(?:\.\d+)?)?(?:MM|CM|M)?$|^\d{3,4}P$|^[1-9][0-9]?(?:K|G|T)$|^20[0-4]\d$",
+        r"(?ix)
+        ^(?:USB|TYPE|WIFI|WI-FI|QC|PD|HDMI|BT|DDR|LPDDR|LTE|NFC|RGB|LED|CAT|DP|HD|FHD|UHD|PCIE|SATA)
+            -?(?:\d{1,2}(?:\.\d{1,2})?[A-Z]?|[A-C])(?:\+)?$
+        | ^(?:IPX?|IK)\d{1,2}$
+        | ^(?:GB|GBT|ISO|IEC|EN|UL|JIS|QB|CQC|CCC|3C)(?:/T\d{2,6}|\d{4,6})(?:\.\d{1,3})*(?:-(?:19|20)\d{2})?$
+        | ^(?:PD|QC|SCP|FCP|VOOC|PPS|AFC|GAN)\d{1,3}(?:\.\d)?W$
+        | ^\d+(?:\.\d+)?[X*]\d+(?:\.\d+)?(?:[X*]\d+(?:\.\d+)?)?(?:MM|CM|M)?$
+        | ^\d{3,4}P$
+        | ^[1-9][0-9]?(?:K|G|T)$
+        | ^20[0-4]\d$",
     )
     .expect("valid regex")
 });
@@ -180,6 +195,7 @@ fn looks_like_model(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::normalize::fold_width;
 
     #[test]
     fn model_labels() {
@@ -217,6 +233,86 @@ mod tests {
         );
         assert_eq!(keys("BULL/GN-H3050 插座"), ["GN-H3050"]);
         assert!(keys("插线板 3x1.5 4K 1080P 2200W 16A/10A 5G").is_empty());
+    }
+
+    #[test]
+    fn prefixes_that_look_like_words_or_standards_are_models_by_shape() {
+        for m in [
+            "BT-3226187A",
+            "GB-2231",
+            "IP-2043X",
+            "PD-1200B",
+            "QC-2219",
+            "VP-3301",
+            "USB-2024A",
+            "LED-8806",
+        ] {
+            assert_eq!(keys(&format!("儿童电动遥控车 {m} 大号")), [m], "{m}");
+            assert_eq!(keys(&format!("公牛插座{m}插线板")), [m], "{m}");
+        }
+        for not_model in [
+            "USB3.0",
+            "QC3.0",
+            "PD3.0",
+            "BT5.3",
+            "WIFI6",
+            "HDMI2.1",
+            "IP67",
+            "IPX4",
+            "GB4706.1-2005",
+            "GB2099.1",
+            "ISO9001",
+            "PD20W",
+            "QC18W",
+            "DDR4",
+            "Type-C",
+        ] {
+            assert!(
+                keys(&format!("充电器 {not_model} 快充")).is_empty(),
+                "{not_model}"
+            );
+        }
+    }
+
+    mod shapes {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A model as brands write them: a prefix of 1–4 letters (any,
+        /// including ones that are words: BT, GB, IP, PD, QC, USB), a
+        /// hyphen or not, 3–7 digits, an optional suffix of letters and
+        /// digits.
+        fn model() -> impl Strategy<Value = String> {
+            (
+                "[A-Z]{1,4}",
+                prop::bool::ANY,
+                "[1-9][0-9]{2,6}",
+                "([A-Z][0-9A-Z]{0,2})?",
+            )
+                .prop_map(|(p, dash, d, s)| {
+                    // `GB4706`, `PD65W` without a hyphen are a standard and a
+                    // rating, as a reader would take them too.
+                    let standard = [
+                        "GB", "GBT", "ISO", "IEC", "EN", "UL", "JIS", "QB", "CQC", "CCC",
+                    ]
+                    .contains(&p.as_str());
+                    let dash = dash || standard || s == "W";
+                    format!("{p}{}{d}{s}", if dash { "-" } else { "" })
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn a_model_between_chinese_words_and_specs_is_read(
+                m in model(),
+                before in prop::sample::select(vec!["公牛插座", "美的电热水壶 ", "儿童遥控车【", "", "2024新款 "]),
+                after in prop::sample::select(vec!["插线板 10A 1.8米", " 1.5L 1800W", "】3-6岁", "", " USB3.0 Type-C"]),
+            ) {
+                let title = fold_width(&format!("{before}{m}{after}"));
+                let got = keys(&title);
+                prop_assert!(got.contains(&m), "{title:?} → {got:?}");
+            }
+        }
     }
 
     #[test]

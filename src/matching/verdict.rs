@@ -2,13 +2,14 @@
 //! status on the as-of date, and the uncited brand + model search. Every
 //! verdict comes with a confidence and reasons in Chinese.
 
-use crate::certdb::catalog::{Catalog, Scope};
+use crate::certdb::catalog::{Catalog, CatalogEntry, TextScope};
 use crate::domain::{Finding, Listing, Verdict};
 use crate::matching::brand::{BrandTable, ListingBrand};
 use crate::matching::certno::{self, FieldValue};
 use crate::matching::index::{CertEntry, CertIndex};
 use crate::matching::model::{ListingModel, explicit_models, title_models};
 use crate::matching::normalize::{fold_width, label_key, name_key};
+use crate::matching::scope::{self, ScopeCall, Signals, SpecSignals};
 use chrono::NaiveDate;
 
 /// Something that judges listings. Implemented by [`Matcher`]; the pipeline
@@ -62,50 +63,29 @@ struct Outcome<'c> {
 impl Judge for Matcher<'_> {
     fn judge(&self, listing: &Listing) -> Finding {
         let facts = self.facts(listing);
-        let scope = self
-            .catalog
-            .classify(&listing.title, listing.category.as_deref());
-        let mut reasons = Vec::new();
-        if let Scope::InScope { entry, keyword } = &scope {
-            reasons.push(format!(
-                "属于强制性认证目录：{}（{}），依据关键词“{keyword}”",
-                entry.name, entry.code
-            ));
-        }
-        let mut category_code = match &scope {
-            Scope::InScope { entry, .. } => Some(entry.code.clone()),
-            _ => None,
-        };
-        let outcome = match scope {
-            Scope::Excluded {
-                entry,
-                keyword,
-                exclusion,
-            } => Outcome {
-                verdict: Verdict::NotInScope,
-                confidence: 0.9,
-                cert: None,
-                reasons: vec![format!(
-                    "标题含“{keyword}”，但“{exclusion}”表明是配件或非目录产品，不属于{}（{}）强制性认证范围",
-                    entry.name, entry.code
-                )],
-            },
-            Scope::NoKeyword => match self.scope_from_citation(&facts) {
-                Some(code) => {
-                    reasons.push(format!(
-                        "标题未含目录关键词，按所引证书的产品类别（{code}）判定属于强制性认证目录"
-                    ));
-                    category_code = Some(code);
-                    self.judge_in_scope(&facts)
-                }
-                None => Outcome {
+        let call = self.scope_with(listing, &facts);
+        let (outcome, category_code, mut reasons) = match call {
+            ScopeCall::Out { reason } => (
+                Outcome {
                     verdict: Verdict::NotInScope,
-                    confidence: 0.85,
+                    confidence: 0.9,
                     cert: None,
-                    reasons: vec!["标题和类目中没有强制性认证目录产品的关键词".to_string()],
+                    reasons: Vec::new(),
                 },
-            },
-            Scope::InScope { .. } => self.judge_in_scope(&facts),
+                None,
+                vec![reason],
+            ),
+            ScopeCall::In {
+                entry,
+                reason,
+                certain,
+            } => {
+                let mut outcome = self.judge_in_scope(&facts);
+                if !certain {
+                    outcome.confidence = outcome.confidence.min(UNCERTAIN_SCOPE_CONFIDENCE);
+                }
+                (outcome, entry.map(|e| e.code.clone()), vec![reason])
+            }
         };
         reasons.extend(outcome.reasons);
         for n in &facts.nonstandard {
@@ -129,6 +109,10 @@ impl Judge for Matcher<'_> {
         }
     }
 }
+
+/// The highest confidence of a verdict whose scope is uncertain: such
+/// listings sort to the bottom of the queue and say why.
+pub const UNCERTAIN_SCOPE_CONFIDENCE: f32 = 0.5;
 
 impl<'a> Matcher<'a> {
     pub fn new(
@@ -219,17 +203,89 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// A listing without catalog words is still in scope when a number it
-    /// cites is a certificate of ours: the certificate names the product.
-    fn scope_from_citation(&self, facts: &Facts) -> Option<String> {
-        facts
+    /// The scope decision for a listing (see [`crate::matching::scope`]).
+    pub fn scope(&self, listing: &Listing) -> ScopeCall<'a> {
+        let facts = self.facts(listing);
+        self.scope_with(listing, &facts)
+    }
+
+    fn scope_with(&self, listing: &Listing, facts: &Facts) -> ScopeCall<'a> {
+        let catalog: &'a Catalog = self.catalog;
+        let cited_entry = facts
             .numbers
             .iter()
             .filter_map(|n| self.index.get(n))
-            .find_map(|c| {
-                let code = c.category_code.as_deref()?;
-                self.catalog.entry(code).map(|e| e.code.clone())
-            })
+            .find_map(|c| catalog.entry(c.category_code.as_deref()?));
+        let title = catalog.read_text(&listing.title);
+        let decided_by_words = matches!(
+            title,
+            TextScope::Product { .. } | TextScope::Accessory { .. }
+        ) || !facts.numbers.is_empty();
+        let mut signals = Signals {
+            title,
+            category: listing
+                .category
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| (c.to_string(), catalog.read_category(c))),
+            spec: spec_signals(catalog, listing),
+            description: TextScope::Silent,
+            cited: facts.numbers.clone(),
+            cited_entry,
+            model_entry: None,
+            brand_entry: None,
+            title_hint: None,
+        };
+        if !decided_by_words {
+            signals.model_entry = self.model_entry(facts);
+            if let Some(d) = &listing.description {
+                signals.description = catalog.read_text(d);
+            }
+            signals.brand_entry = self.brand_entry(facts);
+            signals.title_hint = catalog.hint_in(&listing.title);
+        }
+        scope::decide(&signals)
+    }
+
+    /// The product of a certificate of the listing's brand that covers its model.
+    fn model_entry(&self, facts: &Facts) -> Option<(&'a CatalogEntry, String)> {
+        let ListingBrand::Known { brand, written } = &facts.brand else {
+            return None;
+        };
+        let catalog: &'a Catalog = self.catalog;
+        facts.models.iter().find_map(|m| {
+            self.index
+                .by_model_key(&m.key)
+                .filter(|c| c.owners.contains(&(*brand as u32)))
+                .find_map(|c| catalog.entry(c.category_code.as_deref()?))
+                .map(|e| (e, written.clone()))
+        })
+    }
+
+    /// The product most of the brand's certificates are for (two thirds or
+    /// more of the first 500).
+    fn brand_entry(&self, facts: &Facts) -> Option<(&'a CatalogEntry, String)> {
+        let ListingBrand::Known { brand, written } = &facts.brand else {
+            return None;
+        };
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        let mut total = 0;
+        for c in self.index.by_brand(*brand).take(500) {
+            let Some(code) = c.category_code.as_deref() else {
+                continue;
+            };
+            total += 1;
+            match counts.iter_mut().find(|(k, _)| *k == code) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((code, 1)),
+            }
+        }
+        let (code, n) = counts.into_iter().max_by_key(|&(_, n)| n)?;
+        let catalog: &'a Catalog = self.catalog;
+        (n * 3 >= total * 2)
+            .then(|| catalog.entry(code))
+            .flatten()
+            .map(|e| (e, written.clone()))
     }
 
     fn judge_in_scope(&self, facts: &Facts) -> Outcome<'a> {
@@ -563,6 +619,77 @@ fn closest_model<'m>(model: &ListingModel, list: impl Iterator<Item = &'m str>) 
     .map(|(_, m)| m)
 }
 
+/// What the spec table says about scope: a product-kind field, a filled-in
+/// certificate field without a number, a child's age, a mains rating.
+fn spec_signals<'c>(catalog: &'c Catalog, listing: &Listing) -> SpecSignals<'c> {
+    let mut s = SpecSignals::default();
+    for (label, value) in &listing.params {
+        let key = label_key(label);
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if PRODUCT_KIND_LABELS.contains(&key.as_str()) && s.product.is_none() {
+            match catalog.read_text(value) {
+                TextScope::Silent => {}
+                found => s.product = Some((format!("{label}：{value}"), found)),
+            }
+        } else if is_cert_label(label) && s.claims_certificate.is_none() {
+            s.claims_certificate = Some(value.chars().take(40).collect());
+        } else if key.contains("适用年龄") && s.child_age.is_none() && is_child_age(value) {
+            s.child_age = Some(value.chars().take(40).collect());
+        } else if (key.contains("额定电压")
+            || key.contains("额定功率")
+            || key == "电压"
+            || key == "功率")
+            && s.mains.is_none()
+            && value.bytes().any(|b| b.is_ascii_digit())
+        {
+            s.mains = Some(value.chars().take(40).collect());
+        }
+    }
+    s
+}
+
+/// Spec-table labels that say what the product is.
+const PRODUCT_KIND_LABELS: &[&str] = &[
+    "产品类别",
+    "产品类型",
+    "产品名称",
+    "品类",
+    "类别",
+    "类型",
+    "品名",
+    "商品名称",
+    "商品类别",
+    "产品种类",
+];
+
+/// An age under 14: `3-6岁`, `36个月以上`, `3岁+`.
+fn is_child_age(value: &str) -> bool {
+    let folded = fold_width(value);
+    let mut num = String::new();
+    let mut nums: Vec<u32> = Vec::new();
+    for c in folded.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else if !num.is_empty() {
+            nums.extend(num.parse::<u32>().ok());
+            num.clear();
+        }
+    }
+    let months = folded.contains("个月") || folded.contains("月龄");
+    let years = folded.contains('岁');
+    (years || months)
+        && nums.first().is_some_and(|&n| {
+            if months && !years {
+                n < 14 * 12
+            } else {
+                n < 14
+            }
+        })
+}
+
 fn push_unique(into: &mut Vec<String>, items: Vec<String>) {
     for i in items {
         if !into.contains(&i) {
@@ -575,6 +702,7 @@ fn push_unique(into: &mut Vec<String>, items: Vec<String>) {
 mod tests {
     use super::*;
     use crate::certdb::CatalogEntry;
+    use crate::certdb::catalog::{AccessoryWords, HintWords, OutsideKind};
     use crate::domain::CertStatus;
     use crate::matching::Brand;
     use crate::matching::index::CertRecord;
@@ -625,13 +753,22 @@ mod tests {
             ],
             &brands,
         );
-        let catalog = Catalog::new(vec![CatalogEntry {
-            code: "0201".into(),
-            name: "插头插座".into(),
-            group: "插头插座开关".into(),
-            keywords: vec!["插座".into()],
-            exclusions: vec!["插座保护盖".into()],
-        }]);
+        let catalog = Catalog::from_parts(
+            vec![CatalogEntry {
+                code: "0201".into(),
+                name: "插头插座".into(),
+                group: "插头插座开关".into(),
+                keywords: vec!["插座".into()],
+                exclusions: vec!["插座保护盖".into()],
+                ..CatalogEntry::default()
+            }],
+            vec![OutsideKind {
+                kind: "服装鞋帽".into(),
+                words: vec!["T恤".into()],
+            }],
+            AccessoryWords::default(),
+            HintWords::default(),
+        );
         World {
             index,
             brands,
@@ -785,7 +922,9 @@ mod tests {
         assert_eq!(f.verdict, Verdict::Compliant);
         assert_eq!(f.category_code.as_deref(), Some("0201"));
         assert!(
-            f.reasons.iter().any(|r| r.contains("按所引证书的产品类别")),
+            f.reasons
+                .iter()
+                .any(|r| r.contains("所引证书的产品类别为插头插座（0201）")),
             "{:?}",
             f.reasons
         );

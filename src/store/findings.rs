@@ -42,6 +42,36 @@ pub struct MatchRunWriter {
 const BATCH: usize = 500;
 
 impl Store {
+    /// The fingerprint of the catalog the stored findings were judged with.
+    pub async fn catalog_fingerprint(&self) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT fingerprint FROM catalog_state WHERE one = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("reading the catalog state")
+    }
+
+    /// How many findings are stored.
+    pub async fn count_findings(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM findings")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("counting findings")
+    }
+
+    /// Records that every listing has been judged with the catalog `fingerprint`.
+    pub async fn set_catalog_fingerprint(&self, fingerprint: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO catalog_state (one, fingerprint, judged_at) VALUES (1, ?, ?) \
+             ON CONFLICT (one) DO UPDATE SET fingerprint = excluded.fingerprint, judged_at = excluded.judged_at",
+        )
+        .bind(fingerprint)
+        .bind(self.now_rfc3339())
+        .execute(&self.pool)
+        .await
+        .ctx("recording the catalog state")?;
+        Ok(())
+    }
+
     pub async fn begin_match_run(
         &self,
         as_of: chrono::NaiveDate,

@@ -1,0 +1,386 @@
+//! Scope: is a listing a product of the CCC catalog? In: what the catalog
+//! reads in the title, category path, spec table and description, the
+//! certificate numbers it cites, and what the certificate database says of
+//! its brand and model ([`Signals`]). Out: a [`ScopeCall`]: in scope (with
+//! the product code when known, and whether that is certain) or not, always
+//! with a reason in Chinese that names the words or fields that decided.
+//!
+//! `not_in_scope` needs a positive reason: an accessory or look-alike word,
+//! a kind of goods outside the catalog. When nothing decides either way the
+//! listing is judged as a catalog product, with scope marked uncertain, so
+//! that it reaches a reviewer instead of being dropped.
+
+use crate::certdb::catalog::{CatalogEntry, TextScope};
+
+/// What a listing's spec table says that bears on scope.
+#[derive(Debug, Default, Clone)]
+pub struct SpecSignals<'a> {
+    /// A product-kind field (`产品类别：电风扇`) read by the catalog, with its label.
+    pub product: Option<(String, TextScope<'a>)>,
+    /// A certificate field filled in without a readable number (`3C证书编号：已认证`).
+    pub claims_certificate: Option<String>,
+    /// A child's age (`适用年龄：3-6岁`).
+    pub child_age: Option<String>,
+    /// A mains rating (`额定电压：220V`).
+    pub mains: Option<String>,
+}
+
+/// Everything the scope rule looks at.
+#[derive(Debug, Clone)]
+pub struct Signals<'a> {
+    pub title: TextScope<'a>,
+    pub category: Option<(String, TextScope<'a>)>,
+    pub spec: SpecSignals<'a>,
+    pub description: TextScope<'a>,
+    /// Certificate numbers the listing cites.
+    pub cited: Vec<String>,
+    /// The catalog product of a cited certificate found in the database.
+    pub cited_entry: Option<&'a CatalogEntry>,
+    /// The catalog product of a certificate of this brand covering its model.
+    pub model_entry: Option<(&'a CatalogEntry, String)>,
+    /// The product most of the brand's certificates are for, and the brand.
+    pub brand_entry: Option<(&'a CatalogEntry, String)>,
+    /// A word of the title that catalog products have in common (`电`, `儿童`).
+    pub title_hint: Option<String>,
+}
+
+/// The scope decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScopeCall<'a> {
+    In {
+        entry: Option<&'a CatalogEntry>,
+        reason: String,
+        /// False when the evidence is thin: judged, but for review.
+        certain: bool,
+    },
+    Out {
+        reason: String,
+    },
+}
+
+impl ScopeCall<'_> {
+    pub fn is_uncertain(&self) -> bool {
+        matches!(self, ScopeCall::In { certain: false, .. })
+    }
+}
+
+fn product(e: &CatalogEntry) -> String {
+    format!("{}（{}）", e.name, e.code)
+}
+
+/// Decides scope from the signals, strongest first.
+pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
+    let cites = (!s.cited.is_empty()).then(|| s.cited.join("、"));
+    // 1. The title names an accessory or look-alike of a catalog product.
+    if let TextScope::Accessory {
+        entry,
+        keyword,
+        marker,
+    } = &s.title
+    {
+        if let Some(n) = &cites {
+            return ScopeCall::In {
+                entry: s.cited_entry.or(Some(*entry)),
+                reason: format!(
+                    "标题含“{keyword}”，“{marker}”表明可能是配件，但商品标注了3C证书编号 {n}，声明已获强制性认证，按目录产品核对"
+                ),
+                certain: false,
+            };
+        }
+        return ScopeCall::Out {
+            reason: format!(
+                "标题含“{keyword}”，但“{marker}”表明是{}的配件、部件或同名的非目录商品，不属于强制性认证范围",
+                product(entry)
+            ),
+        };
+    }
+    let title_entry = match &s.title {
+        TextScope::Product { entry, .. } => Some(*entry),
+        _ => None,
+    };
+    let category_entry = match &s.category {
+        Some((_, TextScope::Product { entry, .. })) => Some(*entry),
+        _ => None,
+    };
+    let spec_entry = match &s.spec.product {
+        Some((_, TextScope::Product { entry, .. })) => Some(*entry),
+        _ => None,
+    };
+    // 2. A cited number claims certification, found in the database or not.
+    if let Some(n) = &cites {
+        let entry = s
+            .cited_entry
+            .or(title_entry)
+            .or(category_entry)
+            .or(spec_entry);
+        let whence = match (s.cited_entry, entry) {
+            (Some(e), _) => format!("，所引证书的产品类别为{}", product(e)),
+            (None, Some(e)) => format!("，商品为{}", product(e)),
+            (None, None) => String::new(),
+        };
+        return ScopeCall::In {
+            entry,
+            reason: format!("商品标注了3C证书编号 {n}，声明属于强制性认证产品{whence}"),
+            certain: true,
+        };
+    }
+    // 3. The title names a catalog product.
+    if let TextScope::Product {
+        entry,
+        keyword,
+        rival,
+        doubtful,
+    } = &s.title
+    {
+        let against = match (rival, &s.category) {
+            _ if *doubtful => Some(format!(
+                "“{keyword}”是否属于目录取决于标题未写明的材质、供电或用途（{}）",
+                if entry.excluded.is_empty() {
+                    "见目录说明"
+                } else {
+                    entry.excluded.as_str()
+                }
+            )),
+            (Some((kind, word)), _) => Some(format!("标题同时含非目录商品词“{word}”（{kind}）")),
+            (None, Some((path, TextScope::Outside { kind, .. }))) => {
+                Some(format!("平台类目“{path}”属于{kind}"))
+            }
+            (None, Some((path, TextScope::Accessory { .. }))) => {
+                Some(format!("平台类目“{path}”是配件类目"))
+            }
+            _ => None,
+        };
+        return match against {
+            None => ScopeCall::In {
+                entry: Some(*entry),
+                reason: format!(
+                    "属于强制性认证目录：{}，依据标题中的“{keyword}”",
+                    product(entry)
+                ),
+                certain: true,
+            },
+            Some(against) => ScopeCall::In {
+                entry: Some(*entry),
+                reason: format!(
+                    "目录归属不确定：标题中的“{keyword}”指向{}，但{against}；按目录产品核对，请人工确认",
+                    product(entry)
+                ),
+                certain: false,
+            },
+        };
+    }
+    // 4. The platform's category or a product-kind field names one.
+    if let Some((path, TextScope::Product { entry, keyword, .. })) = &s.category {
+        let certain = !matches!(s.title, TextScope::Outside { .. });
+        return ScopeCall::In {
+            entry: Some(*entry),
+            reason: if certain {
+                format!(
+                    "属于强制性认证目录：{}，依据平台类目“{path}”中的“{keyword}”",
+                    product(entry)
+                )
+            } else {
+                format!(
+                    "目录归属不确定：平台类目“{path}”指向{}，但标题所写商品不在目录中；按目录产品核对，请人工确认",
+                    product(entry)
+                )
+            },
+            certain,
+        };
+    }
+    if let Some((label, TextScope::Product { entry, keyword, .. })) = &s.spec.product {
+        return ScopeCall::In {
+            entry: Some(*entry),
+            reason: format!(
+                "属于强制性认证目录：{}，依据规格表“{label}”中的“{keyword}”",
+                product(entry)
+            ),
+            certain: true,
+        };
+    }
+    // 5. The certificate database knows this brand's model.
+    if let Some((entry, brand)) = &s.model_entry {
+        return ScopeCall::In {
+            entry: Some(*entry),
+            reason: format!(
+                "标题未写明目录产品，但“{brand}”的该型号见于证书库中{}的证书，按该类产品核对",
+                product(entry)
+            ),
+            certain: true,
+        };
+    }
+    // 6. Positive reasons for being outside the catalog.
+    if let TextScope::Outside { kind, word } = &s.title {
+        return ScopeCall::Out {
+            reason: format!("商品为“{word}”（{kind}），不属于强制性认证目录产品"),
+        };
+    }
+    match &s.category {
+        Some((path, TextScope::Outside { kind, .. })) => {
+            return ScopeCall::Out {
+                reason: format!(
+                    "标题未写明目录产品，平台类目“{path}”属于{kind}，不在强制性认证目录中"
+                ),
+            };
+        }
+        Some((path, TextScope::Accessory { entry, marker, .. })) => {
+            return ScopeCall::Out {
+                reason: format!(
+                    "平台类目“{path}”中的“{marker}”表明是{}的配件，不属于强制性认证范围",
+                    product(entry)
+                ),
+            };
+        }
+        _ => {}
+    }
+    if let Some((label, TextScope::Outside { kind, word })) = &s.spec.product {
+        return ScopeCall::Out {
+            reason: format!("规格表“{label}”为“{word}”（{kind}），不属于强制性认证目录产品"),
+        };
+    }
+    // 7. Thin evidence: judged as a catalog product, for review.
+    let hint: Option<(Option<&'a CatalogEntry>, String)> =
+        if let Some(v) = &s.spec.claims_certificate {
+            Some((None, format!("规格表填写了3C认证信息“{v}”")))
+        } else if let TextScope::Product { entry, keyword, .. } = &s.description {
+            Some((
+                Some(*entry),
+                format!("商品描述中有“{keyword}”（{}）", product(entry)),
+            ))
+        } else if let Some(age) = &s.spec.child_age {
+            Some((
+                None,
+                format!("规格表“适用年龄：{age}”表明是儿童用品，可能属于玩具或童车"),
+            ))
+        } else if let Some((entry, brand)) = &s.brand_entry {
+            Some((
+                Some(*entry),
+                format!("品牌“{brand}”的证书多为{}", product(entry)),
+            ))
+        } else if let Some(m) = &s.spec.mains {
+            Some((None, format!("规格表标有额定值“{m}”，是用电产品")))
+        } else {
+            s.title_hint.as_ref().map(|h| {
+                (
+                    None,
+                    format!("标题中的“{h}”是目录产品（用电、儿童用品、车辆、燃气等）常见的特征"),
+                )
+            })
+        };
+    match hint {
+        Some((entry, why)) => ScopeCall::In {
+            entry,
+            reason: format!("目录归属不确定：标题和类目未写明商品品类，{why}；按目录产品核对，请人工确认"),
+            certain: false,
+        },
+        None => ScopeCall::Out {
+            reason: "标题中没有目录产品名，也没有用电、儿童用品、车辆、燃气等目录产品的特征词，类目、规格表和证书编号也未指向目录产品，判定不属于强制性认证目录".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(code: &str, name: &str) -> CatalogEntry {
+        CatalogEntry {
+            code: code.into(),
+            name: name.into(),
+            ..CatalogEntry::default()
+        }
+    }
+
+    fn signals<'a>(title: TextScope<'a>) -> Signals<'a> {
+        Signals {
+            title,
+            category: None,
+            spec: SpecSignals::default(),
+            description: TextScope::Silent,
+            cited: vec![],
+            cited_entry: None,
+            model_entry: None,
+            brand_entry: None,
+            title_hint: None,
+        }
+    }
+
+    #[test]
+    fn a_cited_number_claims_certification_even_without_catalog_words() {
+        let mut s = signals(TextScope::Silent);
+        s.cited = vec!["2016010201931890".into()];
+        match decide(&s) {
+            ScopeCall::In {
+                certain, reason, ..
+            } => {
+                assert!(certain);
+                assert!(reason.contains("2016010201931890"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn out_of_scope_needs_a_positive_reason() {
+        let fan = entry("0702", "电风扇");
+        let s = signals(TextScope::Accessory {
+            entry: &fan,
+            keyword: "风扇".into(),
+            marker: "罩".into(),
+        });
+        assert!(matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("“罩”")));
+        let s = signals(TextScope::Outside {
+            kind: "服装".into(),
+            word: "t恤".into(),
+        });
+        assert!(matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("服装")));
+        // Nothing either way: out, and the reason says what was missing.
+        let mut s = signals(TextScope::Silent);
+        assert!(matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("特征词")));
+        // A word that catalog products share: for review, not dropped.
+        s.title_hint = Some("电".into());
+        let call = decide(&s);
+        assert!(call.is_uncertain(), "{call:?}");
+        assert!(matches!(&call, ScopeCall::In { reason, .. } if reason.contains("“电”")));
+    }
+
+    #[test]
+    fn spec_fields_and_the_category_decide_when_the_title_is_silent() {
+        let toy = entry("2202", "玩具");
+        let mut s = signals(TextScope::Silent);
+        s.spec.child_age = Some("3-6岁".into());
+        match decide(&s) {
+            ScopeCall::In {
+                certain, reason, ..
+            } => {
+                assert!(!certain);
+                assert!(reason.contains("适用年龄：3-6岁"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        s.category = Some((
+            "玩具>遥控车".into(),
+            TextScope::Product {
+                entry: &toy,
+                keyword: "遥控车".into(),
+                rival: None,
+                doubtful: false,
+            },
+        ));
+        assert!(
+            matches!(decide(&s), ScopeCall::In { certain: true, entry: Some(e), .. } if e.code == "2202")
+        );
+    }
+
+    #[test]
+    fn a_rival_outside_word_makes_scope_uncertain() {
+        let toy = entry("2202", "玩具");
+        let s = signals(TextScope::Product {
+            entry: &toy,
+            keyword: "玩具".into(),
+            rival: Some(("服装".into(), "t恤".into())),
+            doubtful: false,
+        });
+        assert!(decide(&s).is_uncertain());
+    }
+}
