@@ -305,9 +305,15 @@ pub struct CrawlSettings {
     pub max_redirects: usize,
     /// Attempts per page before it is recorded as failed.
     pub max_attempts: u32,
+    /// Share of pages that may fail for good before a scan counts as failed
+    /// rather than completed with errors.
+    pub max_failed_share: f64,
     /// First retry delay; doubled per attempt, with jitter.
     pub retry_min_secs: f64,
     pub retry_max_secs: f64,
+    /// How long a robots.txt that could not be read (5xx, no answer) holds
+    /// back the host's pages before it is asked for again.
+    pub robots_retry_secs: f64,
 }
 
 impl Default for CrawlSettings {
@@ -324,8 +330,10 @@ impl Default for CrawlSettings {
             max_body_bytes: 8 << 20,
             max_redirects: 5,
             max_attempts: 4,
+            max_failed_share: 0.2,
             retry_min_secs: 1.0,
             retry_max_secs: 300.0,
+            robots_retry_secs: 10.0,
         }
     }
 }
@@ -342,6 +350,7 @@ impl CrawlSettings {
             max_redirects: self.max_redirects,
             retry_min: Duration::from_secs_f64(self.retry_min_secs),
             retry_max: Duration::from_secs_f64(self.retry_max_secs),
+            robots_retry: Duration::from_secs_f64(self.robots_retry_secs),
             global_concurrency: self.global_concurrency,
         }
     }
@@ -364,6 +373,7 @@ impl CrawlSettings {
             ("crawl.timeout_secs", self.timeout_secs),
             ("crawl.retry_min_secs", self.retry_min_secs),
             ("crawl.retry_max_secs", self.retry_max_secs),
+            ("crawl.robots_retry_secs", self.robots_retry_secs),
         ] {
             if !(v > 0.0 && v <= 86_400.0) {
                 return bad(key, "must be a number of seconds between 0 and 86400");
@@ -383,6 +393,9 @@ impl CrawlSettings {
         }
         if !(1..=50).contains(&self.max_attempts) {
             return bad("crawl.max_attempts", "must be between 1 and 50");
+        }
+        if !(0.0..=1.0).contains(&self.max_failed_share) {
+            return bad("crawl.max_failed_share", "must be between 0 and 1");
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod certdb;
 pub mod clock;
 pub mod config;
 pub mod config_check;
+pub mod crash;
 pub mod crawl;
 pub mod domain;
 pub mod export;

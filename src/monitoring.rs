@@ -26,6 +26,7 @@ pub const REQUESTS: &str = "cccwatch_requests_total";
 pub const RATE_LIMIT_WAIT: &str = "cccwatch_rate_limit_wait_seconds";
 pub const SCAN_DURATION: &str = "cccwatch_scan_duration_seconds";
 pub const SCANS_RUNNING: &str = "cccwatch_scans_running";
+pub const SCANS_ENDED: &str = "cccwatch_scans_total";
 pub const HTTP_REQUESTS: &str = "cccwatch_http_requests_total";
 pub const HTTP_DURATION: &str = "cccwatch_http_request_duration_seconds";
 pub const BUILD_INFO: &str = "cccwatch_build_info";
@@ -73,6 +74,10 @@ fn install() -> Option<PrometheusHandle> {
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        SCANS_ENDED,
+        "Scan runs ended, by platform and outcome (completed, completed_with_errors, failed, interrupted)"
+    );
     describe_counter!(
         PAGES_FETCHED,
         "Pages fetched and committed by scans (search, item and gone pages), by platform and HTTP status"
@@ -203,6 +208,8 @@ impl Drop for ScanTimer {
         gauge!(SCANS_RUNNING).decrement(1.0);
         histogram!(SCAN_DURATION, "platform" => self.platform.clone(), "outcome" => self.outcome)
             .record(self.started.elapsed().as_secs_f64());
+        counter!(SCANS_ENDED, "platform" => self.platform.clone(), "outcome" => self.outcome)
+            .increment(1);
     }
 }
 

@@ -175,6 +175,85 @@ pub async fn rejudge_for_catalog(
     Ok(CatalogRejudge::Rejudged(report))
 }
 
+/// What [`rejudge_for_certs`] did.
+#[derive(Debug)]
+pub enum CertRejudge {
+    /// Every certificate change is reflected in the findings already.
+    Unchanged,
+    /// Nothing was judged yet (or a full judging covered it): recorded.
+    Recorded,
+    /// Certificates changed status or expiry since the findings were
+    /// judged: the listings citing or matched to them were re-judged
+    /// (`None` when no listing is concerned).
+    Rejudged {
+        certs: usize,
+        report: Option<MatchReport>,
+    },
+}
+
+/// Re-judges the listings that cite or were matched to certificates whose
+/// status or expiry changed since the findings were last brought up to
+/// date. The mark of what was judged moves only after the findings are
+/// written, so a process killed between an import's commit and the
+/// re-judging (or during it) leaves the work pending, and the next call —
+/// from any command that reads or writes verdicts — finishes it.
+pub async fn rejudge_for_certs(
+    store: &Store,
+    settings: &Settings,
+    as_of: NaiveDate,
+    progress: &Progress,
+) -> Result<CertRejudge, PipelineError> {
+    let latest = store.cert_history_mark().await?;
+    let judged = store.certs_judged_through().await?;
+    if judged == Some(latest) {
+        return Ok(CertRejudge::Unchanged);
+    }
+    if judged.is_none() && store.count_findings().await? == 0 {
+        store.set_certs_judged_through(latest).await?;
+        return Ok(CertRejudge::Recorded);
+    }
+    // A database from before the mark: every recorded change is a candidate.
+    let changed = store
+        .certs_changed_between(judged.unwrap_or(0), latest)
+        .await?;
+    let report = if changed.is_empty() {
+        None
+    } else {
+        rejudge(store, settings, &changed, as_of, progress).await?
+    };
+    crate::crash::point("rejudge.certs.findings_written");
+    store.set_certs_judged_through(latest).await?;
+    Ok(CertRejudge::Rejudged {
+        certs: changed.len(),
+        report,
+    })
+}
+
+/// What [`catch_up`] did.
+#[derive(Debug)]
+pub struct CatchUp {
+    pub catalog: CatalogRejudge,
+    pub certs: CertRejudge,
+}
+
+/// Finishes every pending re-judging: a changed catalog (all listings), then
+/// certificate changes not yet reflected in the findings.
+pub async fn catch_up(
+    store: &Store,
+    settings: &Settings,
+    as_of: NaiveDate,
+    progress: &Progress,
+) -> Result<CatchUp, PipelineError> {
+    let latest = store.cert_history_mark().await?;
+    let catalog = rejudge_for_catalog(store, settings, as_of, progress).await?;
+    if matches!(catalog, CatalogRejudge::Rejudged(_)) {
+        // Every listing was just judged against the certificates as they are.
+        store.set_certs_judged_through(latest).await?;
+    }
+    let certs = rejudge_for_certs(store, settings, as_of, progress).await?;
+    Ok(CatchUp { catalog, certs })
+}
+
 /// Judges every listing (of `platform`, or all) and stores one finding each.
 pub async fn run_match(
     store: &Store,

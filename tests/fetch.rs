@@ -143,7 +143,7 @@ async fn outcomes_are_classified() {
     assert_eq!(res.requests, 2);
 
     assert!(reason(&f.fetch(&url("/loop"), 0).await.outcome).contains("more than 3 redirects"));
-    assert!(reason(&f.fetch(&url("/to-other"), 0).await.outcome).contains("leaves platform"));
+    assert!(reason(&f.fetch(&url("/to-other"), 0).await.outcome).contains("离开了平台"));
     // Not even to a host of another configured platform.
     f.register(SiteRules {
         platform: "other".into(),
@@ -155,7 +155,7 @@ async fn outcomes_are_classified() {
         legal_basis: String::new(),
         allow_private: true,
     });
-    assert!(reason(&f.fetch(&url("/to-other"), 0).await.outcome).contains("leaves platform t"));
+    assert!(reason(&f.fetch(&url("/to-other"), 0).await.outcome).contains("离开了平台 t"));
     assert!(matches!(
         f.fetch(&url("/to-private-dir"), 0).await.outcome,
         Fetched::Robots
@@ -190,7 +190,7 @@ async fn outcomes_are_classified() {
     let Fetched::Retry { reason, .. } = f.fetch(&url("/slow"), 0).await.outcome else {
         panic!()
     };
-    assert!(reason.contains("timeout"), "{reason}");
+    assert!(reason.starts_with("超时无应答 127.0.0.1:"), "{reason}");
     assert!(t.elapsed() < Duration::from_secs(2));
 
     let Fetched::Retry { delay, status, .. } = f.fetch(&url("/busy"), 0).await.outcome else {
@@ -243,7 +243,17 @@ async fn unavailable_robots_txt_means_wait_not_crawl() {
     let Fetched::Retry { reason, .. } = f.fetch(&format!("{}/ok", s.base), 0).await.outcome else {
         panic!()
     };
-    assert!(reason.contains("robots.txt"), "{reason}");
+    assert!(
+        reason.starts_with(&format!("robots.txt 无法获取：HTTP 状态 503 {}", s.key)),
+        "{reason}"
+    );
+    // Asked again while robots.txt is still unavailable: still a wait with
+    // the reason, never a page refused by robots.txt.
+    let again = f.fetch(&format!("{}/ok", s.base), 1).await.outcome;
+    assert!(
+        matches!(&again, Fetched::Retry { reason, .. } if reason.starts_with("robots.txt 无法获取")),
+        "{again:?}"
+    );
     assert!(!s.hits.lock().unwrap().iter().any(|(_, p)| p == "/ok"));
 
     // A missing robots.txt (4xx) allows everything.

@@ -267,6 +267,7 @@ pub async fn import_file(
         .commit(outcome.rows, outcome.errors.len() as u64)
         .await
         .map_err(store_err)?;
+    crate::crash::point("certdb.import.committed");
     Ok(ImportReport {
         file: path.to_path_buf(),
         format,

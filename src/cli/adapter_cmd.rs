@@ -83,7 +83,7 @@ fn check(app: &App) -> anyhow::Result<ExitCode> {
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::FAILURE
+        ExitCode::from(super::config_cmd::EXIT_CONFIG)
     })
 }
 

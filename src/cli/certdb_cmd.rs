@@ -88,7 +88,6 @@ pub async fn run(app: &App, cmd: CertdbCommand) -> anyhow::Result<ExitCode> {
 
 async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let store = app.store().await?;
-    let mark = store.cert_history_mark().await?;
     let mut failed = 0;
     for file in &args.files {
         let progress = Progress::new(None, "rows", app.progress);
@@ -147,50 +146,15 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    rejudge(app, &store, mark).await?;
-    super::match_cmd::catch_up_with_catalog(app, &store).await?;
+    // The certificates are committed; re-judging the listings that cite the
+    // changed ones is recorded as pending until it is done, so a process
+    // killed here leaves it for the next command (see pipeline::catch_up).
+    super::match_cmd::catch_up(app, &store).await?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     })
-}
-
-/// Re-judges the listings citing certificates whose status or expiry the
-/// import changed, so that new findings reach the queue without a crawl.
-async fn rejudge(app: &App, store: &cccwatch::store::Store, mark: i64) -> anyhow::Result<()> {
-    let changed = store.certs_changed_since(mark).await?;
-    if changed.is_empty() {
-        return Ok(());
-    }
-    let progress = Progress::new(None, "listings", app.progress);
-    progress.set_message("re-judging listings citing changed certificates");
-    let today = super::as_of_or_today(None);
-    let report =
-        cccwatch::pipeline::rejudge(store, &app.settings, &changed, today, &progress).await?;
-    progress.finish();
-    match report {
-        None => println!(
-            "{} certificate(s) changed status or expiry; no listing cites or matches them",
-            changed.len()
-        ),
-        Some(r) => {
-            let verdicts: Vec<String> = r
-                .by_verdict
-                .iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(v, n)| format!("{} {n}", v.as_str()))
-                .collect();
-            println!(
-                "{} certificate(s) changed status or expiry: {} listing(s) citing or matched to them re-judged ({}); \
-                 changed verdicts are back in the review queue",
-                changed.len(),
-                r.listings,
-                verdicts.join(", ")
-            );
-        }
-    }
-    Ok(())
 }
 
 async fn brands_import(app: &App, file: PathBuf) -> anyhow::Result<ExitCode> {

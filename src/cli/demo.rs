@@ -91,8 +91,8 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
     market.shutdown().await;
     println!("4. scan finished; the marketplace saw {requests} requests");
     print_outcome(&outcome);
-    if !outcome.completed {
-        return Ok(ExitCode::from(super::scan_cmd::EXIT_INTERRUPTED));
+    if outcome.end != cccwatch::scan::outcome::ScanEnd::Completed {
+        return Ok(ExitCode::from(outcome.end.exit_code()));
     }
     write_exports(&store, &a.out).await?;
     println!(

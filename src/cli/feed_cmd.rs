@@ -64,7 +64,7 @@ fn actor() -> String {
 }
 
 pub async fn run(app: &App, c: FeedCommand) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
+    let store = app.judging_store().await?;
     match c {
         FeedCommand::Token(TokenCommand::Add { platform, name }) => {
             let token = auth::random_token();

@@ -33,7 +33,7 @@ pub struct ExportArgs {
 
 pub async fn run(app: &App, cmd: FindingsCommand) -> anyhow::Result<ExitCode> {
     let FindingsCommand::Export(a) = cmd;
-    let store = app.store().await?;
+    let store = app.judging_store().await?;
     let n = export_findings(
         &store,
         &a.out,

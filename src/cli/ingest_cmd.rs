@@ -25,7 +25,7 @@ pub struct IngestArgs {
 }
 
 pub async fn run(app: &App, a: IngestArgs) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
+    let store = app.judging_store().await?;
     let mut failed = 0;
     for file in &a.files {
         let progress = Progress::new(None, "lines", app.progress);

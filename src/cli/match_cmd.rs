@@ -27,7 +27,17 @@ pub struct MatchArgs {
 }
 
 pub async fn run(app: &App, a: MatchArgs) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
+    // A full match brings every finding up to date itself; one platform's
+    // leaves the others to the pending re-judging, finished first.
+    let store = if a.platform.is_none() {
+        app.store().await?
+    } else {
+        app.judging_store().await?
+    };
+    let closed = store.close_stale_match_runs().await?;
+    if closed > 0 {
+        eprintln!("{closed} match run(s) of a process that died are now recorded as interrupted");
+    }
     let report = match_all(
         app,
         &store,
@@ -49,6 +59,7 @@ pub async fn match_all(
     platform: Option<&str>,
     as_of: chrono::NaiveDate,
 ) -> anyhow::Result<MatchReport> {
+    let cert_mark = store.cert_history_mark().await?;
     let ctx = MatchContext::load(store, &app.settings).await?;
     if ctx.builtin_brands {
         tracing::warn!("no brand alias table imported; using the built-in certdb/brands.csv");
@@ -82,34 +93,58 @@ pub async fn match_all(
     .await?;
     progress.finish();
     if platform.is_none() {
-        // Every listing is judged with this catalog now.
+        // Every listing is judged with this catalog and these certificates now.
         store.set_catalog_fingerprint(&fingerprint).await?;
+        store.set_certs_judged_through(cert_mark).await?;
     }
     Ok(report)
 }
 
-/// Re-judges every listing when the catalog changed since the stored
-/// findings were judged, and says so (`scan`, `serve`, `certdb import`).
-pub async fn catch_up_with_catalog(
-    app: &App,
-    store: &cccwatch::store::Store,
-) -> anyhow::Result<()> {
+/// Finishes pending re-judging (a changed catalog, certificate changes an
+/// import committed but did not get to re-judge) and says what it did, on
+/// stderr so that `--json` output stays clean. Every command that reads or
+/// writes verdicts opens its store through [`super::App::judging_store`],
+/// which calls this.
+pub async fn catch_up(app: &App, store: &cccwatch::store::Store) -> anyhow::Result<()> {
+    use cccwatch::pipeline::{CatalogRejudge, CertRejudge};
     let progress = Progress::new(None, "listings", app.progress);
-    progress.set_message("the catalog changed: re-judging every listing");
-    let done = cccwatch::pipeline::rejudge_for_catalog(
-        store,
-        &app.settings,
-        super::as_of_or_today(None),
-        &progress,
-    )
-    .await
-    .context("certdb.catalog: re-judging listings with the changed catalog")?;
+    progress.set_message("bringing findings up to date (catalog, certificate changes)");
+    let done =
+        cccwatch::pipeline::catch_up(store, &app.settings, super::as_of_or_today(None), &progress)
+            .await
+            .context("re-judging listings after a catalog or certificate change")?;
     progress.finish();
-    if let cccwatch::pipeline::CatalogRejudge::Rejudged(r) = done {
-        println!(
+    if let CatalogRejudge::Rejudged(r) = &done.catalog {
+        eprintln!(
             "the catalog changed since the last judging: {} listing(s) re-judged (run {}); changed verdicts are back in the review queue",
             r.listings, r.run_id
         );
+    }
+    match &done.certs {
+        CertRejudge::Rejudged {
+            certs,
+            report: None,
+        } => eprintln!(
+            "{certs} certificate(s) changed status or expiry; no listing cites or matches them"
+        ),
+        CertRejudge::Rejudged {
+            certs,
+            report: Some(r),
+        } => {
+            let verdicts: Vec<String> = r
+                .by_verdict
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(v, n)| format!("{} {n}", v.as_str()))
+                .collect();
+            eprintln!(
+                "{certs} certificate(s) changed status or expiry: {} listing(s) citing or matched to them re-judged ({}); \
+                 changed verdicts are back in the review queue",
+                r.listings,
+                verdicts.join(", ")
+            );
+        }
+        CertRejudge::Unchanged | CertRejudge::Recorded => {}
     }
     Ok(())
 }

@@ -154,6 +154,15 @@ impl App {
                 )
             })
     }
+
+    /// The store, with pending re-judging finished first (a catalog change,
+    /// certificate changes an import committed but a killed process did not
+    /// get to re-judge): for every command that reads or writes verdicts.
+    pub async fn judging_store(&self) -> anyhow::Result<Store> {
+        let store = self.store().await?;
+        match_cmd::catch_up(self, &store).await?;
+        Ok(store)
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -222,9 +231,24 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(exit_code_of(&e))
         }
     }
+}
+
+/// 78 (`EX_CONFIG`) when the error is a bad platform file or catalog (what
+/// `config check` and `adapter check` would report), else 1.
+fn exit_code_of(e: &anyhow::Error) -> u8 {
+    use cccwatch::scan::ScanError;
+    let config = e.chain().any(|c| {
+        c.is::<cccwatch::extract::AdapterError>()
+            || c.is::<cccwatch::certdb::catalog::CatalogError>()
+            || matches!(
+                c.downcast_ref::<ScanError>(),
+                Some(ScanError::Adapter(_) | ScanError::NoSuchPlatform { .. })
+            )
+    });
+    if config { config_cmd::EXIT_CONFIG } else { 1 }
 }
 
 /// `cccwatch … | head` closes our stdout early: stop quietly, as Unix tools do,

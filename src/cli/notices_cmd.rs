@@ -102,7 +102,7 @@ fn actor() -> String {
 }
 
 pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
+    let store = app.judging_store().await?;
     match c {
         NoticesCommand::Issue {
             platform,

@@ -48,7 +48,7 @@ as removed. Highest score first.")]
 }
 
 pub async fn run(app: &App, c: ReportCommand) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
+    let store = app.judging_store().await?;
     match c {
         ReportCommand::Monthly { month, out } => {
             let month = month.unwrap_or_else(|| Month::containing(store.now()));

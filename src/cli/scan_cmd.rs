@@ -5,6 +5,7 @@ use anyhow::Context;
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::extract::Adapter;
 use cccwatch::progress::Progress;
+use cccwatch::scan::outcome::{self, ScanEnd};
 use cccwatch::scan::{LoopSettings, ScanOutcome, ScanPlan, ScanRunner, start_scan};
 use cccwatch::schedule::lock::{PlatformLock, describe_holder};
 use cccwatch::schedule::lock_timing;
@@ -14,9 +15,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::sync::watch;
-
-/// Exit code when a scan was stopped before it finished (resume it later).
-pub const EXIT_INTERRUPTED: u8 = 3;
 
 #[derive(Debug, Args)]
 #[command(
@@ -30,8 +28,15 @@ Ctrl-C stops cleanly: pages in flight finish and the frontier is saved; `--resum
 continues. Only one scan of a platform runs at a time, across processes (a lock in\n\
 the database): a platform being scanned elsewhere is skipped with a message, so this\n\
 is safe under cron or a systemd timer (docs/systemd/).\n\
-Exit codes: 0 completed, 3 stopped before the end (resumable), 75 every platform\n\
-was being scanned elsewhere, 1 error."
+Exit codes (the worst over the platforms scanned):\n  \
+0  completed: every page fetched (or refused by robots.txt, or gone)\n  \
+4  completed with errors: some pages failed for good (the summary lists how many and why)\n  \
+5  failed: the platform could not be reached, robots.txt refused everything, or more than\n     \
+crawl.max_failed_share of the pages failed\n  \
+3  stopped before the end (Ctrl-C, SIGTERM); continue with --resume\n  \
+75 every platform asked for was being scanned elsewhere\n  \
+78 a platform file or the configuration is invalid\n  \
+1  any other error (the database, the command line)"
 )]
 pub struct ScanArgs {
     /// Platform(s) to scan (file names in crawl.platforms_dir); repeat or separate with commas.
@@ -67,8 +72,8 @@ pub fn load_adapter(dir: &Path, name: &str, base_url: Option<&str>) -> anyhow::R
 }
 
 pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
-    super::match_cmd::catch_up_with_catalog(app, &store).await?;
+    let store = app.judging_store().await?;
+    let no_certs = store.count_certs().await? == 0;
     let dir = app.settings.crawl.platforms_dir.clone();
     let mut jobs: Vec<(Arc<Adapter>, i64)> = Vec::new();
     let fetcher = Arc::new(Fetcher::new(app.settings.crawl.fetch_settings())?);
@@ -87,6 +92,18 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
                     continue;
                 }
                 let adapter = Arc::new(load_adapter(&dir, &scan.platform, a.base_url.as_deref())?);
+                let moved = cccwatch::scan::rebase_frontier(&store, &adapter, scan.id)
+                    .await
+                    .with_context(|| format!("resuming scan {}", scan.id))?;
+                if !moved.rewrites.is_empty() {
+                    println!(
+                        "scan {}: {} saved pages moved from {} to {}",
+                        scan.id,
+                        moved.rewrites.len(),
+                        moved.from,
+                        moved.to
+                    );
+                }
                 jobs.push((adapter, scan.id));
             }
         }
@@ -115,6 +132,9 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
             jobs.push((adapter, id));
         }
     }
+    if no_certs && !jobs.is_empty() {
+        eprintln!("{EMPTY_CERTDB}");
+    }
     let stop = stop_on_signal();
     let runner = runner(app, &store, fetcher);
     let multi = indicatif::MultiProgress::new();
@@ -134,8 +154,8 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
     let outcomes = futures_util::future::join_all(runs).await;
     let refused = locks.refused;
     locks.release().await;
-    let mut code = ExitCode::SUCCESS;
     let ran = outcomes.len();
+    let mut ends = Vec::new();
     for outcome in outcomes {
         let outcome = outcome?;
         if a.json {
@@ -143,15 +163,23 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         } else {
             print_outcome(&outcome);
         }
-        if !outcome.completed {
-            code = ExitCode::from(EXIT_INTERRUPTED);
-        }
+        ends.push(outcome.end);
+    }
+    if no_certs && ran > 0 {
+        eprintln!("{EMPTY_CERTDB}");
     }
     if refused > 0 && ran == 0 {
-        code = ExitCode::from(EXIT_LOCKED);
+        return Ok(ExitCode::from(EXIT_LOCKED));
     }
-    Ok(code)
+    Ok(ExitCode::from(
+        outcome::worst(ends).map_or(0, ScanEnd::exit_code),
+    ))
 }
+
+/// Said before and after a scan judged against an empty certificate database.
+pub const EMPTY_CERTDB: &str = "warning: the certificate database is empty (证书库为空): every listing that cites a \
+certificate will be judged cert_not_found and the rest uncertified. Import the CNCA export first: \
+cccwatch certdb import FILE, then `cccwatch match` re-judges what this scan stored.";
 
 /// Exit code when every platform asked for was being scanned elsewhere (EX_TEMPFAIL).
 pub const EXIT_LOCKED: u8 = 75;
@@ -274,10 +302,11 @@ async fn wait_for_signal() {
 pub fn print_outcome(o: &ScanOutcome) {
     let s = &o.scan;
     println!(
-        "scan {} of {}: {} ({} → {})",
+        "scan {} of {}: {} {} ({} → {})",
         s.id,
         s.platform,
-        s.state,
+        o.end.state(),
+        o.end.label_zh(),
         s.started_at,
         s.finished_at.as_deref().unwrap_or("-")
     );
@@ -322,6 +351,15 @@ pub fn print_outcome(o: &ScanOutcome) {
             s.platform
         );
     }
+    if !o.failure_groups.is_empty() {
+        println!("  failed pages by reason (失败原因):");
+        for g in o.failure_groups.iter().take(10) {
+            println!(
+                "    {:>6} × {}  e.g. {}",
+                g.pages, g.headline, g.example_url
+            );
+        }
+    }
     if !o.failures.is_empty() {
         println!("  failed pages (first {}):", o.failures.len());
         for (url, status, err) in &o.failures {
@@ -331,6 +369,11 @@ pub fn print_outcome(o: &ScanOutcome) {
     }
     if let Some(m) = &s.message {
         println!("  note: {m}");
+    }
+    if o.end == ScanEnd::Failed {
+        println!(
+            "  FAILED: this scan did not audit the platform; nothing was judged from missing pages"
+        );
     }
     if !o.completed {
         println!(

@@ -1,7 +1,7 @@
 //! `cccwatch schedule`: the scheduled scan jobs of `serve`.
 
 use super::App;
-use super::scan_cmd::{self, EXIT_INTERRUPTED, EXIT_LOCKED};
+use super::scan_cmd::{self, EXIT_LOCKED};
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::schedule::{self, Scheduler, SystemClock};
 use clap::Subcommand;
@@ -40,7 +40,7 @@ next run resumes), 75 every platform was locked by another scan, 1 failed.")]
 }
 
 pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
-    let store = app.store().await?;
+    let store = app.judging_store().await?;
     match c {
         ScheduleCommand::List { json, runs } => {
             let jobs = schedule::status(&store, &app.settings, chrono::Utc::now()).await?;
@@ -170,10 +170,11 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(match r.state.as_str() {
-                "completed" => ExitCode::SUCCESS,
-                "interrupted" => ExitCode::from(EXIT_INTERRUPTED),
                 "skipped" => ExitCode::from(EXIT_LOCKED),
-                _ => ExitCode::FAILURE,
+                state => ExitCode::from(
+                    cccwatch::scan::outcome::ScanEnd::from_state(state)
+                        .map_or(1, |e| e.exit_code()),
+                ),
             })
         }
     }

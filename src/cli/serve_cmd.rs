@@ -51,7 +51,7 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
         .certdb
         .load_catalog()
         .context("certdb.catalog: reading the catalog")?;
-    super::match_cmd::catch_up_with_catalog(app, &store).await?;
+    super::match_cmd::catch_up(app, &store).await?;
     let brands = match store.brands().await? {
         b if b.is_empty() => BrandTable::embedded(),
         b => BrandTable::new(b),

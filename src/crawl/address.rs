@@ -41,6 +41,10 @@ fn is_special_v4(v4: Ipv4Addr) -> bool {
         || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking
 }
 
+/// Words every refusal of a private address carries, so that the fetcher
+/// can tell it from a network failure (it is final: retrying cannot help).
+pub const PRIVATE_REFUSAL: &str = "private or special address";
+
 /// Hosts whose platforms allow private addresses; shared with the resolver.
 #[derive(Debug, Default, Clone)]
 pub struct AddressPolicy {
@@ -70,7 +74,7 @@ impl AddressPolicy {
                 if is_special(ip) && !self.allows_private(host) && !self.allows_private(bare) =>
             {
                 Err(format!(
-                    "{ip} is a private or special address; the platform does not allow it (allow_private_addresses)"
+                    "{ip} is a {PRIVATE_REFUSAL}; the platform does not allow it (allow_private_addresses)"
                 ))
             }
             _ => Ok(()),
@@ -90,7 +94,10 @@ impl Resolve for AddressPolicy {
                 .filter(|a| allow || !is_special(a.ip()))
                 .collect();
             if kept.is_empty() {
-                return Err(format!("{host} resolves only to private or special addresses").into());
+                return Err(format!(
+                    "{host} resolves only to a {PRIVATE_REFUSAL}; the platform does not allow it (allow_private_addresses)"
+                )
+                .into());
             }
             Ok(Box::new(kept.into_iter()) as Addrs)
         })

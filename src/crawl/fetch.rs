@@ -10,6 +10,7 @@
 //! which survives a restart.
 
 use super::address::AddressPolicy;
+use super::failure::{Failure, FailureKind};
 use super::host::{HostState, MAX_PAUSE};
 use super::robots::RobotsTxt;
 use crate::extract::{RobotsPolicy, host_key};
@@ -32,6 +33,10 @@ pub struct FetchSettings {
     pub max_redirects: usize,
     pub retry_min: Duration,
     pub retry_max: Duration,
+    /// How long an unavailable robots.txt (5xx, no answer) holds the host's
+    /// pages back before it is asked for again (Google: "do not crawl for a
+    /// while"); pages wait at least this long between attempts.
+    pub robots_retry: Duration,
     pub global_concurrency: usize,
 }
 
@@ -48,6 +53,7 @@ impl Default for FetchSettings {
             max_redirects: 5,
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
+            robots_retry: Duration::from_secs(10),
             global_concurrency: 64,
         }
     }
@@ -155,7 +161,9 @@ impl std::fmt::Debug for Fetcher {
 }
 
 const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
-const ROBOTS_RETRY: Duration = Duration::from_secs(60);
+
+/// A host's robots.txt as last read: its rules, or why it could not be read.
+pub type RobotsState = Result<Arc<RobotsTxt>, Failure>;
 
 enum Hop {
     Done(Fetched),
@@ -241,14 +249,14 @@ impl Fetcher {
         let mut current = match Url::parse(url) {
             Ok(u) => u,
             Err(e) => {
-                res.outcome = failed(format!("invalid URL: {e}"), None);
+                res.outcome = failed(format!("网址无效（invalid URL: {e}）"), None);
                 return res;
             }
         };
         let Some((_, site)) = self.host(&current) else {
             res.outcome = failed(
                 format!(
-                    "{} is not a host of any configured platform",
+                    "{} 不是任何已配置平台的主机（not a host of any configured platform）",
                     host_key(&current)
                 ),
                 None,
@@ -266,7 +274,10 @@ impl Fetcher {
             }
         }
         res.outcome = failed(
-            format!("more than {} redirects", self.settings.max_redirects),
+            format!(
+                "重定向次数过多（more than {} redirects）",
+                self.settings.max_redirects
+            ),
             None,
         );
         res
@@ -284,7 +295,7 @@ impl Fetcher {
         let Some((host, _)) = self.host(u).filter(|(_, s)| s.platform == site.platform) else {
             return Hop::Done(failed(
                 format!(
-                    "redirect to {} leaves platform {}",
+                    "重定向到 {} 离开了平台 {}（redirect leaves the platform）",
                     host_key(u),
                     site.platform
                 ),
@@ -292,16 +303,24 @@ impl Fetcher {
             ));
         };
         if let Err(e) = self.policy.check_literal(u.host_str().unwrap_or("")) {
-            return Hop::Done(failed(e, None));
+            let f = Failure::new(FailureKind::PrivateAddress, host_key(u), e);
+            return Hop::Done(failed(f.to_string(), None));
         }
         match self.robots_check(&host, site, u, res).await {
             Ok(true) => {}
             Ok(false) => return Hop::Done(Fetched::Robots),
-            Err(reason) => {
+            Err((f, _)) if f.kind.is_permanent() => {
+                return Hop::Done(failed(f.to_string(), None));
+            }
+            Err((f, wait)) => {
+                let status = match f.kind {
+                    FailureKind::Http(s) => Some(s),
+                    _ => None,
+                };
                 return Hop::Done(Fetched::Retry {
-                    delay: ROBOTS_RETRY,
-                    reason,
-                    status: None,
+                    delay: self.backoff(attempt).max(wait),
+                    reason: f.to_string(),
+                    status,
                 });
             }
         }
@@ -315,15 +334,21 @@ impl Fetcher {
         let resp = match sent {
             Ok(r) => r,
             Err(SendError::TooLarge(n)) => {
-                return Hop::Done(failed(
+                let f = Failure::new(
+                    FailureKind::TooLarge,
+                    host_key(u),
                     format!("body larger than {n} bytes (crawl.max_body_bytes)"),
-                    None,
-                ));
+                );
+                return Hop::Done(failed(f.to_string(), None));
             }
             Err(SendError::Http(e)) => {
+                let f = Failure::of_request(&e, &host_key(u));
+                if f.kind.is_permanent() {
+                    return Hop::Done(failed(f.to_string(), None));
+                }
                 return Hop::Done(Fetched::Retry {
                     delay: self.backoff(attempt),
-                    reason: describe(&e),
+                    reason: f.to_string(),
                     status: None,
                 });
             }
@@ -351,7 +376,12 @@ impl Fetcher {
                 match resp.header("location").and_then(|l| u.join(l).ok()) {
                     Some(next) => Hop::Redirect(next),
                     None => Hop::Done(failed(
-                        format!("redirect {status} without a usable Location"),
+                        Failure::new(
+                            FailureKind::Redirect,
+                            host_key(u),
+                            format!("redirect {status} without a usable Location"),
+                        )
+                        .to_string(),
                         Some(status),
                     )),
                 }
@@ -365,16 +395,16 @@ impl Fetcher {
                     .min(MAX_PAUSE);
                 Hop::Done(Fetched::Retry {
                     delay,
-                    reason: format!("HTTP {status}"),
+                    reason: http_failure(status, u),
                     status: Some(status),
                 })
             }
             408 | 500..=599 => Hop::Done(Fetched::Retry {
                 delay: self.backoff(attempt),
-                reason: format!("HTTP {status}"),
+                reason: http_failure(status, u),
                 status: Some(status),
             }),
-            _ => Hop::Done(failed(format!("HTTP {status}"), Some(status))),
+            _ => Hop::Done(failed(http_failure(status, u), Some(status))),
         }
     }
 
@@ -418,14 +448,15 @@ impl Fetcher {
         })
     }
 
-    /// Whether robots.txt lets us fetch `u`; `Err` when robots.txt is unavailable.
+    /// Whether robots.txt lets us fetch `u`; `Err` with why and for how
+    /// much longer when robots.txt is unavailable.
     async fn robots_check(
         &self,
         host: &HostState,
         site: &SiteRules,
         u: &Url,
         res: &mut FetchResult,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, (Failure, Duration)> {
         if site.robots == RobotsPolicy::Override {
             tracing::info!(platform = %site.platform, url = %u, legal_basis = %site.legal_basis, "robots.txt overridden");
             return Ok(true);
@@ -433,45 +464,56 @@ impl Fetcher {
         if u.path() == "/robots.txt" {
             return Ok(true);
         }
-        let robots = self
-            .robots(host, u, res)
-            .await
-            .ok_or_else(|| format!("robots.txt of {} is unavailable", host.key))?;
-        Ok(robots.is_allowed(&self.settings.user_agent, u.as_str()))
+        let (robots, until) = self.robots(host, u, res).await;
+        match robots {
+            Ok(r) => Ok(r.is_allowed(&self.settings.user_agent, u.as_str())),
+            Err(f) => Err((f, until.saturating_duration_since(Instant::now()))),
+        }
     }
 
+    /// The host's robots.txt (cached), and until when the answer holds.
     async fn robots(
         &self,
         host: &HostState,
         u: &Url,
         res: &mut FetchResult,
-    ) -> Option<Arc<RobotsTxt>> {
+    ) -> (RobotsState, Instant) {
         let mut cached = host.robots.lock().await;
         if let Some((r, until)) = cached.as_ref()
             && *until > Instant::now()
         {
-            return Some(r.clone());
+            return (r.clone(), *until);
         }
         let mut robots_url = u.clone();
         robots_url.set_path("/robots.txt");
         robots_url.set_query(None);
         robots_url.set_fragment(None);
-        let (robots, ttl, available) = self.fetch_robots(host, robots_url, res).await;
-        if let Some(d) = robots.crawl_delay(&self.settings.user_agent) {
-            host.set_crawl_delay(d);
-        }
-        let robots = Arc::new(robots);
-        *cached = Some((robots.clone(), Instant::now() + ttl));
-        available.then_some(robots)
+        let state = self.fetch_robots(host, robots_url, res).await;
+        let ttl = match &state {
+            Ok(robots) => {
+                if let Some(d) = robots.crawl_delay(&self.settings.user_agent) {
+                    host.set_crawl_delay(d);
+                }
+                ROBOTS_TTL
+            }
+            Err(f) => {
+                tracing::warn!(host = %host.key, "{f}");
+                self.settings.robots_retry
+            }
+        };
+        let until = Instant::now() + ttl;
+        *cached = Some((state.clone(), until));
+        (state, until)
     }
 
-    /// Google's rules: 2xx parse; 4xx allow all; 5xx or no answer: unavailable (retry later).
+    /// Google's rules: 2xx parse; 4xx allow all; 5xx or no answer:
+    /// unavailable (nothing is fetched from the host meanwhile).
     async fn fetch_robots(
         &self,
         host: &HostState,
         mut url: Url,
         res: &mut FetchResult,
-    ) -> (RobotsTxt, Duration, bool) {
+    ) -> RobotsState {
         for _ in 0..=self.settings.max_redirects {
             let _p = host.inflight.clone().acquire_owned().await;
             res.waited += polite_wait(host).await;
@@ -479,12 +521,12 @@ impl Fetcher {
             let answer = self.send(&url).await;
             match answer {
                 Ok(r) if (200..300).contains(&r.status) => {
-                    return (RobotsTxt::parse(&r.body), ROBOTS_TTL, true);
+                    return Ok(Arc::new(RobotsTxt::parse(&r.body)));
                 }
                 Ok(r) if matches!(r.status, 301 | 302 | 303 | 307 | 308) => {
                     match r.header("location").and_then(|l| url.join(l).ok()) {
                         Some(next) if self.host(&next).is_some() => url = next,
-                        _ => return (RobotsTxt::allow_all(), ROBOTS_TTL, true),
+                        _ => return Ok(Arc::new(RobotsTxt::allow_all())),
                     }
                 }
                 Ok(r) if r.status == 429 || r.status >= 500 => {
@@ -492,14 +534,44 @@ impl Fetcher {
                     if r.status == 429 || r.status == 503 {
                         host.throttled(after, Duration::ZERO);
                     }
-                    return (RobotsTxt::disallow_all(), ROBOTS_RETRY, false);
+                    return Err(
+                        Failure::new(FailureKind::Http(r.status), host.key.clone(), "").on_robots(),
+                    );
                 }
-                Ok(_) => return (RobotsTxt::allow_all(), ROBOTS_TTL, true),
-                Err(SendError::TooLarge(_)) => return (RobotsTxt::allow_all(), ROBOTS_TTL, true),
-                Err(SendError::Http(_)) => return (RobotsTxt::disallow_all(), ROBOTS_RETRY, false),
+                Ok(_) => return Ok(Arc::new(RobotsTxt::allow_all())),
+                Err(SendError::TooLarge(_)) => return Ok(Arc::new(RobotsTxt::allow_all())),
+                Err(SendError::Http(e)) => {
+                    return Err(Failure::of_request(&e, &host.key).on_robots());
+                }
             }
         }
-        (RobotsTxt::allow_all(), ROBOTS_TTL, true)
+        Ok(Arc::new(RobotsTxt::allow_all()))
+    }
+
+    /// Until when the platform's hosts are paused by a `Retry-After`, and
+    /// whether their robots.txt is unavailable: what a scan is waiting for.
+    pub fn waiting_on(&self, platform: &str) -> Option<String> {
+        let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        for (state, site) in hosts.values() {
+            if site.platform != platform {
+                continue;
+            }
+            let paused = state.paused_for(now);
+            if !paused.is_zero() {
+                return Some(format!(
+                    "平台要求暂停（Retry-After），还需等待 {} 秒",
+                    paused.as_secs().max(1)
+                ));
+            }
+            if let Ok(guard) = state.robots.try_lock()
+                && let Some((Err(f), until)) = guard.as_ref()
+                && *until > now
+            {
+                return Some(format!("{f}，稍后重试"));
+            }
+        }
+        None
     }
 }
 
@@ -527,23 +599,9 @@ fn interval_of(site: &SiteRules) -> Duration {
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reading the body failed"
-    } else {
-        "request failed"
-    };
-    let mut msg = format!("{kind}: {e}");
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(&format!(": {s}"));
-        src = s.source();
-    }
-    msg
+/// An HTTP status as a failure text.
+fn http_failure(status: u16, u: &Url) -> String {
+    Failure::new(FailureKind::Http(status), host_key(u), "").to_string()
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -6,7 +6,6 @@
 //! the slow-down after 429/503 (`Retry-After` pauses the host; the extra
 //! interval doubles on each such answer and decays as requests succeed).
 
-use super::robots::RobotsTxt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -23,7 +22,7 @@ pub struct HostState {
     limiter: Option<DefaultDirectRateLimiter>,
     pub inflight: Arc<Semaphore>,
     pacing: Mutex<Pacing>,
-    pub robots: tokio::sync::Mutex<Option<(Arc<RobotsTxt>, Instant)>>,
+    pub robots: tokio::sync::Mutex<Option<(super::fetch::RobotsState, Instant)>>,
 }
 
 #[derive(Debug)]
@@ -82,6 +81,11 @@ impl HostState {
         let at = at.max(p.next_slot);
         p.next_slot = at + interval;
         at
+    }
+
+    /// How much longer a `Retry-After` pause lasts (zero when none).
+    pub fn paused_for(&self, now: Instant) -> Duration {
+        self.paused_until().saturating_duration_since(now)
     }
 
     fn paused_until(&self) -> Instant {

@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod decode;
+pub mod failure;
 pub mod fetch;
 pub mod host;
 pub mod robots;

@@ -8,7 +8,9 @@
 //! which `--resume` fetches again; nothing already stored is fetched twice.
 //! When the frontier is empty the scan's listings are matched.
 
+pub mod outcome;
 pub mod process;
+pub mod rebase;
 
 use crate::config::Settings;
 use crate::crawl::fetch::{Fetcher, SiteRules};
@@ -20,6 +22,7 @@ use crate::store::{
     VerifyScope,
 };
 use chrono::NaiveDate;
+use outcome::ScanEnd;
 use process::Limits;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +39,8 @@ pub enum ScanError {
     Match(#[from] PipelineError),
     #[error("scan {0} does not exist")]
     NoSuchScan(i64),
+    #[error(transparent)]
+    Rebase(#[from] rebase::RebaseError),
     #[error(
         "platform {0} has no keywords to search: give --keywords or add [keywords] to its file"
     )]
@@ -114,9 +119,13 @@ pub struct ScanOutcome {
     pub scan: ScanRecord,
     /// False when stopped (Ctrl-C) before the frontier was empty.
     pub completed: bool,
+    /// Completed, completed with errors, failed or stopped.
+    pub end: ScanEnd,
     pub matched: Option<MatchReport>,
     /// Up to 20 pages that failed for good: URL, status, error.
     pub failures: Vec<(String, Option<i64>, String)>,
+    /// Every page that failed for good, by reason and host.
+    pub failure_groups: Vec<crate::crawl::failure::FailureGroup>,
     /// Time spent crawling in this run (not matching).
     pub crawl_time: Duration,
     /// Frontier entries by state at the end.
@@ -225,6 +234,32 @@ async fn item_rechecks(
         .collect())
 }
 
+/// Moves an unfinished scan's saved frontier to the adapter's base URL when
+/// it points elsewhere (see [`rebase`]); returns what moved.
+pub async fn rebase_frontier(
+    store: &Store,
+    adapter: &Adapter,
+    scan_id: i64,
+) -> Result<rebase::Rebase, ScanError> {
+    let saved: Vec<rebase::SavedEntry> = store
+        .open_entries(scan_id)
+        .await?
+        .into_iter()
+        .map(|(id, url, key)| rebase::SavedEntry { id, url, key })
+        .collect();
+    let plan = rebase::plan(&saved, adapter)?;
+    if !plan.rewrites.is_empty() {
+        let rows: Vec<(i64, String, String)> = plan
+            .rewrites
+            .iter()
+            .map(|r| (r.id, r.url.clone(), r.key.clone()))
+            .collect();
+        store.rebase_entries(scan_id, &rows).await?;
+        tracing::info!(scan_id, from = %plan.from, to = %plan.to, entries = rows.len(), "saved frontier moved");
+    }
+    Ok(plan)
+}
+
 /// Runs scans: shares the fetcher (politeness across platforms) and the
 /// match context (loaded once, when the first scan finishes crawling).
 pub struct ScanRunner {
@@ -291,27 +326,31 @@ impl ScanRunner {
             Ok(c) => c,
             Err(e) => {
                 // Keep it resumable; say why it stopped.
-                let msg =
-                    format!("stopped by an error: {e}; run `cccwatch scan --resume` when fixed");
+                let msg = format!(
+                    "因错误停止（stopped by an error）：{e}；修复后运行 `cccwatch scan --resume` 继续"
+                );
                 let _ = store.finish_scan(scan_id, "interrupted", Some(&msg)).await;
                 return Err(e);
             }
         };
         let crawl_time = started.elapsed();
+        let frontier = store.frontier_counts(scan_id).await?;
+        let judged = outcome::judge(&frontier, !completed, self.settings.crawl.max_failed_share);
+        let end = judged.end;
         let mut matched = None;
-        if completed {
+        if completed && frontier.done + frontier.gone > 0 {
             progress.set_message(format!("scan {scan_id}: matching"));
             let as_of =
                 NaiveDate::parse_from_str(&record.as_of, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
             matched = Some(self.match_scan(scan_id, &record.platform, as_of).await?);
-            store.finish_scan(scan_id, "completed", None).await?;
-            timer.outcome("completed");
-            // Listings under notice: removed, still online, past the deadline, back again, relisted.
+            // Listings under notice: removed, still online, past the deadline,
+            // back again, relisted. A listing missing from results counts as
+            // removed only when no page failed: a failed page may have held it.
             let scope = VerifyScope {
                 platform: Some(&record.platform),
                 today: as_of,
                 scan_id: Some(scan_id),
-                absent_means_removed: !fetches_items,
+                absent_means_removed: !fetches_items && end == ScanEnd::Completed,
             };
             let brands = &self.match_context().await?.brands;
             let check = crate::notice::verify::follow_up(store, brands, scope).await?;
@@ -329,25 +368,30 @@ impl ScanRunner {
                     "notices verified"
                 )
             });
-        } else {
-            timer.outcome("interrupted");
-            store
-                .finish_scan(
-                    scan_id,
-                    "interrupted",
-                    Some("stopped before the frontier was empty; run `cccwatch scan --resume`"),
-                )
-                .await?;
         }
+        let failed = store.failed_entries(scan_id, i64::MAX).await?;
+        let failure_groups =
+            crate::crawl::failure::group(failed.iter().map(|(u, _, e)| (u.as_str(), e.as_str())));
+        let mut message = scan_message(judged.why.as_deref(), &failure_groups);
+        if matched.is_some() && self.match_context().await?.index.is_empty() {
+            let warn = "证书库为空：引用证书的商品均判为证书编号不存在，请先导入证书数据（cccwatch certdb import）再重新比对";
+            message = Some(match message {
+                Some(m) => format!("{m}。{warn}"),
+                None => warn.to_string(),
+            });
+        }
+        store
+            .finish_scan(scan_id, end.state(), message.as_deref())
+            .await?;
+        timer.outcome(end.state());
         let scan = store
             .scan(scan_id)
             .await?
             .ok_or(ScanError::NoSuchScan(scan_id))?;
-        let failures = store.failed_entries(scan_id, 20).await?;
-        let frontier = store.frontier_counts(scan_id).await?;
+        let failures = failed.into_iter().take(20).collect();
         span.in_scope(|| {
             tracing::info!(
-                completed,
+                outcome = end.state(),
                 fetched = scan.pages_fetched,
                 failed = scan.pages_failed,
                 "scan ended"
@@ -356,8 +400,10 @@ impl ScanRunner {
         Ok(ScanOutcome {
             scan,
             completed,
+            end,
             matched,
             failures,
+            failure_groups,
             crawl_time,
             frontier,
         })
@@ -402,6 +448,24 @@ impl ScanRunner {
     }
 }
 
+/// The message a scan keeps: why it ended as it did, and the first
+/// reasons pages failed (`连接被拒绝 127.0.0.1:1：12 个页面`).
+fn scan_message(
+    why: Option<&str>,
+    groups: &[crate::crawl::failure::FailureGroup],
+) -> Option<String> {
+    let mut parts: Vec<String> = why.map(str::to_string).into_iter().collect();
+    let reasons: Vec<String> = groups
+        .iter()
+        .take(3)
+        .map(|g| format!("{}：{} 个页面", g.headline, g.pages))
+        .collect();
+    if !reasons.is_empty() {
+        parts.push(format!("失败原因：{}", reasons.join("；")));
+    }
+    (!parts.is_empty()).then(|| parts.join("。"))
+}
+
 /// Shared between the dispatcher and the writer.
 struct Flow {
     inflight: AtomicUsize,
@@ -437,6 +501,7 @@ async fn crawl(
     let parsers = Arc::new(tokio::sync::Semaphore::new(cores));
     let mut stopped = *stop.borrow();
     let mut shown = std::time::Instant::now();
+    let mut waits = WaitReport::new(scan_id, adapter.name(), progress);
     while !stopped && !writer.is_finished() {
         let free = cap.saturating_sub(flow.inflight.load(Ordering::Acquire));
         let claimed = if free > 0 {
@@ -459,14 +524,22 @@ async fn crawl(
             );
         }
         let idle = flow.inflight.load(Ordering::Acquire) == 0;
+        let mut waiting_for = None;
         let wait = if free == 0 || !idle {
             Duration::from_millis(200)
         } else {
-            match store.next_due(scan_id).await? {
+            match store.next_retry(scan_id).await? {
                 None => break,
-                Some(at) => Duration::from_millis((at - now_ms()).clamp(1, 1000) as u64),
+                Some((at, error)) => {
+                    let left = at - now_ms();
+                    if left > 1000 {
+                        waiting_for = Some(retry_wait(left, error.as_deref()));
+                    }
+                    Duration::from_millis(left.clamp(1, 1000) as u64)
+                }
             }
         };
+        waits.show(waiting_for.or_else(|| fetcher.waiting_on(adapter.name())));
         tokio::select! {
             _ = flow.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
@@ -482,6 +555,65 @@ async fn crawl(
     let written = writer.await.map_err(|e| ScanError::Task(e.to_string()))?;
     written?;
     Ok(!stopped)
+}
+
+/// What a scan waiting for a retry says it waits for.
+fn retry_wait(left_ms: i64, error: Option<&str>) -> String {
+    let secs = (left_ms + 999) / 1000;
+    match error {
+        Some(e) => format!(
+            "等待重试（{secs} 秒后）：{}",
+            crate::crawl::failure::headline_of(e)
+        ),
+        None => format!("等待下一批页面（{secs} 秒后）"),
+    }
+}
+
+/// Says what a scan is waiting for (a retry, a Retry-After pause, an
+/// unavailable robots.txt): on the progress line at once, in the log at most
+/// every 10 seconds (what a service or cron job shows).
+struct WaitReport<'a> {
+    label: String,
+    progress: &'a Progress,
+    current: Option<String>,
+    logged: Option<std::time::Instant>,
+}
+
+/// Least time between two log lines about the same kind of wait.
+const WAIT_LOG_EVERY: Duration = Duration::from_secs(10);
+
+impl<'a> WaitReport<'a> {
+    fn new(scan_id: i64, platform: &str, progress: &'a Progress) -> Self {
+        WaitReport {
+            label: format!("scan {scan_id} {platform}"),
+            progress,
+            current: None,
+            logged: None,
+        }
+    }
+
+    fn show(&mut self, waiting: Option<String>) {
+        if waiting == self.current {
+            if let Some(w) = &waiting
+                && self.logged.is_none_or(|t| t.elapsed() >= WAIT_LOG_EVERY)
+            {
+                tracing::info!("{}: {w}", self.label);
+                self.logged = Some(std::time::Instant::now());
+            }
+            return;
+        }
+        match &waiting {
+            Some(w) => {
+                self.progress.set_message(format!("{}: {w}", self.label));
+                if self.logged.is_none_or(|t| t.elapsed() >= WAIT_LOG_EVERY) {
+                    tracing::info!("{}: {w}", self.label);
+                    self.logged = Some(std::time::Instant::now());
+                }
+            }
+            None => self.progress.set_message(self.label.clone()),
+        }
+        self.current = waiting;
+    }
 }
 
 /// Entries in flight at most for one platform: enough to keep its
@@ -604,4 +736,43 @@ async fn update_progress(store: &Store, scan_id: i64, progress: &Progress) {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crawl::failure::FailureGroup;
+
+    #[test]
+    fn a_waiting_scan_says_for_what_and_how_long() {
+        assert_eq!(
+            retry_wait(
+                7_200,
+                Some("连接被拒绝 127.0.0.1:1（connection refused）（尝试 2 次后放弃）")
+            ),
+            "等待重试（8 秒后）：连接被拒绝 127.0.0.1:1"
+        );
+        assert_eq!(retry_wait(1_500, None), "等待下一批页面（2 秒后）");
+    }
+
+    #[test]
+    fn the_scan_message_names_the_outcome_and_the_first_reasons() {
+        let groups = vec![
+            FailureGroup {
+                headline: "连接被拒绝 h:1".into(),
+                pages: 12,
+                example_url: "u".into(),
+            },
+            FailureGroup {
+                headline: "超时无应答 h:1".into(),
+                pages: 2,
+                example_url: "v".into(),
+            },
+        ];
+        assert_eq!(
+            scan_message(Some("平台无法访问：14 个页面全部失败"), &groups).unwrap(),
+            "平台无法访问：14 个页面全部失败。失败原因：连接被拒绝 h:1：12 个页面；超时无应答 h:1：2 个页面"
+        );
+        assert_eq!(scan_message(None, &[]), None);
+    }
 }

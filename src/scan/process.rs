@@ -46,7 +46,7 @@ pub fn process(
                 item_id: item_id_of(entry),
             },
             EntryKind::Search => EntryUpdate::Failed {
-                error: format!("result page answered HTTP {}", resp.status),
+                error: format!("搜索结果页返回 HTTP 状态 {}", resp.status),
                 status: Some(resp.status),
             },
         },
@@ -58,7 +58,7 @@ pub fn process(
         } => {
             if entry.attempts + 1 >= limits.max_attempts as i64 {
                 EntryUpdate::Failed {
-                    error: format!("gave up after {} attempts: {reason}", entry.attempts + 1),
+                    error: format!("{reason}（尝试 {} 次后放弃）", entry.attempts + 1),
                     status,
                 }
             } else {

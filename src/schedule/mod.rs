@@ -747,10 +747,15 @@ async fn execute(
     let mut message: Vec<String> = note.into_iter().collect();
     for r in &results {
         if r.state != "completed" {
+            let state = match crate::scan::outcome::ScanEnd::from_state(&r.state) {
+                Some(end) => end.label_zh(),
+                None if r.state == "skipped" => "已跳过",
+                None => r.state.as_str(),
+            };
             message.push(format!(
-                "{}: {}{}",
+                "{}：{}{}",
                 r.platform,
-                r.state,
+                state,
                 r.note
                     .as_deref()
                     .map(|n| format!(" — {n}"))
@@ -805,7 +810,8 @@ async fn execute_prune(ctx: &RunContext, job: &Job, run_id: i64) -> Result<(), S
 }
 
 /// completed when every platform completed; skipped when every platform was
-/// locked; failed when one failed and none was stopped; else interrupted.
+/// locked; interrupted when one was stopped; failed when one failed; completed
+/// with errors when one had failed pages; else completed.
 fn overall_state(results: &[PlatformResult]) -> &'static str {
     let all = |s: &str| results.iter().all(|r| r.state == s);
     let any = |s: &str| results.iter().any(|r| r.state == s);
@@ -819,6 +825,8 @@ fn overall_state(results: &[PlatformResult]) -> &'static str {
         "interrupted"
     } else if any("failed") {
         "failed"
+    } else if any("completed_with_errors") {
+        "completed_with_errors"
     } else {
         "completed"
     }
@@ -876,7 +884,12 @@ async fn scan_locked(
         .into_iter()
         .next_back();
     let scan_id = match resumed {
-        Some(s) => s.id,
+        Some(s) => {
+            crate::scan::rebase_frontier(store, adapter, s.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            s.id
+        }
         None => {
             let keywords = job_keywords(&job.settings, adapter)?;
             let plan = ScanPlan {
@@ -934,12 +947,7 @@ async fn scan_locked(
         Ok(o) => PlatformResult {
             platform,
             scan_id: Some(scan_id),
-            state: if o.completed {
-                "completed"
-            } else {
-                "interrupted"
-            }
-            .into(),
+            state: o.end.state().into(),
             note: o.scan.message.clone(),
         },
         Err(ScanError::Store(e)) => PlatformResult {
@@ -1171,6 +1179,14 @@ mod tests {
             "interrupted"
         );
         assert_eq!(overall_state(&[r("completed"), r("failed")]), "failed");
+        assert_eq!(
+            overall_state(&[r("completed"), r("completed_with_errors")]),
+            "completed_with_errors"
+        );
+        assert_eq!(
+            overall_state(&[r("completed_with_errors"), r("failed")]),
+            "failed"
+        );
         assert_eq!(overall_state(&[r("completed"), r("skipped")]), "completed");
     }
 }

@@ -341,6 +341,14 @@ impl Store {
 }
 
 impl Store {
+    /// How many certificates are stored.
+    pub async fn count_certs(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM certificates")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("counting certificates")
+    }
+
     /// The last recorded certificate change (0 when none), to tell later ones apart.
     pub async fn cert_history_mark(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM cert_history")
@@ -349,12 +357,15 @@ impl Store {
             .ctx("reading certificate changes")
     }
 
-    /// Certificates whose status or expiry changed after `mark`.
-    pub async fn certs_changed_since(&self, mark: i64) -> Result<Vec<String>> {
+    /// Certificates whose status or expiry changed after `after`, up to
+    /// and including `through` (marks from [`Store::cert_history_mark`]).
+    pub async fn certs_changed_between(&self, after: i64, through: i64) -> Result<Vec<String>> {
         sqlx::query_scalar(
-            "SELECT DISTINCT cert_no FROM cert_history WHERE id > ? AND field IN ('status', 'expires_on') ORDER BY cert_no",
+            "SELECT DISTINCT cert_no FROM cert_history WHERE id > ? AND id <= ? \
+             AND field IN ('status', 'expires_on') ORDER BY cert_no",
         )
-        .bind(mark)
+        .bind(after)
+        .bind(through)
         .fetch_all(&self.pool)
         .await
         .ctx("reading certificate changes")

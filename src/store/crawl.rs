@@ -332,14 +332,64 @@ impl Store {
     }
 
     /// When the next pending entry falls due (unix ms), if any is pending.
-    pub async fn next_due(&self, scan_id: i64) -> Result<Option<i64>> {
-        sqlx::query_scalar(
-            "SELECT MIN(next_at) FROM frontier WHERE scan_id = ? AND state = 'pending'",
+    /// Entries not yet finished (pending or in flight): ID, URL, key.
+    pub async fn open_entries(&self, scan_id: i64) -> Result<Vec<(i64, String, String)>> {
+        sqlx::query_as(
+            "SELECT id, url, key FROM frontier WHERE scan_id = ? AND state IN ('pending', 'inflight') ORDER BY id",
         )
         .bind(scan_id)
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await
-        .ctx("finding the next due entry")
+        .ctx("listing open entries")
+    }
+
+    /// Rewrites open entries' URLs and keys (a moved platform) in one
+    /// transaction. An entry whose new key is already in the frontier is
+    /// the same page: the stale copy is dropped. Returns entries rewritten.
+    pub async fn rebase_entries(
+        &self,
+        scan_id: i64,
+        rewrites: &[(i64, String, String)],
+    ) -> Result<u64> {
+        let mut tx = self.write_tx().await.ctx("moving the frontier")?;
+        let mut moved = 0;
+        for (id, url, key) in rewrites {
+            let n = sqlx::query(
+                "UPDATE OR IGNORE frontier SET url = ?, key = ? WHERE id = ? AND scan_id = ?",
+            )
+            .bind(url)
+            .bind(key)
+            .bind(id)
+            .bind(scan_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("moving a frontier entry")?
+            .rows_affected();
+            if n == 0 {
+                sqlx::query("DELETE FROM frontier WHERE id = ? AND scan_id = ?")
+                    .bind(id)
+                    .bind(scan_id)
+                    .execute(&mut *tx)
+                    .await
+                    .ctx("dropping a duplicate frontier entry")?;
+            }
+            moved += n;
+        }
+        tx.commit().await.ctx("committing the moved frontier")?;
+        Ok(moved)
+    }
+
+    /// The pending entry due first: when (ms) and the error of its last
+    /// attempt, if it is a retry. What a waiting scan is waiting for.
+    pub async fn next_retry(&self, scan_id: i64) -> Result<Option<(i64, Option<String>)>> {
+        sqlx::query_as(
+            "SELECT next_at, error FROM frontier WHERE scan_id = ? AND state = 'pending' \
+             ORDER BY next_at LIMIT 1",
+        )
+        .bind(scan_id)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("finding the next retry")
     }
 
     pub async fn frontier_counts(&self, scan_id: i64) -> Result<FrontierCounts> {

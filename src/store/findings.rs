@@ -41,6 +41,10 @@ pub struct MatchRunWriter {
 
 const BATCH: usize = 500;
 
+/// A running match run without a heartbeat for this long belongs to a
+/// process that died (batches commit every few seconds).
+pub const MATCH_RUN_STALE: chrono::Duration = chrono::Duration::minutes(10);
+
 impl Store {
     /// The fingerprint of the catalog the stored findings were judged with.
     pub async fn catalog_fingerprint(&self) -> Result<Option<String>> {
@@ -72,17 +76,76 @@ impl Store {
         Ok(())
     }
 
+    /// The last certificate change whose listings were re-judged (`None`
+    /// before the first record).
+    pub async fn certs_judged_through(&self) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT cert_history_through FROM judged_state WHERE one = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("reading the judged state")
+    }
+
+    /// Records that every certificate change up to `mark` has been judged.
+    pub async fn set_certs_judged_through(&self, mark: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO judged_state (one, cert_history_through, judged_at) VALUES (1, ?, ?) \
+             ON CONFLICT (one) DO UPDATE SET cert_history_through = excluded.cert_history_through, \
+             judged_at = excluded.judged_at",
+        )
+        .bind(mark)
+        .bind(self.now_rfc3339())
+        .execute(&self.pool)
+        .await
+        .ctx("recording the judged state")?;
+        Ok(())
+    }
+
+    /// Closes match runs whose process died: running, with no heartbeat
+    /// for [`MATCH_RUN_STALE`]. Returns how many were closed.
+    pub async fn close_stale_match_runs(&self) -> Result<u64> {
+        let now = self.now();
+        let stale = (now - MATCH_RUN_STALE).to_rfc3339();
+        Ok(sqlx::query(
+            "UPDATE match_runs SET state = 'interrupted', finished_at = ? \
+             WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) < ?",
+        )
+        .bind(now.to_rfc3339())
+        .bind(stale)
+        .execute(&self.pool)
+        .await
+        .ctx("closing match runs of dead processes")?
+        .rows_affected())
+    }
+
+    /// Match runs, newest first: (id, state, started_at, finished_at).
+    pub async fn match_runs(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, Option<String>)>> {
+        sqlx::query_as(
+            "SELECT id, state, started_at, finished_at FROM match_runs ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing match runs")
+    }
+
     pub async fn begin_match_run(
         &self,
         as_of: chrono::NaiveDate,
         platform: Option<&str>,
     ) -> Result<MatchRunWriter> {
+        self.close_stale_match_runs().await?;
+        let now = self.now_rfc3339();
         let run_id: i64 = sqlx::query_scalar(
-            "INSERT INTO match_runs (started_at, as_of, platform) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO match_runs (started_at, as_of, platform, state, heartbeat_at) \
+             VALUES (?, ?, ?, 'running', ?) RETURNING id",
         )
-        .bind(self.now_rfc3339())
+        .bind(&now)
         .bind(as_of.to_string())
         .bind(platform)
+        .bind(&now)
         .fetch_one(&self.pool)
         .await
         .ctx("recording the match run")?;
@@ -257,6 +320,12 @@ impl MatchRunWriter {
                     .ctx("recording verdict history")?;
             }
         }
+        sqlx::query("UPDATE match_runs SET heartbeat_at = ? WHERE id = ?")
+            .bind(&now)
+            .bind(self.run_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("beating the match run's heartbeat")?;
         tx.commit().await.ctx("committing findings")
     }
 
@@ -267,7 +336,7 @@ impl MatchRunWriter {
             .map(|(v, n)| (v.as_str().to_string(), (*n).into()))
             .collect();
         sqlx::query(
-            "UPDATE match_runs SET finished_at = ?, listings = ?, by_verdict = ? WHERE id = ?",
+            "UPDATE match_runs SET state = 'completed', finished_at = ?, listings = ?, by_verdict = ? WHERE id = ?",
         )
         .bind(self.store.now_rfc3339())
         .bind(listings as i64)

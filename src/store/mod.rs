@@ -27,7 +27,7 @@ pub use feeds::{
     CertEvent, CitingListing, ConfirmedFinding, FeedCertificate, FeedChannel, FeedDelivery,
     FeedLists, FeedToken, FeedTruncated, RepeatSeller, stamp as feed_stamp,
 };
-pub use findings::{ExportRow, FindingWrite, MatchRunWriter};
+pub use findings::{ExportRow, FindingWrite, MATCH_RUN_STALE, MatchRunWriter};
 pub use gauges::GaugeCounts;
 pub use history::{CertChange, DIFF_LIST_CAP, DiffList, DiffListing, DiffLists, DiffScope};
 pub use listings::{Change, ListingCounts, ListingFilter, ListingWrite, StoredListing};

@@ -40,6 +40,8 @@ pub struct ScanRowView {
     pub gone: i64,
     pub flagged: i64,
     pub recorded: &'static str,
+    /// Why it did not simply complete (failed pages, unreachable platform).
+    pub note: String,
 }
 
 #[derive(Template)]
@@ -170,12 +172,10 @@ impl From<HistoryError> for AppError {
 }
 
 fn state_label(state: &str) -> &'static str {
-    match state {
-        "running" => "进行中",
-        "completed" => "已完成",
-        "interrupted" => "已中断",
-        "failed" => "失败",
-        _ => "未知",
+    match crate::scan::outcome::ScanEnd::from_state(state) {
+        Some(end) => end.label_zh(),
+        None if state == "running" => "进行中",
+        None => "未知",
     }
 }
 
@@ -253,6 +253,11 @@ fn scan_row(s: &ScanRecord) -> ScanRowView {
         gone: s.listings_gone,
         flagged: flagged_count(s),
         recorded: recorded_label(s.snapshot.as_deref()),
+        note: if s.state == "completed" {
+            String::new()
+        } else {
+            s.message.clone().unwrap_or_default()
+        },
     }
 }
 
@@ -262,7 +267,10 @@ fn charts_of(scans: &[ScanRecord]) -> (String, String) {
     let done: Vec<&ScanRecord> = scans
         .iter()
         .rev()
-        .filter(|s| s.state == "completed")
+        .filter(|s| {
+            crate::scan::outcome::ScanEnd::from_state(&s.state)
+                .is_some_and(|e| e.crawled_to_the_end())
+        })
         .collect();
     let x: Vec<String> = done.iter().map(|s| format!("#{}", s.id)).collect();
     let series: Vec<(String, Vec<i64>)> = Verdict::ALL
@@ -499,6 +507,10 @@ mod tests {
         .into();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert_eq!(short_time("2026-11-28T10:00:00.123Z"), "2026-11-28 10:00");
-        assert_eq!(state_label("interrupted"), "已中断");
+        assert_eq!(state_label("interrupted"), "已中断（可继续）");
+        assert_eq!(
+            state_label("completed_with_errors"),
+            "已完成（部分页面失败）"
+        );
     }
 }

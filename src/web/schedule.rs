@@ -66,6 +66,7 @@ pub fn state_label(s: &str) -> &'static str {
     match s {
         "running" => "运行中",
         "completed" => "已完成",
+        "completed_with_errors" => "已完成（部分页面失败）",
         "interrupted" => "已中断（下次继续）",
         "skipped" => "已跳过",
         "failed" => "失败",
