@@ -72,33 +72,11 @@ impl Answers {
     /// Checks every answer; `platforms` are the platform files' names.
     pub fn validate(&self, platforms: &[String]) -> Result<(), Vec<AnswerError>> {
         let mut errors = Vec::new();
-        if let Some(b) = &self.bureau {
-            let n = b.trim().chars().count();
-            if policy::bureau_is_placeholder(b) {
-                errors.push(bad(
-                    "--bureau",
-                    "notices.issuer",
-                    format!(
-                        "`{}` is the generic name: give the bureau's own, e.g. 梅县市场监督管理局",
-                        b.trim()
-                    ),
-                ));
-            } else if n > 60 {
-                errors.push(bad(
-                    "--bureau",
-                    "web.bureau_name",
-                    "must be 1 to 60 characters",
-                ));
-            }
+        if let Some((key, message)) = self.bureau.as_deref().and_then(bureau_problem) {
+            errors.push(bad("--bureau", key, message));
         }
-        if let Some(f) = &self.number_format
-            && !f.contains("{seq}")
-        {
-            errors.push(bad(
-                "--number-format",
-                "notices.number_format",
-                format!("`{f}` must contain {{seq}}, the batch's sequence number, e.g. {{prefix}}CCC〔{{year}}〕{{seq}}号"),
-            ));
+        if let Some(message) = self.number_format.as_deref().and_then(format_problem) {
+            errors.push(bad("--number-format", "notices.number_format", message));
         }
         if let Some(c) = &self.contact {
             for (flag, v) in [
@@ -110,17 +88,11 @@ impl Answers {
                     errors.push(bad(flag, "notices.contact", "is empty"));
                 }
             }
-            if !c.phone.trim().is_empty()
-                && c.phone.chars().filter(char::is_ascii_digit).count() < 5
+            if let Some(message) = Some(c.phone.trim())
+                .filter(|p| !p.is_empty())
+                .and_then(phone_problem)
             {
-                errors.push(bad(
-                    "--contact-phone",
-                    "notices.contact",
-                    format!(
-                        "`{}` is not a telephone number, e.g. 0753-2188123",
-                        c.phone.trim()
-                    ),
-                ));
+                errors.push(bad("--contact-phone", "notices.contact", message));
             }
         }
         for (flag, key, map) in [
@@ -318,6 +290,42 @@ impl Answers {
     }
 }
 
+/// Why a bureau name cannot be used (the key it is for), if it cannot.
+fn bureau_problem(name: &str) -> Option<(&'static str, String)> {
+    if policy::bureau_is_placeholder(name) {
+        Some((
+            "notices.issuer",
+            format!(
+                "`{}` is the generic name: give the bureau's own, e.g. 梅县市场监督管理局",
+                name.trim()
+            ),
+        ))
+    } else if name.trim().chars().count() > 60 {
+        Some(("web.bureau_name", "must be 1 to 60 characters".into()))
+    } else {
+        None
+    }
+}
+
+/// Why a number format cannot be used, if it cannot.
+fn format_problem(format: &str) -> Option<String> {
+    (!format.contains("{seq}")).then(|| {
+        format!(
+            "`{format}` must contain {{seq}}, the batch's sequence number, e.g. {{prefix}}CCC〔{{year}}〕{{seq}}号"
+        )
+    })
+}
+
+/// Why a telephone number cannot be used, if it cannot.
+fn phone_problem(phone: &str) -> Option<String> {
+    (phone.chars().filter(char::is_ascii_digit).count() < 5).then(|| {
+        format!(
+            "`{}` is not a telephone number, e.g. 0753-2188123",
+            phone.trim()
+        )
+    })
+}
+
 fn remove_path(t: &mut toml::Table, path: &[&str]) {
     match path {
         [] => {}
@@ -462,9 +470,10 @@ pub fn ask(
     )?;
     if answers.bureau.is_none() {
         let d = (!policy::bureau_is_placeholder(&n.issuer)).then_some(n.issuer.as_str());
-        answers.bureau = q.ask(
+        answers.bureau = q.ask_checked(
             "局名称，如 梅县市场监督管理局（notices.issuer、web.bureau_name）",
             d,
+            &|b| bureau_problem(b).map(|(_, m)| m),
         )?;
     }
     if answers.number_prefix.is_none() {
@@ -474,9 +483,10 @@ pub fn ask(
         )?;
     }
     if answers.number_format.is_none() {
-        answers.number_format = q.ask(
+        answers.number_format = q.ask_checked(
             "文号格式，{prefix}、{year}、{seq} 依次替换为前缀、年份、序号（notices.number_format）",
             Some(&n.number_format),
+            &format_problem,
         )?;
     }
     if answers.contact.is_none() && !q.done {
@@ -486,7 +496,7 @@ pub fn ask(
         }
         let dept = q.ask("联系科室，如 市场监管科（notices.contact）", None)?;
         let person = q.ask("联系人姓名", None)?;
-        let phone = q.ask("联系电话", None)?;
+        let phone = q.ask_checked("联系电话", None, &phone_problem)?;
         if dept.is_some() || person.is_some() || phone.is_some() || keep.is_none() {
             answers.contact = Some(Contact {
                 dept: dept.unwrap_or_default(),
@@ -544,6 +554,30 @@ struct Questions<'a> {
 }
 
 impl Questions<'_> {
+    /// [`Questions::ask`], asked again (up to three times) while `problem`
+    /// finds one in the answer; then the answer is left unset.
+    fn ask_checked(
+        &mut self,
+        what: &str,
+        default: Option<&str>,
+        problem: &dyn Fn(&str) -> Option<String>,
+    ) -> std::io::Result<Option<String>> {
+        for _ in 0..3 {
+            let Some(answer) = self.ask(what, default)? else {
+                return Ok(None);
+            };
+            match problem(&answer) {
+                None => return Ok(Some(answer)),
+                Some(why) if self.done => {
+                    writeln!(self.out, "{why}")?;
+                    return Ok(None);
+                }
+                Some(why) => writeln!(self.out, "{why}，请重新输入")?,
+            }
+        }
+        Ok(None)
+    }
+
     /// The answer, the default on an empty line, `None` without either.
     fn ask(&mut self, what: &str, default: Option<&str>) -> std::io::Result<Option<String>> {
         let default = default.map(str::trim).filter(|d| !d.is_empty());
@@ -737,6 +771,28 @@ mod tests {
         assert_eq!(given.seal_text.as_deref(), Some("（盖章）"));
         assert_eq!(given.pdf_browser.as_deref(), Some(""));
         assert!(given.validate(&["jd".into(), "shop".into()]).is_ok());
+    }
+
+    #[test]
+    fn a_bad_answer_is_asked_again() {
+        let platforms = PlatformLabels::default();
+        let mut a = Answers::default();
+        // bureau: generic, then its own; prefix, format: defaults; phone: words, then digits.
+        let typed =
+            "市场监督管理局\n梅县市场监督管理局\n\n\n市场监管科\n张三\n张三的电话\n0753-2188123\n";
+        let mut out = Vec::new();
+        ask(
+            &mut a,
+            &Settings::default(),
+            &platforms,
+            &mut typed.as_bytes(),
+            &mut out,
+        )
+        .unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert_eq!(shown.matches("请重新输入").count(), 2, "{shown}");
+        assert_eq!(a.bureau.as_deref(), Some("梅县市场监督管理局"));
+        assert_eq!(a.contact.unwrap().phone, "0753-2188123");
     }
 
     #[test]
