@@ -1,8 +1,12 @@
 //! Where "now" comes from. Everything that stamps or compares times takes a
 //! [`Clock`]: the system clock in the program, a fixed or shifted one in
 //! tests, so that no test depends on the date it runs on.
+//!
+//! Times are stored in UTC and shown in Beijing time ([`beijing_time`]):
+//! every timestamp an officer or a platform reads (letters, notice lists,
+//! pages) goes through it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -23,6 +27,29 @@ impl Clock for SystemClock {
 /// The system clock as a shared handle, the default everywhere.
 pub fn system() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
+}
+
+/// China Standard Time (UTC+8, no daylight saving).
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// A stored RFC 3339 timestamp as Beijing time, `YYYY-MM-DD HH:MM:SS`;
+/// text that is not a timestamp is returned as it is.
+pub fn beijing_time(rfc3339: &str) -> String {
+    beijing_format(rfc3339, "%Y-%m-%d %H:%M:%S")
+}
+
+/// [`beijing_time`] to the minute, `YYYY-MM-DD HH:MM` (lists and pages).
+pub fn beijing_minutes(rfc3339: &str) -> String {
+    beijing_format(rfc3339, "%Y-%m-%d %H:%M")
+}
+
+fn beijing_format(rfc3339: &str, format: &str) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339.trim()) {
+        Ok(t) => t.with_timezone(&beijing()).format(format).to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
 }
 
 /// A clock that only moves when told to.
@@ -84,6 +111,22 @@ mod tests {
         let later: DateTime<Utc> = "2026-11-28T02:00:00Z".parse().unwrap();
         c.set(later);
         assert!(c.now() >= later && c.now() - later < chrono::Duration::seconds(5));
+    }
+
+    #[test]
+    fn stored_times_read_as_beijing_time() {
+        assert_eq!(beijing_time("2026-11-28T01:32:10Z"), "2026-11-28 09:32:10");
+        assert_eq!(
+            beijing_time("2026-11-28T20:00:00.123+00:00"),
+            "2026-11-29 04:00:00",
+            "past midnight in Beijing is the next day"
+        );
+        assert_eq!(
+            beijing_minutes("2026-11-29T01:02:03.000Z"),
+            "2026-11-29 09:02"
+        );
+        assert_eq!(beijing_time("not a time"), "not a time");
+        assert_eq!(beijing_time(""), "");
     }
 
     #[test]

@@ -18,8 +18,30 @@ pub struct Settings {
     pub crawl: CrawlSettings,
     pub web: WebSettings,
     pub notices: NoticeSettings,
+    pub platforms: PlatformSettings,
     pub schedule: ScheduleSettings,
     pub retention: RetentionSettings,
+}
+
+/// The generic bureau name the settings start with; `cccwatch init` and
+/// `config check` ask for the bureau's own.
+pub const DEFAULT_BUREAU: &str = "市场监督管理局";
+
+/// The contact line the settings start with: a request to fill it in, which
+/// must never reach a platform in a letter.
+pub const CONTACT_PLACEHOLDER: &str = "（请在配置文件 notices.contact 中填写科室、联系人和电话）";
+
+/// Days after which the latest certificate import counts as stale when
+/// `certdb.stale_days` is not set.
+pub const DEFAULT_STALE_DAYS: i64 = 30;
+
+/// How platforms are named for people (`[platforms]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformSettings {
+    /// Names shown to users, overriding the `label` of the platform file,
+    /// e.g. jd = "京东".
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// How long raw pages, per-scan listing records and finished frontiers are
@@ -162,11 +184,11 @@ pub struct NoticeSettings {
 impl Default for NoticeSettings {
     fn default() -> Self {
         NoticeSettings {
-            issuer: "市场监督管理局".into(),
+            issuer: DEFAULT_BUREAU.into(),
             number_format: "{prefix}CCC〔{year}〕{seq}号".into(),
             number_prefix: "市监".into(),
             deadline_days: 10,
-            contact: "（请在配置文件 notices.contact 中填写科室、联系人和电话）".into(),
+            contact: CONTACT_PLACEHOLDER.into(),
             seal_text: "（盖章）".into(),
             templates_dir: PathBuf::from("config/notices"),
             out_dir: PathBuf::from("notices"),
@@ -177,11 +199,12 @@ impl Default for NoticeSettings {
 }
 
 impl NoticeSettings {
-    pub fn platform_label(&self, platform: &str) -> String {
+    /// How letters address `platform` (`notices.platform_names`), when set.
+    pub fn addressee(&self, platform: &str) -> Option<&str> {
         self.platform_names
             .get(platform)
-            .cloned()
-            .unwrap_or_else(|| platform.to_string())
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -240,7 +263,7 @@ impl Default for WebSettings {
             session_max_hours: 12,
             secure_cookies: false,
             login_attempts_per_minute: 10,
-            bureau_name: "市场监督管理局".into(),
+            bureau_name: DEFAULT_BUREAU.into(),
             feed_first_days: 30,
             shutdown_timeout_secs: 30,
         }
@@ -415,9 +438,17 @@ pub struct CertdbSettings {
     pub catalog: Option<PathBuf>,
     /// Days ahead that `certdb stats` counts as "expiring soon".
     pub expiring_days: Option<i64>,
+    /// `config check` warns when the latest certificate import is older
+    /// than this many days (default [`DEFAULT_STALE_DAYS`]).
+    pub stale_days: Option<i64>,
 }
 
 impl CertdbSettings {
+    /// Days after which the certificate database counts as stale.
+    pub fn stale_days(&self) -> i64 {
+        self.stale_days.unwrap_or(DEFAULT_STALE_DAYS)
+    }
+
     /// The catalog `certdb.catalog` names, or the built-in one.
     pub fn load_catalog(
         &self,
@@ -505,12 +536,7 @@ impl Settings {
                 }
             }
         }
-        let local = sources
-            .file
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("config"))
-            .join("local.toml");
+        let local = Self::local_file(sources);
         if local.exists() {
             fig = fig.merge(Toml::file(local));
         }
@@ -531,11 +557,27 @@ impl Settings {
             .file
             .clone()
             .unwrap_or_else(|| PathBuf::from("config/cccwatch.toml"));
-        let local = main
-            .parent()
+        [main, Self::local_file(sources)]
+            .into_iter()
+            .filter(|p| p.exists())
+            .collect()
+    }
+
+    /// This machine's layer: `local.toml` beside the main file
+    /// (`config/local.toml` by default), written by `cccwatch init`.
+    pub fn local_file(sources: &Sources) -> PathBuf {
+        sources
+            .file
+            .as_deref()
+            .and_then(Path::parent)
             .unwrap_or(Path::new("config"))
-            .join("local.toml");
-        [main, local].into_iter().filter(|p| p.exists()).collect()
+            .join("local.toml")
+    }
+
+    /// Every platform's name for people: the platform files' labels, then
+    /// `platforms.labels`.
+    pub fn platform_labels(&self) -> crate::extract::PlatformLabels {
+        crate::extract::PlatformLabels::load(&self.crawl.platforms_dir, &self.platforms.labels)
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -581,6 +623,14 @@ impl Settings {
         {
             return Err(ConfigError::Invalid {
                 key: "certdb.expiring_days",
+                message: "must be between 1 and 3650".into(),
+            });
+        }
+        if let Some(d) = self.certdb.stale_days
+            && !(1..=3650).contains(&d)
+        {
+            return Err(ConfigError::Invalid {
+                key: "certdb.stale_days",
                 message: "must be between 1 and 3650".into(),
             });
         }

@@ -28,6 +28,7 @@ pub mod retention;
 pub mod review;
 pub mod scan;
 pub mod schedule;
+pub mod setup;
 pub mod signals;
 pub mod store;
 pub mod synth;

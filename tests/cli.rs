@@ -67,6 +67,10 @@ fn every_command_has_help_with_an_example() {
         &["feed", "token", "list"],
         &["feed", "token", "revoke"],
         &["feed", "write"],
+        &["init"],
+        &["config", "check"],
+        &["notices", "reply"],
+        &["notices", "show"],
     ];
     for c in commands {
         let mut args = c.to_vec();
@@ -363,6 +367,24 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
     );
     assert!(!o.status.success());
     assert!(text(&o).contains("at least 10 characters"), "{}", text(&o));
+    // Without a terminal the password comes from standard input, piped or
+    // not; nothing there is said as such, not as a password too short.
+    let o = cccwatch(d, &["user", "add", "li", "--role", "viewer"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("no password for li")
+            && t.contains("not a terminal")
+            && t.contains("--password-stdin"),
+        "{t}"
+    );
+    assert!(!t.contains("at least 10 characters"), "{t}");
+    let o = cccwatch_stdin(
+        d,
+        &["user", "add", "li", "--role", "viewer", "--name", "李明"],
+        "piped without the flag\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
     let o = cccwatch(d, &["user", "disable", "nobody"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("no user `nobody`"), "{}", text(&o));
@@ -383,6 +405,13 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
     assert!(o.status.success(), "{}", text(&o));
     let o = cccwatch(d, &["user", "list", "--json"]);
     let users: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(users[0]["username"], "li", "added from the pipe");
+    let users: Vec<&serde_json::Value> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["username"] == "wangli")
+        .collect();
     assert_eq!(users[0]["username"], "wangli");
     assert_eq!(users[0]["role"], "supervisor");
     assert!(users[0].get("password_hash").is_none());
@@ -411,6 +440,7 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
             "user.enable",
             "user.disable",
             "user.role",
+            "user.add",
             "user.add"
         ]
     );
@@ -418,7 +448,7 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
     let o = cccwatch(d, &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("audit log intact: 6 entries"),
+        text(&o).contains("audit log intact: 7 entries"),
         "{}",
         text(&o)
     );

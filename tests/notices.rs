@@ -6,6 +6,7 @@
 mod support;
 
 use calamine::{Reader, Xlsx, open_workbook};
+use cccwatch::clock::beijing_time;
 use cccwatch::config::NoticeSettings;
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
 use cccwatch::notice::list::ListTemplate;
@@ -74,16 +75,23 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
 
     let out = tempfile::tempdir().unwrap();
     let settings = NoticeSettings {
-        issuer: "梅县市场监督管理局".into(),
         number_prefix: "梅县市监".into(),
-        contact: "市场监管科 张三 0753-1234567".into(),
-        templates_dir: out.path().join("no-templates-here"),
-        ..NoticeSettings::default()
+        pdf_browser: "chromium".into(),
+        ..support::notice_settings(out.path())
     };
+    let platforms = support::platforms();
     let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-    let w = notice::issue(store, &settings, "demo", day, "boss", out.path())
-        .await
-        .unwrap();
+    let w = notice::issue(
+        store,
+        &settings,
+        &platforms,
+        "demo",
+        day,
+        "boss",
+        out.path(),
+    )
+    .await
+    .unwrap();
     assert_eq!(w.batch.number, "梅县市监CCC〔2026〕1号");
     assert_eq!(w.batch.listings, 3);
     assert_eq!(w.batch.deadline, "2026-12-09");
@@ -94,6 +102,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         "梅县市监CCC〔2026〕1号",
         "2026年12月9日",
         "市场监管科 张三",
+        "演示商城运营有限公司：",
         "电子商务法",
         "共 3 条",
     ] {
@@ -124,6 +133,13 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
             row[14],
             d.page.as_ref().unwrap().sha256,
             "the evidence hash"
+        );
+        assert_eq!(row[1], "演示商城", "the platform by its Chinese name");
+        let fetched = &d.page.as_ref().unwrap().fetched_at;
+        assert_eq!(row[13], beijing_time(fetched), "captured at, Beijing time");
+        assert!(
+            letter.contains(&beijing_time(fetched)) && !letter.contains(fetched.as_str()),
+            "the letter gives the capture time in Beijing time, not {fetched}"
         );
         assert!(
             !row[11].is_empty() && !row[12].is_empty(),
@@ -206,7 +222,17 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
     }
 
     // Nothing is noticed twice; a new confirmation goes into the next number.
-    match notice::issue(store, &settings, "demo", day, "boss", out.path()).await {
+    match notice::issue(
+        store,
+        &settings,
+        &platforms,
+        "demo",
+        day,
+        "boss",
+        out.path(),
+    )
+    .await
+    {
         Err(NoticeError::Nothing(p)) => assert_eq!(p, "demo"),
         other => panic!("expected nothing to notice, got {other:?}"),
     }
@@ -228,7 +254,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         templates_dir: templates,
         ..settings.clone()
     };
-    let w2 = notice::issue(store, &edited, "demo", day, "boss", out.path())
+    let w2 = notice::issue(store, &edited, &platforms, "demo", day, "boss", out.path())
         .await
         .unwrap();
     assert_eq!(w2.batch.number, "梅县市监CCC〔2026〕2号");
@@ -254,7 +280,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         .find(|id| !chosen.contains(id) && *id != dismissed && *id != next)
         .unwrap();
     store.decide(another, &boss, &confirm, None).await.unwrap();
-    let err = notice::issue(store, &edited, "demo", day, "boss", out.path())
+    let err = notice::issue(store, &edited, &platforms, "demo", day, "boss", out.path())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("letter.html"), "{err}");
@@ -262,6 +288,128 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         store.notice_batches(Some("demo")).await.unwrap().len(),
         2,
         "nothing issued"
+    );
+}
+
+/// A letter that would print a placeholder (the generic bureau name, the
+/// request to fill in the contact, no addressee for the platform) is
+/// refused before a number is taken: no batch, no notice, no audit entry,
+/// and the next good batch still gets number 1. A letter template that
+/// does not print a setting does not need it. An unknown platform is named
+/// with the known ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placeholders_and_unknown_platforms_are_refused_before_a_number_is_taken() {
+    let s = support::seeded(60).await;
+    let store = &s.store;
+    confirm_flagged(&s, 2).await;
+    let out = tempfile::tempdir().unwrap();
+    let platforms = support::platforms();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let shipped = NoticeSettings {
+        templates_dir: out.path().join("none"),
+        pdf_browser: String::new(),
+        ..NoticeSettings::default()
+    };
+    let e = notice::issue(store, &shipped, &platforms, "demo", day, "boss", out.path())
+        .await
+        .unwrap_err();
+    let NoticeError::Placeholders { found, .. } = &e else {
+        panic!("expected placeholders, got {e}");
+    };
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "notices.issuer",
+            "notices.contact",
+            "notices.platform_names.demo"
+        ]
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("no number taken") && text.contains("cccwatch init"),
+        "{text}"
+    );
+    assert!(text.contains("--platform-addressee demo=NAME"), "{text}");
+    // Nothing stored: no batch, the findings still wait, no audit entry.
+    assert!(store.notice_batches(None).await.unwrap().is_empty());
+    assert_eq!(store.notice_candidates("demo").await.unwrap().len(), 2);
+    let log = store.audit_page(None, None, 50).await.unwrap();
+    assert!(log.entries.iter().all(|e| e.action != "notice.issue"));
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "no folder written"
+    );
+
+    // Only the addressee missing: still refused, and only it is named.
+    let no_addressee = NoticeSettings {
+        platform_names: Default::default(),
+        ..support::notice_settings(out.path())
+    };
+    match notice::issue(
+        store,
+        &no_addressee,
+        &platforms,
+        "demo",
+        day,
+        "boss",
+        out.path(),
+    )
+    .await
+    {
+        Err(NoticeError::Placeholders { found, .. }) => {
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[0].key, "notices.platform_names.demo");
+        }
+        other => panic!("expected the addressee to be asked for, got {other:?}"),
+    }
+
+    // An unknown platform: named, with the known ones; a case slip gets a hint.
+    let e = notice::issue(
+        store,
+        &support::notice_settings(out.path()),
+        &platforms,
+        "JD",
+        day,
+        "boss",
+        out.path(),
+    )
+    .await
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, NoticeError::UnknownPlatform { .. }), "{text}");
+    assert!(text.contains("unknown platform `JD`"), "{text}");
+    assert!(text.contains("did you mean `jd`"), "{text}");
+    assert!(
+        text.contains("demo（演示商城）") && text.contains("jd（京东）"),
+        "{text}"
+    );
+    assert!(store.notice_batches(None).await.unwrap().is_empty());
+
+    // A letter of the bureau's own that prints neither contact nor addressee.
+    let templates = out.path().join("own");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("letter.html"),
+        "<p>{{ issuer }} {{ number }}：{{ platform_name }} {{ count }} 条</p>",
+    )
+    .unwrap();
+    let own = NoticeSettings {
+        issuer: "梅县市场监督管理局".into(),
+        templates_dir: templates,
+        pdf_browser: String::new(),
+        ..NoticeSettings::default()
+    };
+    let w = notice::issue(store, &own, &platforms, "demo", day, "boss", out.path())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.batch.number, "市监CCC〔2026〕1号",
+        "no number was used up"
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.folder.join("letter.html")).unwrap(),
+        "<p>梅县市场监督管理局 市监CCC〔2026〕1号：演示商城 2 条</p>"
     );
 }
 
@@ -278,16 +426,20 @@ fn csv_rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
 /// and issues a batch on 2026-11-20 (deadline 2026-11-30).
 async fn noticed(s: &support::Seeded, n: usize, out: &std::path::Path) -> notice::WrittenBatch {
     confirm_flagged(s, n).await;
-    let settings = NoticeSettings {
-        templates_dir: out.join("none"),
-        pdf_browser: String::new(),
-        ..NoticeSettings::default()
-    };
+    let settings = support::notice_settings(out);
     let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     s.clock.set("2026-11-20T02:00:00Z".parse().unwrap());
-    notice::issue(&s.store, &settings, "demo", issued, "boss", out)
-        .await
-        .unwrap()
+    notice::issue(
+        &s.store,
+        &settings,
+        &support::platforms(),
+        "demo",
+        issued,
+        "boss",
+        out,
+    )
+    .await
+    .unwrap()
 }
 
 /// Confirms the first `n` flagged findings whose listing names a model and a seller.
@@ -348,9 +500,9 @@ async fn the_list_layout_is_an_editable_file() {
     std::fs::create_dir_all(&templates).unwrap();
     let settings = NoticeSettings {
         templates_dir: templates.clone(),
-        pdf_browser: String::new(),
-        ..NoticeSettings::default()
+        ..support::notice_settings(out.path())
     };
+    let platforms = support::platforms();
     let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
 
     // A typo in a key: named with its column and the file; nothing is issued.
@@ -359,9 +511,17 @@ async fn the_list_layout_is_an_editable_file() {
         "[[column]]\nkey = \"item_id\"\n[[column]]\nkey = \"tilte\"\n",
     )
     .unwrap();
-    let e = notice::issue(store, &settings, "demo", day, "boss", out.path())
-        .await
-        .unwrap_err();
+    let e = notice::issue(
+        store,
+        &settings,
+        &platforms,
+        "demo",
+        day,
+        "boss",
+        out.path(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, NoticeError::List(_)), "{e}");
     let e = e.to_string();
     assert!(
@@ -389,9 +549,17 @@ header = "平台反馈"
 "#,
     )
     .unwrap();
-    let w = notice::issue(store, &settings, "demo", day, "boss", out.path())
-        .await
-        .unwrap();
+    let w = notice::issue(
+        store,
+        &settings,
+        &platforms,
+        "demo",
+        day,
+        "boss",
+        out.path(),
+    )
+    .await
+    .unwrap();
     assert_eq!(w.batch.number, "市监CCC〔2026〕1号", "the first number");
     let mut book: Xlsx<_> = open_workbook(w.folder.join("list.xlsx")).unwrap();
     let table: Vec<Vec<String>> = book

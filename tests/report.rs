@@ -86,13 +86,14 @@ async fn history(s: &support::Seeded) -> Done {
 
     let out = tempfile::tempdir().unwrap();
     let settings = NoticeSettings {
-        templates_dir: out.path().join("none"),
-        ..NoticeSettings::default()
+        pdf_browser: "chromium".into(),
+        ..support::notice_settings(out.path())
     };
     // Dated the 1st, so its deadline falls within the month.
     let w = notice::issue(
         store,
         &settings,
+        &support::platforms(),
         "demo",
         month.first_day(),
         "boss",
@@ -212,12 +213,18 @@ async fn the_monthly_report_counts_what_happened_and_the_ranking_weighs_it() {
         "the seeded world's month"
     );
     let catalog = Catalog::embedded();
-    let r = report::monthly_report(store, &catalog, done.month)
+    let r = report::monthly_report(store, &catalog, &support::platforms(), done.month)
         .await
         .unwrap();
     assert_eq!(r.month, done.month.to_string());
     let platforms: Vec<&str> = r.platforms.iter().map(|p| p.platform.as_str()).collect();
     assert_eq!(platforms, ["demo", "feedshop"]);
+    let labels: Vec<&str> = r.platforms.iter().map(|p| p.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["演示商城", "feedshop"],
+        "Chinese names; a feed platform without a file keeps its own"
+    );
 
     // Listings and findings, from the store's own counts.
     let demo = &r.platforms[0];
@@ -297,9 +304,14 @@ async fn the_monthly_report_counts_what_happened_and_the_ranking_weighs_it() {
     assert_eq!(got, groups);
 
     // Last month: nothing.
-    let before = report::monthly_report(store, &catalog, done.month.previous())
-        .await
-        .unwrap();
+    let before = report::monthly_report(
+        store,
+        &catalog,
+        &support::platforms(),
+        done.month.previous(),
+    )
+    .await
+    .unwrap();
     assert!(before.platforms.is_empty());
     assert_eq!((before.total.checked, before.total.noticed), (0, 0));
 
@@ -331,7 +343,7 @@ async fn check_workbook(r: &report::MonthlyReport, s: &support::Seeded) {
     let summary = rows(&mut book, "汇总");
     assert_eq!(summary[0], SUMMARY_COLUMNS.to_vec());
     let demo = &r.platforms[0];
-    assert_eq!(summary[1][0], "demo");
+    assert_eq!(summary[1][0], "演示商城");
     assert_eq!(summary[1][2], demo.checked.to_string());
     assert_eq!(summary[1][3], demo.flagged.to_string());
     assert_eq!(summary[1][6], "4", "confirmed");
@@ -343,7 +355,7 @@ async fn check_workbook(r: &report::MonthlyReport, s: &support::Seeded) {
     assert_eq!(summary[3][2], r.total.checked.to_string());
 
     let by_verdict = rows(&mut book, "发现问题");
-    assert_eq!(by_verdict[0], ["判定", "demo", "feedshop", TOTAL]);
+    assert_eq!(by_verdict[0], ["判定", "演示商城", "feedshop", TOTAL]);
     let last = by_verdict.last().unwrap();
     assert_eq!(last[0], TOTAL);
     assert_eq!(last[3], r.total.flagged.to_string());
@@ -385,7 +397,10 @@ async fn check_ranking(store: &Store, done: &Done) {
             1 + if *id == done.overdue { 2 } else { 0 } + if *id == done.relisted { 3 } else { 0 };
         e.1 += i64::from(*id == done.overdue || *id == done.relisted);
     }
-    let ranked = report::seller_ranking(store, None, None).await.unwrap();
+    let labels = support::platforms();
+    let ranked = report::seller_ranking(store, &labels, None, None)
+        .await
+        .unwrap();
     assert_eq!(ranked.len(), expected.len());
     for r in &ranked {
         let key = (r.platform.clone(), r.seller.clone());
@@ -403,12 +418,12 @@ async fn check_ranking(store: &Store, done: &Done) {
         (hostile.platform.as_str(), hostile.confirmed, hostile.score),
         ("feedshop", 1, 1)
     );
-    let only = report::seller_ranking(store, Some("feedshop"), None)
+    let only = report::seller_ranking(store, &labels, Some("feedshop"), None)
         .await
         .unwrap();
     assert_eq!(only.len(), 1);
     assert_eq!(
-        report::seller_ranking(store, None, Some(1))
+        report::seller_ranking(store, &labels, None, Some(1))
             .await
             .unwrap()
             .len(),
@@ -423,6 +438,14 @@ async fn check_ranking(store: &Store, done: &Done) {
     let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(text).collect()).collect();
     assert_eq!(rows[0], cccwatch::report::sellers::COLUMNS.to_vec());
     assert_eq!(rows[1][7], ranked[0].score.to_string());
+    for (row, r) in rows[1..].iter().zip(&ranked) {
+        assert_eq!(
+            row[1],
+            labels.label(&r.platform),
+            "platforms by their Chinese name"
+        );
+    }
+    assert!(rows.iter().any(|r| r[1] == "演示商城"));
     assert!(rows.iter().any(|r| r[2] == HOSTILE_SELLER));
     let csv = dir.path().join("sellers.csv");
     report::write_sellers(&ranked, &csv).unwrap();
@@ -455,9 +478,14 @@ async fn check_pages(s: &support::Seeded, done: &Done) {
 
     let c = login(&base, "zhao").await;
     let month = done.month.to_string();
-    let r = report::monthly_report(&s.store, &Catalog::embedded(), done.month)
-        .await
-        .unwrap();
+    let r = report::monthly_report(
+        &s.store,
+        &Catalog::embedded(),
+        &support::platforms(),
+        done.month,
+    )
+    .await
+    .unwrap();
     let resp = c
         .get(format!("{base}/reports/monthly?month={month}"))
         .send()
@@ -474,6 +502,7 @@ async fn check_pages(s: &support::Seeded, done: &Done) {
         format!("href=\"/reports/monthly.xlsx?month={month}\""),
         "口径说明".to_string(),
         "<svg".to_string(),
+        "<th>演示商城</th>".to_string(),
         "href=\"/reports/monthly\" class=\"active\">报表<".to_string(),
     ] {
         assert!(html.contains(&needle), "the page has {needle}");

@@ -7,7 +7,7 @@
 
 mod support;
 
-use cccwatch::config::{NoticeSettings, RetentionSettings};
+use cccwatch::config::RetentionSettings;
 use cccwatch::history::{self, HistoryError};
 use cccwatch::market::{HOSTILE_TITLE_PREFIX, Removal};
 use cccwatch::progress::Progress;
@@ -77,15 +77,19 @@ async fn notice_three(s: &support::Seeded, out: &std::path::Path) -> Vec<QueueRo
             .await
             .unwrap();
     }
-    let settings = NoticeSettings {
-        templates_dir: out.join("none"),
-        pdf_browser: String::new(),
-        ..NoticeSettings::default()
-    };
+    let settings = support::notice_settings(out);
     let issued = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-    cccwatch::notice::issue(store, &settings, "demo", issued, "boss", out)
-        .await
-        .unwrap();
+    cccwatch::notice::issue(
+        store,
+        &settings,
+        &support::platforms(),
+        "demo",
+        issued,
+        "boss",
+        out,
+    )
+    .await
+    .unwrap();
     plain
 }
 

@@ -172,6 +172,7 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
             "/reports/monthly".to_string(),
             "/reports/monthly.xlsx".to_string(),
             "/reports/sellers".to_string(),
+            "/help".to_string(),
         ] {
             assert_eq!(
                 get(&c, format!("{base}{path}")).await,
@@ -202,6 +203,37 @@ async fn every_route_answers_each_role_as_the_permission_table_says() {
             StatusCode::BAD_REQUEST
         );
     }
+
+    // The 帮助 page is the quick-start guide; platforms are named in Chinese.
+    let (c, _) = login(base, "zhao").await;
+    let help = c
+        .get(format!("{base}/help"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(help.contains("<h1>cccwatch 快速上手</h1>"), "the guide");
+    assert!(help.contains("<code>cccwatch init</code>"));
+    assert!(help.contains("href=\"/help\" class=\"active\">帮助<"));
+    let queue = c
+        .get(format!("{base}/queue"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        queue.contains("<option value=\"demo\" >演示商城</option>")
+            && queue.contains("<td>演示商城<div"),
+        "the platform filter and the rows show 演示商城"
+    );
+    assert!(
+        queue.contains("<a href=\"/help\" >帮助</a>"),
+        "every page links the guide"
+    );
 
     // Writes: reviewers and supervisors decide; viewers and administrators may not.
     for (user, expected, target) in [
@@ -1578,12 +1610,7 @@ async fn notices_are_issued_downloaded_and_answered_from_the_workspace() {
     let seeded = support::seeded(100).await;
     let store = &seeded.store;
     let out = tempfile::tempdir().unwrap();
-    let notices = cccwatch::config::NoticeSettings {
-        out_dir: out.path().to_path_buf(),
-        templates_dir: out.path().join("none"),
-        pdf_browser: String::new(),
-        ..Default::default()
-    };
+    let notices = support::notice_settings(out.path());
     let (base, _stop) =
         support::start_with_notices(store, &seeded.brands, support::web_settings(), notices).await;
     // Confirm three, the hostile listing among them.
@@ -1634,8 +1661,76 @@ async fn notices_are_issued_downloaded_and_answered_from_the_workspace() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
+    // With the shipped settings the page says what to fill in, and issuing
+    // is refused before a number is taken.
+    let shipped = cccwatch::config::NoticeSettings {
+        out_dir: out.path().join("shipped"),
+        templates_dir: out.path().join("none"),
+        pdf_browser: String::new(),
+        ..Default::default()
+    };
+    let (raw_base, _raw_stop) =
+        support::start_with_notices(store, &seeded.brands, support::web_settings(), shipped).await;
+    let (raw_sup, raw_csrf) = login(&raw_base, "boss").await;
+    let page = raw_sup
+        .get(format!("{raw_base}/notices"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("暂不能签发")
+            && page.contains("notices.contact")
+            && page.contains("cccwatch init"),
+        "the page names what to fill in"
+    );
+    assert!(
+        !page.contains("签发通知</button>"),
+        "no button while it would be refused"
+    );
+    let r = raw_sup
+        .post(format!("{raw_base}/notices/issue"))
+        .form(&[("_csrf", raw_csrf.as_str()), ("platform", "demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("未签发，未占用文号") && text.contains("notices.platform_names.demo"),
+        "the refusal says why"
+    );
+    assert!(store.notice_batches(None).await.unwrap().is_empty());
+    assert!(!out.path().join("shipped").exists(), "nothing written");
+
     // The supervisor issues; a forged token is refused first.
     let (sup, csrf) = login(&base, "boss").await;
+    let page = sup
+        .get(format!("{base}/notices"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<td>演示商城</td>") && page.contains("演示商城运营有限公司"),
+        "the platform by its Chinese name, and its addressee"
+    );
+    let r = sup
+        .post(format!("{base}/notices/issue"))
+        .form(&[("_csrf", csrf.as_str()), ("platform", "JD")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("未知平台“JD”") && text.contains("jd（京东）"),
+        "an unknown platform is named with the known ones"
+    );
     let r = sup
         .post(format!("{base}/notices/issue"))
         .form(&[("_csrf", "forged"), ("platform", "demo")])
@@ -1662,6 +1757,10 @@ async fn notices_are_issued_downloaded_and_answered_from_the_workspace() {
         .await
         .unwrap();
     assert!(page.contains(&batch.number) && page.contains("通知已签发"));
+    assert!(
+        page.contains("<dd>演示商城</dd>") && page.contains("<dd>演示商城运营有限公司</dd>"),
+        "the batch names the platform in Chinese and its addressee"
+    );
     assert!(
         !page.contains("<script>window.__pwned"),
         "hostile title escaped"

@@ -78,6 +78,7 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let demo_app = App {
         settings,
+        sources: app.sources.clone(),
         progress: app.progress,
     };
     let fetcher = Arc::new(Fetcher::new(demo_app.settings.crawl.fetch_settings())?);

@@ -1,7 +1,7 @@
 //! `cccwatch feed`: the risk feed to platforms (act stage): feed tokens for
 //! `/api/feeds/PLATFORM`, and the feed written as files.
 
-use super::App;
+use super::{App, actor};
 use anyhow::Context;
 use cccwatch::notice::feed::{self, FeedRequest, LIST_CAP, Requester};
 use cccwatch::review::auth;
@@ -56,11 +56,6 @@ The platform sends it as `Authorization: Bearer TOKEN` to GET /api/feeds/jd."
     /// Revoke a feed token by its ID (from `feed token list`).
     #[command(after_help = "Example:\n  cccwatch feed token revoke 3")]
     Revoke { id: i64 },
-}
-
-fn actor() -> String {
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{who}")
 }
 
 pub async fn run(app: &App, c: FeedCommand) -> anyhow::Result<ExitCode> {

@@ -10,6 +10,7 @@ mod feed_cmd;
 mod findings_cmd;
 mod gen_cmd;
 mod ingest_cmd;
+mod init_cmd;
 mod market_cmd;
 mod match_cmd;
 mod notices_cmd;
@@ -32,6 +33,7 @@ use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
 Examples:
+  cccwatch init                                   # the bureau's name, numbers, contact, platforms → config/local.toml
   cccwatch demo                                   # crawl the built-in marketplace, in ./cccwatch-demo
   cccwatch scan --platform demo --base-url http://127.0.0.1:8080
   cccwatch certdb import certdb/sample/certificates.csv
@@ -77,6 +79,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Set the bureau up: its name, notice numbers, contact, platforms' names and
+    /// addressees, seal text, PDF browser; writes config/local.toml and checks it.
+    Init(init_cmd::InitArgs),
     /// The certificate database: import exports and the brand table, statistics, lookups.
     #[command(subcommand)]
     Certdb(certdb_cmd::CertdbCommand),
@@ -140,6 +145,8 @@ enum Command {
 /// Shared state of one invocation.
 pub struct App {
     pub settings: Settings,
+    /// Where the settings came from (`--config`, `--db`).
+    pub sources: Sources,
     pub progress: bool,
 }
 
@@ -173,9 +180,11 @@ pub fn main() -> ExitCode {
         file: cli.config.clone(),
         database_url: cli.db.clone(),
     };
-    // Checking the configuration must work when it is broken.
-    if let Command::Config(c) = cli.command {
-        return config_cmd::run(&sources, c);
+    // Checking the configuration, and setting it up, must work when it is broken.
+    match cli.command {
+        Command::Config(c) => return config_cmd::run(&sources, c),
+        Command::Init(a) => return init_cmd::run(&sources, a),
+        _ => {}
     }
     let settings = match Settings::load(&sources) {
         Ok(s) => s,
@@ -187,6 +196,7 @@ pub fn main() -> ExitCode {
     };
     let app = App {
         settings,
+        sources,
         progress: !cli.no_progress && cli.log_format == LogFormat::Human,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -222,7 +232,9 @@ pub fn main() -> ExitCode {
             Command::Signals(c) => signals_cmd::run(&app, c).await,
             Command::Report(c) => report_cmd::run(&app, c).await,
             Command::Feed(c) => feed_cmd::run(&app, c).await,
-            Command::Config(_) => unreachable!("handled before the settings are loaded"),
+            Command::Config(_) | Command::Init(_) => {
+                unreachable!("handled before the settings are loaded")
+            }
         }
     });
     // Tasks still running (connections past web.shutdown_timeout_secs) are dropped.
@@ -269,7 +281,59 @@ fn quiet_broken_pipe() {
     }));
 }
 
+/// Who runs a command, for the audit log and a notice's `issued_by`:
+/// `cli:NAME`, NAME the operating-system user ($USER, $LOGNAME, $USERNAME,
+/// or the name of the process's user id in /etc/passwd, or `uid1000`).
+pub fn actor() -> String {
+    format!("cli:{}", os_user())
+}
+
+fn os_user() -> String {
+    let from_env = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty());
+    if let Some(name) = from_env {
+        return name;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata("/proc/self") {
+            let uid = meta.uid();
+            let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+            return user_of_uid(&passwd, uid).unwrap_or_else(|| format!("uid{uid}"));
+        }
+    }
+    "unknown".into()
+}
+
+/// The name of `uid` in the text of /etc/passwd (`name:x:uid:gid:...`).
+fn user_of_uid(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?.trim();
+        let id: u32 = f.nth(1)?.trim().parse().ok()?;
+        (id == uid && !name.is_empty() && !name.starts_with('#')).then(|| name.to_string())
+    })
+}
+
 /// Parses `--as-of`; default today (local date).
 pub fn as_of_or_today(as_of: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
     as_of.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_id_is_named_from_the_password_file() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nwangli:x:1000:1000:王丽:/home/wangli:/bin/bash\nbroken\n";
+        assert_eq!(user_of_uid(passwd, 1000).as_deref(), Some("wangli"));
+        assert_eq!(user_of_uid(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(user_of_uid(passwd, 1001), None);
+        assert!(actor().starts_with("cli:") && actor().len() > 4);
+    }
 }

@@ -1,7 +1,10 @@
 //! `cccwatch notices`: takedown notice batches to platforms.
 
-use super::App;
+use super::{App, actor};
+use cccwatch::clock::{beijing_minutes, beijing_time};
 use cccwatch::notice;
+use cccwatch::report::beijing_today;
+use chrono::Datelike;
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,15 +18,21 @@ Writes one folder per batch: letter.html (from notices.templates_dir/letter.html
 editable), list.xlsx and list.csv (columns from\n\
 notices.templates_dir/list.toml, editable), list.json, evidence/ (the captured pages),\n\
 manifest.json and SHA256SUMS. The number comes from notices.number_format;\n\
-the deadline is notices.deadline_days after the date. Exit code 2 when there is\n\
-nothing to notice.")]
+the deadline is notices.deadline_days after the date. Platforms are named by\n\
+their Chinese label, capture times in Beijing time.\n\n\
+Refused, before a number is taken, while the letter would print a setting that\n\
+is still a placeholder (notices.issuer, notices.contact, the platform's\n\
+notices.platform_names entry): the message names each and the `cccwatch init`\n\
+flag that fills it. Exit codes: 0 issued, 2 nothing to notice, 78 a setting to\n\
+fill in, 64 an unknown platform (the known ones are listed).")]
     Issue {
+        /// The platform's short name (its file in crawl.platforms_dir), e.g. jd.
         #[arg(long)]
         platform: String,
         /// Folder for the batch folders (default: notices.out_dir).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The issue date (default: today).
+        /// The issue date (default: today, Beijing time).
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
@@ -79,27 +88,24 @@ listed with their row number (exit code 1), the others are recorded."
     },
 }
 
-/// A batch by its number, or by its sequence number in the current year.
+/// A batch by its number, or by its sequence number in the current year
+/// (Beijing time).
 async fn find_batch(
     store: &cccwatch::store::Store,
     key: &str,
 ) -> anyhow::Result<cccwatch::store::NoticeBatch> {
     let batches = store.notice_batches(None).await?;
-    let year = chrono::Local::now().format("%Y").to_string();
+    let year = i64::from(beijing_today(store.now()).year());
     batches
         .into_iter()
-        .find(|b| {
-            b.number == key || (key.parse::<i64>() == Ok(b.seq) && b.year.to_string() == year)
-        })
+        .find(|b| b.number == key || (key.parse::<i64>() == Ok(b.seq) && b.year == year))
         .ok_or_else(|| {
             anyhow::anyhow!("--batch {key}: no such notice (see `cccwatch notices list`)")
         })
 }
 
-fn actor() -> String {
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{who}")
-}
+/// Exit code for a wrong argument (EX_USAGE of sysexits.h).
+const EXIT_USAGE: u8 = 64;
 
 pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
     let store = app.judging_store().await?;
@@ -110,10 +116,12 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
             date,
         } => {
             let out = out.unwrap_or_else(|| app.settings.notices.out_dir.clone());
-            let today = super::as_of_or_today(date);
+            let today = date.unwrap_or_else(|| beijing_today(store.now()));
+            let labels = app.settings.platform_labels();
             match notice::issue(
                 &store,
                 &app.settings.notices,
+                &labels,
                 &platform,
                 today,
                 &actor(),
@@ -124,7 +132,10 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                 Ok(w) => {
                     println!(
                         "{} issued to {}: {} listings, reply by {}",
-                        w.batch.number, w.batch.platform, w.batch.listings, w.batch.deadline
+                        w.batch.number,
+                        labels.described(&w.batch.platform),
+                        w.batch.listings,
+                        w.batch.deadline
                     );
                     println!("folder {}", w.folder.display());
                     println!("zip    {}  sha256 {}", w.zip.0.display(), w.zip.1);
@@ -138,9 +149,38 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                 }
                 Err(notice::NoticeError::Nothing(p)) => {
                     eprintln!(
-                        "nothing to notice: platform `{p}` has no confirmed findings that are not already in a notice"
+                        "nothing to notice: platform {} has no confirmed findings that are not already in a notice",
+                        labels.described(&p)
                     );
                     Ok(ExitCode::from(2))
+                }
+                Err(notice::NoticeError::UnknownPlatform {
+                    platform,
+                    hint,
+                    known,
+                }) => {
+                    eprintln!("error: --platform {platform}: unknown platform{hint}");
+                    eprintln!("the known platforms are:");
+                    for k in known {
+                        eprintln!("  {k}");
+                    }
+                    Ok(ExitCode::from(EXIT_USAGE))
+                }
+                Err(notice::NoticeError::Placeholders { platform, found }) => {
+                    eprintln!(
+                        "error: nothing issued, no number taken: the letter to {} would print settings that are still placeholders:",
+                        labels.described(&platform)
+                    );
+                    for p in &found {
+                        eprintln!("  {}: {}", p.key, p.why);
+                    }
+                    let flags: Vec<&str> = found.iter().map(|p| p.init.as_str()).collect();
+                    eprintln!(
+                        "fill them in with `cccwatch init {}` (or edit {}), then issue again",
+                        flags.join(" "),
+                        cccwatch::config::Settings::local_file(&app.sources).display()
+                    );
+                    Ok(ExitCode::from(super::config_cmd::EXIT_CONFIG))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -194,6 +234,7 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
         NoticesCommand::Show { batch, json } => {
             let b = find_batch(&store, &batch).await?;
             let lines = store.notice_lines(b.id).await?;
+            let labels = app.settings.platform_labels();
             if json {
                 println!(
                     "{}",
@@ -204,15 +245,20 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!(
-                "{} to {}: issued {} by {}, reply by {}, {} listing(s)",
-                b.number, b.platform, b.issued_at, b.issued_by, b.deadline, b.listings
+                "{} to {}: issued {} (Beijing time) by {}, reply by {}, {} listing(s)",
+                b.number,
+                labels.described(&b.platform),
+                beijing_time(&b.issued_at),
+                b.issued_by,
+                b.deadline,
+                b.listings
             );
             if let Some(f) = &b.folder {
                 println!("folder {f}");
             }
             println!(
                 "{:<16} {:<18} {:<22} {:<26} REPLY / RELIST",
-                "ITEM", "STATE", "SINCE", "HOW"
+                "ITEM", "STATE", "SINCE (BEIJING)", "HOW"
             );
             for l in lines {
                 let mut tail = l.ack_text.clone().unwrap_or_default();
@@ -223,7 +269,7 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                     "{:<16} {:<18} {:<22} {:<26} {}",
                     l.item_id,
                     l.state,
-                    &l.state_at[..l.state_at.len().min(19)],
+                    beijing_minutes(&l.state_at),
                     l.verify_note.unwrap_or_default(),
                     tail.trim()
                 );
@@ -233,6 +279,7 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
         NoticesCommand::List { platform, json } => {
             let batches = store.notice_batches(platform.as_deref()).await?;
             let outcomes = store.notice_outcomes(platform.as_deref()).await?;
+            let labels = app.settings.platform_labels();
             if json {
                 println!(
                     "{}",
@@ -258,7 +305,7 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                     println!(
                         "{:<28} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7.0}% {:>10}  {}",
                         b.number,
-                        b.platform,
+                        labels.label(&b.platform),
                         b.listings,
                         o.map_or(0, |o| o.removed),
                         o.map_or(0, |o| o.overdue),

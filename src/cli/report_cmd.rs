@@ -57,7 +57,8 @@ pub async fn run(app: &App, c: ReportCommand) -> anyhow::Result<ExitCode> {
                 .certdb
                 .load_catalog()
                 .context("certdb.catalog: reading the catalog")?;
-            let r = report::monthly_report(&store, &catalog, month).await?;
+            let labels = app.settings.platform_labels();
+            let r = report::monthly_report(&store, &catalog, &labels, month).await?;
             let path = report::write_monthly(&r, &out)?;
             print_monthly(&r);
             println!("written {}", path.display());
@@ -67,7 +68,8 @@ pub async fn run(app: &App, c: ReportCommand) -> anyhow::Result<ExitCode> {
             limit,
             out,
         } => {
-            let rows = report::seller_ranking(&store, platform.as_deref(), limit).await?;
+            let labels = app.settings.platform_labels();
+            let rows = report::seller_ranking(&store, &labels, platform.as_deref(), limit).await?;
             print_sellers(&rows);
             if let Some(path) = out {
                 report::write_sellers(&rows, &path)?;
@@ -103,7 +105,7 @@ fn print_monthly(r: &report::MonthlyReport) {
         let name = if p.platform == monthly::TOTAL {
             "TOTAL"
         } else {
-            &p.platform
+            &p.label
         };
         println!(
             "{:<12} {:>6} {:>8} {:>8} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7}",
@@ -133,7 +135,7 @@ fn print_sellers(rows: &[report::SellerRisk]) {
         println!(
             "{:>4} {:<12} {:<32} {:>9} {:>7} {:>8} {:>12} {:>5}",
             r.rank,
-            r.platform,
+            r.platform_label,
             r.seller_label(),
             r.confirmed,
             r.overdue,

@@ -142,8 +142,7 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
                 Arc::new(SystemClock),
                 stop,
             )?;
-            let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-            let id = scheduler.run_now(&job, &format!("cli:{who}")).await?;
+            let id = scheduler.run_now(&job, &super::actor()).await?;
             eprintln!("job {job}: run #{id} started");
             scheduler.wait_idle().await;
             let r = store

@@ -71,6 +71,7 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
         catalog,
         brands,
         app.settings.notices.clone(),
+        app.settings.platform_labels(),
     );
     // The scheduler: scans in the background, stopped with the web app.
     let (stop_tx, stop_rx) = watch::channel(false);

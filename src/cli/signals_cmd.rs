@@ -55,14 +55,13 @@ pub async fn run(app: &App, c: SignalsCommand) -> anyhow::Result<ExitCode> {
                 Kind::Complaint => SignalKind::Complaint,
             };
             let (brands, _) = cccwatch::pipeline::load_brands(&store).await?;
-            let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
             let r = signals::import(
                 &store,
                 &brands,
                 &file,
                 kind,
                 platform.as_deref(),
-                &format!("cli:{who}"),
+                &super::actor(),
             )
             .await?;
             println!(

@@ -1,7 +1,7 @@
 //! `cccwatch user` and `cccwatch audit`: accounts of the review workspace,
 //! and the audit log's hash chain.
 
-use super::App;
+use super::{App, actor};
 use anyhow::{Context, bail};
 use cccwatch::review::auth::{self, Role};
 use clap::Subcommand;
@@ -15,7 +15,9 @@ pub enum UserCommand {
 cccwatch user add admin --role admin --name 系统管理员\n  \
 cccwatch user add wangli --role reviewer --name 王丽\n  \
 echo 'a long password' | cccwatch user add zhao --role viewer --name 赵敏 --password-stdin\n\n\
-The password is asked twice on the terminal (at least 10 characters).")]
+The password (at least 10 characters) is asked twice on a terminal. Without a\n\
+terminal (a script, ssh without -t, cron) it is the first line of standard\n\
+input; when nothing is piped in, the command says so and stores nothing.")]
     Add {
         username: String,
         /// admin | supervisor | reviewer | viewer
@@ -24,13 +26,16 @@ The password is asked twice on the terminal (at least 10 characters).")]
         /// The person's name as shown in the workspace (default: the user name).
         #[arg(long)]
         name: Option<String>,
-        /// Read the password from the first line of standard input.
+        /// Read the password from the first line of standard input (also the
+        /// default when standard input is not a terminal).
         #[arg(long)]
         password_stdin: bool,
     },
     /// Set a new password (also unlocks the account and ends its sessions).
     #[command(
-        after_help = "Example:\n  cccwatch user passwd wangli          # asks twice on the terminal"
+        after_help = "Example:\n  cccwatch user passwd wangli          # asks twice on the terminal\n  \
+echo 'a new long password' | cccwatch user passwd wangli --password-stdin\n\n\
+Without a terminal the password is the first line of standard input."
     )]
     Passwd {
         username: String,
@@ -105,22 +110,33 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .ok_or_else(|| format!("unknown role `{s}`: use admin, supervisor, reviewer or viewer"))
 }
 
-/// Who did it, for the audit log: the operating-system user at the terminal.
-fn actor() -> String {
-    let who = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{who}")
-}
-
-fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<String> {
-    let password = if from_stdin || !std::io::stdin().is_terminal() {
+/// The password: asked twice on a terminal; otherwise (piped, or
+/// `--password-stdin`) the first line of standard input. Nothing there is
+/// said as such, not as a password that is too short.
+/// `command` is the command's arguments after `user`, for the example.
+fn read_password(username: &str, from_stdin: bool, command: &str) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let password = if from_stdin || !stdin.is_terminal() {
         let mut line = String::new();
-        std::io::stdin()
+        let read = stdin
             .lock()
             .read_line(&mut line)
             .context("reading the password from standard input")?;
-        line.trim_end_matches(['\r', '\n']).to_string()
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if read == 0 || password.is_empty() {
+            bail!(
+                "no password for {username}: standard input is not a terminal and {}. \
+                 Run the command on a terminal to be asked for it twice, or give it as \
+                 the first line of standard input with --password-stdin:\n  \
+                 echo 'a long password' | cccwatch user {command} --password-stdin",
+                if read == 0 {
+                    "gave nothing (end of input)"
+                } else {
+                    "its first line is empty"
+                }
+            );
+        }
+        password
     } else {
         let first = rpassword::prompt_password(format!("password for {username}: "))?;
         let second = rpassword::prompt_password("again: ")?;
@@ -143,7 +159,8 @@ pub async fn run_user(app: &App, c: UserCommand) -> anyhow::Result<ExitCode> {
             password_stdin,
         } => {
             auth::check_username(&username)?;
-            let password = read_password(&username, password_stdin)?;
+            let command = format!("add {username} --role {role}");
+            let password = read_password(&username, password_stdin, &command)?;
             let hash =
                 tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
             let display = name.unwrap_or_else(|| username.clone());
@@ -156,7 +173,8 @@ pub async fn run_user(app: &App, c: UserCommand) -> anyhow::Result<ExitCode> {
             username,
             password_stdin,
         } => {
-            let password = read_password(&username, password_stdin)?;
+            let command = format!("passwd {username}");
+            let password = read_password(&username, password_stdin, &command)?;
             let hash =
                 tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
             store.set_password(&username, &hash, &actor()).await?;

@@ -9,6 +9,10 @@
 //! Settings problems are collected one at a time: a value that does not
 //! deserialize or validate is reported, removed (so its default applies)
 //! and the rest checked again.
+//!
+//! Warnings ([`warnings`]) name what works but is not ready for real use:
+//! placeholder texts, a PDF browser that is not installed, an empty or
+//! stale certificate database. They do not fail the check.
 
 use crate::config::{ConfigError, Settings, Sources};
 use crate::extract::{Adapter, PlatformConfig};
@@ -19,6 +23,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 mod show;
+mod warnings;
 pub use show::{mask_url_password, redact, show};
 
 /// One problem: where the value came from, its key, what is wrong.
@@ -51,6 +56,9 @@ pub(crate) fn problem(
 #[derive(Debug, Default, serde::Serialize)]
 pub struct CheckReport {
     pub problems: Vec<Problem>,
+    /// What works but is not ready for real use (placeholders, a missing
+    /// PDF browser, an empty or stale certificate database).
+    pub warnings: Vec<Problem>,
     /// Configuration files read, in layer order.
     pub files: Vec<String>,
     /// Platform adapter files that loaded.
@@ -86,8 +94,9 @@ impl CheckReport {
     }
 }
 
-/// Checks the settings and every file they name; collects all problems.
-pub fn check(sources: &Sources) -> CheckReport {
+/// Checks the settings and every file they name; collects all problems,
+/// then the warnings. Reads the database when it exists (never creates it).
+pub async fn check(sources: &Sources) -> CheckReport {
     let mut report = CheckReport::default();
     let Some((fig, settings)) = settings_checked(sources, &mut report) else {
         return report;
@@ -97,6 +106,9 @@ pub fn check(sources: &Sources) -> CheckReport {
     check_catalog(&settings, &mut report);
     check_templates(&settings, &mut report);
     check_schedule(&settings, &fig, sources, &mut report);
+    warnings::placeholders(&settings, &fig, sources, &mut report);
+    warnings::pdf_browser(&settings, &fig, sources, &mut report);
+    warnings::certificates(&settings, &mut report).await;
     report
 }
 
@@ -566,6 +578,7 @@ mod tests {
         let mut s = Settings::default();
         s.certdb.catalog = Some(PathBuf::from("x"));
         s.certdb.expiring_days = Some(1);
+        s.certdb.stale_days = Some(1);
         let toml::Value::Table(t) = toml::Value::try_from(&s).unwrap() else {
             panic!("settings are a table");
         };

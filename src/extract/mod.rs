@@ -9,9 +9,11 @@
 pub mod config;
 mod html;
 mod json;
+pub mod labels;
 mod text;
 
 pub use config::{AdapterError, Format, PlatformConfig, RobotsPolicy};
+pub use labels::PlatformLabels;
 
 use crate::domain::Listing;
 use regex::Regex;

@@ -70,12 +70,13 @@ impl Field {
             .unwrap_or("?")
     }
 
-    /// The cell of listing number `i` (from 0) for this column.
-    pub fn cell(self, i: usize, r: &NoticeRow) -> String {
+    /// The cell of listing number `i` (from 0) for this column; `label` is
+    /// the platform's name for people. Capture times are Beijing time.
+    pub fn cell(self, i: usize, r: &NoticeRow, label: &str) -> String {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         match self {
             Field::Seq => (i + 1).to_string(),
-            Field::Platform => r.platform.clone(),
+            Field::Platform => label.to_string(),
             Field::ItemId => r.item_id.clone(),
             Field::Url => opt(&r.url),
             Field::Seller => opt(&r.seller),
@@ -100,7 +101,11 @@ impl Field {
             Field::Problem => super::verdict_label(&r.verdict),
             Field::Reasons => r.reasons.join("；"),
             Field::Measure => super::measure_label(r.measure.as_deref()).to_string(),
-            Field::CapturedAt => opt(&r.captured_at),
+            Field::CapturedAt => r
+                .captured_at
+                .as_deref()
+                .map(crate::clock::beijing_time)
+                .unwrap_or_default(),
             Field::Sha256 => opt(&r.evidence_sha256),
             Field::ReplyResult | Field::ReplyDate => String::new(),
         }
@@ -277,11 +282,16 @@ impl ListTemplate {
             .map(|c| c.header.as_str())
     }
 
-    /// The rows' cells, in column order.
-    pub fn table(&self, rows: &[NoticeRow]) -> Vec<Vec<String>> {
+    /// The rows' cells, in column order, for the platform named `label`.
+    pub fn table(&self, rows: &[NoticeRow], label: &str) -> Vec<Vec<String>> {
         rows.iter()
             .enumerate()
-            .map(|(i, r)| self.columns.iter().map(|c| c.field.cell(i, r)).collect())
+            .map(|(i, r)| {
+                self.columns
+                    .iter()
+                    .map(|c| c.field.cell(i, r, label))
+                    .collect()
+            })
             .collect()
     }
 }

@@ -2,12 +2,17 @@
 //! findings under the bureau's next document number and is written as one
 //! folder: the letter (HTML from an editable template), the list as XLSX,
 //! CSV and JSON, the captured pages, a manifest and the folder's SHA-256 list.
+//! Before a number is taken, [`policy`] checks that the platform is known
+//! and that the letter carries no placeholder setting. Platforms are named
+//! by their Chinese label and times are Beijing time in everything written.
 //! `feed`: the risk feed to platforms.
 
 pub mod feed;
 
+use crate::clock::beijing_time;
 use crate::config::NoticeSettings;
 use crate::domain::Verdict;
+use crate::extract::PlatformLabels;
 use crate::review::decision::Measure;
 use crate::store::{NoticeBatch, NoticeRow, Store, StoreError};
 use chrono::{Datelike, NaiveDate};
@@ -19,8 +24,11 @@ use std::path::{Path, PathBuf};
 
 pub mod list;
 pub mod pdf;
+pub mod policy;
 pub mod reply;
 pub mod verify;
+
+pub use policy::Placeholder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NoticeError {
@@ -28,6 +36,21 @@ pub enum NoticeError {
     Store(#[from] StoreError),
     #[error("no confirmed findings of platform `{0}` wait for a notice")]
     Nothing(String),
+    #[error("unknown platform `{platform}`{hint}; the known platforms are: {}", known.join(", "))]
+    UnknownPlatform {
+        platform: String,
+        hint: String,
+        /// Each known platform as `jd（京东）`.
+        known: Vec<String>,
+    },
+    #[error(
+        "the letter to `{platform}` would print settings that are still placeholders, so nothing was issued and no number taken: {}; fill them in with `cccwatch init` (or in config/local.toml) and issue again",
+        found.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+    )]
+    Placeholders {
+        platform: String,
+        found: Vec<Placeholder>,
+    },
     #[error("reading the letter template {path}: {source}")]
     Template {
         path: PathBuf,
@@ -80,14 +103,29 @@ pub struct WrittenBatch {
 }
 
 /// Issues a batch for `platform` and writes its folder under `out_dir`.
+/// Refused before a number is taken when the platform is unknown (neither
+/// a platform file in `platforms` nor listings in the store), a template is
+/// broken, or the letter would print a placeholder setting.
 pub async fn issue(
     store: &Store,
     settings: &NoticeSettings,
+    platforms: &PlatformLabels,
     platform: &str,
     today: NaiveDate,
     issued_by: &str,
     out_dir: &Path,
 ) -> Result<WrittenBatch, NoticeError> {
+    let mut known: Vec<String> = platforms.names().map(str::to_string).collect();
+    known.extend(store.platforms().await?);
+    known.sort();
+    known.dedup();
+    if let Some(hint) = policy::unknown_platform(platform, &known) {
+        return Err(NoticeError::UnknownPlatform {
+            platform: platform.to_string(),
+            hint,
+            known: known.iter().map(|k| platforms.described(k)).collect(),
+        });
+    }
     let letter_template = load_template(settings)?;
     let list = ListTemplate::load(&settings.templates_dir)?;
     let templates = Templates {
@@ -95,12 +133,13 @@ pub async fn issue(
         list: &list,
     };
     // A template that does not compile stops here, before anything is issued.
-    minijinja::Environment::new()
-        .add_template("letter.html", &letter_template.0)
-        .map_err(|source| NoticeError::Render {
-            path: letter_template.1.clone(),
-            source,
-        })?;
+    let found = placeholders_in(&letter_template, settings, platform)?;
+    if !found.is_empty() {
+        return Err(NoticeError::Placeholders {
+            platform: platform.to_string(),
+            found,
+        });
+    }
     let deadline = today + chrono::Duration::days(settings.deadline_days);
     let (batch, rows) = store
         .issue_notice_batch(platform, today.year(), deadline, issued_by, |seq| {
@@ -119,11 +158,44 @@ pub async fn issue(
         batch.seq,
         sanitize(platform)
     ));
-    let written = write_batch(store, settings, &templates, &batch, &rows, today, &folder).await?;
+    let label = platforms.label(platform);
+    let written = write_batch(
+        store, settings, &templates, &batch, &rows, label, today, &folder,
+    )
+    .await?;
     store
         .set_notice_folder(batch.id, &folder.display().to_string())
         .await?;
     Ok(written)
+}
+
+/// The settings still placeholders that the letter to `platform` would
+/// print (see [`policy`]); an error when the letter template is broken.
+pub fn letter_placeholders(
+    settings: &NoticeSettings,
+    platform: &str,
+) -> Result<Vec<Placeholder>, NoticeError> {
+    placeholders_in(&load_template(settings)?, settings, platform)
+}
+
+fn placeholders_in(
+    (text, path): &(String, PathBuf),
+    settings: &NoticeSettings,
+    platform: &str,
+) -> Result<Vec<Placeholder>, NoticeError> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("letter.html", text)
+        .map_err(|source| NoticeError::Render {
+            path: path.clone(),
+            source,
+        })?;
+    let used = env
+        .get_template("letter.html")
+        .map(|t| t.undeclared_variables(false))
+        .unwrap_or_default();
+    Ok(policy::placeholders(settings, platform, &|v| {
+        used.contains(v)
+    }))
 }
 
 fn sanitize(s: &str) -> String {
@@ -174,12 +246,14 @@ struct Templates<'a> {
     list: &'a ListTemplate,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn write_batch(
     store: &Store,
     settings: &NoticeSettings,
     templates: &Templates<'_>,
     batch: &NoticeBatch,
     rows: &[NoticeRow],
+    label: &str,
     today: NaiveDate,
     folder: &Path,
 ) -> Result<WrittenBatch, NoticeError> {
@@ -193,16 +267,17 @@ async fn write_batch(
     // The letter.
     let (template, template_path) = templates.letter;
     let list = templates.list;
-    let letter = render_letter(template, settings, batch, rows, today).map_err(|source| {
-        NoticeError::Render {
-            path: template_path.clone(),
-            source,
-        }
-    })?;
+    let letter =
+        render_letter(template, settings, batch, rows, label, today).map_err(|source| {
+            NoticeError::Render {
+                path: template_path.clone(),
+                source,
+            }
+        })?;
     files.push(("letter.html".into(), letter.into_bytes()));
 
     // The list, three ways.
-    let table = list.table(rows);
+    let table = list.table(rows, label);
     let xlsx_path = folder.join("list.xlsx");
     files.push((
         "list.xlsx".into(),
@@ -303,12 +378,14 @@ async fn write_batch(
     })
 }
 
-/// The letter from its template, for a batch and its rows.
+/// The letter from its template, for a batch and its rows; `label` is the
+/// platform's name for people (京东). Capture times are Beijing time.
 pub fn render_letter(
     template: &str,
     settings: &NoticeSettings,
     batch: &NoticeBatch,
     rows: &[NoticeRow],
+    label: &str,
     today: NaiveDate,
 ) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
@@ -319,10 +396,14 @@ pub fn render_letter(
         .collect();
     measures.sort();
     measures.dedup();
+    let addressee = settings.addressee(&batch.platform).unwrap_or(label);
     env.get_template("letter.html")?.render(minijinja::context! {
         issuer => settings.issuer,
         number => batch.number,
-        platform_label => settings.platform_label(&batch.platform),
+        addressee => addressee,
+        platform_name => label,
+        // The addressee's name in letters written before it was `addressee`.
+        platform_label => addressee,
         count => rows.len(),
         deadline => chinese_date(batch.deadline.parse().unwrap_or(today)),
         issued_date => chinese_date(today),
@@ -335,15 +416,20 @@ pub fn render_letter(
             title => r.title,
             problem => verdict_label(&r.verdict),
             cert_no => r.cert_numbers.join("、"),
-            captured_at => r.captured_at.clone().unwrap_or_default(),
+            captured_at => r.captured_at.as_deref().map(beijing_time).unwrap_or_default(),
             sha_short => r.evidence_sha256.as_deref().map(|s| &s[..s.len().min(16)]).unwrap_or(""),
         }).collect::<Vec<_>>(),
     })
 }
 
-/// The list as CSV (UTF-8 with a BOM), for a batch's rows.
-pub fn render_list_csv(list: &ListTemplate, rows: &[NoticeRow]) -> Result<Vec<u8>, csv::Error> {
-    list_csv(list, &list.table(rows))
+/// The list as CSV (UTF-8 with a BOM), for a batch's rows to the platform
+/// named `label`.
+pub fn render_list_csv(
+    list: &ListTemplate,
+    rows: &[NoticeRow],
+    label: &str,
+) -> Result<Vec<u8>, csv::Error> {
+    list_csv(list, &list.table(rows, label))
 }
 
 /// Writes `folder` as `folder.zip` (the folder's name as the zip's top
@@ -465,6 +551,11 @@ mod tests {
             issuer: "梅县市场监督管理局".into(),
             number_prefix: "梅县市监".into(),
             contact: "市场监管科 张三 0753-1234567".into(),
+            platform_names: [(
+                "jd".to_string(),
+                "北京京东叁佰陆拾度电子商务有限公司".to_string(),
+            )]
+            .into(),
             ..NoticeSettings::default()
         };
         let batch = NoticeBatch {
@@ -552,7 +643,12 @@ mod tests {
     fn the_letter_matches_its_snapshot() {
         let (settings, batch, rows) = sample();
         let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        let html = render_letter(DEFAULT_LETTER, &settings, &batch, &rows, day).unwrap();
+        let html = render_letter(DEFAULT_LETTER, &settings, &batch, &rows, "京东", day).unwrap();
+        assert!(
+            html.contains("2026-11-28 09:32:10") && !html.contains("01:32:10Z"),
+            "capture times in Beijing time"
+        );
+        assert!(html.contains("北京京东叁佰陆拾度电子商务有限公司："));
         snapshot("letter.html", html.as_bytes());
     }
 
@@ -561,7 +657,7 @@ mod tests {
         let (_, _, rows) = sample();
         snapshot(
             "list.csv",
-            &render_list_csv(&ListTemplate::built_in(), &rows).unwrap(),
+            &render_list_csv(&ListTemplate::built_in(), &rows, "京东").unwrap(),
         );
     }
 
@@ -573,7 +669,7 @@ mod tests {
             .get_template("letter.html")
             .unwrap()
             .render(minijinja::context! {
-                issuer => "梅县市场监督管理局", number => "梅县市监CCC〔2026〕1号", platform_label => "demo",
+                issuer => "梅县市场监督管理局", number => "梅县市监CCC〔2026〕1号", addressee => "演示商城运营有限公司", platform_name => "演示商城",
                 count => 1, deadline => "2026年12月9日", issued_date => "2026年11月29日", measures => "下架",
                 contact => "张三", seal_text => "（盖章）",
                 rows => vec![minijinja::context! { item_id => "1", seller => "s", title => "<script>x</script>",

@@ -30,6 +30,39 @@ pub enum PdfError {
     NoOutput { browser: String, detail: String },
 }
 
+/// Where `browser` (`notices.pdf_browser`) is: a path as given, or a name
+/// looked up on `PATH` as the system would; `None` when it is not there or
+/// not executable.
+pub fn find_browser(browser: &str) -> Option<std::path::PathBuf> {
+    let browser = browser.trim();
+    if browser.is_empty() {
+        return None;
+    }
+    if browser.contains(std::path::MAIN_SEPARATOR) || browser.contains('/') {
+        let p = Path::new(browser);
+        return is_executable(p).then(|| p.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(browser))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
 /// Prints `html` (a file) with `browser` and returns the PDF's bytes.
 pub async fn print(browser: &str, html: &Path) -> Result<Vec<u8>, PdfError> {
     if browser.trim().is_empty() {
@@ -103,6 +136,20 @@ fn last_lines(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn browsers_are_found_by_path_or_on_the_search_path() {
+        assert_eq!(find_browser(""), None);
+        assert_eq!(find_browser("/nonexistent/chromium"), None);
+        assert_eq!(find_browser("no-such-browser-cccwatch"), None);
+        let sh = find_browser("sh").expect("sh is on PATH");
+        assert!(sh.is_absolute() && sh.ends_with("sh"));
+        assert_eq!(find_browser(&sh.display().to_string()), Some(sh));
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("chromium");
+        std::fs::write(&plain, "not executable").unwrap();
+        assert_eq!(find_browser(&plain.display().to_string()), None);
+    }
 
     #[tokio::test]
     async fn a_missing_browser_says_which_and_why() {

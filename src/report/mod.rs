@@ -17,6 +17,7 @@ pub use monthly::{DEFINITIONS, GroupRow, MonthlyReport, PlatformFigures};
 pub use sellers::SellerRisk;
 
 use crate::certdb::Catalog;
+use crate::extract::PlatformLabels;
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 
@@ -40,23 +41,34 @@ pub enum ReportError {
     Format { path: PathBuf },
 }
 
-/// The report of `month`, made now.
+/// The report of `month`, made now; platforms named by `labels`.
 pub async fn monthly_report(
     store: &Store,
     catalog: &Catalog,
+    labels: &PlatformLabels,
     month: Month,
 ) -> Result<MonthlyReport, StoreError> {
     let figures = store.month_figures(&month.window()).await?;
-    Ok(monthly::assemble(month, &figures, catalog, store.now()))
+    let mut r = monthly::assemble(month, &figures, catalog, store.now());
+    for p in &mut r.platforms {
+        p.label = labels.label(&p.platform).to_string();
+    }
+    Ok(r)
 }
 
-/// The seller ranking (of `platform`, or all), the first `limit` when given.
+/// The seller ranking (of `platform`, or all), the first `limit` when
+/// given; platforms named by `labels`.
 pub async fn seller_ranking(
     store: &Store,
+    labels: &PlatformLabels,
     platform: Option<&str>,
     limit: Option<usize>,
 ) -> Result<Vec<SellerRisk>, StoreError> {
-    Ok(sellers::rank(store.seller_counts(platform).await?, limit))
+    let mut rows = sellers::rank(store.seller_counts(platform).await?, limit);
+    for r in &mut rows {
+        r.platform_label = labels.label(&r.platform).to_string();
+    }
+    Ok(rows)
 }
 
 /// `月报-2026-11.xlsx`.

@@ -27,6 +27,8 @@ pub const TOTAL: &str = "合计";
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PlatformFigures {
     pub platform: String,
+    /// Its name for people (京东; [`TOTAL`] for the totals).
+    pub label: String,
     pub scans: i64,
     pub checked: i64,
     /// Checked listings flagged at the end of the month.
@@ -154,6 +156,7 @@ impl PlatformFigures {
     fn new(platform: &str, verdicts: usize) -> PlatformFigures {
         PlatformFigures {
             platform: platform.to_string(),
+            label: platform.to_string(),
             by_verdict: vec![0; verdicts],
             ..PlatformFigures::default()
         }

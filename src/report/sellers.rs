@@ -24,6 +24,8 @@ pub const NO_SELLER: &str = "（未标明商家）";
 pub struct SellerRisk {
     pub rank: usize,
     pub platform: String,
+    /// The platform's name for people.
+    pub platform_label: String,
     pub seller: Option<String>,
     pub confirmed: i64,
     pub overdue: i64,
@@ -50,6 +52,7 @@ pub fn rank(counts: Vec<SellerCounts>, limit: Option<usize>) -> Vec<SellerRisk> 
         .map(|c| SellerRisk {
             rank: 0,
             score: score(&c),
+            platform_label: c.platform.clone(),
             platform: c.platform,
             seller: c.seller,
             confirmed: c.confirmed,
@@ -88,7 +91,7 @@ pub const COLUMNS: [&str; 8] = [
 pub fn cells(r: &SellerRisk) -> Vec<String> {
     vec![
         r.rank.to_string(),
-        r.platform.clone(),
+        r.platform_label.clone(),
         r.seller_label().to_string(),
         r.confirmed.to_string(),
         r.overdue.to_string(),

@@ -110,7 +110,7 @@ fn strings<const N: usize>(a: [&str; N]) -> Vec<String> {
 }
 
 fn summary_row(p: &PlatformFigures) -> Vec<Cell> {
-    let mut row = vec![Cell::Text(p.platform.clone())];
+    let mut row = vec![Cell::Text(p.label.clone())];
     row.extend(p.summary_counts().into_iter().map(Cell::Count));
     row.push(Cell::Rate(p.removal_rate));
     row.push(Cell::Days(p.median_days_to_removal));
@@ -119,7 +119,7 @@ fn summary_row(p: &PlatformFigures) -> Vec<Cell> {
 
 fn notice_row(p: &PlatformFigures) -> Vec<Cell> {
     vec![
-        Cell::Text(p.platform.clone()),
+        Cell::Text(p.label.clone()),
         Cell::Count(p.batches),
         Cell::Text(p.numbers.join("、")),
         Cell::Count(p.noticed),
@@ -135,7 +135,7 @@ fn notice_row(p: &PlatformFigures) -> Vec<Cell> {
 /// Verdict rows × platform columns (flagged listings at month end).
 fn verdict_rows(r: &MonthlyReport) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut headers = vec!["判定".to_string()];
-    headers.extend(r.platforms.iter().map(|p| p.platform.clone()));
+    headers.extend(r.platforms.iter().map(|p| p.label.clone()));
     headers.push(TOTAL.to_string());
     let mut rows: Vec<Vec<Cell>> = flagged_verdicts()
         .iter()
@@ -259,7 +259,7 @@ pub fn sellers(rows: &[SellerRisk]) -> Result<Vec<u8>, XlsxError> {
         .map(|r| {
             vec![
                 Cell::Count(r.rank as i64),
-                Cell::Text(r.platform.clone()),
+                Cell::Text(r.platform_label.clone()),
                 Cell::Text(r.seller_label().to_string()),
                 Cell::Count(r.confirmed),
                 Cell::Count(r.overdue),

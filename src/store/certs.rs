@@ -44,6 +44,14 @@ pub struct StoredCert {
     pub source_file: String,
 }
 
+/// How current the certificate database is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CertFreshness {
+    pub certificates: i64,
+    /// The latest import that finished: its file and when (RFC 3339, UTC).
+    pub latest_import: Option<(String, String)>,
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct CertStats {
     pub total: i64,
@@ -233,6 +241,25 @@ impl Store {
                 source_file: r.get(4),
             })
             .collect())
+    }
+
+    /// How many certificates there are and when the latest import finished.
+    pub async fn cert_freshness(&self) -> Result<CertFreshness> {
+        let certificates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("counting certificates")?;
+        let latest_import: Option<(String, String)> = sqlx::query_as(
+            "SELECT file, finished_at FROM cert_imports WHERE finished_at IS NOT NULL \
+             ORDER BY finished_at DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("reading the latest certificate import")?;
+        Ok(CertFreshness {
+            certificates,
+            latest_import,
+        })
     }
 
     /// Counts for `certdb stats`, judged on `as_of` with a window of `days`.

@@ -17,7 +17,8 @@ mod schedule;
 mod signals;
 
 pub use certs::{
-    CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts, StoredCert,
+    CertFreshness, CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts,
+    StoredCert,
 };
 pub use crawl::{
     Applied, EntryKind, EntryResult, EntryUpdate, FrontierCounts, FrontierEntry, NewEntry,

@@ -9,6 +9,7 @@ mod api;
 mod charts;
 mod error;
 mod feeds;
+mod help;
 mod notices;
 mod pages;
 mod probes;
@@ -24,6 +25,7 @@ pub use session::{CurrentUser, SESSION_COOKIE};
 
 use crate::certdb::Catalog;
 use crate::config::{NoticeSettings, WebSettings};
+use crate::extract::PlatformLabels;
 use crate::matching::brand::BrandTable;
 use crate::store::{DashboardData, Store};
 use axum::Router;
@@ -44,6 +46,9 @@ pub struct AppState {
     pub brands: BrandTable,
     /// Where notice batches are written and how letters read.
     pub notices: NoticeSettings,
+    /// Platforms' names for people (`jd` → 京东): every page names a
+    /// platform through [`PlatformLabels::label`].
+    pub platforms: PlatformLabels,
     login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     dashboard: tokio::sync::Mutex<Option<CachedDashboard>>,
     /// Bumped by every decision: the cached dashboard is stale after it.
@@ -79,6 +84,7 @@ impl AppState {
             catalog,
             brands,
             notices: NoticeSettings::default(),
+            platforms: PlatformLabels::default(),
             login_limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
             dashboard: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
@@ -99,19 +105,27 @@ impl AppState {
         state
     }
 
-    /// The state with the bureau's notice settings (default: the built-in ones).
+    /// The state with the bureau's notice settings (default: the built-in
+    /// ones) and its platforms' names (default: the short names).
     pub fn with_notices(
         store: Store,
         settings: WebSettings,
         catalog: Catalog,
         brands: BrandTable,
         notices: NoticeSettings,
+        platforms: PlatformLabels,
     ) -> Arc<AppState> {
         let mut state = AppState::new(store, settings, catalog, brands);
         if let Some(s) = Arc::get_mut(&mut state) {
             s.notices = notices;
+            s.platforms = platforms;
         }
         state
+    }
+
+    /// A platform's name for people (京东 for `jd`).
+    pub(crate) fn platform_label<'a>(&'a self, platform: &'a str) -> &'a str {
+        self.platforms.label(platform)
     }
 
     /// Marks the server as shutting down: `/readyz` answers 503.
@@ -217,6 +231,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/account",
             get(pages::account).post(pages::account_password),
         )
+        .route("/help", get(help::page_get))
         .route("/schedule", get(schedule::page_get))
         .route("/schedule/run", post(schedule::run_now))
         .route("/notices", get(notices::list))

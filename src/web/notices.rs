@@ -22,13 +22,20 @@ use std::sync::Arc;
 
 pub struct Candidate {
     pub platform: String,
+    /// The platform's name for people (京东).
     pub label: String,
+    /// How the letter addresses it; empty when not set.
+    pub addressee: String,
     pub count: i64,
+    /// Settings the letter would still print as placeholders (Chinese),
+    /// or why it cannot be checked: issuing is refused until they are filled.
+    pub unready: Vec<String>,
 }
 
 pub struct BatchRow {
     pub id: i64,
     pub number: String,
+    /// The platform's name for people.
     pub platform: String,
     pub issued: String,
     pub deadline: String,
@@ -38,6 +45,8 @@ pub struct BatchRow {
 
 pub struct PeriodRow {
     pub p: PlatformPeriod,
+    /// The platform's name for people.
+    pub label: String,
     pub rate: String,
     pub median: String,
 }
@@ -69,7 +78,9 @@ pub struct LineRow {
 pub struct BatchView {
     pub layout: Layout,
     pub b: NoticeBatch,
+    /// The platform's name for people, and how the letter addressed it.
     pub platform_label: String,
+    pub addressee: String,
     pub issued: String,
     pub files: Vec<(String, &'static str)>,
     pub has_zip: bool,
@@ -125,7 +136,16 @@ async fn list_page(
         .await?
         .into_iter()
         .map(|(platform, count)| Candidate {
-            label: state.notices.platform_label(&platform),
+            label: state.platform_label(&platform).to_string(),
+            addressee: state
+                .notices
+                .addressee(&platform)
+                .unwrap_or_default()
+                .to_string(),
+            unready: match notice::letter_placeholders(&state.notices, &platform) {
+                Ok(found) => found.iter().map(|p| p.zh()).collect(),
+                Err(e) => vec![format!("通知书模板有误，请联系管理员：{e}")],
+            },
             platform,
             count,
         })
@@ -142,19 +162,20 @@ async fn list_page(
                 issued: local_time(&b.issued_at),
                 median: days(outcome.as_ref().and_then(|o| o.median_days_to_removal)),
                 number: b.number,
-                platform: b.platform,
+                platform: state.platform_label(&b.platform).to_string(),
                 deadline: b.deadline,
                 outcome,
             }
         })
         .collect();
     let perf = store.platform_performance().await?;
-    let chart = performance_chart(&perf);
+    let chart = performance_chart(state, &perf);
     let periods = perf
         .into_iter()
         .map(|p| PeriodRow {
             rate: format!("{:.0}%", p.removal_rate * 100.0),
             median: days(p.median_days_to_removal),
+            label: state.platform_label(&p.platform).to_string(),
             p,
         })
         .collect();
@@ -176,7 +197,7 @@ fn days(d: Option<f64>) -> String {
 }
 
 /// Removal rate by month, one line per platform.
-fn performance_chart(perf: &[PlatformPeriod]) -> String {
+fn performance_chart(state: &AppState, perf: &[PlatformPeriod]) -> String {
     let mut months: Vec<String> = perf.iter().map(|p| p.month.clone()).collect();
     months.sort();
     months.dedup();
@@ -197,7 +218,7 @@ fn performance_chart(perf: &[PlatformPeriod]) -> String {
                         .map_or(0, |p| (p.removal_rate * 100.0).round() as i64)
                 })
                 .collect();
-            (pl, values)
+            (state.platform_label(&pl).to_string(), values)
         })
         .collect();
     charts::lines(&months, &series, 640, 220)
@@ -226,6 +247,7 @@ pub async fn issue(
     match notice::issue(
         &state.store,
         &state.notices,
+        &state.platforms,
         &form.platform,
         today,
         &by,
@@ -235,11 +257,40 @@ pub async fn issue(
     {
         Ok(w) => Ok(Redirect::to(&format!("/notices/{}?issued=1", w.batch.id)).into_response()),
         Err(notice::NoticeError::Nothing(_)) => {
+            let label = state.platform_label(&form.platform);
             list_page(
                 &state,
                 &user,
                 None,
-                Some(format!("平台 {} 没有待发通知的已确认问题", form.platform)),
+                Some(format!("平台“{label}”没有待发通知的已确认问题")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(notice::NoticeError::UnknownPlatform { known, .. }) => {
+            list_page(
+                &state,
+                &user,
+                None,
+                Some(format!(
+                    "未知平台“{}”。已知平台：{}",
+                    form.platform,
+                    known.join("、")
+                )),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(notice::NoticeError::Placeholders { found, .. }) => {
+            let what: Vec<String> = found.iter().map(|p| p.zh()).collect();
+            list_page(
+                &state,
+                &user,
+                None,
+                Some(format!(
+                    "未签发，未占用文号：通知书中仍有未填写的设置。{}。",
+                    what.join("；")
+                )),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -328,7 +379,12 @@ async fn batch_page(
         .collect();
     let view = BatchView {
         layout: layout(state, user, "notices", b.number.clone()),
-        platform_label: state.notices.platform_label(&b.platform),
+        platform_label: state.platform_label(&b.platform).to_string(),
+        addressee: state
+            .notices
+            .addressee(&b.platform)
+            .unwrap_or_default()
+            .to_string(),
         issued: local_time(&b.issued_at),
         files,
         has_zip,

@@ -131,7 +131,7 @@ pub async fn queue(
                         id: r.listing_id,
                         href: listing_href(r.listing_id, &ctx),
                         title: r.title.clone(),
-                        platform: r.platform.clone(),
+                        platform: state.platform_label(&r.platform).to_string(),
                         item_id: r.item_id.clone(),
                         brand: r.brand.clone().unwrap_or_default(),
                         model: r.model.clone().unwrap_or_default(),
@@ -183,11 +183,13 @@ pub async fn queue(
         .collect();
     states.push(Opt::new("all", "全部状态", state_current));
     let mut platform_opts = vec![Opt::new("", "全部平台", filter.platform.as_deref())];
-    platform_opts.extend(
-        platforms
-            .iter()
-            .map(|p| Opt::new(p.clone(), p.clone(), filter.platform.as_deref())),
-    );
+    platform_opts.extend(platforms.iter().map(|p| {
+        Opt::new(
+            p.clone(),
+            state.platform_label(p),
+            filter.platform.as_deref(),
+        )
+    }));
     let mut group_opts = vec![Opt::new("", "全部产品大类", filter.group.as_deref())];
     group_opts.extend(
         state
@@ -212,17 +214,20 @@ pub async fn queue(
     scan_opts.extend(scans.iter().map(|(id, p, at)| {
         Opt::new(
             id.to_string(),
-            format!("#{id} {p} {}", local_time(at)),
+            format!("#{id} {} {}", state.platform_label(p), local_time(at)),
             scan_cur.as_deref(),
         )
     }));
     let sort_cur = Some(filter.sort.as_str());
     let per_cur = filter.per_page.to_string();
-    let leads = if filter.cursor.is_none() && error.is_none() {
+    let mut leads = if filter.cursor.is_none() && error.is_none() {
         state.store.leads(filter.platform.as_deref(), 10).await?
     } else {
         Vec::new()
     };
+    for l in &mut leads {
+        l.platform = state.platform_label(&l.platform).to_string();
+    }
     let view = QueuePageView {
         leads,
         layout: layout(&state, &user, "queue", "审核队列"),
@@ -651,7 +656,7 @@ async fn build_listing_view(
         ),
         id,
         title: l.title.clone(),
-        platform: l.platform.clone(),
+        platform: state.platform_label(&l.platform).to_string(),
         item_id: l.item_id.clone(),
         url_text: if url.is_none() {
             l.url.clone().unwrap_or_default()
@@ -1229,7 +1234,10 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
             .collect::<Vec<_>>(),
         440,
     );
-    let (days, series) = trend_series(&data.scans);
+    let (days, mut series) = trend_series(&data.scans);
+    for (platform, _) in &mut series {
+        *platform = state.platform_label(platform).to_string();
+    }
     let trend_chart = charts::lines(&days, &series, 900, 240);
     let today = state.store.now().date_naive();
     let decisions_days: Vec<(String, i64)> = (0..30)
@@ -1255,6 +1263,7 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, user: CurrentUser) ->
         if !platforms.iter().any(|r| r.platform == *p) {
             platforms.push(PlatformRow {
                 platform: p.clone(),
+                label: state.platform_label(p).to_string(),
                 href: format!(
                     "/queue?{}",
                     serde_urlencoded::to_string([("platform", p.as_str()), ("state", "all")])

@@ -101,7 +101,7 @@ pub async fn index(_user: CurrentUser) -> Redirect {
 
 async fn report_of(state: &AppState, q: &MonthQuery) -> Result<MonthlyReport, AppError> {
     let month = month_of(q, state.store.now())?;
-    Ok(rep::monthly_report(&state.store, &state.catalog, month).await?)
+    Ok(rep::monthly_report(&state.store, &state.catalog, &state.platforms, month).await?)
 }
 
 pub async fn monthly_page(
@@ -124,7 +124,7 @@ pub async fn monthly_page(
         verdict_heads: r
             .platforms
             .iter()
-            .map(|p| p.platform.clone())
+            .map(|p| p.label.clone())
             .chain([monthly::TOTAL.to_string()])
             .collect(),
         verdicts: verdict_rows(&r),
@@ -195,7 +195,7 @@ fn all_rows(r: &MonthlyReport, cells: fn(&PlatformFigures) -> Vec<String>) -> Ve
         .iter()
         .chain([&r.total])
         .map(|p| TextRow {
-            label: p.platform.clone(),
+            label: p.label.clone(),
             cells: cells(p),
             total: p.platform == monthly::TOTAL,
         })
@@ -295,7 +295,7 @@ fn verdict_chart(r: &MonthlyReport) -> String {
     let rows: Vec<(String, Vec<i64>)> = r
         .platforms
         .iter()
-        .map(|p| (p.platform.clone(), p.by_verdict.clone()))
+        .map(|p| (p.label.clone(), p.by_verdict.clone()))
         .collect();
     charts::stacked_hbars(&rows, &series, 900)
 }
@@ -310,7 +310,7 @@ fn notice_chart(r: &MonthlyReport) -> String {
     let rows: Vec<(String, Vec<i64>)> = r
         .platforms
         .iter()
-        .map(|p| (p.platform.clone(), vec![p.removed, p.overdue, p.relisted]))
+        .map(|p| (p.label.clone(), vec![p.removed, p.overdue, p.relisted]))
         .collect();
     charts::stacked_hbars(&rows, &series, 440)
 }
@@ -367,7 +367,7 @@ pub async fn sellers_page(
     options.extend(
         platforms
             .iter()
-            .map(|p| Opt::new(p.clone(), p.clone(), platform)),
+            .map(|p| Opt::new(p.clone(), state.platform_label(p), platform)),
     );
     let counts = counts
         .into_iter()
@@ -375,7 +375,7 @@ pub async fn sellers_page(
         .collect();
     let rows = sellers::rank(counts, Some(limit))
         .iter()
-        .map(seller_row)
+        .map(|r| seller_row(&state, r))
         .collect();
     let view = SellersView {
         layout: layout(&state, &user, "reports", "商家风险排名"),
@@ -387,10 +387,10 @@ pub async fn sellers_page(
     page(&view, StatusCode::OK)
 }
 
-fn seller_row(r: &SellerRisk) -> SellerRowView {
+fn seller_row(state: &AppState, r: &SellerRisk) -> SellerRowView {
     SellerRowView {
         rank: r.rank,
-        platform: r.platform.clone(),
+        platform: state.platform_label(&r.platform).to_string(),
         seller: r.seller_label().to_string(),
         href: r.seller.as_deref().map(|s| {
             format!(

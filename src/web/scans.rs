@@ -223,10 +223,10 @@ pub async fn list(
             .scan_platforms()
             .await?
             .into_iter()
-            .map(|p| Opt::new(p.clone(), p, platform)),
+            .map(|p| Opt::new(p.clone(), state.platform_label(&p), platform)),
     );
     let (flagged_chart, pages_chart) = charts_of(&scans);
-    let rows = scans.iter().map(scan_row).collect();
+    let rows = scans.iter().map(|s| scan_row(&state, s)).collect();
     let view = ScansView {
         layout: layout(&state, &user, "scans", "扫描记录"),
         platforms: options,
@@ -240,10 +240,10 @@ pub async fn list(
     page(&view, StatusCode::OK)
 }
 
-fn scan_row(s: &ScanRecord) -> ScanRowView {
+fn scan_row(state: &AppState, s: &ScanRecord) -> ScanRowView {
     ScanRowView {
         id: s.id,
-        platform: s.platform.clone(),
+        platform: state.platform_label(&s.platform).to_string(),
         state: state_label(&s.state),
         started: short_time(&s.started_at),
         fetched: s.pages_fetched,
@@ -309,7 +309,7 @@ pub async fn show(
     let s = history::show(&state.store, id).await?;
     let view = ScanView {
         layout: layout(&state, &user, "scans", format!("扫描 {id}")),
-        heading: format!("扫描 {id} · {}", s.scan.platform),
+        heading: format!("扫描 {id} · {}", state.platform_label(&s.scan.platform)),
         scan: Some(figures(&s.scan)),
         note: s.why.map(|w| w.label_zh()),
         diff: s.previous.as_ref().map(diff_view),
@@ -333,7 +333,9 @@ pub async fn diff(
         ),
         heading: format!(
             "{} · 扫描 {} 与扫描 {} 比较",
-            d.platform, d.from.id, d.to.id
+            state.platform_label(&d.platform),
+            d.from.id,
+            d.to.id
         ),
         scan: None,
         note: None,

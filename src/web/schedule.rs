@@ -128,9 +128,15 @@ async fn schedule_page(
         .await
         .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .into_iter()
-        .map(|job| JobRow {
-            last: job.last_run.clone().map(run_row),
-            job,
+        .map(|mut job| {
+            // Named for people; the job's settings keep the short names.
+            for p in &mut job.platforms {
+                *p = state.platform_label(p).to_string();
+            }
+            JobRow {
+                last: job.last_run.clone().map(run_row),
+                job,
+            }
         })
         .collect();
     let stale_ms = settings.schedule.lock_stale_secs as i64 * 1000;
@@ -144,7 +150,7 @@ async fn schedule_page(
             since: chrono::DateTime::from_timestamp_millis(l.acquired_ms)
                 .map(|t| local_time(&t.to_rfc3339()))
                 .unwrap_or_default(),
-            platform: l.platform,
+            platform: state.platform_label(&l.platform).to_string(),
             owner: l.owner,
             purpose: l.purpose,
             scan_id: l.scan_id,

@@ -273,6 +273,8 @@ pub struct CountRow {
 #[derive(Debug, Clone)]
 pub struct PlatformRow {
     pub platform: String,
+    /// Its name for people.
+    pub label: String,
     pub href: String,
     pub total: i64,
     pub cells: Vec<(i64, String)>,
@@ -370,15 +372,7 @@ pub struct AccountView {
 
 /// A stored time (RFC 3339, UTC) as Beijing time for people: `2026-11-29 09:02`.
 pub fn local_time(rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) => {
-            let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-            t.with_timezone(&beijing)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        }
-        Err(_) => rfc3339.to_string(),
-    }
+    crate::clock::beijing_minutes(rfc3339)
 }
 
 /// A URL from a listing, only if it is http or https (never `javascript:`).

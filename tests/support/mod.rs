@@ -7,9 +7,9 @@
 use cccwatch::certdb::Catalog;
 use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::clock::ShiftedClock;
-use cccwatch::config::{Settings, WebSettings};
+use cccwatch::config::{NoticeSettings, Settings, WebSettings};
 use cccwatch::crawl::fetch::Fetcher;
-use cccwatch::extract::{Adapter, PlatformConfig};
+use cccwatch::extract::{Adapter, PlatformConfig, PlatformLabels};
 use cccwatch::market::{Market, MarketConfig};
 use cccwatch::matching::BrandTable;
 use cccwatch::progress::Progress;
@@ -139,6 +139,26 @@ pub async fn scan_with(
         .unwrap()
 }
 
+/// The bureau's notice settings as `cccwatch init` fills them in (no
+/// placeholder left for the demo platform), batches written under `out`,
+/// the built-in templates, no PDF.
+pub fn notice_settings(out: &Path) -> NoticeSettings {
+    NoticeSettings {
+        issuer: "梅县市场监督管理局".into(),
+        contact: "市场监管科 张三，电话：0753-2188123".into(),
+        platform_names: [("demo".to_string(), "演示商城运营有限公司".to_string())].into(),
+        templates_dir: out.join("no-templates-here"),
+        out_dir: out.to_path_buf(),
+        pdf_browser: String::new(),
+        ..NoticeSettings::default()
+    }
+}
+
+/// The shipped platform files' names for people (demo → 演示商城).
+pub fn platforms() -> PlatformLabels {
+    PlatformLabels::load(&root().join("config/platforms"), &Default::default())
+}
+
 /// Web settings for tests: generous login throttling unless asked.
 pub fn web_settings() -> WebSettings {
     WebSettings {
@@ -154,15 +174,12 @@ pub async fn start(
     brands: &BrandTable,
     web: WebSettings,
 ) -> (String, watch::Sender<bool>) {
-    let notices = cccwatch::config::NoticeSettings {
-        out_dir: std::env::temp_dir().join("cccwatch-test-notices"),
-        pdf_browser: String::new(),
-        ..Default::default()
-    };
+    let notices = notice_settings(&std::env::temp_dir().join("cccwatch-test-notices"));
     start_with_notices(store, brands, web, notices).await
 }
 
-/// [`start`] with notice settings (where batches are written).
+/// [`start`] with notice settings (where batches are written); platforms
+/// are named as the shipped files name them.
 pub async fn start_with_notices(
     store: &Store,
     brands: &BrandTable,
@@ -177,6 +194,7 @@ pub async fn start_with_notices(
         Catalog::embedded(),
         brands.clone(),
         notices,
+        platforms(),
     );
     let (tx, mut rx) = watch::channel(false);
     tokio::spawn(async move {
