@@ -1,8 +1,10 @@
 //! Where "now" comes from. Everything that stamps or compares times takes a
 //! [`Clock`]: the system clock in the program, a fixed or shifted one in
-//! tests, so that no test depends on the date it runs on.
+//! tests, so that no test depends on the date it runs on. Times are stored
+//! in UTC; [`beijing_text`] and [`beijing_datetime`] turn them into the
+//! Beijing time (UTC+8) that officers read in exports.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -69,9 +71,45 @@ impl Clock for ShiftedClock {
     }
 }
 
+/// China Standard Time: UTC+8 all year (no daylight saving).
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// A stored timestamp (RFC 3339) as Beijing wall-clock time; `None` when
+/// the text is not a timestamp.
+pub fn beijing_datetime(rfc3339: &str) -> Option<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(rfc3339.trim())
+        .ok()
+        .map(|t| t.with_timezone(&beijing()).naive_local())
+}
+
+/// A stored timestamp as Beijing time for people, to the second:
+/// `2026-11-28 09:32:10`. Text that is not a timestamp is kept as it is.
+pub fn beijing_text(rfc3339: &str) -> String {
+    beijing_datetime(rfc3339)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| rfc3339.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_times_read_as_beijing_time() {
+        assert_eq!(
+            beijing_text("2026-11-28T01:32:10.123Z"),
+            "2026-11-28 09:32:10"
+        );
+        assert_eq!(
+            beijing_text("2026-11-28T20:00:00+00:00"),
+            "2026-11-29 04:00:00",
+            "the day changes at 16:00 UTC"
+        );
+        assert_eq!(beijing_text("not a time"), "not a time");
+        assert_eq!(beijing_datetime(""), None);
+    }
 
     #[test]
     fn shifted_clock_keeps_its_date_and_moves_forward() {

@@ -191,6 +191,7 @@ fn demo_crawls_the_marketplace_and_evidence_can_be_exported() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
+    chinese_exports::findings_exports_speak_chinese(dir.path(), &db);
     let first = std::fs::read_to_string(dir.path().join("f.jsonl")).unwrap();
     let row: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
     let item = row["item_id"].as_str().unwrap().to_string();
@@ -464,4 +465,151 @@ fn report_monthly_writes_the_workbook_and_a_bad_month_names_the_flag() {
     );
     assert!(!o.status.success());
     assert!(text(&o).contains("--out"), "{}", text(&o));
+}
+
+/// What an officer opens from `findings export`: Chinese headers, the
+/// verdict in words beside its code, confidence as a percentage, capture
+/// times in Beijing time; the JSONL keeps the codes and UTC times.
+mod chinese_exports {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    use cccwatch::domain::Verdict;
+    use cccwatch::export::{COLUMNS, SHEET};
+    use serde_json::Value;
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    fn export(dir: &Path, db: &str, format: &str, out: &str) {
+        let o = cccwatch(
+            dir,
+            &[
+                "--db",
+                db,
+                "findings",
+                "export",
+                "--format",
+                format,
+                "--flagged-only",
+                "--out",
+                out,
+            ],
+        );
+        assert!(o.status.success(), "{format}: {}", text(&o));
+    }
+
+    /// The JSONL rows by item ID.
+    fn machine_rows(dir: &Path, db: &str) -> HashMap<String, Value> {
+        export(dir, db, "jsonl", "machine.jsonl");
+        std::fs::read_to_string(dir.join("machine.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| (v["item_id"].as_str().unwrap().to_string(), v))
+            .collect()
+    }
+
+    fn beijing(utc: &str) -> chrono::NaiveDateTime {
+        chrono::DateTime::parse_from_rfc3339(utc)
+            .unwrap()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .naive_local()
+    }
+
+    fn col(name: &str) -> usize {
+        COLUMNS.iter().position(|c| *c == name).unwrap()
+    }
+
+    /// Runs the three exports of the demo's database and reads them back.
+    pub fn findings_exports_speak_chinese(dir: &Path, db: &str) {
+        let machine = machine_rows(dir, db);
+        assert!(!machine.is_empty());
+        for m in machine.values() {
+            assert!(Verdict::parse(m["verdict"].as_str().unwrap()).is_some());
+            assert!((0.0..=1.0).contains(&m["confidence"].as_f64().unwrap()));
+        }
+        let captured = machine
+            .values()
+            .filter_map(|m| m["captured_at"].as_str())
+            .collect::<Vec<_>>();
+        assert!(!captured.is_empty(), "the demo keeps pages as evidence");
+        assert!(captured.iter().all(|t| t.ends_with('Z')), "JSONL in UTC");
+        csv_reads_back(dir, db, &machine);
+        xlsx_reads_back(dir, db, &machine);
+    }
+
+    fn csv_reads_back(dir: &Path, db: &str, machine: &HashMap<String, Value>) {
+        export(dir, db, "csv", "people.csv");
+        let bytes = std::fs::read(dir.join("people.csv")).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+        let mut rdr = csv::Reader::from_reader(&bytes[3..]);
+        let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(headers, COLUMNS);
+        for h in [
+            "结论",
+            "结论代码",
+            "置信度",
+            "店铺/卖家",
+            "抓取时间（北京时间）",
+        ] {
+            assert!(headers.iter().any(|x| x == h), "{h}");
+        }
+        let mut rows = 0;
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let m = &machine[&rec[col("商品编号")]];
+            let code = m["verdict"].as_str().unwrap();
+            assert_eq!(&rec[col("结论代码")], code);
+            assert_eq!(&rec[col("结论")], Verdict::parse(code).unwrap().label_zh());
+            let pct = (m["confidence"].as_f64().unwrap() * 100.0).round();
+            assert_eq!(rec[col("置信度")], format!("{pct}%"));
+            assert_eq!(&rec[col("店铺/卖家")], m["seller"].as_str().unwrap_or(""));
+            assert_eq!(
+                &rec[col("证据哈希（SHA-256）")],
+                m["evidence_sha256"].as_str().unwrap_or("")
+            );
+            let at = m["captured_at"]
+                .as_str()
+                .map(|t| beijing(t).format("%Y-%m-%d %H:%M:%S").to_string());
+            assert_eq!(rec[col("抓取时间（北京时间）")], at.unwrap_or_default());
+            rows += 1;
+        }
+        assert_eq!(rows, machine.len());
+    }
+
+    fn xlsx_reads_back(dir: &Path, db: &str, machine: &HashMap<String, Value>) {
+        export(dir, db, "xlsx", "people.xlsx");
+        let mut wb: Xlsx<_> = open_workbook(dir.join("people.xlsx")).unwrap();
+        let range = wb.worksheet_range(SHEET).unwrap();
+        let mut rows = range.rows();
+        let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!(header, COLUMNS);
+        let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        for row in rows {
+            let m = &machine[&row[col("商品编号")].to_string()];
+            let code = m["verdict"].as_str().unwrap();
+            assert_eq!(
+                row[col("结论")].to_string(),
+                Verdict::parse(code).unwrap().label_zh()
+            );
+            assert_eq!(row[col("结论代码")].to_string(), code);
+            let Data::Float(c) = row[col("置信度")] else {
+                panic!("confidence is a number: {:?}", row[col("置信度")]);
+            };
+            assert!(
+                ((c * 100.0) - (c * 100.0).round()).abs() < 1e-9,
+                "a whole percentage, not {c}"
+            );
+            match (&row[col("抓取时间（北京时间）")], m["captured_at"].as_str()) {
+                (Data::DateTime(t), Some(utc)) => {
+                    let want = (beijing(utc) - epoch).num_milliseconds() as f64 / 86_400_000.0;
+                    assert!((t.as_f64() - want).abs() < 2e-5, "{utc}: {}", t.as_f64());
+                }
+                (Data::Empty, None) => {}
+                (cell, utc) => panic!("capture time {cell:?} for {utc:?}"),
+            }
+        }
+    }
 }
