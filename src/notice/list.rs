@@ -100,7 +100,11 @@ impl Field {
             Field::Problem => super::verdict_label(&r.verdict),
             Field::Reasons => r.reasons.join("；"),
             Field::Measure => super::measure_label(r.measure.as_deref()).to_string(),
-            Field::CapturedAt => opt(&r.captured_at),
+            Field::CapturedAt => r
+                .captured_at
+                .as_deref()
+                .map(crate::clock::beijing_text)
+                .unwrap_or_default(),
             Field::Sha256 => opt(&r.evidence_sha256),
             Field::ReplyResult | Field::ReplyDate => String::new(),
         }
