@@ -955,3 +955,45 @@ mod rejects_file {
         assert!(!shown(d, &fresh, "2016010201931890"));
     }
 }
+
+/// A platform file with a selector that does not parse is named by file,
+/// key and selector, with what is wrong in words.
+#[test]
+fn a_bad_selector_names_the_file_the_key_and_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let platforms = dir.path().join("config/platforms");
+    std::fs::create_dir_all(&platforms).unwrap();
+    let head = "base_url = \"http://x.example\"\n[search]\nurl = \"{base}/?q={keyword}\"\n";
+    std::fs::write(
+        platforms.join("shop.toml"),
+        format!("name = \"shop\"\n{head}card = \"li[=x]\"\nitem_link = \"a@href\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        platforms.join("wide.toml"),
+        format!(
+            "name = \"wide\"\n{head}card = \"li\"\nitem_link = [\"a.title@href\", \"a：first-child@href\"]\n"
+        ),
+    )
+    .unwrap();
+    let o = cccwatch(dir.path(), &["adapter", "check"]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(
+        t.contains("config/platforms/shop.toml")
+            && t.contains("`search.card`")
+            && t.contains("`li[=x]`")
+            && t.contains("must start with an attribute name"),
+        "{t}"
+    );
+    assert!(
+        t.contains("config/platforms/wide.toml")
+            && t.contains("`search.item_link[2]`")
+            && t.contains("full-width"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("report this") && !t.contains("NoQualifiedName"),
+        "{t}"
+    );
+}
