@@ -2,11 +2,12 @@
 //! [`Clock`]: the system clock in the program, a fixed or shifted one in
 //! tests, so that no test depends on the date it runs on.
 //!
-//! Times are stored in UTC and shown in Beijing time ([`beijing_time`]):
-//! every timestamp an officer or a platform reads (letters, notice lists,
-//! pages) goes through it.
+//! Times are stored in UTC and shown in Beijing time ([`beijing_time`],
+//! [`beijing_minutes`], [`beijing_datetime`] for spreadsheet cells): every
+//! timestamp an officer or a platform reads (letters, notice lists, pages,
+//! exports) goes through them.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -96,9 +97,25 @@ impl Clock for ShiftedClock {
     }
 }
 
+/// A stored timestamp (RFC 3339) as Beijing wall-clock time; `None` when
+/// the text is not a timestamp.
+pub fn beijing_datetime(rfc3339: &str) -> Option<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(rfc3339.trim())
+        .ok()
+        .map(|t| t.with_timezone(&beijing()).naive_local())
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_cells_get_beijing_wall_clock_time() {
+        let t = beijing_datetime("2026-11-28T20:00:00+00:00").unwrap();
+        assert_eq!(t.to_string(), "2026-11-29 04:00:00", "the day changes at 16:00 UTC");
+        assert_eq!(beijing_datetime(""), None);
+    }
 
     #[test]
     fn shifted_clock_keeps_its_date_and_moves_forward() {

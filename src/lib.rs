@@ -4,7 +4,9 @@
 //! Data flows through the modules in this order: [`feed`] (platform data
 //! feeds) → [`certdb`] (certificate exports, catalog, model lists) →
 //! [`matching`] (numbers, brands, models, verdicts) → [`pipeline`] (the match
-//! job) → [`export`]. [`store`] is the only module with SQL.
+//! job) → [`export`]. [`store`] is the only module with SQL. Files handed
+//! over as tables (exports, replies, sampling results) are read through
+//! [`sheet`] and [`tabular`].
 
 pub mod certdb;
 pub mod clock;
@@ -29,6 +31,7 @@ pub mod review;
 pub mod scan;
 pub mod schedule;
 pub mod setup;
+pub mod sheet;
 pub mod signals;
 pub mod store;
 pub mod synth;

@@ -129,9 +129,11 @@ pub async fn import(
 /// imported twice is recognised and a changed one is not.
 fn source_name(path: &Path) -> Result<String, SignalError> {
     use sha2::Digest;
-    let bytes = std::fs::read(path).map_err(|source| TableError::Read {
-        path: path.to_path_buf(),
-        source,
+    let bytes = std::fs::read(path).map_err(|cause| {
+        TableError::from(crate::sheet::SheetError::Read {
+            path: path.to_path_buf(),
+            cause,
+        })
     })?;
     let name = path
         .file_name()

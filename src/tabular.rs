@@ -2,29 +2,35 @@
 //! platform sampling results, consumer complaints): a CSV in any encoding
 //! Excel writes (UTF-8 with or without BOM, GBK/GB18030, UTF-16) or a
 //! workbook. The header row is found among the first rows by the columns
-//! the caller knows, so a title line above it does no harm.
+//! the caller knows, so a title line above it does no harm. A file that is
+//! not a table, or has no such header, is refused with what it does hold.
 
-use crate::certdb::{encoding, import};
+use crate::certdb::encoding;
 use crate::matching::normalize::label_key;
+use crate::sheet::{self, FoundRow, Kind, SheetError};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
-    #[error("reading {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Workbook { path: PathBuf, message: String },
-    #[error("{path}: line {line}: malformed CSV: {message}")]
+    /// The file cannot be read as a table at all (missing, empty, not a workbook).
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    #[error("{path}: 第 {line} 行不是有效的 CSV (line {line}: malformed CSV): {message}")]
     Csv {
         path: PathBuf,
         line: u64,
         message: String,
     },
-    #[error("{path}: no header row with a column {wanted} in the first {HEADER_SEARCH} rows")]
-    NoHeader { path: PathBuf, wanted: String },
+    #[error(
+        "{path}: 前 {HEADER_SEARCH} 行中没有含 {wanted} 列的表头 (no header row with a column {wanted} in the first {HEADER_SEARCH} rows); {}",
+        sheet::found_text(.found.as_ref(), HEADER_SEARCH)
+    )]
+    NoHeader {
+        path: PathBuf,
+        wanted: String,
+        /// The first row with anything in it.
+        found: Option<FoundRow>,
+    },
 }
 
 /// Rows searched for the header.
@@ -42,21 +48,18 @@ impl Table {
     /// Reads `path`; the header is the first row having a column named by
     /// any of `required` (see [`Table::column`] for how names compare).
     pub fn read(path: &Path, required: &[&str]) -> Result<Table, TableError> {
-        let raw = if import::is_workbook(path) {
-            import::read_workbook(path)
-                .map_err(|e| TableError::Workbook {
-                    path: path.to_path_buf(),
-                    message: e.to_string(),
-                })?
+        let raw = match sheet::classify(path)? {
+            Kind::Workbook(content) => sheet::read_workbook(path, content)?
                 .into_iter()
                 .map(|r| (r.line, r.cells))
-                .collect()
-        } else {
-            let bytes = std::fs::read(path).map_err(|source| TableError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            csv_rows(path, &bytes)?
+                .collect(),
+            Kind::Csv => {
+                let bytes = std::fs::read(path).map_err(|cause| SheetError::Read {
+                    path: path.to_path_buf(),
+                    cause,
+                })?;
+                csv_rows(path, &bytes)?
+            }
         };
         Table::from_rows(path, raw, required)
     }
@@ -78,6 +81,14 @@ impl Table {
                     .map(|n| format!("“{n}”"))
                     .collect::<Vec<_>>()
                     .join(" / "),
+                found: raw
+                    .iter()
+                    .take(HEADER_SEARCH)
+                    .find(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+                    .map(|(line, cells)| FoundRow {
+                        line: *line,
+                        cells: cells.clone(),
+                    }),
             })?;
         let mut rows = raw;
         let rest = rows.split_off(at + 1);
@@ -181,6 +192,10 @@ mod tests {
         let msg = e.to_string();
         assert!(
             msg.contains("x.csv") && msg.contains("“平台商品编号” / “item_id”"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("第 1 行的列为 (columns on line 1): a, b"),
             "{msg}"
         );
     }

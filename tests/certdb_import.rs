@@ -1,7 +1,9 @@
 //! Importing certificate exports: encodings, XLSX, bad rows, strict mode,
 //! re-import history.
 
-use cccwatch::certdb::import::{ImportError, ImportOptions, import_file, rejects_path};
+use cccwatch::certdb::import::{
+    ImportError, ImportOptions, RejectsPlace, import_file, import_file_with, rejects_path,
+};
 use cccwatch::domain::CertStatus;
 use cccwatch::progress::Progress;
 use cccwatch::store::Store;
@@ -257,7 +259,11 @@ async fn wrong_headers_are_refused_with_the_missing_list() {
     }
     assert!(
         !msg.contains("证书编号 (cert_no)"),
-        "present headers are not listed: {msg}"
+        "present headers are not listed as missing: {msg}"
+    );
+    assert!(
+        msg.contains("第 1 行的列为 (columns on line 1): 订单号, 证书编号, 金额"),
+        "the columns found are: {msg}"
     );
 }
 
@@ -328,6 +334,85 @@ async fn unwritable_rejects_file_stores_nothing() {
         s.certificate("2016010201931890").await.unwrap().is_none(),
         "the good rows were rolled back"
     );
+}
+
+/// A rejects file that cannot go beside the input (read-only media) goes
+/// to the fallback folder; the good rows are stored.
+#[tokio::test]
+async fn rejects_go_to_the_fallback_folder_when_the_input_folder_is_not_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("blocked.csv");
+    std::fs::write(
+        &f,
+        csv_text(&[
+            "2019010201234567,作废,0201,插座,GN-1,甲公司,甲公司,甲厂,2020-01-01,2025-01-01,,,,",
+        ]),
+    )
+    .unwrap();
+    std::fs::create_dir(rejects_path(&f)).unwrap();
+    let s = store(dir.path()).await;
+    let place = RejectsPlace {
+        chosen: None,
+        fallback_dir: Some(dir.path().join("db/rejects")),
+    };
+    let r = import_file_with(
+        &s,
+        &f,
+        &ImportOptions::default(),
+        &place,
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.counts.inserted, r.rejected.len()), (3, 1));
+    let moved = dir.path().join("db/rejects/blocked.rejects.csv");
+    assert_eq!(r.rejects_file.as_deref(), Some(moved.as_path()));
+    let why = r.rejects_moved.expect("says it moved");
+    assert_eq!(why.beside, rejects_path(&f));
+    assert!(
+        std::fs::read_to_string(&moved)
+            .unwrap()
+            .contains("未知的证书状态")
+    );
+}
+
+/// When neither place can be written, nothing is stored and both are named.
+#[tokio::test]
+async fn rejects_written_nowhere_store_nothing_and_name_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("blocked.csv");
+    std::fs::write(
+        &f,
+        csv_text(&[
+            "2019010201234567,作废,0201,插座,GN-1,甲公司,甲公司,甲厂,2020-01-01,2025-01-01,,,,",
+        ]),
+    )
+    .unwrap();
+    std::fs::create_dir(rejects_path(&f)).unwrap();
+    // The fallback "folder" is a file: it cannot be created either.
+    std::fs::write(dir.path().join("not-a-folder"), b"").unwrap();
+    let s = store(dir.path()).await;
+    let place = RejectsPlace {
+        chosen: None,
+        fallback_dir: Some(dir.path().join("not-a-folder")),
+    };
+    let err = import_file_with(
+        &s,
+        &f,
+        &ImportOptions::default(),
+        &place,
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ImportError::Rejects { .. }), "{msg}");
+    assert!(
+        msg.contains("not-a-folder") && msg.contains("blocked.rejects.csv"),
+        "{msg}"
+    );
+    assert!(msg.contains("nothing from this import was stored"), "{msg}");
+    assert!(s.certificate("2016010201931890").await.unwrap().is_none());
 }
 
 /// A changed catalog re-judges every stored listing, as a changed

@@ -153,7 +153,7 @@ async fn exports_open_in_excel_and_read_back() {
         .unwrap();
     assert_eq!(n, report.flagged());
     let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
-    let range = wb.worksheet_range("findings").unwrap();
+    let range = wb.worksheet_range(cccwatch::export::SHEET).unwrap();
     let header: Vec<String> = range
         .rows()
         .next()
@@ -163,13 +163,24 @@ async fn exports_open_in_excel_and_read_back() {
         .collect();
     assert_eq!(header, cccwatch::export::COLUMNS);
     assert_eq!(range.height() as u64, n + 1);
+    let col = |name: &str| {
+        cccwatch::export::COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .unwrap()
+    };
     for row in range.rows().skip(1) {
-        let verdict = row[8].to_string();
+        let verdict = row[col("结论代码")].to_string();
         assert!(
             verdict != "compliant" && verdict != "not_in_scope",
             "flagged only"
         );
-        assert!(!row[11].to_string().is_empty(), "every finding has reasons");
+        let code = cccwatch::domain::Verdict::parse(&verdict).unwrap();
+        assert_eq!(row[col("结论")].to_string(), code.label_zh());
+        assert!(
+            !row[col("原因")].to_string().is_empty(),
+            "every finding has reasons"
+        );
     }
     let csv_path = dir.path().join("f.csv");
     export_findings(&store, &csv_path, ExportFormat::Csv, None, false)

@@ -16,6 +16,43 @@ use cccwatch::review::queue::QueueParams;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+/// `notices list` and `notices show` as an officer reads them: Chinese
+/// headers and states, times in Beijing time (the seeded world starts at
+/// 09:00 Beijing time, 01:00 UTC).
+fn the_command_line_shows_the_batch_in_chinese(db: &std::path::Path, number: &str) {
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+            .arg("--db")
+            .arg(format!("sqlite://{}", db.display()))
+            .args(args)
+            .env_remove("CCCWATCH__DATABASE__URL")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        text
+    };
+    let list = run(&["notices", "list"]);
+    for wanted in ["通知书编号", "已核实下架", "下架率", number] {
+        assert!(list.contains(wanted), "{wanted}: {list}");
+    }
+    let show = run(&["notices", "show", number]);
+    assert!(show.contains("（北京时间）由 boss 签发"), "{show}");
+    assert!(
+        show.contains("2026-11-18 09:"),
+        "issued in Beijing time: {show}"
+    );
+    assert!(
+        show.contains("已发出") && show.contains("商品编号"),
+        "{show}"
+    );
+    assert!(!show.contains("T01:") && !show.contains("issued"), "{show}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
     let s = support::seeded(120).await;
@@ -95,6 +132,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
     assert_eq!(w.batch.number, "梅县市监CCC〔2026〕1号");
     assert_eq!(w.batch.listings, 3);
     assert_eq!(w.batch.deadline, "2026-12-09");
+    the_command_line_shows_the_batch_in_chinese(&s.dir.path().join("t.db"), &w.batch.number);
 
     // The letter: number, platform, deadline, contact; listing text escaped.
     let letter = std::fs::read_to_string(w.folder.join("letter.html")).unwrap();
@@ -129,10 +167,16 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
             .find(|r| r[2] == d.listing.listing.item_id)
             .expect("listed");
         assert_eq!(row[5], d.listing.listing.title);
+        let page = d.page.as_ref().unwrap();
+        assert_eq!(row[14], page.sha256, "the evidence hash");
+        assert_eq!(table[0][13], "页面取证时间（北京时间）");
+        let beijing = chrono::DateTime::parse_from_rfc3339(&page.fetched_at)
+            .unwrap()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
         assert_eq!(
-            row[14],
-            d.page.as_ref().unwrap().sha256,
-            "the evidence hash"
+            row[13],
+            beijing.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "the capture time in Beijing time"
         );
         assert_eq!(row[1], "演示商城", "the platform by its Chinese name");
         let fetched = &d.page.as_ref().unwrap().fetched_at;

@@ -1,12 +1,16 @@
 //! Importing an official certificate export (CSV in UTF-8/GBK/GB18030, or
 //! XLSX). Parsing runs on a blocking thread and sends batches to the store;
 //! each file is one transaction. Bad rows are reported with line, column and
-//! reason; `--strict` stores nothing from a file with any bad row.
+//! reason and written, for Excel, to a rejects file ([`RejectsPlace`] says
+//! where); `--strict` stores nothing from a file with any bad row. A file
+//! that is not a certificate export is refused with what was found in it.
 
 use crate::certdb::{dates, encoding, models};
 use crate::domain::{CertStatus, Certificate};
+use crate::export::csv_cell;
 use crate::matching::certno;
 use crate::progress::Progress;
+use crate::sheet::{self, FoundRow, Kind, RawRow, SheetError};
 use crate::store::{ImportCounts, Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -108,35 +112,58 @@ const REQUIRED: usize = 9;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RowError {
     pub line: u64,
+    /// The column's header.
     pub column: String,
+    /// The column's place, from 0 (see [`RowError::column_letter`]).
+    pub column_index: usize,
     pub value: String,
     pub reason: String,
     #[serde(skip)]
     pub cells: Vec<String>,
 }
 
+impl RowError {
+    /// The column as Excel letters it (`A`, `B`, ...).
+    pub fn column_letter(&self) -> String {
+        sheet::column_letter(self.column_index)
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "line {}, column {}: {} (value `{}`)",
-            self.line, self.column, self.reason, self.value
-        )
+            "第 {} 行 {} 列“{}” (line {}, column {}): {}",
+            self.line,
+            self.column_letter(),
+            self.column,
+            self.line,
+            self.column,
+            self.reason
+        )?;
+        if !self.value.is_empty() {
+            write!(f, "; 值 (value) `{}`", self.value)?;
+        }
+        Ok(())
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: cannot read: {source}")]
-    Open {
+    /// The file cannot be read as a table at all (missing, empty, not a workbook).
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    #[error(
+        "{path}: 不是证书导出文件，缺少必需的列 (not a certificate export, missing required columns): {}; {}",
+        .missing.join(", "), sheet::found_text(.found.as_ref(), HEADER_ROWS)
+    )]
+    NotAnExport {
         path: PathBuf,
-        source: std::io::Error,
+        missing: Vec<String>,
+        /// The row most like a header, with the columns it has.
+        found: Option<FoundRow>,
     },
-    #[error("{path}: not a certificate export: missing headers {}", .missing.join(", "))]
-    NotAnExport { path: PathBuf, missing: Vec<String> },
-    #[error("{path}: cannot read the workbook: {message}")]
-    Workbook { path: PathBuf, message: String },
-    #[error("{path}: line {line}: malformed CSV: {message}")]
+    #[error("{path}: 第 {line} 行不是有效的 CSV (line {line}: malformed CSV): {message}")]
     Csv {
         path: PathBuf,
         line: u64,
@@ -148,11 +175,15 @@ pub enum ImportError {
         errors: Vec<RowError>,
     },
     #[error(
-        "{path}: cannot write the rejects file, so nothing from this import was stored: {source}"
+        "{path}: 无法写入被拒行文件，本次导入未保存任何数据 (cannot write the rejects file, so nothing from this import was stored): {cause}{}",
+        .beside.as_ref().map(|(p, e)| format!("; 输入文件旁的 {} 也无法写入 (nor beside the input: {e})", p.display())).unwrap_or_default()
     )]
     Rejects {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
+        /// The place beside the input tried first, when the rejects were to
+        /// go elsewhere after it failed, and why it failed.
+        beside: Option<(PathBuf, std::io::Error)>,
     },
     #[error("{path}: {source}")]
     Store { path: PathBuf, source: StoreError },
@@ -161,6 +192,24 @@ pub enum ImportError {
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub strict: bool,
+}
+
+/// Where the rejects file of an import goes.
+#[derive(Debug, Clone, Default)]
+pub struct RejectsPlace {
+    /// `--rejects`: a folder (`NAME.rejects.csv` goes inside) or the file
+    /// itself. Nothing is stored when it cannot be written.
+    pub chosen: Option<PathBuf>,
+    /// The folder used when the one of the input cannot be written (an
+    /// export on read-only media). Without it such an import stores nothing.
+    pub fallback_dir: Option<PathBuf>,
+}
+
+/// The rejects went to the fallback folder: where they should have gone, and why not.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RejectsMoved {
+    pub beside: PathBuf,
+    pub reason: String,
 }
 
 /// What an import did.
@@ -173,6 +222,8 @@ pub struct ImportReport {
     pub counts: ImportCounts,
     pub rejected: Vec<RowError>,
     pub rejects_file: Option<PathBuf>,
+    /// Set when the rejects file is not beside the input.
+    pub rejects_moved: Option<RejectsMoved>,
 }
 
 /// Parsed rows sent from the parser thread to the writer.
@@ -192,11 +243,22 @@ struct ParseOutcome {
 
 const BATCH_ROWS: usize = 2000;
 
-/// Imports one export file into the store.
+/// Imports one export file into the store, the rejects file beside it.
 pub async fn import_file(
     store: &Store,
     path: &Path,
     opts: &ImportOptions,
+    progress: &Progress,
+) -> Result<ImportReport, ImportError> {
+    import_file_with(store, path, opts, &RejectsPlace::default(), progress).await
+}
+
+/// Imports one export file into the store, the rejects file where `rejects` says.
+pub async fn import_file_with(
+    store: &Store,
+    path: &Path,
+    opts: &ImportOptions,
+    rejects: &RejectsPlace,
     progress: &Progress,
 ) -> Result<ImportReport, ImportError> {
     let (tx, mut rx) = mpsc::channel::<Msg>(8);
@@ -252,11 +314,11 @@ pub async fn import_file(
     }
     // The rejects file comes first: if it cannot be written, nothing is
     // stored, so no rejected row goes unrecorded.
-    let rejects_file = if outcome.errors.is_empty() {
-        None
+    let (rejects_file, rejects_moved) = if outcome.errors.is_empty() {
+        (None, None)
     } else {
-        match write_rejects(path, &outcome.headers, &outcome.errors) {
-            Ok(p) => Some(p),
+        match place_rejects(path, rejects, &outcome.headers, &outcome.errors) {
+            Ok((p, moved)) => (Some(p), moved),
             Err(e) => {
                 writer.rollback().await.map_err(store_err)?;
                 return Err(e);
@@ -276,63 +338,119 @@ pub async fn import_file(
         counts,
         rejected: outcome.errors,
         rejects_file,
+        rejects_moved,
     })
 }
 
 /// `dir/name.csv` → `dir/name.rejects.csv`, written as UTF-8 with BOM for Excel.
 pub fn rejects_path(path: &Path) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "import".into());
-    path.with_file_name(format!("{stem}.rejects.csv"))
+    path.with_file_name(rejects_name(path))
 }
 
-fn write_rejects(
-    path: &Path,
+/// Writes the rejects where `place` says: the chosen place, else beside
+/// the input, else (read-only media) the fallback folder. Returns the file
+/// and, when it is not beside the input, why.
+fn place_rejects(
+    input: &Path,
+    place: &RejectsPlace,
+    headers: &[String],
+    errors: &[RowError],
+) -> Result<(PathBuf, Option<RejectsMoved>), ImportError> {
+    if let Some(chosen) = &place.chosen {
+        return write_chosen(chosen, input, headers, errors).map(|p| (p, None));
+    }
+    let beside = rejects_path(input);
+    let first = match write_rejects(&beside, headers, errors) {
+        Ok(()) => return Ok((beside, None)),
+        Err(cause) => cause,
+    };
+    let Some(dir) = &place.fallback_dir else {
+        return Err(ImportError::Rejects {
+            path: beside,
+            cause: first,
+            beside: None,
+        });
+    };
+    let out = dir.join(rejects_name(input));
+    match std::fs::create_dir_all(dir).and_then(|()| write_rejects(&out, headers, errors)) {
+        Ok(()) => Ok((
+            out,
+            Some(RejectsMoved {
+                beside,
+                reason: first.to_string(),
+            }),
+        )),
+        Err(cause) => Err(ImportError::Rejects {
+            path: out,
+            cause,
+            beside: Some((beside, first)),
+        }),
+    }
+}
+
+/// `--rejects PATH`: a folder (made when missing) or the file itself.
+fn write_chosen(
+    chosen: &Path,
+    input: &Path,
     headers: &[String],
     errors: &[RowError],
 ) -> Result<PathBuf, ImportError> {
-    let out = rejects_path(path);
-    let err = |source| ImportError::Rejects {
-        path: out.clone(),
-        source,
+    let folder = names_folder(chosen);
+    let out = if folder {
+        chosen.join(rejects_name(input))
+    } else {
+        chosen.to_path_buf()
     };
-    let mut file = std::fs::File::create(&out).map_err(err)?;
-    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF").map_err(err)?;
+    let made = if folder {
+        std::fs::create_dir_all(chosen)
+    } else {
+        Ok(())
+    };
+    match made.and_then(|()| write_rejects(&out, headers, errors)) {
+        Ok(()) => Ok(out),
+        Err(cause) => Err(ImportError::Rejects {
+            path: out,
+            cause,
+            beside: None,
+        }),
+    }
+}
+
+/// Whether `--rejects PATH` names a folder: one that exists, or a path
+/// written with a trailing `/`.
+pub fn names_folder(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().to_string_lossy().ends_with(['/', '\\'])
+}
+
+/// `name.csv` → `name.rejects.csv`.
+fn rejects_name(input: &Path) -> String {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
+    format!("{stem}.rejects.csv")
+}
+
+/// The rejects as CSV in UTF-8 with BOM, every cell safe to open in Excel
+/// (the rows come from outside: a cell `=HYPERLINK(...)` stays text).
+fn write_rejects(out: &Path, headers: &[String], errors: &[RowError]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(out)?;
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
     let mut w = csv::Writer::from_writer(file);
     let mut head = vec!["行号".to_string(), "列".into(), "值".into(), "原因".into()];
     head.extend(headers.iter().cloned());
-    let csv_err = |e: csv::Error| err(std::io::Error::other(e));
-    w.write_record(&head).map_err(csv_err)?;
+    w.write_record(head.iter().map(|c| csv_cell(c)))?;
     for e in errors {
         let mut rec = vec![
             e.line.to_string(),
-            e.column.clone(),
+            format!("{}（{}列）", e.column, e.column_letter()),
             e.value.clone(),
             e.reason.clone(),
         ];
         rec.extend(e.cells.iter().cloned());
-        w.write_record(&rec).map_err(csv_err)?;
+        w.write_record(rec.iter().map(|c| csv_cell(c)))?;
     }
-    w.flush().map_err(err)?;
-    Ok(out)
-}
-
-/// One row as read: its line (CSV) or row number (XLSX), the cells, and
-/// cell-level problems found while reading (numbers Excel truncated).
-pub(crate) struct RawRow {
-    pub(crate) line: u64,
-    pub(crate) cells: Vec<String>,
-    pub(crate) problems: Vec<(usize, String)>,
-}
-
-pub(crate) fn is_workbook(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
+    w.flush()
 }
 
 fn parse_file(
@@ -340,20 +458,24 @@ fn parse_file(
     tx: &mpsc::Sender<Msg>,
     progress: &Progress,
 ) -> Result<ParseOutcome, ImportError> {
-    if is_workbook(path) {
-        let rows = read_workbook(path)?;
+    let kind = sheet::classify(path)?;
+    if let Kind::Workbook(content) = kind {
+        let rows = sheet::read_workbook(path, content)?;
         let mut iter = rows.into_iter().map(Ok);
-        parse_rows(path, &mut iter, "xlsx", "xlsx", tx, progress)
+        let format = if content == sheet::Content::Ole {
+            "xls"
+        } else {
+            "xlsx"
+        };
+        parse_rows(path, &mut iter, format, format, tx, progress)
     } else {
-        let mut file = std::fs::File::open(path).map_err(|source| ImportError::Open {
+        let open_err = |cause| SheetError::Read {
             path: path.to_path_buf(),
-            source,
-        })?;
+            cause,
+        };
+        let mut file = std::fs::File::open(path).map_err(open_err)?;
         let mut prefix = vec![0u8; 256 * 1024];
-        let n = read_full(&mut file, &mut prefix).map_err(|source| ImportError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let n = read_full(&mut file, &mut prefix).map_err(open_err)?;
         prefix.truncate(n);
         let enc = encoding::detect(&prefix, n < 256 * 1024);
         let reader = std::io::Cursor::new(prefix).chain(file);
@@ -428,59 +550,16 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-pub(crate) fn read_workbook(path: &Path) -> Result<Vec<RawRow>, ImportError> {
-    use calamine::{Data, Reader, open_workbook_auto};
-    let err = |message: String| ImportError::Workbook {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut wb = open_workbook_auto(path).map_err(|e| err(e.to_string()))?;
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| err("the workbook has no sheets".into()))?;
-    let range = wb.worksheet_range(&sheet).map_err(|e| err(e.to_string()))?;
-    let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let mut out = Vec::with_capacity(range.height());
-    for (i, row) in range.rows().enumerate() {
-        let mut problems = Vec::new();
-        let cells = row
-            .iter()
-            .enumerate()
-            .map(|(col, c)| match c {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => {
-                    if f.abs() >= 1e15 {
-                        problems.push((col, "Excel 把该单元格存成了数字，超过15位的证书编号会丢失末位；请把该列设为文本后重新导出".to_string()));
-                    }
-                    format!("{}", *f as i64)
-                }
-                Data::Float(f) => f.to_string(),
-                Data::Int(i) => i.to_string(),
-                Data::Bool(b) => b.to_string(),
-                Data::DateTime(dt) => dates::excel_serial_to_date(dt.as_f64()).map(|d| d.to_string()).unwrap_or_else(|| dt.to_string()),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                Data::Error(e) => format!("#ERROR {e:?}"),
-            })
-            .collect();
-        out.push(RawRow {
-            line: first_row + i as u64 + 1,
-            cells,
-            problems,
-        });
-    }
-    Ok(out)
-}
-
 /// Finds the header row among the first rows (exports sometimes put a title above it).
+/// Rows searched for the header.
+const HEADER_ROWS: usize = 10;
+
 fn find_header(
     rows: &mut dyn Iterator<Item = Result<RawRow, ImportError>>,
     path: &Path,
 ) -> Result<(Vec<String>, Vec<Option<Field>>), ImportError> {
-    let mut best_missing: Option<Vec<String>> = None;
-    for _ in 0..10 {
+    let mut best: Option<(Vec<String>, FoundRow)> = None;
+    for _ in 0..HEADER_ROWS {
         let Some(row) = rows.next() else { break };
         let row = row?;
         let headers: Vec<String> = row
@@ -489,31 +568,37 @@ fn find_header(
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect();
         let fields: Vec<Option<Field>> = headers.iter().map(|h| header_field(h)).collect();
-        let missing: Vec<String> = FIELDS[..REQUIRED]
-            .iter()
-            .filter(|(f, ..)| !fields.contains(&Some(*f)))
-            .map(|(_, zh, en, _)| format!("{zh} ({en})"))
-            .collect();
+        let missing = missing_fields(&fields);
         if missing.is_empty() {
             return Ok((headers, fields));
         }
-        if best_missing
-            .as_ref()
-            .is_none_or(|b| missing.len() < b.len())
-        {
-            best_missing = Some(missing);
+        let blank = headers.iter().all(|h| h.is_empty());
+        if !blank && best.as_ref().is_none_or(|(b, _)| missing.len() < b.len()) {
+            let found = FoundRow {
+                line: row.line,
+                cells: headers,
+            };
+            best = Some((missing, found));
         }
     }
-    let missing = best_missing.unwrap_or_else(|| {
-        FIELDS[..REQUIRED]
-            .iter()
-            .map(|(_, zh, en, _)| format!("{zh} ({en})"))
-            .collect()
-    });
+    let (missing, found) = match best {
+        Some((missing, found)) => (missing, Some(found)),
+        None => (missing_fields(&[]), None),
+    };
     Err(ImportError::NotAnExport {
         path: path.to_path_buf(),
         missing,
+        found,
     })
+}
+
+/// The required columns `fields` lacks, as `证书状态 (status)`.
+fn missing_fields(fields: &[Option<Field>]) -> Vec<String> {
+    FIELDS[..REQUIRED]
+        .iter()
+        .filter(|(f, ..)| !fields.contains(&Some(*f)))
+        .map(|(_, zh, en, _)| format!("{zh} ({en})"))
+        .collect()
 }
 
 fn header_field(header: &str) -> Option<Field> {
@@ -602,6 +687,7 @@ fn row_error(row: &RawRow, headers: &[String], col: usize, reason: String) -> Ro
             .get(col)
             .cloned()
             .unwrap_or_else(|| format!("#{}", col + 1)),
+        column_index: col,
         value: row.cells.get(col).cloned().unwrap_or_default(),
         reason,
         cells: row.cells.clone(),

@@ -9,4 +9,4 @@ pub mod import;
 pub mod models;
 
 pub use catalog::{Catalog, CatalogEntry, TextScope};
-pub use import::{ImportError, ImportOptions, ImportReport, RowError};
+pub use import::{ImportError, ImportOptions, ImportReport, RejectsPlace, RowError};

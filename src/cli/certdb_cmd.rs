@@ -2,24 +2,31 @@
 
 use super::App;
 use anyhow::Context;
-use cccwatch::certdb::import::{ImportError, ImportOptions, import_file};
+use cccwatch::certdb::import::{
+    ImportError, ImportOptions, ImportReport, RejectsPlace, import_file_with, names_folder,
+};
 use cccwatch::domain::CertStatus;
 use cccwatch::matching::BrandTable;
 use cccwatch::progress::Progress;
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
 pub enum CertdbCommand {
     /// Import official certificate exports (CSV in UTF-8/GBK/GB18030, or XLSX).
     #[command(
-        after_help = "Examples:\n  cccwatch certdb import certdb/sample/certificates.csv\n  cccwatch certdb import --strict 2026-11.xlsx\n\n\
+        after_help = "Examples:\n  cccwatch certdb import certdb/sample/certificates.csv\n  cccwatch certdb import --strict 2026-11.xlsx\n  cccwatch certdb import /media/usb/2026-11.csv --rejects ~/rejects/\n\n\
 Headers are the Chinese labels (证书编号, 证书状态, 产品名称, 规格型号, 认证委托人名称, 生产者名称,\n\
 生产企业名称, 颁证日期, 证书到期日期 required) or their English names (cert_no, status, ...).\n\
 Re-importing updates rows and keeps status and expiry changes as history. Bad rows are\n\
-reported with line, column and reason and written to NAME.rejects.csv beside the file;\n\
-with --strict a file with any bad row is rejected whole."
+reported with line, column and reason and written to NAME.rejects.csv (UTF-8 with BOM\n\
+for Excel; cells starting with = + - @ are written as text) beside the file, or where\n\
+--rejects says; when the folder of the file cannot be written (read-only media) they go\n\
+to rejects/ beside the database and the output says so. With --strict a file with any\n\
+bad row is rejected whole. A file that cannot be used (missing, empty, not a workbook\n\
+or damaged, without the required columns) is named with the reason, in Chinese and\n\
+English, and nothing from it is stored."
     )]
     Import(ImportArgs),
     /// The brand alias table.
@@ -41,6 +48,11 @@ pub struct ImportArgs {
     /// Reject a whole file when any row is bad; store nothing from it.
     #[arg(long)]
     strict: bool,
+    /// Where rejected rows go: a folder (an existing one, or written with a
+    /// trailing /; NAME.rejects.csv inside) or, with one file to import, the
+    /// file to write. Default: beside each imported file.
+    #[arg(long, value_name = "PATH")]
+    rejects: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,46 +98,54 @@ pub async fn run(app: &App, cmd: CertdbCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where the rejects go: `--rejects`, else beside each file, else (read-only
+/// media) `rejects/` beside the database.
+fn rejects_place(app: &App, args: &ImportArgs) -> anyhow::Result<RejectsPlace> {
+    if let Some(p) = &args.rejects
+        && !names_folder(p)
+        && args.files.len() > 1
+    {
+        anyhow::bail!(
+            "--rejects {}: {} files are imported, so give a folder (each file's rejects go inside as NAME.rejects.csv)",
+            p.display(),
+            args.files.len()
+        );
+    }
+    let fallback_dir = match cccwatch::store::sqlite_file(&app.settings.database.url) {
+        Some(db) => db
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("rejects"),
+        None => std::env::temp_dir().join("cccwatch-rejects"),
+    };
+    Ok(RejectsPlace {
+        chosen: args.rejects.clone(),
+        // Absolute, so that the message saying where they went is plain.
+        fallback_dir: Some(std::path::absolute(&fallback_dir).unwrap_or(fallback_dir)),
+    })
+}
+
 async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let place = rejects_place(app, &args)?;
     let store = app.store().await?;
     let mut failed = 0;
     for file in &args.files {
         let progress = Progress::new(None, "rows", app.progress);
         progress.set_message(file.display().to_string());
-        let result = import_file(
+        let result = import_file_with(
             &store,
             file,
             &ImportOptions {
                 strict: args.strict,
             },
+            &place,
             &progress,
         )
         .await;
         progress.finish();
         match result {
-            Ok(r) => {
-                println!(
-                    "{}: {} rows ({} {}): {} new, {} updated, {} unchanged, {} status/expiry changes recorded, {} rejected",
-                    r.file.display(),
-                    r.rows,
-                    r.format,
-                    r.encoding,
-                    r.counts.inserted,
-                    r.counts.updated,
-                    r.counts.unchanged,
-                    r.counts.history,
-                    r.rejected.len()
-                );
-                for e in r.rejected.iter().take(10) {
-                    println!("  rejected {}: {e}", r.file.display());
-                }
-                if r.rejected.len() > 10 {
-                    println!("  ... and {} more", r.rejected.len() - 10);
-                }
-                if let Some(p) = r.rejects_file {
-                    println!("  rejected rows with reasons: {}", p.display());
-                }
-            }
+            Ok(r) => print_report(&r),
             Err(ImportError::Strict { path, errors }) => {
                 failed += 1;
                 eprintln!(
@@ -140,9 +160,17 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
                     eprintln!("  ... and {} more", errors.len() - 20);
                 }
             }
+            Err(e @ ImportError::Rejects { .. }) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
+                eprintln!(
+                    "  nothing from {} was stored / 此文件未导入任何数据",
+                    file.display()
+                );
             }
         }
     }
@@ -155,6 +183,39 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+fn print_report(r: &ImportReport) {
+    println!(
+        "{}: {} rows ({} {}): {} new, {} updated, {} unchanged, {} status/expiry changes recorded, {} rejected",
+        r.file.display(),
+        r.rows,
+        r.format,
+        r.encoding,
+        r.counts.inserted,
+        r.counts.updated,
+        r.counts.unchanged,
+        r.counts.history,
+        r.rejected.len()
+    );
+    for e in r.rejected.iter().take(10) {
+        println!("  rejected {}: {e}", r.file.display());
+    }
+    if r.rejected.len() > 10 {
+        println!("  ... and {} more", r.rejected.len() - 10);
+    }
+    let Some(p) = &r.rejects_file else { return };
+    match &r.rejects_moved {
+        None => println!("  rejected rows with reasons: {}", p.display()),
+        Some(m) => println!(
+            "  {} cannot be written ({}); rejected rows with reasons written to {} instead\n  \
+             输入文件所在的文件夹不可写，被拒行及原因已写入 {}",
+            m.beside.display(),
+            m.reason,
+            p.display(),
+            p.display()
+        ),
+    }
 }
 
 async fn brands_import(app: &App, file: PathBuf) -> anyhow::Result<ExitCode> {

@@ -1,9 +1,11 @@
 //! `cccwatch notices`: takedown notice batches to platforms.
 
 use super::{App, actor};
-use cccwatch::clock::{beijing_minutes, beijing_time};
+use cccwatch::clock::beijing_time;
+use cccwatch::extract::PlatformLabels;
 use cccwatch::notice;
 use cccwatch::report::beijing_today;
+use cccwatch::store::{BatchOutcome, NoticeBatch, NoticeLine};
 use chrono::Datelike;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -16,7 +18,8 @@ pub enum NoticesCommand {
 cccwatch notices issue --platform demo --out notices/ --date 2026-11-29\n\n\
 Writes one folder per batch: letter.html (from notices.templates_dir/letter.html,\n\
 editable), list.xlsx and list.csv (columns from\n\
-notices.templates_dir/list.toml, editable), list.json, evidence/ (the captured pages),\n\
+notices.templates_dir/list.toml, editable; capture times in Beijing time),\n\
+list.json (stored UTC times), evidence/ (the captured pages),\n\
 manifest.json and SHA256SUMS. The number comes from notices.number_format;\n\
 the deadline is notices.deadline_days after the date. Platforms are named by\n\
 their Chinese label, capture times in Beijing time.\n\n\
@@ -68,7 +71,9 @@ listed with their row number (exit code 1), the others are recorded."
     /// Show one batch: each listing's notice state, the platform's reply,
     /// the evidence of removal and any relist.
     #[command(
-        after_help = "Example:\n  cccwatch notices show 17\n  cccwatch notices show '市监CCC〔2026〕17号' --json"
+        after_help = "Example:\n  cccwatch notices show 17\n  cccwatch notices show '市监CCC〔2026〕17号' --json\n\n\
+States and how they were established are in Chinese, times in Beijing time (UTC+8);\n\
+--json gives the codes (removed_verified, ...) and the stored UTC times."
     )]
     Show {
         batch: String,
@@ -78,7 +83,9 @@ listed with their row number (exit code 1), the others are recorded."
     /// List the notice batches with what became of them: removed, overdue,
     /// back online, open; removal rate and median days to removal.
     #[command(
-        after_help = "Example:\n  cccwatch notices list --platform jd\n  cccwatch notices list --json"
+        after_help = "Example:\n  cccwatch notices list --platform jd\n  cccwatch notices list --json\n\n\
+Columns: 通知书编号, 平台, 商品数, 已核实下架, 逾期未下架, 重新上架, 未结 (open, deadline not\n\
+passed), 下架率, 下架用时中位数（天）, 文件夹."
     )]
     List {
         #[arg(long)]
@@ -242,37 +249,8 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                         &serde_json::json!({"batch": b, "listings": lines})
                     )?
                 );
-                return Ok(ExitCode::SUCCESS);
-            }
-            println!(
-                "{} to {}: issued {} (Beijing time) by {}, reply by {}, {} listing(s)",
-                b.number,
-                labels.described(&b.platform),
-                beijing_time(&b.issued_at),
-                b.issued_by,
-                b.deadline,
-                b.listings
-            );
-            if let Some(f) = &b.folder {
-                println!("folder {f}");
-            }
-            println!(
-                "{:<16} {:<18} {:<22} {:<26} REPLY / RELIST",
-                "ITEM", "STATE", "SINCE (BEIJING)", "HOW"
-            );
-            for l in lines {
-                let mut tail = l.ack_text.clone().unwrap_or_default();
-                for (_, item) in &l.relists {
-                    tail.push_str(&format!(" relisted as {item}"));
-                }
-                println!(
-                    "{:<16} {:<18} {:<22} {:<26} {}",
-                    l.item_id,
-                    l.state,
-                    beijing_minutes(&l.state_at),
-                    l.verify_note.unwrap_or_default(),
-                    tail.trim()
-                );
+            } else {
+                print_batch(&b, &lines, &labels);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -288,37 +266,105 @@ pub async fn run(app: &App, c: NoticesCommand) -> anyhow::Result<ExitCode> {
                     )?
                 );
             } else {
-                println!(
-                    "{:<28} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10}  FOLDER",
-                    "NUMBER",
-                    "PLATFORM",
-                    "LISTINGS",
-                    "REMOVED",
-                    "OVERDUE",
-                    "RELISTED",
-                    "OPEN",
-                    "RATE",
-                    "MEDIAN DAYS"
-                );
-                for b in batches {
-                    let o = outcomes.iter().find(|o| o.number == b.number);
-                    println!(
-                        "{:<28} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7.0}% {:>10}  {}",
-                        b.number,
-                        labels.label(&b.platform),
-                        b.listings,
-                        o.map_or(0, |o| o.removed),
-                        o.map_or(0, |o| o.overdue),
-                        o.map_or(0, |o| o.relisted),
-                        o.map_or(0, |o| o.open),
-                        o.map_or(0.0, |o| o.removal_rate * 100.0),
-                        o.and_then(|o| o.median_days_to_removal)
-                            .map_or("-".to_string(), |d| format!("{d:.1}")),
-                        b.folder.unwrap_or_default()
-                    );
-                }
+                print_batches(batches, &outcomes, &labels);
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// One batch for people: states in Chinese, times in Beijing time.
+fn print_batch(b: &NoticeBatch, lines: &[NoticeLine], labels: &PlatformLabels) {
+    println!(
+        "{} 发往 {}：{}（北京时间）由 {} 签发，回复期限 {}，共 {} 个商品",
+        b.number,
+        labels.described(&b.platform),
+        beijing_time(&b.issued_at),
+        b.issued_by,
+        b.deadline,
+        b.listings
+    );
+    if let Some(f) = &b.folder {
+        println!("文件夹 {f}");
+    }
+    println!(
+        "{} {} {} {} 平台回复 / 重新上架",
+        pad("商品编号", 16),
+        pad("状态", 18),
+        pad("时间（北京时间）", 20),
+        pad("依据", 34)
+    );
+    for l in lines {
+        let mut tail = l.ack_text.clone().unwrap_or_default();
+        for (_, item) in &l.relists {
+            tail.push_str(&format!(" 以新链接 {item} 重新上架"));
+        }
+        println!(
+            "{} {} {} {} {}",
+            pad(&l.item_id, 16),
+            pad(notice::state_label(&l.state), 18),
+            pad(&beijing_time(&l.state_at), 20),
+            pad(notice::how_label(l.verify_note.as_deref()), 34),
+            tail.trim()
+        );
+    }
+}
+
+/// The batches with what became of them, headed in Chinese.
+fn print_batches(batches: Vec<NoticeBatch>, outcomes: &[BatchOutcome], labels: &PlatformLabels) {
+    const HEAD: [(&str, usize); 9] = [
+        ("通知书编号", 28),
+        ("平台", 10),
+        ("商品数", 8),
+        ("已核实下架", 10),
+        ("逾期未下架", 10),
+        ("重新上架", 8),
+        ("未结", 6),
+        ("下架率", 8),
+        ("下架用时中位数（天）", 20),
+    ];
+    let head: Vec<String> = HEAD.iter().map(|(h, w)| pad(h, *w)).collect();
+    println!("{} 文件夹", head.join(" "));
+    for b in batches {
+        let o = outcomes.iter().find(|o| o.number == b.number);
+        let count = |f: fn(&BatchOutcome) -> i64| o.map_or(0, f).to_string();
+        let cells = [
+            b.number.clone(),
+            labels.label(&b.platform).to_string(),
+            b.listings.to_string(),
+            count(|o| o.removed),
+            count(|o| o.overdue),
+            count(|o| o.relisted),
+            count(|o| o.open),
+            format!("{:.0}%", o.map_or(0.0, |o| o.removal_rate * 100.0)),
+            o.and_then(|o| o.median_days_to_removal)
+                .map_or("-".to_string(), |d| format!("{d:.1}")),
+        ];
+        let row: Vec<String> = cells
+            .iter()
+            .zip(HEAD)
+            .map(|(c, (_, w))| pad(c, w))
+            .collect();
+        println!("{} {}", row.join(" "), b.folder.unwrap_or_default());
+    }
+}
+
+/// `text` filled with spaces to `width` terminal columns; a Chinese
+/// character takes two.
+fn pad(text: &str, width: usize) -> String {
+    let used: usize = text.chars().map(columns).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+fn columns(c: char) -> usize {
+    match c as u32 {
+        0x1100..=0x115F
+        | 0x2E80..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 => 2,
+        _ => 1,
     }
 }

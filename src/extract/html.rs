@@ -270,7 +270,18 @@ fn compile(key: &str, sels: &Selectors, path: &Path) -> Result<SelList, AdapterE
     let alts = sels
         .0
         .iter()
-        .map(|s| compile_one(s).map_err(|message| super::invalid(path, key, message)))
+        .enumerate()
+        .map(|(i, s)| {
+            compile_one(s).map_err(|message| {
+                // One of several alternatives: say which (from 1, as people count).
+                let at = if sels.0.len() > 1 {
+                    format!("{key}[{}]", i + 1)
+                } else {
+                    key.to_string()
+                };
+                super::invalid(path, &at, message)
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(SelList {
         key: key.to_string(),
@@ -305,8 +316,8 @@ fn compile_one(s: &str) -> Result<Sel, String> {
             None => Err("empty selector".into()),
         };
     }
-    let css =
-        Selector::parse(css).map_err(|e| format!("`{s}` is not a valid CSS selector: {e}"))?;
+    let css = super::css_error::parse(css)
+        .map_err(|why| format!("`{s}` is not a valid CSS selector: {why}"))?;
     Ok(Sel {
         css: Some(css),
         attr,

@@ -7,6 +7,7 @@
 //! adapter that no longer fits its platform is noticed, not silently empty.
 
 pub mod config;
+mod css_error;
 mod html;
 mod json;
 pub mod labels;

@@ -6,6 +6,7 @@
 //! written as files (`cccwatch feed write`); every delivery is recorded, and
 //! the last one's `until` is where the next one starts.
 
+use crate::clock::beijing_time;
 use crate::store::{
     ConfirmedFinding, FeedCertificate, FeedChannel, FeedDelivery, FeedToken, FeedTruncated,
     RepeatSeller, Store, StoreError,
@@ -255,7 +256,7 @@ pub const CERT_COLUMNS: [&str; 14] = [
     "证书编号",
     "当前状态",
     "变更类型",
-    "变更时间",
+    "变更时间（北京时间）",
     "产品名称",
     "认证委托人",
     "生产者",
@@ -278,7 +279,7 @@ pub const CONFIRMED_COLUMNS: [&str; 11] = [
     "问题类型",
     "理由",
     "证书编号",
-    "确认时间",
+    "确认时间（北京时间）",
     "处理措施",
 ];
 pub const SELLER_SHEET: &str = "重复违规商家";
@@ -306,7 +307,7 @@ fn cert_rows(certs: &[FeedCertificate]) -> Vec<Vec<String>> {
                 .map(|e| e.kind_label.clone())
                 .collect::<Vec<_>>()
                 .join("、"),
-            event.map(|e| e.at.clone()).unwrap_or_default(),
+            event.map(|e| beijing_time(&e.at)).unwrap_or_default(),
             c.product_name.clone(),
             c.applicant.clone(),
             c.manufacturer.clone(),
@@ -351,7 +352,7 @@ fn confirmed_rows(rows: &[ConfirmedFinding]) -> Vec<Vec<String>> {
                 f.verdict_label.clone(),
                 f.reasons.join("；"),
                 f.certificate.clone().unwrap_or_default(),
-                f.decided_at.clone(),
+                beijing_time(&f.decided_at),
                 f.measure_label.clone().unwrap_or_default(),
             ]
         })
@@ -377,7 +378,12 @@ type Sheet<'a> = (&'a str, &'a [&'a str], Vec<Vec<String>>);
 
 fn feed_xlsx(doc: &FeedDocument) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let title = format!("{} 风险信息 {} 至 {}", doc.platform, doc.since, doc.until);
+    let title = format!(
+        "{} 风险信息 {} 至 {}（北京时间）",
+        doc.platform,
+        beijing_time(&doc.since),
+        beijing_time(&doc.until)
+    );
     let sheets: [Sheet; 3] = [
         (CERT_SHEET, &CERT_COLUMNS, cert_rows(&doc.certificates)),
         (
@@ -445,6 +451,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn staff_read_times_in_beijing_time() {
+        let f = ConfirmedFinding {
+            item_id: "1001".into(),
+            url: None,
+            title: "插座".into(),
+            seller: None,
+            shop_url: None,
+            state: "gone".into(),
+            verdict: "revoked".into(),
+            verdict_label: "证书已撤销".into(),
+            reasons: vec!["证书已撤销".into()],
+            certificate: None,
+            cert_numbers: Vec::new(),
+            decided_at: "2026-11-29T04:00:00.000Z".into(),
+            measure: None,
+            measure_label: None,
+        };
+        let row = &confirmed_rows(&[f])[0];
+        let at = CONFIRMED_COLUMNS
+            .iter()
+            .position(|c| *c == "确认时间（北京时间）")
+            .unwrap();
+        assert_eq!(row[at], "2026-11-29 12:00:00");
+        assert_eq!(row[5], "已下架");
     }
 
     #[test]

@@ -222,6 +222,32 @@ fn load_template(settings: &NoticeSettings) -> Result<(String, PathBuf), NoticeE
     }
 }
 
+/// A notice state in Chinese (`removed_verified` → 已核实下架).
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "issued" => "已发出",
+        "acknowledged" => "平台已回复",
+        "still_online" => "仍在线（未到期）",
+        "overdue" => "逾期仍在线",
+        "removed_verified" => "已核实下架",
+        "relisted" => "重新上架",
+        _ => "未知",
+    }
+}
+
+/// How a notice state was established, in Chinese; empty when not known.
+pub fn how_label(note: Option<&str>) -> &'static str {
+    match note {
+        Some("page_gone") => "商品页显示已下架/不存在",
+        Some("not_in_results") => "完整扫描的搜索结果中已无此商品",
+        Some("online") => "扫描时仍在线",
+        Some("online_after_deadline") => "期限届满后仍在线",
+        Some("same_id_online") => "原链接重新上线",
+        Some("new_listing") => "同一店铺以新链接上架同品牌同型号",
+        _ => "",
+    }
+}
+
 fn verdict_label(v: &str) -> String {
     Verdict::parse(v)
         .map(|v| v.label_zh().to_string())

@@ -29,8 +29,14 @@ pub enum ReplyError {
     Table(#[from] TableError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{path}: no column for the platform's result (one of {wanted})")]
-    NoResultColumn { path: String, wanted: String },
+    #[error(
+        "{path}: 没有平台处理结果列，应为 {wanted} 之一 (no column for the platform's result, one of {wanted}); 表头的列为 (the header has): {found}"
+    )]
+    NoResultColumn {
+        path: String,
+        wanted: String,
+        found: String,
+    },
 }
 
 /// A row that was not recorded, and why (in Chinese, for the user).
@@ -110,6 +116,13 @@ pub fn parse(
         .ok_or_else(|| ReplyError::NoResultColumn {
             path: table.path.display().to_string(),
             wanted: results.join(" / "),
+            found: table
+                .headers
+                .iter()
+                .map(|h| h.trim())
+                .filter(|h| !h.is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
     let date = table.column(&names(list, Field::ReplyDate, DATE_HEADERS));
     let mut report = ReplyReport::default();
@@ -207,6 +220,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("平台处理结果"), "{e}");
+        assert!(e.contains("(the header has): 平台商品编号, 标题"), "{e}");
     }
 
     #[test]

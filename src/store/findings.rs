@@ -30,6 +30,13 @@ pub struct ExportRow {
     pub confidence: f64,
     pub matched_cert: Option<String>,
     pub reasons: Vec<String>,
+    pub seller: Option<String>,
+    pub shop_url: Option<String>,
+    /// When the page kept as evidence was fetched (RFC 3339, UTC); `None`
+    /// for listings from a data feed.
+    pub captured_at: Option<String>,
+    /// SHA-256 of that page as fetched.
+    pub evidence_sha256: Option<String>,
 }
 
 /// Writes the findings of one match run.
@@ -166,8 +173,9 @@ impl Store {
     ) -> Result<Vec<ExportRow>> {
         let rows = sqlx::query(
             "SELECT l.id, l.platform, l.item_id, l.url, l.title, f.brand, f.model, f.cert_numbers, f.category_code, \
-             f.verdict, f.confidence, f.matched_cert, f.reasons \
+             f.verdict, f.confidence, f.matched_cert, f.reasons, l.seller, l.shop_url, p.fetched_at, p.sha256 \
              FROM findings f JOIN listings l ON l.id = f.listing_id \
+             LEFT JOIN pages p ON p.id = l.page_id \
              WHERE l.id > ? AND (? IS NULL OR l.platform = ?) \
              AND (? = 0 OR f.verdict NOT IN ('compliant', 'not_in_scope')) ORDER BY l.id LIMIT ?",
         )
@@ -204,6 +212,10 @@ impl Store {
                     matched_cert: r.get(11),
                     reasons: serde_json::from_str(r.get::<&str, _>(12))
                         .map_err(|e| corrupt("finding reasons", &e))?,
+                    seller: r.get(13),
+                    shop_url: r.get(14),
+                    captured_at: r.get(15),
+                    evidence_sha256: r.get(16),
                 })
             })
             .collect()

@@ -219,6 +219,16 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     }
 }
 
+/// The database file a `sqlite:` URL names (`sqlite://data/cccwatch.db?mode=rwc`
+/// → `data/cccwatch.db`); `None` for an in-memory database or another URL.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
 pub(crate) fn stamp_rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -237,4 +247,28 @@ pub(crate) fn parse_opt_date(
     s.filter(|s| !s.is_empty())
         .map(|s| parse_date(&s, what))
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+    use std::path::Path;
+
+    #[test]
+    fn the_database_file_of_a_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/cccwatch.db?mode=rwc").as_deref(),
+            Some(Path::new("data/cccwatch.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/cccwatch/c.db").as_deref(),
+            Some(Path::new("/var/lib/cccwatch/c.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:c.db").as_deref(),
+            Some(Path::new("c.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x/y"), None);
+    }
 }

@@ -92,28 +92,12 @@ pub struct BatchView {
 
 /// A notice state in Chinese, with its CSS class.
 pub fn state_label(state: &str) -> (&'static str, &'static str) {
-    match state {
-        "issued" => ("已发出", "st-open"),
-        "acknowledged" => ("平台已回复", "st-open"),
-        "still_online" => ("仍在线（未到期）", "st-open"),
-        "overdue" => ("逾期仍在线", "st-bad"),
-        "removed_verified" => ("已核实下架", "st-good"),
-        "relisted" => ("重新上架", "st-bad"),
-        _ => ("未知", "st-open"),
-    }
-}
-
-/// How a state was established, in Chinese.
-pub fn how_label(note: Option<&str>) -> &'static str {
-    match note {
-        Some("page_gone") => "商品页显示已下架/不存在",
-        Some("not_in_results") => "完整扫描的搜索结果中已无此商品",
-        Some("online") => "扫描时仍在线",
-        Some("online_after_deadline") => "期限届满后仍在线",
-        Some("same_id_online") => "原链接重新上线",
-        Some("new_listing") => "同一店铺以新链接上架同品牌同型号",
-        _ => "",
-    }
+    let class = match state {
+        "overdue" | "relisted" => "st-bad",
+        "removed_verified" => "st-good",
+        _ => "st-open",
+    };
+    (notice::state_label(state), class)
 }
 
 // ---- list and issue ---------------------------------------------------------------------
@@ -367,7 +351,7 @@ async fn batch_page(
             LineRow {
                 state_label,
                 state_class,
-                how: how_label(l.verify_note.as_deref()),
+                how: notice::how_label(l.verify_note.as_deref()),
                 since: local_time(&l.state_at),
                 url: l
                     .url

@@ -633,7 +633,7 @@ async fn build_listing_view(
             batch_id: e.batch_id,
             at: local_time(&e.at),
             state: super::notices::state_label(&e.state).0,
-            how: match super::notices::how_label(e.note.as_deref()) {
+            how: match crate::notice::how_label(e.note.as_deref()) {
                 "" => e.note.unwrap_or_default(),
                 how => how.to_string(),
             },
