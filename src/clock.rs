@@ -105,7 +105,6 @@ pub fn beijing_datetime(rfc3339: &str) -> Option<NaiveDateTime> {
         .map(|t| t.with_timezone(&beijing()).naive_local())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +112,11 @@ mod tests {
     #[test]
     fn spreadsheet_cells_get_beijing_wall_clock_time() {
         let t = beijing_datetime("2026-11-28T20:00:00+00:00").unwrap();
-        assert_eq!(t.to_string(), "2026-11-29 04:00:00", "the day changes at 16:00 UTC");
+        assert_eq!(
+            t.to_string(),
+            "2026-11-29 04:00:00",
+            "the day changes at 16:00 UTC"
+        );
         assert_eq!(beijing_datetime(""), None);
     }
 

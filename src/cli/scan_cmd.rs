@@ -156,6 +156,7 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
     locks.release().await;
     let ran = outcomes.len();
     let mut ends = Vec::new();
+    let mut judged_any = false;
     for outcome in outcomes {
         let outcome = outcome?;
         if a.json {
@@ -164,8 +165,9 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
             print_outcome(&outcome);
         }
         ends.push(outcome.end);
+        judged_any |= outcome.matched.is_some();
     }
-    if no_certs && ran > 0 {
+    if no_certs && judged_any {
         eprintln!("{EMPTY_CERTDB}");
     }
     if refused > 0 && ran == 0 {
@@ -361,8 +363,9 @@ pub fn print_outcome(o: &ScanOutcome) {
         }
     }
     if !o.failures.is_empty() {
-        println!("  failed pages (first {}):", o.failures.len());
-        for (url, status, err) in &o.failures {
+        let shown = o.failures.len().min(5);
+        println!("  failed pages (first {shown} of {}):", s.pages_failed);
+        for (url, status, err) in o.failures.iter().take(shown) {
             let st = status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
             println!("    {url} [{st}] {err}");
         }
