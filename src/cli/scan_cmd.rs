@@ -36,7 +36,8 @@ crawl.max_failed_share of the pages failed\n  \
 3  stopped before the end (Ctrl-C, SIGTERM); continue with --resume\n  \
 75 every platform asked for was being scanned elsewhere\n  \
 78 a platform file or the configuration is invalid\n  \
-1  any other error (the database, the command line)"
+2  a wrong command line (an unknown flag, a bad value)\n  \
+1  any other error (the database cannot be opened, a file cannot be read)"
 )]
 pub struct ScanArgs {
     /// Platform(s) to scan (file names in crawl.platforms_dir); repeat or separate with commas.
