@@ -7,6 +7,7 @@
 
 use crate::certdb::Catalog;
 use crate::clock::{beijing_datetime, beijing_time};
+use crate::extract::PlatformLabels;
 use crate::store::{ExportRow, Store, StoreError};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -98,12 +99,14 @@ pub struct ExportRequest<'a> {
     /// Only flagged findings (everything but compliant and not_in_scope).
     pub flagged_only: bool,
     pub catalog: &'a Catalog,
+    /// Platform names for people (京东 for `jd`); JSONL keeps the short name.
+    pub labels: &'a PlatformLabels,
 }
 
 const PAGE: i64 = 10_000;
 
-/// Writes findings to `out` with the built-in catalog naming categories;
-/// returns the number of rows.
+/// Writes findings to `out` with the built-in catalog naming categories
+/// and platforms by their short names; returns the number of rows.
 pub async fn export_findings(
     store: &Store,
     out: &Path,
@@ -112,11 +115,13 @@ pub async fn export_findings(
     flagged_only: bool,
 ) -> Result<u64, ExportError> {
     let catalog = Catalog::embedded();
+    let labels = PlatformLabels::default();
     let req = ExportRequest {
         format,
         platform,
         flagged_only,
         catalog: &catalog,
+        labels: &labels,
     };
     write_findings(store, out, &req).await
 }
@@ -168,12 +173,8 @@ async fn write_csv(store: &Store, out: &Path, req: &ExportRequest<'_>) -> Result
     w.write_record(COLUMNS).map_err(|e| io(e.into()))?;
     let n = for_each_page(store, req, |rows| {
         rows.iter().try_for_each(|r| {
-            w.write_record(
-                LAYOUT
-                    .iter()
-                    .map(|(c, ..)| csv_cell(&text(*c, r, req.catalog))),
-            )
-            .map_err(|e| io(e.into()))
+            w.write_record(LAYOUT.iter().map(|(c, ..)| csv_cell(&text(*c, r, req))))
+                .map_err(|e| io(e.into()))
         })
     })
     .await?;
@@ -201,10 +202,10 @@ async fn for_each_page(
 }
 
 /// A cell as people read it.
-fn text(col: Col, r: &ExportRow, catalog: &Catalog) -> String {
+fn text(col: Col, r: &ExportRow, req: &ExportRequest<'_>) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     match col {
-        Col::Platform => r.platform.clone(),
+        Col::Platform => req.labels.label(&r.platform).to_string(),
         Col::ItemId => r.item_id.clone(),
         Col::Title => r.title.clone(),
         Col::Seller => opt(&r.seller),
@@ -217,7 +218,7 @@ fn text(col: Col, r: &ExportRow, catalog: &Catalog) -> String {
         Col::VerdictCode => r.verdict.as_str().to_string(),
         Col::Confidence => percent(r.confidence),
         Col::Reasons => r.reasons.join("；"),
-        Col::Category => category(r.category_code.as_deref(), catalog),
+        Col::Category => category(r.category_code.as_deref(), req.catalog),
         Col::CapturedAt => r
             .captured_at
             .as_deref()
@@ -291,7 +292,7 @@ async fn write_xlsx(
         for r in rows {
             row += 1;
             for (i, (col, ..)) in LAYOUT.iter().enumerate() {
-                xlsx_cell(sheet, &f, (row, i as u16), *col, r, req.catalog).map_err(xerr)?;
+                xlsx_cell(sheet, &f, (row, i as u16), *col, r, req).map_err(xerr)?;
             }
         }
         Ok(())
@@ -312,7 +313,7 @@ fn xlsx_cell(
     (row, c): (u32, u16),
     col: Col,
     r: &ExportRow,
-    catalog: &Catalog,
+    req: &ExportRequest<'_>,
 ) -> Result<(), XlsxError> {
     match col {
         Col::Confidence => {
@@ -324,14 +325,14 @@ fn xlsx_cell(
                 sheet.write_datetime_with_format(row, c, excel_time(t)?, &f.time)?;
             }
             None => {
-                sheet.write_string(row, c, text(col, r, catalog))?;
+                sheet.write_string(row, c, text(col, r, req))?;
             }
         },
         Col::Title | Col::Reasons => {
-            sheet.write_string_with_format(row, c, text(col, r, catalog), &f.wrap)?;
+            sheet.write_string_with_format(row, c, text(col, r, req), &f.wrap)?;
         }
         _ => {
-            sheet.write_string(row, c, text(col, r, catalog))?;
+            sheet.write_string(row, c, text(col, r, req))?;
         }
     }
     Ok(())
@@ -397,8 +398,17 @@ mod tests {
     #[test]
     fn cells_for_people_speak_chinese() {
         let catalog = Catalog::embedded();
+        let labels = PlatformLabels::from_pairs([("jd", "京东")]);
+        let req = ExportRequest {
+            format: ExportFormat::Csv,
+            platform: None,
+            flagged_only: false,
+            catalog: &catalog,
+            labels: &labels,
+        };
         let r = row();
-        let cell = |c| text(c, &r, &catalog);
+        let cell = |c| text(c, &r, &req);
+        assert_eq!(cell(Col::Platform), "京东");
         assert_eq!(cell(Col::Verdict), "证书已撤销");
         assert_eq!(cell(Col::VerdictCode), "revoked");
         assert_eq!(cell(Col::Confidence), "97%");

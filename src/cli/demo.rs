@@ -5,7 +5,7 @@ use super::scan_cmd::{print_outcome, runner, stop_on_signal};
 use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::config::{DatabaseSettings, Settings};
 use cccwatch::crawl::fetch::Fetcher;
-use cccwatch::export::{ExportFormat, export_findings};
+use cccwatch::export::{ExportFormat, ExportRequest, write_findings};
 use cccwatch::extract::{Adapter, PlatformConfig};
 use cccwatch::market::{Market, MarketConfig};
 use cccwatch::matching::BrandTable;
@@ -72,6 +72,7 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
         as_of: super::as_of_or_today(a.as_of),
     };
     let id = start_scan(&store, &adapter, &plan).await?;
+    let label = adapter.config.label.clone();
     let settings = Settings {
         database: DatabaseSettings { url: url.clone() },
         ..app.settings.clone()
@@ -95,7 +96,7 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
     if outcome.end != cccwatch::scan::outcome::ScanEnd::Completed {
         return Ok(ExitCode::from(outcome.end.exit_code()));
     }
-    write_exports(&store, &a.out).await?;
+    write_exports(&store, &a.out, &label).await?;
     println!(
         "\nNext:\n  cccwatch --db {url} findings export --format jsonl --out all.jsonl\n  \
          cccwatch --db {url} evidence show ITEM_ID --platform demo\n  \
@@ -140,11 +141,20 @@ async fn load_certificates(store: &Store, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn write_exports(store: &Store, out: &Path) -> anyhow::Result<()> {
+async fn write_exports(store: &Store, out: &Path, label: &str) -> anyhow::Result<()> {
     let xlsx = out.join("findings.xlsx");
     let csv = out.join("findings.csv");
-    let n = export_findings(store, &xlsx, ExportFormat::Xlsx, Some("demo"), true).await?;
-    export_findings(store, &csv, ExportFormat::Csv, Some("demo"), true).await?;
+    let catalog = cccwatch::certdb::Catalog::embedded();
+    let labels = cccwatch::extract::PlatformLabels::from_pairs([("demo", label)]);
+    let request = |format| ExportRequest {
+        format,
+        platform: Some("demo"),
+        flagged_only: true,
+        catalog: &catalog,
+        labels: &labels,
+    };
+    let n = write_findings(store, &xlsx, &request(ExportFormat::Xlsx)).await?;
+    write_findings(store, &csv, &request(ExportFormat::Csv)).await?;
     println!(
         "5. {n} flagged findings written to {} and {}",
         xlsx.display(),

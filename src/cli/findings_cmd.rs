@@ -44,11 +44,13 @@ pub async fn run(app: &App, cmd: FindingsCommand) -> anyhow::Result<ExitCode> {
         .certdb
         .load_catalog()
         .context("reading the catalog (certdb.catalog) that names product categories")?;
+    let labels = app.settings.platform_labels();
     let req = ExportRequest {
         format: a.format,
         platform: a.platform.as_deref(),
         flagged_only: a.flagged_only,
         catalog: &catalog,
+        labels: &labels,
     };
     let n = write_findings(&store, &a.out, &req).await?;
     println!("{n} findings written to {}", a.out.display());
