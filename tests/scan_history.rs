@@ -363,6 +363,12 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
     assert!(err.to_string().contains("did not complete"), "{err}");
     let shown = history::show(store, running).await.unwrap();
     assert!(shown.previous.is_none() && shown.note.unwrap().contains("did not complete"));
+    // A scan that could not reach its platform ends failed, with why.
+    let why = "平台无法访问：3 个页面全部失败。失败原因：连接被拒绝 127.0.0.1:1：3 个页面 <b>x</b>";
+    store
+        .finish_scan(running, "failed", Some(why))
+        .await
+        .unwrap();
 
     // The pages, for every role; listing text escaped.
     let (base, _stop) = support::start(store, &s.brands, support::web_settings()).await;
@@ -372,6 +378,11 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
         assert_eq!(status, StatusCode::OK, "{user} /scans");
         assert!(list.contains("扫描记录") && list.contains(&format!("/scans/{b}")));
         assert!(list.contains("<svg"), "the chart across scans");
+        assert!(
+            list.contains("失败") && list.contains("连接被拒绝 127.0.0.1:1"),
+            "a failed scan says so on the list"
+        );
+        assert!(!list.contains("<b>x</b>"), "the note is escaped");
         let (status, page) = get(&c, format!("{base}/scans/{b}")).await;
         assert_eq!(status, StatusCode::OK, "{user} /scans/{b}");
         for id in &want_gone {
