@@ -310,8 +310,9 @@ mod scan_outcomes {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // Stopped as systemd stops it: SIGTERM, pages in flight finish.
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+        // The shell's own `kill`: no procps needed on a minimal CI image.
+        Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", child.id())])
             .status()
             .unwrap();
         let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
