@@ -7,6 +7,7 @@
 //! The command line writes it and runs `config check` on the result.
 
 use crate::config::{NoticeSettings, Settings};
+use crate::config_check::show::{bare_or_quoted as key, inline, quote};
 use crate::extract::PlatformLabels;
 use crate::notice::policy;
 use std::collections::BTreeMap;
@@ -381,23 +382,6 @@ fn flatten(t: &toml::Table, path: &str, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn inline(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => quote(s),
-        toml::Value::Array(a) => {
-            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
-        }
-        toml::Value::Table(t) => format!(
-            "{{ {} }}",
-            t.iter()
-                .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
-}
-
 /// `# doc` (each line) and `key = "value"`.
 fn entry(doc: &str, k: &str, v: &str) -> String {
     let mut s = String::new();
@@ -407,22 +391,6 @@ fn entry(doc: &str, k: &str, v: &str) -> String {
     }
     s.push_str(&format!("{} = {}\n", key(k), quote(v)));
     s
-}
-
-fn key(k: &str) -> String {
-    if !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        k.to_string()
-    } else {
-        quote(k)
-    }
-}
-
-/// A TOML basic string (JSON's escapes are valid TOML escapes).
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
 }
 
 /// Browsers tried, in order, when the setting names none that is installed.

@@ -32,6 +32,14 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     command(dir, args).output().expect("run cccwatch")
 }
 
+/// `scan --platform demo --base-url BASE` on `db`.
+fn scan_demo(dir: &Path, db: &str, base: &str) -> Command {
+    command(
+        dir,
+        &["--db", db, "scan", "--platform", "demo", "--base-url", base],
+    )
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -74,18 +82,9 @@ mod scan_outcomes {
         let port = closed_port();
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
-        let o = run(
-            dir.path(),
-            &[
-                "--db",
-                &db,
-                "scan",
-                "--platform",
-                "demo",
-                "--base-url",
-                &base,
-            ],
-        );
+        let o = scan_demo(dir.path(), &db, &base)
+            .output()
+            .expect("run cccwatch");
         let t = text(&o);
         assert_eq!(o.status.code(), Some(5), "{t}");
         assert!(
@@ -132,18 +131,9 @@ mod scan_outcomes {
             .to_string();
         let base = format!("http://localhost:{port}");
         let started = Instant::now();
-        let o = run(
-            dir.path(),
-            &[
-                "--db",
-                &db,
-                "scan",
-                "--platform",
-                "demo",
-                "--base-url",
-                &base,
-            ],
-        );
+        let o = scan_demo(dir.path(), &db, &base)
+            .output()
+            .expect("run cccwatch");
         let t = text(&o);
         assert_eq!(o.status.code(), Some(5), "{t}");
         assert!(
@@ -204,18 +194,9 @@ mod scan_outcomes {
         let (dir, db) = workdir();
         let port = answering(500);
         let base = format!("http://127.0.0.1:{port}");
-        let o = run(
-            dir.path(),
-            &[
-                "--db",
-                &db,
-                "scan",
-                "--platform",
-                "demo",
-                "--base-url",
-                &base,
-            ],
-        );
+        let o = scan_demo(dir.path(), &db, &base)
+            .output()
+            .expect("run cccwatch");
         let t = text(&o);
         assert_eq!(o.status.code(), Some(5), "{t}");
         assert!(
@@ -240,22 +221,11 @@ mod scan_outcomes {
         .await
         .unwrap();
         let base = market.base_url();
-        let child = command(
-            dir.path(),
-            &[
-                "--db",
-                &db,
-                "scan",
-                "--platform",
-                "demo",
-                "--base-url",
-                &base,
-            ],
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        let child = scan_demo(dir.path(), &db, &base)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while market.requests().len() < 40 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -289,22 +259,11 @@ mod scan_outcomes {
         };
         let first = Market::start(config.clone()).await.unwrap();
         let old = first.base_url();
-        let child = command(
-            dir.path(),
-            &[
-                "--db",
-                &db,
-                "scan",
-                "--platform",
-                "demo",
-                "--base-url",
-                &old,
-            ],
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        let child = scan_demo(dir.path(), &db, &old)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while first.requests().len() < 30 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;

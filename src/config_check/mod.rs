@@ -22,7 +22,7 @@ use figment::value::{Dict, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-mod show;
+pub(crate) mod show;
 mod warnings;
 pub use show::{mask_url_password, redact, show};
 

@@ -110,7 +110,8 @@ pub(super) fn join_key(prefix: &str, k: &str) -> String {
     }
 }
 
-fn bare_or_quoted(k: &str) -> String {
+/// A TOML key, bare when it can be, quoted otherwise.
+pub(crate) fn bare_or_quoted(k: &str) -> String {
     if !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -122,11 +123,12 @@ fn bare_or_quoted(k: &str) -> String {
 }
 
 /// A TOML basic string (JSON's escapes are valid TOML escapes).
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
 }
 
-fn inline(v: &toml::Value) -> String {
+/// A TOML value written inline (`[..]`, `{ .. }`).
+pub(crate) fn inline(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => quote(s),
         toml::Value::Array(a) => {
