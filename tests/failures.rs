@@ -211,6 +211,36 @@ mod scan_outcomes {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_few_pages_failing_end_completed_with_errors_and_exit_4() {
+        let (dir, db) = workdir();
+        // Every 25th request answers 503 and no page is tried twice.
+        let market = Market::start(MarketConfig {
+            items: 200,
+            small_pages: true,
+            unavailable_every: 25,
+            ..MarketConfig::default()
+        })
+        .await
+        .unwrap();
+        let base = market.base_url();
+        let o = scan_demo(dir.path(), &db, &base)
+            .env("CCCWATCH__CRAWL__MAX_ATTEMPTS", "1")
+            .output()
+            .expect("run cccwatch");
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(4), "{t}");
+        assert!(
+            t.contains("completed_with_errors 已完成（部分页面失败）"),
+            "{t}"
+        );
+        assert!(t.contains("× HTTP 状态 503"), "{t}");
+        let (state, message) = scan_state(&db, 1).await;
+        assert_eq!(state, "completed_with_errors");
+        assert!(message.contains("个失败"), "{message}");
+        market.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_marketplace_that_stops_answering_mid_scan_fails_the_scan_loudly() {
         let (dir, db) = workdir();
         let market = Market::start(MarketConfig {
