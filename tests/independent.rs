@@ -158,6 +158,9 @@ struct Tally {
     fp: usize,
     fn_: usize,
     tn: usize,
+    /// Judged in scope without a scope doubt, and truly in scope / not.
+    sure_tp: usize,
+    sure_fp: usize,
     uncertain: usize,
     total: usize,
     code_right: usize,
@@ -170,6 +173,11 @@ impl Tally {
     }
     fn recall(&self) -> f64 {
         self.tp as f64 / (self.tp + self.fn_).max(1) as f64
+    }
+    /// Precision of the flags whose scope is certain: what a reviewer
+    /// acts on without a scope doubt (uncertain ones are marked as such).
+    fn sure_precision(&self) -> f64 {
+        self.sure_tp as f64 / (self.sure_tp + self.sure_fp).max(1) as f64
     }
     fn uncertain_share(&self) -> f64 {
         self.uncertain as f64 / self.total.max(1) as f64
@@ -228,6 +236,13 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
                 .or_default();
             t.total += 1;
             t.uncertain += usize::from(uncertain);
+            if said_in && !uncertain {
+                if truth_in {
+                    t.sure_tp += 1;
+                } else {
+                    t.sure_fp += 1;
+                }
+            }
             match (truth_in, said_in) {
                 (true, true) => t.tp += 1,
                 (false, true) => t.fp += 1,
@@ -261,16 +276,17 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
         missing.len() * 50 <= labels.len(),
         "titles missing from the fixtures: {missing:?}"
     );
-    println!("split    group          n     prec   recall uncertain code");
+    println!("split    group          n     prec   recall uncertain code  prec(certain)");
     for ((split, g), t) in &tallies {
         println!(
-            "{split:<8} {g:<12} {:>5} {:>7.3} {:>7.3} {:>8.3} {}/{}",
+            "{split:<8} {g:<12} {:>5} {:>7.3} {:>7.3} {:>8.3} {}/{} {:>7.3}",
             t.total,
             t.precision(),
             t.recall(),
             t.uncertain_share(),
             t.code_right,
-            t.code_known
+            t.code_known,
+            t.sure_precision()
         );
     }
     if std::env::var_os("CCCWATCH_SHOW_ERRORS").is_some() {

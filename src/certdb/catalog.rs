@@ -503,6 +503,7 @@ impl Catalog {
             }
             let marker = covering_exclusion(s, e)
                 .or_else(|| anywhere.clone())
+                .or_else(|| extra_before(&text, s))
                 .or_else(|| self.accessory_after(&text, &hits, e))
                 .or_else(|| compat_after(&text, &hits, e))
                 .or_else(|| own_exclusion_near(&text, &hits, entry, s, e));
@@ -661,6 +662,29 @@ fn own_exclusion_near(
 const WITH_MARKERS: &[char] = &[
     '送', '赠', '带', '含', '配', '加', '和', '及', '+', '&', '套',
 ];
+
+/// A product word announced as what comes with the goods (`书桌（送灯+风扇）`,
+/// `散热器带风扇`, `赠插座`): a gift or a built-in part, not what is sold.
+/// `带`, `含` and `配` count right before the word; `送` and `赠` also across
+/// a short list of other extras (`送灯+风扇`). `送风…` is an appliance's
+/// air supply, not a gift.
+fn extra_before(text: &str, s: usize) -> Option<String> {
+    let before: Vec<char> = text[..s].chars().rev().take(5).collect();
+    let first = *before.first()?;
+    if matches!(first, '带' | '含' | '配') {
+        return Some(first.to_string());
+    }
+    for (i, &c) in before.iter().enumerate() {
+        if c.is_whitespace() || "，,/|【】[]()（）".contains(c) {
+            return None;
+        }
+        if matches!(c, '送' | '赠') {
+            let air = i == 0 && text[s..].starts_with('风');
+            return (!air).then(|| c.to_string());
+        }
+    }
+    None
+}
 
 /// A few words of description between a product word and an accessory word
 /// (`手机懒人支架`, `空调挂机罩`, `电饭煲 不粘内胆`): at most four characters
@@ -845,6 +869,10 @@ mod tests {
             ("风扇 电池 配件 通用", "acc:0702"),
             ("落地扇 家用 送配件", "in:0702"),
             ("理发剪刀", "silent"),
+            ("学习桌 儿童 (送灯+风扇)", "acc:0702"),
+            ("散热器带风扇 暖气片", "acc:0702"),
+            ("艾美特落地扇 送遥控器", "in:0702"),
+            ("带灯落地扇", "in:0702"),
         ];
         for (title, want) in cases {
             assert_eq!(code(c.read_text(title)), want, "{title}");
