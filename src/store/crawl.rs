@@ -4,11 +4,8 @@
 //! written in one transaction, so a killed scan resumes exactly where its
 //! last commit left it.
 
-use super::listings::{SeenIn, upsert_batch};
-use super::{Ctx, ListingCounts, ListingWrite, Result, Store, StoreError};
+use super::{Db, ListingCounts, ListingWrite, Result, Store};
 use chrono::NaiveDate;
-use sqlx::Row;
-use sqlx::{QueryBuilder, Sqlite};
 
 /// A scan as stored.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -181,513 +178,9 @@ pub struct PageMeta {
     pub sha256: String,
 }
 
-macro_rules! scan_select {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, platform, state, started_at, finished_at, as_of, keywords, max_pages, pages_fetched, \
-             pages_failed, pages_retried, robots_skipped, requests, listings_new, listings_changed, listings_unchanged, \
-             listings_gone, match_run_id, findings, message, snapshot FROM scans ",
-            $rest
-        )
-    };
-}
-pub(super) use scan_select;
-
-impl Store {
-    /// Starts a scan record and seeds its frontier in one transaction.
-    pub async fn create_scan(
-        &self,
-        platform: &str,
-        as_of: NaiveDate,
-        keywords: &[String],
-        max_pages: u32,
-        seeds: &[NewEntry],
-    ) -> Result<i64> {
-        let mut tx = self.write_tx().await.ctx("starting a scan")?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO scans (platform, state, started_at, as_of, keywords, max_pages) \
-             VALUES (?, 'running', ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(platform)
-        .bind(self.now_rfc3339())
-        .bind(as_of.to_string())
-        .bind(serde_json::to_string(keywords).unwrap_or_else(|_| "[]".into()))
-        .bind(max_pages as i64)
-        .fetch_one(&mut *tx)
-        .await
-        .ctx("creating a scan")?;
-        for s in seeds {
-            insert_entry(&mut tx, id, s).await?;
-        }
-        tx.commit().await.ctx("committing a new scan")?;
-        Ok(id)
-    }
-
-    pub async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
-        let row = sqlx::query(scan_select!("WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .ctx("reading a scan")?;
-        row.map(|r| scan_from_row(&r)).transpose()
-    }
-
-    /// Scans that did not finish (running when killed, or interrupted), oldest first.
-    pub async fn unfinished_scans(&self, platform: Option<&str>) -> Result<Vec<ScanRecord>> {
-        let rows = sqlx::query(scan_select!(
-            "WHERE state IN ('running', 'interrupted') AND (? IS NULL OR platform = ?) ORDER BY id"
-        ))
-        .bind(platform)
-        .bind(platform)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing unfinished scans")?;
-        rows.iter().map(scan_from_row).collect()
-    }
-
-    /// Marks a scan running again and returns entries left in flight to the queue.
-    pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
-        let mut tx = self.write_tx().await.ctx("reopening a scan")?;
-        let n = sqlx::query(
-            "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .ctx("returning in-flight entries")?
-        .rows_affected();
-        sqlx::query(
-            "UPDATE scans SET state = 'running', finished_at = NULL, message = NULL WHERE id = ?",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .ctx("reopening a scan")?;
-        tx.commit().await.ctx("committing the reopened scan")?;
-        Ok(n)
-    }
-
-    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
-    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
-        let mut tx = self.write_tx().await.ctx("finishing a scan")?;
-        if state != "completed" {
-            sqlx::query(
-                "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .ctx("saving in-flight entries")?;
-        }
-        sqlx::query("UPDATE scans SET state = ?, finished_at = ?, message = ? WHERE id = ?")
-            .bind(state)
-            .bind(self.now_rfc3339())
-            .bind(message)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .ctx("finishing a scan")?;
-        tx.commit().await.ctx("committing the scan's end")
-    }
-
-    /// Records the match run of a scan and its findings by verdict.
-    pub async fn set_scan_findings(
-        &self,
-        id: i64,
-        run_id: i64,
-        by_verdict: &serde_json::Value,
-    ) -> Result<()> {
-        sqlx::query("UPDATE scans SET match_run_id = ?, findings = ? WHERE id = ?")
-            .bind(run_id)
-            .bind(by_verdict.to_string())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .ctx("recording a scan's findings")?;
-        Ok(())
-    }
-
-    /// Takes up to `limit` due entries (items before result pages) and marks them in flight.
-    pub async fn claim_entries(
-        &self,
-        scan_id: i64,
-        now_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<FrontierEntry>> {
-        let rows = sqlx::query(
-            "UPDATE frontier SET state = 'inflight' WHERE id IN (\
-               SELECT id FROM frontier WHERE scan_id = ? AND state = 'pending' AND next_at <= ? \
-               ORDER BY kind, next_at, id LIMIT ?) \
-             RETURNING id, kind, key, url, keyword, page, card, attempts",
-        )
-        .bind(scan_id)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("claiming frontier entries")?;
-        let mut out: Vec<FrontierEntry> = rows.iter().map(entry_from_row).collect::<Result<_>>()?;
-        out.sort_by_key(|e| (e.kind == EntryKind::Search, e.id));
-        Ok(out)
-    }
-
-    /// When the next pending entry falls due (unix ms), if any is pending.
-    /// Entries not yet finished (pending or in flight): ID, URL, key.
-    pub async fn open_entries(&self, scan_id: i64) -> Result<Vec<(i64, String, String)>> {
-        sqlx::query_as(
-            "SELECT id, url, key FROM frontier WHERE scan_id = ? AND state IN ('pending', 'inflight') ORDER BY id",
-        )
-        .bind(scan_id)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing open entries")
-    }
-
-    /// Rewrites open entries' URLs and keys (a moved platform) in one
-    /// transaction. An entry whose new key is already in the frontier is
-    /// the same page: the stale copy is dropped. Returns entries rewritten.
-    pub async fn rebase_entries(
-        &self,
-        scan_id: i64,
-        rewrites: &[(i64, String, String)],
-    ) -> Result<u64> {
-        let mut tx = self.write_tx().await.ctx("moving the frontier")?;
-        let mut moved = 0;
-        for (id, url, key) in rewrites {
-            let n = sqlx::query(
-                "UPDATE OR IGNORE frontier SET url = ?, key = ? WHERE id = ? AND scan_id = ?",
-            )
-            .bind(url)
-            .bind(key)
-            .bind(id)
-            .bind(scan_id)
-            .execute(&mut *tx)
-            .await
-            .ctx("moving a frontier entry")?
-            .rows_affected();
-            if n == 0 {
-                sqlx::query("DELETE FROM frontier WHERE id = ? AND scan_id = ?")
-                    .bind(id)
-                    .bind(scan_id)
-                    .execute(&mut *tx)
-                    .await
-                    .ctx("dropping a duplicate frontier entry")?;
-            }
-            moved += n;
-        }
-        tx.commit().await.ctx("committing the moved frontier")?;
-        Ok(moved)
-    }
-
-    /// The pending entry due first: when (ms) and the error of its last
-    /// attempt, if it is a retry. What a waiting scan is waiting for.
-    pub async fn next_retry(&self, scan_id: i64) -> Result<Option<(i64, Option<String>)>> {
-        sqlx::query_as(
-            "SELECT next_at, error FROM frontier WHERE scan_id = ? AND state = 'pending' \
-             ORDER BY next_at LIMIT 1",
-        )
-        .bind(scan_id)
-        .fetch_optional(&self.pool)
-        .await
-        .ctx("finding the next retry")
-    }
-
-    pub async fn frontier_counts(&self, scan_id: i64) -> Result<FrontierCounts> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT state, COUNT(*) FROM frontier WHERE scan_id = ? GROUP BY state")
-                .bind(scan_id)
-                .fetch_all(&self.pool)
-                .await
-                .ctx("counting the frontier")?;
-        let mut c = FrontierCounts::default();
-        for (state, n) in rows {
-            match state.as_str() {
-                "pending" => c.pending = n,
-                "inflight" => c.inflight = n,
-                "done" => c.done = n,
-                "gone" => c.gone = n,
-                "failed" => c.failed = n,
-                _ => c.robots = n,
-            }
-        }
-        Ok(c)
-    }
-
-    /// Entries that failed for good, with their errors.
-    pub async fn failed_entries(
-        &self,
-        scan_id: i64,
-        limit: i64,
-    ) -> Result<Vec<(String, Option<i64>, String)>> {
-        sqlx::query_as(
-            "SELECT url, status, COALESCE(error, '') FROM frontier WHERE scan_id = ? AND state = 'failed' ORDER BY id LIMIT ?",
-        )
-        .bind(scan_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing failed entries")
-    }
-
-    /// Writes a batch of results in one transaction, with a few multi-row
-    /// statements rather than several per page.
-    pub async fn apply_results(
-        &self,
-        scan_id: i64,
-        platform: &str,
-        results: &[EntryResult],
-    ) -> Result<Applied> {
-        let now = self.now_rfc3339();
-        let source = format!("scan:{scan_id}");
-        let mut applied = Applied::default();
-        let mut tx = self.write_tx().await.ctx("starting a crawl batch")?;
-        let page_ids = insert_pages(&mut tx, scan_id, platform, results).await?;
-        let found: Vec<&NewEntry> = results
-            .iter()
-            .flat_map(|r| match &r.update {
-                EntryUpdate::Search { found, .. } => found.as_slice(),
-                _ => &[],
-            })
-            .collect();
-        applied.queued = insert_entries(&mut tx, scan_id, &found).await?;
-        let mut writes: Vec<(&ListingWrite, Option<SeenIn>)> = Vec::new();
-        for (r, page_id) in results.iter().zip(&page_ids) {
-            let seen = Some(SeenIn {
-                scan_id,
-                page_id: *page_id,
-            });
-            match &r.update {
-                EntryUpdate::Item { listing, .. } => writes.push((listing, seen)),
-                EntryUpdate::Search { listings, .. } => {
-                    writes.extend(listings.iter().map(|l| (l, seen)))
-                }
-                EntryUpdate::Gone {
-                    platform: p,
-                    item_id,
-                    ..
-                } => {
-                    let page_id = page_id.unwrap_or_default();
-                    applied.gone += mark_gone(&mut tx, p, item_id, scan_id, page_id, &now).await?;
-                }
-                _ => {}
-            }
-        }
-        if !writes.is_empty() {
-            for c in upsert_batch(&mut tx, &writes, &source, &now).await? {
-                applied.listings.add(c);
-            }
-        }
-        update_entries(&mut tx, results, &page_ids).await?;
-        let mut delta = ScanDelta::of(results);
-        delta.listings = applied.listings;
-        delta.gone = applied.gone as i64;
-        delta.write(&mut tx, scan_id).await?;
-        tx.commit().await.ctx("committing a crawl batch")?;
-        Ok(applied)
-    }
-
-    /// Every page kept for an item, oldest first.
-    pub async fn item_pages(&self, platform: Option<&str>, item_id: &str) -> Result<Vec<PageMeta>> {
-        let rows = sqlx::query(
-            "SELECT id, scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_len, sha256 \
-             FROM pages WHERE item_id = ? AND (? IS NULL OR platform = ?) ORDER BY id",
-        )
-        .bind(item_id)
-        .bind(platform)
-        .bind(platform)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing an item's pages")?;
-        rows.iter().map(page_from_row).collect()
-    }
-
-    /// The gzip body of a page.
-    pub async fn page_body_gz(&self, page_id: i64) -> Result<Vec<u8>> {
-        sqlx::query_scalar("SELECT body_gz FROM pages WHERE id = ?")
-            .bind(page_id)
-            .fetch_one(&self.pool)
-            .await
-            .ctx("reading a page body")
-    }
-
-    /// Number of listings of a platform by state (online, gone).
-    pub async fn listing_states(&self, platform: &str) -> Result<Vec<(String, i64)>> {
-        sqlx::query_as(
-            "SELECT state, COUNT(*) FROM listings WHERE platform = ? GROUP BY state ORDER BY state",
-        )
-        .bind(platform)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("counting listing states")
-    }
-}
-
-#[derive(Default)]
-struct ScanDelta {
-    fetched: i64,
-    failed: i64,
-    retried: i64,
-    robots: i64,
-    requests: i64,
-    listings: ListingCounts,
-    gone: i64,
-}
-
-impl ScanDelta {
-    fn of(results: &[EntryResult]) -> ScanDelta {
-        let mut d = ScanDelta::default();
-        for r in results {
-            d.requests += r.requests as i64;
-            match r.update {
-                EntryUpdate::Search { .. }
-                | EntryUpdate::Item { .. }
-                | EntryUpdate::Gone { .. } => d.fetched += 1,
-                EntryUpdate::Retry { .. } => d.retried += 1,
-                EntryUpdate::Failed { .. } => d.failed += 1,
-                EntryUpdate::Robots => d.robots += 1,
-            }
-        }
-        d
-    }
-
-    async fn write(&self, tx: &mut sqlx::SqliteConnection, scan_id: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE scans SET pages_fetched = pages_fetched + ?, pages_failed = pages_failed + ?, \
-             pages_retried = pages_retried + ?, robots_skipped = robots_skipped + ?, requests = requests + ?, \
-             listings_new = listings_new + ?, listings_changed = listings_changed + ?, \
-             listings_unchanged = listings_unchanged + ?, listings_gone = listings_gone + ? WHERE id = ?",
-        )
-        .bind(self.fetched)
-        .bind(self.failed)
-        .bind(self.retried)
-        .bind(self.robots)
-        .bind(self.requests)
-        .bind(self.listings.inserted as i64)
-        .bind(self.listings.updated as i64)
-        .bind(self.listings.unchanged as i64)
-        .bind(self.gone)
-        .bind(scan_id)
-        .execute(&mut *tx)
-        .await
-        .ctx("updating scan counters")?;
-        Ok(())
-    }
-}
-
-/// Inserts the pages of a batch with ids assigned here (the write lock is
-/// held), returning each result's page id.
-async fn insert_pages(
-    tx: &mut sqlx::SqliteConnection,
-    scan_id: i64,
-    platform: &str,
-    results: &[EntryResult],
-) -> Result<Vec<Option<i64>>> {
-    let pages: Vec<&PageWrite> = results.iter().filter_map(|r| r.update.page()).collect();
-    if pages.is_empty() {
-        return Ok(vec![None; results.len()]);
-    }
-    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM pages")
-        .fetch_one(&mut *tx)
-        .await
-        .ctx("numbering pages")?;
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO pages (id, scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_gz, body_len, sha256) ",
-    );
-    qb.push_values(pages.iter().enumerate(), |mut b, (i, p)| {
-        b.push_bind(first + i as i64)
-            .push_bind(scan_id)
-            .push_bind(platform.to_string())
-            .push_bind(p.item_id.clone())
-            .push_bind(p.kind.as_str())
-            .push_bind(p.url.clone())
-            .push_bind(p.final_url.clone())
-            .push_bind(p.fetched_at.clone())
-            .push_bind(p.status as i64)
-            .push_bind(serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()))
-            .push_bind(p.encoding.clone())
-            .push_bind(p.body_gz.clone())
-            .push_bind(p.body_len as i64)
-            .push_bind(p.sha256.clone());
-    });
-    qb.build().execute(&mut *tx).await.ctx("keeping pages")?;
-    let mut next = first;
-    Ok(results
-        .iter()
-        .map(|r| {
-            r.update.page().map(|_| {
-                next += 1;
-                next - 1
-            })
-        })
-        .collect())
-}
-
-/// Adds entries found on result pages; an item already in this scan's frontier is not added again.
-async fn insert_entries(
-    tx: &mut sqlx::SqliteConnection,
-    scan_id: i64,
-    found: &[&NewEntry],
-) -> Result<u64> {
-    let mut added = 0;
-    for chunk in found.chunks(500) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) ",
-        );
-        qb.push_values(chunk, |mut b, e| {
-            b.push_bind(scan_id)
-                .push_bind(e.kind.as_str())
-                .push_bind(e.key.clone())
-                .push_bind(e.url.clone())
-                .push_bind(e.keyword.clone())
-                .push_bind(e.page)
-                .push_bind(e.card.clone());
-        });
-        qb.push(" ON CONFLICT (scan_id, key) DO NOTHING");
-        added += qb
-            .build()
-            .execute(&mut *tx)
-            .await
-            .ctx("adding to the frontier")?
-            .rows_affected();
-    }
-    Ok(added)
-}
-
-/// Every entry's new state in one statement.
-async fn update_entries(
-    tx: &mut sqlx::SqliteConnection,
-    results: &[EntryResult],
-    page_ids: &[Option<i64>],
-) -> Result<()> {
-    if results.is_empty() {
-        return Ok(());
-    }
-    let mut qb: QueryBuilder<Sqlite> =
-        QueryBuilder::new("WITH u(id, state, status, error, page_id, next_at) AS (");
-    qb.push_values(results.iter().zip(page_ids), |mut b, (r, page_id)| {
-        let (state, status, error, next_at) = r.update.entry_state();
-        b.push_bind(r.entry_id)
-            .push_bind(state)
-            .push_bind(status.map(i64::from))
-            .push_bind(error.map(str::to_string))
-            .push_bind(*page_id)
-            .push_bind(next_at);
-    });
-    qb.push(
-        ") UPDATE frontier SET state = u.state, attempts = frontier.attempts + 1, status = u.status, error = u.error, \
-         page_id = COALESCE(u.page_id, frontier.page_id), next_at = COALESCE(u.next_at, frontier.next_at) \
-         FROM u WHERE frontier.id = u.id",
-    );
-    qb.build()
-        .execute(&mut *tx)
-        .await
-        .ctx("updating frontier entries")?;
-    Ok(())
-}
-
 impl EntryUpdate {
     /// The page this result keeps as evidence.
-    fn page(&self) -> Option<&PageWrite> {
+    pub(crate) fn page(&self) -> Option<&PageWrite> {
         match self {
             EntryUpdate::Search { page, .. }
             | EntryUpdate::Item { page, .. }
@@ -697,7 +190,7 @@ impl EntryUpdate {
     }
 
     /// (state, HTTP status, error, next attempt) of the frontier entry.
-    fn entry_state(&self) -> (&'static str, Option<u16>, Option<&str>, Option<i64>) {
+    pub(crate) fn entry_state(&self) -> (&'static str, Option<u16>, Option<&str>, Option<i64>) {
         match self {
             EntryUpdate::Search { page, .. } | EntryUpdate::Item { page, .. } => {
                 ("done", Some(page.status), None, None)
@@ -714,115 +207,152 @@ impl EntryUpdate {
     }
 }
 
-async fn insert_entry(tx: &mut sqlx::SqliteConnection, scan_id: i64, e: &NewEntry) -> Result<u64> {
-    let n = sqlx::query(
-        "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (scan_id, key) DO NOTHING",
-    )
-    .bind(scan_id)
-    .bind(e.kind.as_str())
-    .bind(&e.key)
-    .bind(&e.url)
-    .bind(&e.keyword)
-    .bind(e.page)
-    .bind(&e.card)
-    .execute(&mut *tx)
-    .await
-    .ctx("adding to the frontier")?;
-    Ok(n.rows_affected())
-}
-
-async fn mark_gone(
-    tx: &mut sqlx::SqliteConnection,
-    platform: &str,
-    item_id: &str,
-    scan_id: i64,
-    page_id: i64,
-    now: &str,
-) -> Result<u64> {
-    let n = sqlx::query(
-        "UPDATE listings SET state = 'gone', gone_how = 'page', gone_at = COALESCE(gone_at, ?), \
-         last_scan_id = ?, page_id = ? \
-         WHERE platform = ? AND item_id = ? AND (state <> 'gone' OR gone_how = 'absent')",
-    )
-    .bind(now)
-    .bind(scan_id)
-    .bind(page_id)
-    .bind(platform)
-    .bind(item_id)
-    .execute(&mut *tx)
-    .await
-    .ctx("marking a listing gone")?;
-    Ok(n.rows_affected())
-}
-
-fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FrontierEntry> {
-    let kind = match r.get::<&str, _>(1) {
-        "item" => EntryKind::Item,
-        "search" => EntryKind::Search,
-        other => {
-            return Err(StoreError::Corrupt {
-                what: "frontier kind",
-                detail: other.to_string(),
-            });
+impl Store {
+    /// Starts a scan record and seeds its frontier in one transaction.
+    pub async fn create_scan(
+        &self,
+        platform: &str,
+        as_of: NaiveDate,
+        keywords: &[String],
+        max_pages: u32,
+        seeds: &[NewEntry],
+    ) -> Result<i64> {
+        match &self.db {
+            Db::Sqlite(db) => {
+                db.create_scan(platform, as_of, keywords, max_pages, seeds)
+                    .await
+            }
         }
-    };
-    Ok(FrontierEntry {
-        id: r.get(0),
-        kind,
-        key: r.get(2),
-        url: r.get(3),
-        keyword: r.get(4),
-        page: r.get(5),
-        card: r.get(6),
-        attempts: r.get(7),
-    })
-}
+    }
 
-pub(super) fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
-    let keywords: Vec<String> = serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
-    let findings: Option<String> = r.get(18);
-    Ok(ScanRecord {
-        id: r.get(0),
-        platform: r.get(1),
-        state: r.get(2),
-        started_at: r.get(3),
-        finished_at: r.get(4),
-        as_of: r.get(5),
-        keywords,
-        max_pages: r.get(7),
-        pages_fetched: r.get(8),
-        pages_failed: r.get(9),
-        pages_retried: r.get(10),
-        robots_skipped: r.get(11),
-        requests: r.get(12),
-        listings_new: r.get(13),
-        listings_changed: r.get(14),
-        listings_unchanged: r.get(15),
-        listings_gone: r.get(16),
-        match_run_id: r.get(17),
-        findings: findings.and_then(|f| serde_json::from_str(&f).ok()),
-        message: r.get(19),
-        snapshot: r.get(20),
-    })
-}
+    pub async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
+        match &self.db {
+            Db::Sqlite(db) => db.scan(id).await,
+        }
+    }
 
-pub(super) fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PageMeta> {
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(r.get::<&str, _>(9)).unwrap_or_default();
-    Ok(PageMeta {
-        id: r.get(0),
-        scan_id: r.get(1),
-        platform: r.get(2),
-        item_id: r.get(3),
-        kind: r.get(4),
-        url: r.get(5),
-        final_url: r.get(6),
-        fetched_at: r.get(7),
-        status: r.get(8),
-        headers,
-        encoding: r.get(10),
-        body_len: r.get(11),
-        sha256: r.get(12),
-    })
+    /// Scans that did not finish (running when killed, or interrupted), oldest first.
+    pub async fn unfinished_scans(&self, platform: Option<&str>) -> Result<Vec<ScanRecord>> {
+        match &self.db {
+            Db::Sqlite(db) => db.unfinished_scans(platform).await,
+        }
+    }
+
+    /// Marks a scan running again and returns entries left in flight to the queue.
+    pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
+        match &self.db {
+            Db::Sqlite(db) => db.reopen_scan(id).await,
+        }
+    }
+
+    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
+    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(db) => db.finish_scan(id, state, message).await,
+        }
+    }
+
+    /// Records the match run of a scan and its findings by verdict.
+    pub async fn set_scan_findings(
+        &self,
+        id: i64,
+        run_id: i64,
+        by_verdict: &serde_json::Value,
+    ) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(db) => db.set_scan_findings(id, run_id, by_verdict).await,
+        }
+    }
+
+    /// Takes up to `limit` due entries (items before result pages) and marks them in flight.
+    pub async fn claim_entries(
+        &self,
+        scan_id: i64,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<FrontierEntry>> {
+        match &self.db {
+            Db::Sqlite(db) => db.claim_entries(scan_id, now_ms, limit).await,
+        }
+    }
+
+    /// When the next pending entry falls due (unix ms), if any is pending.
+    /// Entries not yet finished (pending or in flight): ID, URL, key.
+    pub async fn open_entries(&self, scan_id: i64) -> Result<Vec<(i64, String, String)>> {
+        match &self.db {
+            Db::Sqlite(db) => db.open_entries(scan_id).await,
+        }
+    }
+
+    /// Rewrites open entries' URLs and keys (a moved platform) in one
+    /// transaction. An entry whose new key is already in the frontier is
+    /// the same page: the stale copy is dropped. Returns entries rewritten.
+    pub async fn rebase_entries(
+        &self,
+        scan_id: i64,
+        rewrites: &[(i64, String, String)],
+    ) -> Result<u64> {
+        match &self.db {
+            Db::Sqlite(db) => db.rebase_entries(scan_id, rewrites).await,
+        }
+    }
+
+    /// The pending entry due first: when (ms) and the error of its last
+    /// attempt, if it is a retry. What a waiting scan is waiting for.
+    pub async fn next_retry(&self, scan_id: i64) -> Result<Option<(i64, Option<String>)>> {
+        match &self.db {
+            Db::Sqlite(db) => db.next_retry(scan_id).await,
+        }
+    }
+
+    pub async fn frontier_counts(&self, scan_id: i64) -> Result<FrontierCounts> {
+        match &self.db {
+            Db::Sqlite(db) => db.frontier_counts(scan_id).await,
+        }
+    }
+
+    /// Entries that failed for good, with their errors.
+    pub async fn failed_entries(
+        &self,
+        scan_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<i64>, String)>> {
+        match &self.db {
+            Db::Sqlite(db) => db.failed_entries(scan_id, limit).await,
+        }
+    }
+
+    /// Writes a batch of results in one transaction, with a few multi-row
+    /// statements rather than several per page.
+    pub async fn apply_results(
+        &self,
+        scan_id: i64,
+        platform: &str,
+        results: &[EntryResult],
+    ) -> Result<Applied> {
+        match &self.db {
+            Db::Sqlite(db) => db.apply_results(scan_id, platform, results).await,
+        }
+    }
+
+    /// Every page kept for an item, oldest first.
+    pub async fn item_pages(&self, platform: Option<&str>, item_id: &str) -> Result<Vec<PageMeta>> {
+        match &self.db {
+            Db::Sqlite(db) => db.item_pages(platform, item_id).await,
+        }
+    }
+
+    /// The gzip body of a page.
+    pub async fn page_body_gz(&self, page_id: i64) -> Result<Vec<u8>> {
+        match &self.db {
+            Db::Sqlite(db) => db.page_body_gz(page_id).await,
+        }
+    }
+
+    /// Number of listings of a platform by state (online, gone).
+    pub async fn listing_states(&self, platform: &str) -> Result<Vec<(String, i64)>> {
+        match &self.db {
+            Db::Sqlite(db) => db.listing_states(platform).await,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Counts read at every scrape of `/metrics`, and the readiness probe: only
 //! counts, never listing text.
 
-use super::{Ctx, Result, Store};
+use super::{Db, Result, Store};
 
 /// Current figures for the gauges of `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,35 +17,15 @@ pub struct GaugeCounts {
 impl Store {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
-            .fetch_one(&self.pool)
-            .await
-            .ctx("answering a readiness probe")?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(db) => db.ping().await,
+        }
     }
 
     /// Findings by verdict, the review backlog and notices by state.
     pub async fn gauge_counts(&self) -> Result<GaugeCounts> {
-        let findings = sqlx::query_as(
-            "SELECT verdict, COUNT(*) FROM findings GROUP BY verdict ORDER BY verdict",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .ctx("counting findings by verdict")?;
-        let review_backlog =
-            sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE review_state = 'pending'")
-                .fetch_one(&self.pool)
-                .await
-                .ctx("counting the review backlog")?;
-        let notices =
-            sqlx::query_as("SELECT state, COUNT(*) FROM notices GROUP BY state ORDER BY state")
-                .fetch_all(&self.pool)
-                .await
-                .ctx("counting notices by state")?;
-        Ok(GaugeCounts {
-            findings,
-            review_backlog,
-            notices,
-        })
+        match &self.db {
+            Db::Sqlite(db) => db.gauge_counts().await,
+        }
     }
 }

@@ -1,6 +1,12 @@
-//! Storage: the only module that speaks SQL. SQLite is the embedded default;
-//! the public methods are what a PostgreSQL implementation will provide too
-//! (migrations per backend live in `migrations/<backend>/`).
+//! Storage: the only module that speaks SQL. In: what the pipeline writes
+//! (frontier, pages, listings, findings, decisions, notices, ...); out: what
+//! it reads back, as plain types.
+//!
+//! [`Store`] is the front every caller holds. Each area (`certs`, `crawl`,
+//! `review`, ...) defines its types and the front's methods, and each method
+//! dispatches once to the backend that holds the database: the SQL of a
+//! backend lives in its own folder (`sqlite/`), one file per area, with its
+//! migrations in `migrations/<backend>/`. SQLite is the embedded default.
 
 mod certs;
 mod crawl;
@@ -15,6 +21,7 @@ mod retention;
 mod review;
 mod schedule;
 mod signals;
+mod sqlite;
 
 pub use certs::{
     CertFreshness, CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts,
@@ -48,12 +55,7 @@ pub use schedule::{JobRun, LockHolder, NewJobRun};
 pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};
 
 use crate::clock::Clock;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -96,125 +98,59 @@ impl<T> Ctx<T> for std::result::Result<T, sqlx::Error> {
 /// otherwise).
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    clock: Arc<dyn Clock>,
+    db: Db,
+}
+
+/// The backend that holds the database.
+#[derive(Clone)]
+enum Db {
+    Sqlite(sqlite::SqliteStore),
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("pool", &self.pool)
-            .finish_non_exhaustive()
+        match &self.db {
+            Db::Sqlite(db) => f.debug_tuple("Store").field(db).finish(),
+        }
     }
 }
 
 impl Store {
     /// Opens (creating it if needed) the database at `url` and applies migrations.
     pub async fn open(url: &str) -> Result<Store> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::Unsupported {
-                url: url.to_string(),
-            });
+        if url.starts_with("sqlite:") {
+            let db = sqlite::SqliteStore::open(url, crate::clock::system()).await?;
+            return Ok(Store { db: Db::Sqlite(db) });
         }
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|source| StoreError::Open {
-                url: url.to_string(),
-                source,
-            })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-131072")
-            .pragma("temp_store", "memory");
-        // Creating the file and switching it to WAL takes a lock that the
-        // busy timeout does not cover; another process doing the same at the
-        // same moment makes the first connection fail: try again shortly.
-        let mut attempt = 0;
-        let pool = loop {
-            match SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts.clone())
-                .await
-            {
-                Ok(pool) => break pool,
-                Err(source) if attempt >= 10 || !is_locked(&source) => {
-                    return Err(StoreError::Open {
-                        url: url.to_string(),
-                        source,
-                    });
-                }
-                Err(_) => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                }
-            }
-        };
-        migrate(&pool).await?;
-        let store = Store {
-            pool,
-            clock: crate::clock::system(),
-        };
-        store.backfill_search_text().await?;
-        Ok(store)
-    }
-
-    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at the
-    /// start, so concurrent writers wait (busy_timeout) instead of failing
-    /// when a read inside a deferred transaction would have to be upgraded.
-    pub(crate) async fn write_tx(
-        &self,
-    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        Err(StoreError::Unsupported {
+            url: url.to_string(),
+        })
     }
 
     /// The same database, stamping times from `clock`.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
-        self.clock = clock;
-        self
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Store {
+        match self.db {
+            Db::Sqlite(db) => Store {
+                db: Db::Sqlite(db.with_clock(clock)),
+            },
+        }
     }
 
     /// The store's clock, for whatever stamps times that the store keeps.
     pub fn clock(&self) -> Arc<dyn Clock> {
-        self.clock.clone()
+        match &self.db {
+            Db::Sqlite(db) => db.clock(),
+        }
     }
 
     /// Now, by the store's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
-    }
-
-    /// Now as stored: RFC 3339 in UTC with milliseconds.
-    pub(crate) fn now_rfc3339(&self) -> String {
-        stamp_rfc3339(self.now())
+        self.clock().now()
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
-
-fn is_locked(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.code().is_some_and(|c| c == "5" || c == "6"))
-}
-
-/// Applies the embedded migrations. SQLite has no migration lock: when two
-/// processes open a new database at once, one of them fails on a migration
-/// the other has just applied; trying again then finds it applied.
-async fn migrate(pool: &SqlitePool) -> Result<()> {
-    let migrator = sqlx::migrate!("./migrations/sqlite");
-    let mut attempt = 0;
-    loop {
-        match migrator.run(pool).await {
-            Ok(()) => return Ok(()),
-            Err(e) if attempt < 10 => {
-                attempt += 1;
-                tracing::debug!(error = %e, attempt, "migration raced with another process; retrying");
-                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-            }
-            Err(e) => return Err(e.into()),
+        match &self.db {
+            Db::Sqlite(db) => db.close().await,
         }
     }
 }

@@ -2,9 +2,8 @@
 //! processes, which cron times each scheduled job has handled, and the
 //! record of every job run.
 
-use super::{Ctx, Result, Store};
+use super::{Db, Result, Store};
 use serde::Serialize;
-use sqlx::Row;
 
 /// Who holds a platform's scan lock.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -47,44 +46,6 @@ pub struct NewJobRun<'a> {
     pub now_ms: i64,
 }
 
-fn holder(r: &sqlx::sqlite::SqliteRow) -> LockHolder {
-    LockHolder {
-        platform: r.get("platform"),
-        owner: r.get("owner"),
-        purpose: r.get("purpose"),
-        scan_id: r.get("scan_id"),
-        acquired_ms: r.get("acquired_ms"),
-        heartbeat_ms: r.get("heartbeat_ms"),
-    }
-}
-
-fn job_run(r: &sqlx::sqlite::SqliteRow) -> JobRun {
-    let ids: String = r.get("scan_ids");
-    JobRun {
-        id: r.get("id"),
-        job: r.get("job"),
-        trigger: r.get("trigger"),
-        planned_at: r.get("planned_at"),
-        requested_by: r.get("requested_by"),
-        started_at: r.get("started_at"),
-        finished_at: r.get("finished_at"),
-        state: r.get("state"),
-        scan_ids: serde_json::from_str(&ids).unwrap_or_default(),
-        message: r.get("message"),
-        heartbeat_ms: r.get("heartbeat_ms"),
-    }
-}
-
-macro_rules! run_select {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, job, trigger, planned_at, requested_by, started_at, finished_at, \
-             state, scan_ids, message, heartbeat_ms FROM job_runs ",
-            $rest
-        )
-    };
-}
-
 impl Store {
     /// Takes `platform`'s scan lock for `owner`, or says who holds it. A
     /// lock whose heartbeat is older than `stale_before_ms` is taken over.
@@ -96,36 +57,12 @@ impl Store {
         now_ms: i64,
         stale_before_ms: i64,
     ) -> Result<std::result::Result<(), LockHolder>> {
-        let mut tx = self.write_tx().await.ctx("taking a scan lock")?;
-        let taken = sqlx::query(
-            "INSERT INTO scan_locks (platform, owner, purpose, scan_id, acquired_ms, heartbeat_ms) \
-             VALUES (?, ?, ?, NULL, ?, ?) \
-             ON CONFLICT (platform) DO UPDATE SET owner = excluded.owner, purpose = excluded.purpose, \
-               scan_id = NULL, acquired_ms = excluded.acquired_ms, heartbeat_ms = excluded.heartbeat_ms \
-             WHERE scan_locks.heartbeat_ms < ? OR scan_locks.owner = excluded.owner",
-        )
-        .bind(platform)
-        .bind(owner)
-        .bind(purpose)
-        .bind(now_ms)
-        .bind(now_ms)
-        .bind(stale_before_ms)
-        .execute(&mut *tx)
-        .await
-        .ctx("taking a scan lock")?
-        .rows_affected();
-        let result = if taken == 1 {
-            Ok(())
-        } else {
-            let row = sqlx::query("SELECT * FROM scan_locks WHERE platform = ?")
-                .bind(platform)
-                .fetch_one(&mut *tx)
-                .await
-                .ctx("reading a scan lock")?;
-            Err(holder(&row))
-        };
-        tx.commit().await.ctx("committing a scan lock")?;
-        Ok(result)
+        match &self.db {
+            Db::Sqlite(db) => {
+                db.try_lock_platform(platform, owner, purpose, now_ms, stale_before_ms)
+                    .await
+            }
+        }
     }
 
     /// Takes over a lock from `dead_owner` (a process known to have
@@ -138,21 +75,12 @@ impl Store {
         purpose: &str,
         now_ms: i64,
     ) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE scan_locks SET owner = ?, purpose = ?, scan_id = NULL, acquired_ms = ?, \
-               heartbeat_ms = ? WHERE platform = ? AND owner = ?",
-        )
-        .bind(owner)
-        .bind(purpose)
-        .bind(now_ms)
-        .bind(now_ms)
-        .bind(platform)
-        .bind(dead_owner)
-        .execute(&self.pool)
-        .await
-        .ctx("taking over a scan lock")?
-        .rows_affected();
-        Ok(n == 1)
+        match &self.db {
+            Db::Sqlite(db) => {
+                db.take_over_platform_lock(platform, dead_owner, owner, purpose, now_ms)
+                    .await
+            }
+        }
     }
 
     /// Renews a lock this owner holds; false when it no longer holds it.
@@ -163,94 +91,53 @@ impl Store {
         scan_id: Option<i64>,
         now_ms: i64,
     ) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE scan_locks SET heartbeat_ms = ?, scan_id = COALESCE(?, scan_id) \
-             WHERE platform = ? AND owner = ?",
-        )
-        .bind(now_ms)
-        .bind(scan_id)
-        .bind(platform)
-        .bind(owner)
-        .execute(&self.pool)
-        .await
-        .ctx("renewing a scan lock")?
-        .rows_affected();
-        Ok(n == 1)
+        match &self.db {
+            Db::Sqlite(db) => {
+                db.renew_platform_lock(platform, owner, scan_id, now_ms)
+                    .await
+            }
+        }
     }
 
     /// Releases a lock this owner holds (nothing if it lost it).
     pub async fn unlock_platform(&self, platform: &str, owner: &str) -> Result<()> {
-        sqlx::query("DELETE FROM scan_locks WHERE platform = ? AND owner = ?")
-            .bind(platform)
-            .bind(owner)
-            .execute(&self.pool)
-            .await
-            .ctx("releasing a scan lock")?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(db) => db.unlock_platform(platform, owner).await,
+        }
     }
 
     /// Every lock held now (stale ones included), by platform.
     pub async fn platform_locks(&self) -> Result<Vec<LockHolder>> {
-        let rows = sqlx::query("SELECT * FROM scan_locks ORDER BY platform")
-            .fetch_all(&self.pool)
-            .await
-            .ctx("listing scan locks")?;
-        Ok(rows.iter().map(holder).collect())
+        match &self.db {
+            Db::Sqlite(db) => db.platform_locks().await,
+        }
     }
 
     /// The last cron time `job` handled (RFC 3339), if it has run before.
     pub async fn job_last_planned(&self, job: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT last_planned FROM job_state WHERE job = ?")
-            .bind(job)
-            .fetch_optional(&self.pool)
-            .await
-            .ctx("reading a job's state")
+        match &self.db {
+            Db::Sqlite(db) => db.job_last_planned(job).await,
+        }
     }
 
     pub async fn set_job_last_planned(&self, job: &str, at: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO job_state (job, last_planned) VALUES (?, ?) \
-             ON CONFLICT (job) DO UPDATE SET last_planned = excluded.last_planned",
-        )
-        .bind(job)
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .ctx("saving a job's state")?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(db) => db.set_job_last_planned(job, at).await,
+        }
     }
 
     /// Records the start of a run (or a skipped one, with its reason).
     pub async fn start_job_run(&self, run: &NewJobRun<'_>) -> Result<i64> {
-        let finished = (run.state != "running").then(|| self.now_rfc3339());
-        sqlx::query_scalar(
-            "INSERT INTO job_runs (job, trigger, planned_at, requested_by, started_at, finished_at, \
-               state, message, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(run.job)
-        .bind(run.trigger)
-        .bind(&run.planned_at)
-        .bind(run.requested_by)
-        .bind(self.now_rfc3339())
-        .bind(finished)
-        .bind(run.state)
-        .bind(run.message)
-        .bind(run.now_ms)
-        .fetch_one(&self.pool)
-        .await
-        .ctx("recording a job run")
+        match &self.db {
+            Db::Sqlite(db) => db.start_job_run(run).await,
+        }
     }
 
     /// Notes the scans a run works on and that it is alive.
     pub async fn touch_job_run(&self, id: i64, scan_ids: &[i64], now_ms: i64) -> Result<()> {
-        sqlx::query("UPDATE job_runs SET scan_ids = ?, heartbeat_ms = ? WHERE id = ?")
-            .bind(serde_json::to_string(scan_ids).unwrap_or_else(|_| "[]".into()))
-            .bind(now_ms)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .ctx("updating a job run")?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(db) => db.touch_job_run(id, scan_ids, now_ms).await,
+        }
     }
 
     pub async fn finish_job_run(
@@ -260,57 +147,30 @@ impl Store {
         scan_ids: &[i64],
         message: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE job_runs SET state = ?, scan_ids = ?, message = ?, finished_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(serde_json::to_string(scan_ids).unwrap_or_else(|_| "[]".into()))
-        .bind(message)
-        .bind(self.now_rfc3339())
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .ctx("finishing a job run")?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(db) => db.finish_job_run(id, state, scan_ids, message).await,
+        }
     }
 
     /// Runs still marked running whose heartbeat stopped before
     /// `stale_before_ms` (their process died): marked interrupted.
     pub async fn close_abandoned_job_runs(&self, stale_before_ms: i64) -> Result<u64> {
-        Ok(sqlx::query(
-            "UPDATE job_runs SET state = 'interrupted', finished_at = ?, \
-               message = 'the process running it stopped; the next run resumes its scans' \
-             WHERE state = 'running' AND heartbeat_ms < ?",
-        )
-        .bind(self.now_rfc3339())
-        .bind(stale_before_ms)
-        .execute(&self.pool)
-        .await
-        .ctx("closing abandoned job runs")?
-        .rows_affected())
+        match &self.db {
+            Db::Sqlite(db) => db.close_abandoned_job_runs(stale_before_ms).await,
+        }
     }
 
     /// The latest runs, of one job or all, newest first.
     pub async fn job_runs(&self, job: Option<&str>, limit: i64) -> Result<Vec<JobRun>> {
-        let rows = sqlx::query(run_select!(
-            "WHERE (? IS NULL OR job = ?) ORDER BY id DESC LIMIT ?"
-        ))
-        .bind(job)
-        .bind(job)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing job runs")?;
-        Ok(rows.iter().map(job_run).collect())
+        match &self.db {
+            Db::Sqlite(db) => db.job_runs(job, limit).await,
+        }
     }
 
     /// One run by its number.
     pub async fn job_run(&self, id: i64) -> Result<Option<JobRun>> {
-        let row = sqlx::query(run_select!("WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .ctx("reading a job run")?;
-        Ok(row.as_ref().map(job_run))
+        match &self.db {
+            Db::Sqlite(db) => db.job_run(id).await,
+        }
     }
 }
