@@ -119,7 +119,10 @@ CREATE TABLE audit_head (
 --     (' ' || search_text || ' ') LIKE '% 电饭 饭煲 %'   -- 电饭煲
 --     (' ' || search_text || ' ') LIKE '% 插座 %'        -- 插座
 -- (README.md, "Search"). Queries must write the expression exactly so.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- In public, not in the current schema: with a schema per test, dropping
+-- the first test's schema would otherwise take the extension, and every
+-- other schema's index, with it. Skipped when already installed anywhere.
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 DO $$
 DECLARE
@@ -127,8 +130,8 @@ DECLARE
     cjk_trigrams text;
     collate_name text;
 BEGIN
-    -- pg_trgm may live in a schema that is not first on search_path (one
-    -- schema per test, say): name its operator class explicitly.
+    -- pg_trgm may live in a schema that is not on search_path (public, when
+    -- each test has its own schema): name its operator class explicitly.
     SELECT n.nspname INTO trgm_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_trgm';
