@@ -16,6 +16,7 @@ mod gauges;
 mod history;
 mod listings;
 mod notices;
+mod postgres;
 mod report;
 mod retention;
 mod review;
