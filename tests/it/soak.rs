@@ -5,7 +5,7 @@
 //! previous one was still going), `/metrics` must agree with the database,
 //! and SIGTERM must stop it cleanly within the bound.
 
-mod support;
+use crate::support;
 
 use cccwatch::market::{Market, MarketConfig};
 use cccwatch::store::Store;
