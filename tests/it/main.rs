@@ -6,7 +6,8 @@
 //! `tests/observability.rs` compares the process-wide Prometheus counters
 //! with one database, so no other test may scan in its process, and
 //! `tests/browser.rs` drives Chromium with timeouts and should not share
-//! two cores with the other tests.
+//! two cores with the other tests. `soak` is `#[ignore]`d: `.ci/run` runs
+//! it as a step of its own.
 //!
 //! The data stay beside: `tests/data`, `tests/devset`, `tests/independent`;
 //! the helpers shared with the other binaries are in `tests/support`.
