@@ -643,26 +643,14 @@ mod tests {
         (settings, batch, rows)
     }
 
-    /// Compares with (or, with UPDATE_SNAPSHOTS=1, writes) `tests/snapshots/NAME`.
-    fn snapshot(name: &str, actual: &[u8]) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/snapshots")
-            .join(name);
-        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, actual).unwrap();
-        }
-        let expected = std::fs::read(&path).unwrap_or_else(|_| {
-            panic!(
-                "{} is missing: run with UPDATE_SNAPSHOTS=1 and review it",
-                path.display()
-            )
-        });
-        assert!(
-            expected == actual,
-            "{name} differs from {}; if the change is intended, run with UPDATE_SNAPSHOTS=1 and review the diff",
-            path.display()
-        );
+    /// Compares `text` with the insta snapshot `tests/snapshots/NAME.snap`.
+    /// A change is reviewed with `cargo insta review` (or written with
+    /// `INSTA_UPDATE=always`) and committed with the code that makes it.
+    fn snapshot(name: &str, text: &str) {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!(name, text));
     }
 
     #[test]
@@ -675,16 +663,21 @@ mod tests {
             "capture times in Beijing time"
         );
         assert!(html.contains("北京京东叁佰陆拾度电子商务有限公司："));
-        snapshot("letter.html", html.as_bytes());
+        snapshot("letter.html", &html);
     }
 
     #[test]
     fn the_list_matches_its_snapshot() {
         let (_, _, rows) = sample();
-        snapshot(
-            "list.csv",
-            &render_list_csv(&ListTemplate::built_in(), &rows, "京东").unwrap(),
-        );
+        let csv = render_list_csv(&ListTemplate::built_in(), &rows, "京东").unwrap();
+        let csv = String::from_utf8(csv).expect("the list is UTF-8");
+        // What a snapshot does not show: the byte-order mark Excel needs,
+        // and lines that end in LF only, the last one too.
+        let csv = csv
+            .strip_prefix('\u{feff}')
+            .expect("a byte-order mark for Excel");
+        assert!(!csv.contains('\r') && csv.ends_with('\n'), "LF line ends");
+        snapshot("list.csv", csv);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Shared by the review workspace's tests: a database with certificates,
+//! Shared by the integration tests (a module of `tests/it`, and of the
+//! `observability` and `browser` binaries): a database with certificates,
 //! listings crawled from the built-in marketplace (some of them hostile),
-//! their findings and one account per role, and the workspace served on
-//! 127.0.0.1 with a random port.
+//! their findings and one account per role, the workspace served on
+//! 127.0.0.1 with a random port, and small helpers for running the binary.
 #![allow(dead_code)]
 
 use cccwatch::certdb::Catalog;
@@ -225,6 +226,11 @@ pub fn csrf_of(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
+/// A client signed in as `user` (see [`web_login`]).
+pub async fn logged_in(base: &str, user: &str) -> reqwest::Client {
+    web_login(base, user).await.0
+}
+
 /// Signs `user` in (password [`PASSWORD`]); returns the client and a CSRF token.
 pub async fn web_login(base: &str, user: &str) -> (reqwest::Client, String) {
     let c = web_client();
@@ -283,4 +289,14 @@ pub fn write_cert_row(cert: &str, status: Option<&str>, path: &Path) {
     w.write_record(header.split(',')).unwrap();
     w.write_record(&cells).unwrap();
     w.flush().unwrap();
+}
+
+/// What a run of the binary printed: its standard output, then its
+/// standard error.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }

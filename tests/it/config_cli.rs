@@ -5,14 +5,10 @@
 //! checking in one line and used by `notices issue`, secrets hidden, each
 //! layer's origin.
 
-mod support;
+use crate::support::{self, root};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Runs the binary in `dir` with only the given environment variables.
 fn cccwatch(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {

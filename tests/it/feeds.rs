@@ -4,7 +4,7 @@
 //! findings of the window, repeat sellers, and the cursor that makes the
 //! next call start where the last ended.
 
-mod support;
+use crate::support;
 
 use calamine::{Reader, Xlsx, open_workbook};
 use cccwatch::certdb::import::{ImportOptions, import_file};

@@ -3,8 +3,7 @@
 //! revision, bulk decisions, the audit chain, escaping of hostile listings,
 //! the queue's filters and paging, and the JSON API.
 
-mod support;
-
+use crate::support::{self, PASSWORD, Seeded, csrf_of, web_client as client, web_login as login};
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
 use cccwatch::review::audit::Problem;
 use cccwatch::review::auth;
@@ -12,7 +11,6 @@ use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{QueueRow, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{PASSWORD, Seeded};
 
 struct Env {
     seeded: Seeded,
@@ -32,14 +30,6 @@ async fn env_with(items: usize, web: cccwatch::config::WebSettings) -> Env {
 
 async fn env() -> Env {
     env_with(120, support::web_settings()).await
-}
-
-fn client() -> reqwest::Client {
-    support::web_client()
-}
-
-fn csrf_of(html: &str) -> String {
-    support::csrf_of(html)
 }
 
 async fn login_as(base: &str, user: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
@@ -64,10 +54,6 @@ async fn login_as(base: &str, user: &str, password: &str) -> (reqwest::Client, r
         .await
         .unwrap();
     (c, resp)
-}
-
-async fn login(base: &str, user: &str) -> (reqwest::Client, String) {
-    support::web_login(base, user).await
 }
 
 async fn queue(store: &Store, params: QueueParams) -> Vec<QueueRow> {

@@ -5,7 +5,7 @@
 //! show it with hostile titles as text; old page bodies are pruned except
 //! the evidence that is still needed, and a dry run changes nothing.
 
-mod support;
+use crate::support::{self, logged_in as login};
 
 use cccwatch::config::RetentionSettings;
 use cccwatch::history::{self, HistoryError};
@@ -168,10 +168,6 @@ async fn matched_with(
 
 fn ids(list: &[DiffListing]) -> BTreeSet<i64> {
     list.iter().map(|l| l.listing_id).collect()
-}
-
-async fn login(base: &str, user: &str) -> reqwest::Client {
-    support::web_login(base, user).await.0
 }
 
 async fn get(c: &reqwest::Client, url: String) -> (StatusCode, String) {

@@ -4,7 +4,7 @@
 //! missed runs after downtime run once, and a run that reaches its
 //! deadline stops cleanly and the next run resumes its scan.
 
-mod support;
+use crate::support;
 
 use cccwatch::config::{JobSettings, Settings};
 use cccwatch::crawl::fetch::Fetcher;

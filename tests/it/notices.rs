@@ -3,7 +3,7 @@
 //! CSV, JSON, the captured pages), its hash list, and that nothing is
 //! noticed twice.
 
-mod support;
+use crate::support;
 
 use calamine::{Reader, Xlsx, open_workbook};
 use cccwatch::clock::beijing_time;

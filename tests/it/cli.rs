@@ -1,6 +1,7 @@
 //! The command line as an operator uses it: help texts, exit codes, errors
 //! that say where and what, configuration layers.
 
+use crate::support::text;
 use std::process::{Command, Output};
 
 fn cccwatch(dir: &std::path::Path, args: &[&str]) -> Output {
@@ -18,14 +19,6 @@ fn cccwatch_env(dir: &std::path::Path, args: &[&str], database_url: Option<&str>
         cmd.env("CCCWATCH__DATABASE__URL", url);
     }
     cmd.output().expect("run cccwatch")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! robots.txt and Retry-After are obeyed, pages are kept as evidence, and
 //! the listings are judged.
 
+use crate::support::root;
 use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::crawl::fetch::Fetcher;
@@ -20,10 +21,6 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 async fn store_with_certificates(dir: &Path) -> Store {
     let store = Store::open(&format!("sqlite://{}", dir.join("t.db").display()))

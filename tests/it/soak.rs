@@ -4,8 +4,12 @@
 //! must stay flat, every run must complete (or be skipped because the
 //! previous one was still going), `/metrics` must agree with the database,
 //! and SIGTERM must stop it cleanly within the bound.
+//!
+//! Not part of the default `cargo test` (`#[ignore]`): `.ci/run` runs it
+//! as a step of its own, `cargo test --locked --release --test it --
+//! --ignored soak::`.
 
-mod support;
+use crate::support;
 
 use cccwatch::market::{Market, MarketConfig};
 use cccwatch::store::Store;
@@ -63,6 +67,7 @@ impl Drop for Killer {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a soak run of three minutes: .ci/run runs it as a step of its own"]
 async fn serve_runs_a_job_every_few_seconds_and_stays_flat() {
     if cfg!(not(target_os = "linux")) {
         eprintln!("skipped: the soak test reads /proc");

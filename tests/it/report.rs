@@ -4,7 +4,7 @@
 //! page and its XLSX download for a viewer, and the seller risk ranking
 //! (order, score, hostile seller names shown as text).
 
-mod support;
+use crate::support::{self, logged_in as login};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use cccwatch::certdb::Catalog;
@@ -457,10 +457,6 @@ async fn check_ranking(store: &Store, done: &Done) {
     let err = report::write_sellers(&ranked, &dir.path().join("sellers.txt")).unwrap_err();
     assert!(err.to_string().contains("--out"), "{err}");
     let _ = done.hostile;
-}
-
-async fn login(base: &str, user: &str) -> reqwest::Client {
-    support::web_login(base, user).await.0
 }
 
 async fn check_pages(s: &support::Seeded, done: &Done) {

@@ -5,14 +5,11 @@
 //! mid-scan, a resume after the marketplace moved, an empty certificate
 //! database; and `kill -9` at many points of a certificate import.
 
+use crate::support::{root, text};
 use cccwatch::market::{Market, MarketConfig};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The binary in `dir`, with fast retries so that failures end quickly.
 fn command(dir: &Path, args: &[&str]) -> Command {
@@ -37,14 +34,6 @@ fn scan_demo(dir: &Path, db: &str, base: &str) -> Command {
     command(
         dir,
         &["--db", db, "scan", "--platform", "demo", "--base-url", base],
-    )
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
     )
 }
 
