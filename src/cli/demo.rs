@@ -74,7 +74,9 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
     let id = start_scan(&store, &adapter, &plan).await?;
     let label = adapter.config.label.clone();
     let settings = Settings {
-        database: DatabaseSettings { url: url.clone() },
+        database: DatabaseSettings {
+            url: url.as_str().into(),
+        },
         ..app.settings.clone()
     };
     let demo_app = App {
