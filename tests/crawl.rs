@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,9 +84,8 @@ async fn scan(store: &Store, adapter: Arc<Adapter>, settings: Settings) -> ScanO
         ..LoopSettings::default()
     };
     let runner = ScanRunner::new(store.clone(), settings, fetcher, loop_settings);
-    let (_tx, stop) = watch::channel(false);
     runner
-        .run(adapter, id, stop, &Progress::hidden())
+        .run(adapter, id, CancellationToken::new(), &Progress::hidden())
         .await
         .unwrap()
 }

@@ -1,7 +1,8 @@
 //! `cccwatch demo`: the built-in marketplace crawled end to end.
 
 use super::App;
-use super::scan_cmd::{print_outcome, runner, stop_on_signal};
+use super::scan_cmd::{print_outcome, runner};
+use super::shutdown::stop_on_signal;
 use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::config::{DatabaseSettings, Settings};
 use cccwatch::crawl::fetch::Fetcher;

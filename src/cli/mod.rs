@@ -20,6 +20,7 @@ mod scan_cmd;
 mod scans_cmd;
 mod schedule_cmd;
 mod serve_cmd;
+mod shutdown;
 mod signals_cmd;
 mod user_cmd;
 
