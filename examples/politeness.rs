@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::default();
     let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings())?);
     let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
-    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let started = std::time::Instant::now();
     let runs = jobs.into_iter().map(|(a, id)| {
         let (runner, stop) = (&runner, stop.clone());

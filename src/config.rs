@@ -3,6 +3,7 @@
 //! variables, then command-line flags. Validated once at start; errors name
 //! the key.
 
+use crate::db_url::DbUrl;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -427,8 +428,8 @@ impl CrawlSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
-    /// `sqlite://PATH` (created on first use).
-    pub url: String,
+    /// `sqlite://PATH` (created on first use). A secret: prints redacted.
+    pub url: DbUrl,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -476,7 +477,7 @@ pub struct MatchingSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         DatabaseSettings {
-            url: "sqlite://cccwatch.db".into(),
+            url: DbUrl::from("sqlite://cccwatch.db"),
         }
     }
 }
@@ -509,7 +510,7 @@ pub struct Sources {
     /// An explicit file (`--config`); its absence is an error.
     pub file: Option<PathBuf>,
     /// `--db`, the highest layer for `database.url`.
-    pub database_url: Option<String>,
+    pub database_url: Option<DbUrl>,
 }
 
 impl Settings {
@@ -590,14 +591,14 @@ impl Settings {
             });
         }
         crate::schedule::parse_jobs(&self.schedule)?;
-        let url = self.database.url.trim();
-        if url.is_empty() {
+        let url = &self.database.url;
+        if url.expose().trim().is_empty() {
             return Err(ConfigError::Invalid {
                 key: "database.url",
                 message: "is empty".into(),
             });
         }
-        if !url.starts_with("sqlite:") {
+        if !url.is_sqlite() {
             return Err(ConfigError::Invalid {
                 key: "database.url",
                 message: format!("`{url}` is not supported: use sqlite://PATH"),

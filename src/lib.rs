@@ -14,6 +14,7 @@ pub mod config;
 pub mod config_check;
 pub mod crash;
 pub mod crawl;
+pub mod db_url;
 pub mod domain;
 pub mod export;
 pub mod extract;

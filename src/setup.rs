@@ -646,7 +646,11 @@ mod tests {
         .unwrap();
         let text = only.render(Some(&previous), 2026);
         let s: Settings = toml::from_str(&text).expect("a settings layer");
-        assert_eq!(s.database.url, "sqlite:///srv/cccwatch/cccwatch.db", "kept");
+        assert_eq!(
+            s.database.url.expose(),
+            "sqlite:///srv/cccwatch/cccwatch.db",
+            "kept"
+        );
         assert_eq!(s.notices.issuer, "梅县市场监督管理局", "kept");
         assert_eq!(
             s.notices.contact, "市场监管科 张三，电话：0753-2188123",

@@ -208,10 +208,8 @@ async fn review(app: &App, b: ReviewBench) -> anyhow::Result<ExitCode> {
         app.settings.certdb.load_catalog()?,
         brands,
     );
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(web::serve(state, listener, async move {
-        let _ = stop_rx.changed().await;
-    }));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(web::serve(state, listener, stop.clone().cancelled_owned()));
     let client = reqwest::Client::new();
 
     // Values to filter by, taken from the data.
@@ -356,7 +354,7 @@ async fn review(app: &App, b: ReviewBench) -> anyhow::Result<ExitCode> {
             });
         }
     }
-    let _ = stop_tx.send(true);
+    stop.cancel();
     let _ = server.await;
 
     println!(

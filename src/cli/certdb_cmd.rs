@@ -111,7 +111,7 @@ fn rejects_place(app: &App, args: &ImportArgs) -> anyhow::Result<RejectsPlace> {
             args.files.len()
         );
     }
-    let fallback_dir = match cccwatch::store::sqlite_file(&app.settings.database.url) {
+    let fallback_dir = match cccwatch::store::sqlite_file(app.settings.database.url.expose()) {
         Some(db) => db
             .parent()
             .filter(|d| !d.as_os_str().is_empty())

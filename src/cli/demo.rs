@@ -1,7 +1,8 @@
 //! `cccwatch demo`: the built-in marketplace crawled end to end.
 
 use super::App;
-use super::scan_cmd::{print_outcome, runner, stop_on_signal};
+use super::scan_cmd::{print_outcome, runner};
+use super::shutdown::stop_on_signal;
 use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::config::{DatabaseSettings, Settings};
 use cccwatch::crawl::fetch::Fetcher;
@@ -74,7 +75,9 @@ pub async fn run(app: &App, a: DemoArgs) -> anyhow::Result<ExitCode> {
     let id = start_scan(&store, &adapter, &plan).await?;
     let label = adapter.config.label.clone();
     let settings = Settings {
-        database: DatabaseSettings { url: url.clone() },
+        database: DatabaseSettings {
+            url: url.as_str().into(),
+        },
         ..app.settings.clone()
     };
     let demo_app = App {

@@ -20,6 +20,7 @@ mod scan_cmd;
 mod scans_cmd;
 mod schedule_cmd;
 mod serve_cmd;
+mod shutdown;
 mod signals_cmd;
 mod user_cmd;
 
@@ -60,7 +61,7 @@ then flags.";
 pub struct Cli {
     /// Database URL, e.g. sqlite://cccwatch.db (default from config: database.url).
     #[arg(long, global = true, value_name = "URL")]
-    db: Option<String>,
+    db: Option<cccwatch::db_url::DbUrl>,
     /// Configuration file (default: config/cccwatch.toml when present).
     #[arg(long, global = true, value_name = "FILE", env = "CCCWATCH_CONFIG")]
     config: Option<PathBuf>,
@@ -152,14 +153,10 @@ pub struct App {
 
 impl App {
     pub async fn store(&self) -> anyhow::Result<Store> {
-        Store::open(&self.settings.database.url)
+        let url = &self.settings.database.url;
+        Store::open(url.expose())
             .await
-            .with_context(|| {
-                format!(
-                    "opening the database (database.url = {})",
-                    self.settings.database.url
-                )
-            })
+            .with_context(|| format!("opening the database (database.url = {url})"))
     }
 
     /// The store, with pending re-judging finished first (a catalog change,

@@ -5,16 +5,15 @@ use anyhow::Context;
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::extract::Adapter;
 use cccwatch::progress::Progress;
+use cccwatch::scan::lock::{LockTiming, ScanLock, describe_holder};
 use cccwatch::scan::outcome::{self, ScanEnd};
 use cccwatch::scan::{LoopSettings, ScanOutcome, ScanPlan, ScanRunner, start_scan};
-use cccwatch::schedule::lock::{PlatformLock, describe_holder};
-use cccwatch::schedule::lock_timing;
 use cccwatch::store::Store;
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Args)]
 #[command(
@@ -78,9 +77,12 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = app.settings.crawl.platforms_dir.clone();
     let mut jobs: Vec<(Arc<Adapter>, i64)> = Vec::new();
     let fetcher = Arc::new(Fetcher::new(app.settings.crawl.fetch_settings())?);
+    // Cancelled by Ctrl-C or SIGTERM (listened for once the scans start).
+    let stop = CancellationToken::new();
     // One scan per platform at a time, across processes: `serve`'s
     // scheduler and cron may start scans at the same moment.
-    let mut locks = Locks::new(&store, lock_timing(&app.settings.schedule));
+    let timing = LockTiming::from_settings(&app.settings.schedule);
+    let mut locks = Locks::new(&store, timing, &stop);
     if a.resume {
         let platforms: Vec<Option<&str>> = if a.platform.is_empty() {
             vec![None]
@@ -129,20 +131,20 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
             let id = start_scan(&store, &adapter, &plan).await?;
-            locks.set_scan(name, id);
+            locks.set_scan(name, id).await;
             jobs.push((adapter, id));
         }
     }
     if no_certs && !jobs.is_empty() {
         eprintln!("{EMPTY_CERTDB}");
     }
-    let stop = stop_on_signal();
+    super::shutdown::cancel_on_signal(stop.clone());
     let runner = runner(app, &store, fetcher);
     let multi = indicatif::MultiProgress::new();
     let runs = jobs.into_iter().map(|(adapter, id)| {
         let progress = Progress::new(Some(0), "pages", app.progress).in_multi(&multi);
         progress.set_message(format!("scan {id} {}", adapter.name()));
-        let (runner, stop) = (&runner, locks.stop_for(adapter.name(), stop.clone()));
+        let (runner, stop) = (&runner, locks.token_for(adapter.name()));
         async move {
             let out = runner
                 .run(adapter, id, stop, &progress)
@@ -187,30 +189,37 @@ cccwatch certdb import FILE, then `cccwatch match` re-judges what this scan stor
 /// Exit code when every platform asked for was being scanned elsewhere (EX_TEMPFAIL).
 pub const EXIT_LOCKED: u8 = 75;
 
-/// The platform locks this invocation holds.
+/// The platform locks this invocation holds, all stopped by one token.
 struct Locks<'a> {
     store: &'a Store,
-    timing: cccwatch::schedule::lock::LockTiming,
-    held: Vec<PlatformLock>,
+    timing: LockTiming,
+    stop: &'a CancellationToken,
+    held: Vec<ScanLock>,
     refused: usize,
 }
 
 impl<'a> Locks<'a> {
-    fn new(store: &'a Store, timing: cccwatch::schedule::lock::LockTiming) -> Self {
+    fn new(store: &'a Store, timing: LockTiming, stop: &'a CancellationToken) -> Self {
         Locks {
             store,
             timing,
+            stop,
             held: Vec::new(),
             refused: 0,
         }
     }
 
+    fn find(&self, platform: &str) -> Option<&ScanLock> {
+        self.held.iter().find(|l| l.platform() == platform)
+    }
+
     /// Takes `platform`'s lock (true), or says who holds it (false).
     async fn take(&mut self, platform: &str) -> anyhow::Result<bool> {
-        if self.held.iter().any(|l| l.platform == platform) {
+        if self.find(platform).is_some() {
             return Ok(true);
         }
-        match PlatformLock::acquire(self.store, platform, "cccwatch scan", self.timing).await? {
+        let purpose = "cccwatch scan";
+        match ScanLock::acquire(self.store, platform, purpose, self.timing, self.stop).await? {
             Ok(lock) => {
                 self.held.push(lock);
                 Ok(true)
@@ -226,27 +235,17 @@ impl<'a> Locks<'a> {
         }
     }
 
-    fn set_scan(&self, platform: &str, scan_id: i64) {
-        if let Some(l) = self.held.iter().find(|l| l.platform == platform) {
-            l.set_scan(scan_id);
+    async fn set_scan(&self, platform: &str, scan_id: i64) {
+        if let Some(l) = self.find(platform) {
+            l.set_scan(scan_id).await;
         }
     }
 
-    /// `stop`, or the platform's lock taken over by another process.
-    fn stop_for(&self, platform: &str, stop: watch::Receiver<bool>) -> watch::Receiver<bool> {
-        let Some(lock) = self.held.iter().find(|l| l.platform == platform) else {
-            return stop;
-        };
-        let (tx, rx) = watch::channel(*stop.borrow());
-        let (mut stop, mut lost) = (stop, lock.lost());
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => {}
-                _ = lost.wait_for(|s| *s) => {}
-            }
-            let _ = tx.send(true);
-        });
-        rx
+    /// What a scan of `platform` runs on: cancelled by the stop, or when the
+    /// platform's lock is taken over by another process.
+    fn token_for(&self, platform: &str) -> CancellationToken {
+        self.find(platform)
+            .map_or_else(|| self.stop.clone(), ScanLock::token)
     }
 
     async fn release(self) {
@@ -263,43 +262,6 @@ pub fn runner(app: &App, store: &Store, fetcher: Arc<Fetcher>) -> ScanRunner {
         ..LoopSettings::default()
     };
     ScanRunner::new(store.clone(), app.settings.clone(), fetcher, loop_settings)
-}
-
-/// A channel that turns true on Ctrl-C or SIGTERM.
-pub fn stop_on_signal() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        eprintln!(
-            "stopping: letting pages in flight finish and saving the frontier (Ctrl-C again to abort)"
-        );
-        let _ = tx.send(true);
-        wait_for_signal().await;
-        std::process::exit(130);
-    });
-    rx
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 pub fn print_outcome(o: &ScanOutcome) {

@@ -1,7 +1,7 @@
 //! `cccwatch schedule`: the scheduled scan jobs of `serve`.
 
 use super::App;
-use super::scan_cmd::{self, EXIT_LOCKED};
+use super::scan_cmd::EXIT_LOCKED;
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::schedule::{self, Scheduler, SystemClock};
 use clap::Subcommand;
@@ -111,7 +111,7 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             for l in &locks {
-                println!("lock: {}", schedule::lock::describe_holder(l));
+                println!("lock: {}", cccwatch::scan::lock::describe_holder(l));
             }
             if !recent.is_empty() {
                 println!("recent runs:");
@@ -134,7 +134,7 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
         ScheduleCommand::Run { job, json } => {
             let settings = Arc::new(app.settings.clone());
             let fetcher = Arc::new(Fetcher::new(app.settings.crawl.fetch_settings())?);
-            let stop = scan_cmd::stop_on_signal();
+            let stop = super::shutdown::stop_on_signal();
             let scheduler = Scheduler::new(
                 store.clone(),
                 settings,

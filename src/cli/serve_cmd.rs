@@ -11,7 +11,9 @@ use clap::Args;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// How long scans in progress get to stop and save their frontier at shutdown
 /// (pages in flight have 10 s; matching what was crawled may take longer).
@@ -74,7 +76,8 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
         app.settings.platform_labels(),
     );
     // The scheduler: scans in the background, stopped with the web app.
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let shutdown = CancellationToken::new();
+    let tasks = TaskTracker::new();
     let settings = Arc::new(app.settings.clone());
     let (requests_tx, requests_rx) = mpsc::channel(8);
     let scheduler = if settings.schedule.enabled {
@@ -84,11 +87,12 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
             settings.clone(),
             fetcher,
             Arc::new(SystemClock),
-            stop_rx,
+            shutdown.clone(),
         )?;
         let jobs = scheduler.jobs().len();
         tracing::info!(jobs, "scheduler started");
-        Some((tokio::spawn(Arc::new(scheduler).run(requests_rx)), jobs))
+        tasks.spawn(Arc::new(scheduler).run(requests_rx));
+        Some(jobs)
     } else {
         tracing::info!("scheduler disabled (schedule.enabled = false)");
         None
@@ -100,27 +104,29 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
             requests: scheduler.is_some().then_some(requests_tx),
         },
     );
-    match &scheduler {
-        Some((_, jobs)) => println!(
+    match scheduler {
+        Some(jobs) => println!(
             "review workspace on http://{local}/ with {jobs} scheduled job(s) (Ctrl-C to stop)"
         ),
         None => println!("review workspace on http://{local}/ (Ctrl-C to stop)"),
     }
     tracing::info!(%local, "serving the review workspace");
     let signal = async move {
-        shutdown_signal().await;
+        super::shutdown::signalled().await;
+        tracing::info!("shutdown signal received");
         // Scans stop first: pages in flight finish, the frontier is saved.
-        let _ = stop_tx.send(true);
+        shutdown.cancel();
     };
     web::serve(state, listener, signal).await?;
-    if let Some((task, _)) = scheduler {
-        match tokio::time::timeout(SCANS_STOP_WITHIN, task).await {
-            Ok(_) => {}
-            Err(_) => eprintln!(
-                "scans did not stop within {} s; they resume at the next run",
-                SCANS_STOP_WITHIN.as_secs()
-            ),
-        }
+    tasks.close();
+    if tokio::time::timeout(SCANS_STOP_WITHIN, tasks.wait())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "scans did not stop within {} s; they resume at the next run",
+            SCANS_STOP_WITHIN.as_secs()
+        );
     }
     if tokio::time::timeout(Duration::from_secs(5), store.close())
         .await
@@ -130,26 +136,4 @@ pub async fn run(app: &App, a: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutdown signal received");
 }

@@ -375,16 +375,16 @@ fn check_database(
 ) {
     use sqlx::sqlite::SqliteConnectOptions;
     use std::str::FromStr;
-    let url = settings.database.url.trim();
-    if !url.starts_with("sqlite:") {
+    if !settings.database.url.is_sqlite() {
         return; // reported by validation
     }
+    let url = settings.database.url.expose().trim();
     let file = origin(fig, sources, "database.url");
     match SqliteConnectOptions::from_str(url) {
         Err(e) => problems.push(problem(
             file,
             "database.url",
-            format!("`{url}` is not a valid SQLite URL: {e}"),
+            format!("`{}` is not a valid SQLite URL: {e}", settings.database.url),
         )),
         Ok(o) => {
             let path = o.get_filename();

@@ -66,12 +66,12 @@ fn is_secret_key(key: &str) -> bool {
     .any(|w| k.contains(w))
 }
 
-/// The URL with its password replaced by `***`, when it has one.
+/// The URL with its password and secret query parameters replaced by
+/// `***`, when it has any ([`crate::db_url::redact`]).
 pub fn mask_url_password(s: &str) -> Option<String> {
-    let mut u = url::Url::parse(s).ok()?;
-    u.password()?;
-    u.set_password(Some("***")).ok()?;
-    Some(u.to_string())
+    url::Url::parse(s).ok()?;
+    let masked = crate::db_url::redact(s);
+    (masked != s).then_some(masked)
 }
 
 fn render_table(

@@ -98,7 +98,7 @@ pub(super) fn pdf_browser(
 pub(super) async fn certificates(settings: &Settings, report: &mut CheckReport) {
     use sqlx::sqlite::SqliteConnectOptions;
     use std::str::FromStr;
-    let url = settings.database.url.trim();
+    let url = settings.database.url.expose().trim();
     let Ok(opts) = SqliteConnectOptions::from_str(url) else {
         return; // reported with the settings
     };

@@ -8,6 +8,7 @@
 //! which `--resume` fetches again; nothing already stored is fetched twice.
 //! When the frontier is empty the scan's listings are matched.
 
+pub mod lock;
 pub mod outcome;
 pub mod process;
 pub mod rebase;
@@ -27,7 +28,8 @@ use process::Limits;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use url::Url;
 
@@ -287,12 +289,12 @@ impl ScanRunner {
     }
 
     /// Runs (or resumes) scan `scan_id` until its frontier is empty or `stop`
-    /// turns true, then matches the listings it saw.
+    /// is cancelled, then matches the listings it saw.
     pub async fn run(
         &self,
         adapter: Arc<Adapter>,
         scan_id: i64,
-        stop: watch::Receiver<bool>,
+        stop: CancellationToken,
         progress: &Progress,
     ) -> Result<ScanOutcome, ScanError> {
         let store = &self.store;
@@ -480,7 +482,7 @@ async fn crawl(
     scan_id: i64,
     limits: Limits,
     loop_settings: LoopSettings,
-    mut stop: watch::Receiver<bool>,
+    stop: CancellationToken,
     progress: &Progress,
 ) -> Result<bool, ScanError> {
     let flow = Arc::new(Flow {
@@ -499,7 +501,7 @@ async fn crawl(
     let cap = window(&adapter, fetcher.settings().global_concurrency);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let parsers = Arc::new(tokio::sync::Semaphore::new(cores));
-    let mut stopped = *stop.borrow();
+    let mut stopped = stop.is_cancelled();
     let mut shown = std::time::Instant::now();
     let mut waits = WaitReport::new(scan_id, adapter.name(), progress);
     while !stopped && !writer.is_finished() {
@@ -543,9 +545,9 @@ async fn crawl(
         tokio::select! {
             _ = flow.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => {}
+            _ = stop.cancelled() => {}
         }
-        stopped = *stop.borrow();
+        stopped = stop.is_cancelled();
         if shown.elapsed() >= Duration::from_millis(500) {
             update_progress(store, scan_id, progress).await;
             shown = std::time::Instant::now();
@@ -643,7 +645,7 @@ fn spawn_entry(
     tx: mpsc::Sender<EntryResult>,
     parsers: Arc<tokio::sync::Semaphore>,
     flow: Arc<Flow>,
-    mut stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) {
     let host = Url::parse(&entry.url)
         .map(|u| crate::extract::host_key(&u))
@@ -660,7 +662,7 @@ fn spawn_entry(
         // After a stop, a page still waiting (for the rate limit, a Retry-After
         // pause or a slow server) gets a grace period, then is left for --resume.
         let give_up = async move {
-            let _ = stop.wait_for(|s| *s).await;
+            stop.cancelled().await;
             tokio::time::sleep(STOP_GRACE).await;
         };
         let fetched = tokio::select! {

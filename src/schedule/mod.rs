@@ -6,28 +6,30 @@
 //! handled (kept in the database): a due job runs once, a job due many times
 //! over (the server was down) also runs once, and a job whose previous run
 //! is still going is skipped and says so. Each platform is scanned under a
-//! lock in the database ([`lock`]), so nothing else scans it at the same
+//! lock in the database ([`ScanLock`]), so nothing else scans it at the same
 //! time; a run that reaches its deadline stops cleanly and the next run
-//! resumes the unfinished scan. The clock is a trait so tests can drive it.
-
-pub mod lock;
+//! resumes the unfinished scan. Shutdown is a [`CancellationToken`]; runs are
+//! tracked so it waits for them. The clock is a trait so tests can drive it.
 
 use crate::config::{JobSettings, ScheduleSettings, Settings};
 use crate::crawl::fetch::Fetcher;
 use crate::extract::Adapter;
 use crate::progress::Progress;
+use crate::scan::lock::{LockTiming, ScanLock, describe_holder};
 use crate::scan::{LoopSettings, ScanError, ScanPlan, ScanRunner, start_scan};
 use crate::store::{JobRun, NewJobRun, Store, StoreError};
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
-use lock::{LockTiming, PlatformLock};
+use futures_util::FutureExt;
 use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -337,8 +339,8 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     jobs: Vec<Arc<Job>>,
     running: Arc<Mutex<HashSet<String>>>,
-    tasks: tokio::sync::Mutex<tokio::task::JoinSet<()>>,
-    shutdown: watch::Receiver<bool>,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
 }
 
 impl Scheduler {
@@ -347,7 +349,7 @@ impl Scheduler {
         settings: Arc<Settings>,
         fetcher: Arc<Fetcher>,
         clock: Arc<dyn Clock>,
-        shutdown: watch::Receiver<bool>,
+        shutdown: CancellationToken,
     ) -> Result<Scheduler, ScheduleError> {
         let jobs = parse_jobs(&settings.schedule)?
             .into_iter()
@@ -360,7 +362,7 @@ impl Scheduler {
             clock,
             jobs,
             running: Arc::default(),
-            tasks: tokio::sync::Mutex::new(tokio::task::JoinSet::new()),
+            tasks: TaskTracker::new(),
             shutdown,
         })
     }
@@ -370,7 +372,7 @@ impl Scheduler {
     }
 
     fn timing(&self) -> LockTiming {
-        lock_timing(&self.settings.schedule)
+        LockTiming::from_settings(&self.settings.schedule)
     }
 
     /// Closes runs left "running" by a process that died.
@@ -540,15 +542,19 @@ impl Scheduler {
             set: self.running.clone(),
             job: name.clone(),
         };
-        self.tasks.lock().await.spawn(async move {
+        self.tasks.spawn(async move {
             let _guard = guard;
-            let results = if job.prune {
-                execute_prune(&ctx, &job, id).await
-            } else {
-                execute(&ctx, &job, id, missed).await.map(|_| ())
+            let run = async {
+                if job.prune {
+                    execute_prune(&ctx, &job, id).await
+                } else {
+                    execute(&ctx, &job, id, missed).await.map(|_| ())
+                }
             };
-            if let Err(e) = results {
-                tracing::error!(job = %job.name(), run = id, "job failed: {e}");
+            match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(job = %job.name(), run = id, "job failed: {e}"),
+                Err(_) => tracing::error!(job = %job.name(), run = id, "a job task ended abnormally: it panicked"),
             }
         });
         Ok(Ok(id))
@@ -556,19 +562,15 @@ impl Scheduler {
 
     /// Waits for every run started so far to end.
     pub async fn wait_idle(&self) {
-        let mut tasks = self.tasks.lock().await;
-        while let Some(r) = tasks.join_next().await {
-            if let Err(e) = r {
-                tracing::error!("a job task ended abnormally: {e}");
-            }
-        }
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.tasks.reopen();
     }
 
     /// The loop of `serve`: ticks when a job is due (at least every 30 s),
-    /// answers "run now" requests, and returns when shutdown turns true,
+    /// answers "run now" requests, and returns when shutdown is cancelled,
     /// after the runs in progress have stopped.
     pub async fn run(self: Arc<Self>, mut requests: mpsc::Receiver<RunRequest>) {
-        let mut shutdown = self.shutdown.clone();
         match self.recover().await {
             Ok(0) => {}
             Ok(n) => tracing::warn!("{n} job run(s) of a process that stopped marked interrupted"),
@@ -577,17 +579,9 @@ impl Scheduler {
         if self.jobs.is_empty() {
             tracing::info!("no scheduled jobs ([[schedule.jobs]] in the configuration)");
         }
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
+        while !self.shutdown.is_cancelled() {
             if let Err(e) = self.tick().await {
                 tracing::error!("scheduler tick: {e}");
-            }
-            // Forget finished tasks so the set does not grow.
-            {
-                let mut tasks = self.tasks.lock().await;
-                while tasks.try_join_next().is_some() {}
             }
             let now = self.clock.now();
             let wait = self
@@ -600,7 +594,7 @@ impl Scheduler {
                 .clamp(Duration::from_millis(200), Duration::from_secs(30));
             tokio::select! {
                 _ = tokio::time::sleep(wait + Duration::from_millis(20)) => {}
-                _ = shut_down(&mut shutdown) => {}
+                _ = self.shutdown.cancelled() => {}
                 Some(req) = requests.recv() => {
                     let out = self.run_now(&req.job, &req.by).await.map_err(|e| e.to_string());
                     let _ = req.reply.send(out);
@@ -608,14 +602,8 @@ impl Scheduler {
             }
         }
         tracing::info!("scheduler stopping: waiting for runs in progress to save their frontier");
-        self.wait_idle().await;
-    }
-}
-
-/// Resolves when shutdown turns true; never when its sender is gone.
-async fn shut_down(rx: &mut watch::Receiver<bool>) {
-    if rx.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 }
 
@@ -633,20 +621,12 @@ impl Drop for RunningGuard {
     }
 }
 
-/// Lock timing from the settings.
-pub fn lock_timing(s: &ScheduleSettings) -> LockTiming {
-    LockTiming {
-        stale_after: Duration::from_secs(s.lock_stale_secs.max(1)),
-        renew_every: Duration::from_secs(s.lock_renew_secs.max(1)),
-    }
-}
-
 /// What a run needs, detached from the scheduler.
 struct RunContext {
     store: Store,
     settings: Arc<Settings>,
     runner: ScanRunner,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
     timing: LockTiming,
     started: DateTime<Utc>,
 }
@@ -705,30 +685,16 @@ async fn execute(
     note: Option<String>,
 ) -> Result<Vec<PlatformResult>, ScheduleError> {
     let deadline = job.deadline(ctx.started);
-    let (stop_tx, stop_rx) = watch::channel(false);
     // Stop at shutdown or at the deadline, whichever comes first.
-    let stopper = {
-        let mut shutdown = ctx.shutdown.clone();
-        let wait = deadline.map(|d| (d - ctx.started).to_std().unwrap_or_default());
-        let stop_tx = stop_tx.clone();
-        tokio::spawn(async move {
-            let timer = async {
-                match wait {
-                    Some(w) => tokio::time::sleep(w).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = shut_down(&mut shutdown) => {}
-                _ = timer => tracing::info!("job deadline reached: stopping its scans"),
-            }
-            let _ = stop_tx.send(true);
-        })
-    };
+    let stop = ctx.shutdown.child_token();
+    let stopper = deadline.map(|d| {
+        let wait = (d - ctx.started).to_std().unwrap_or_default();
+        tokio::spawn(cancel_after(wait, stop.clone()))
+    });
     let platforms = job_platforms(&job.settings, &ctx.settings.crawl.platforms_dir);
     let scan_ids = Arc::new(Mutex::new(Vec::<i64>::new()));
     let runs = platforms.iter().map(|p| {
-        let stop = stop_rx.clone();
+        let stop = &stop;
         let scan_ids = scan_ids.clone();
         async move {
             let result = scan_platform(ctx, job, p, run_id, stop, &scan_ids).await;
@@ -741,7 +707,9 @@ async fn execute(
         }
     });
     let results = futures_util::future::join_all(runs).await;
-    stopper.abort();
+    if let Some(stopper) = stopper {
+        stopper.abort();
+    }
     let ids = scan_ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let state = overall_state(&results);
     let mut message: Vec<String> = note.into_iter().collect();
@@ -763,7 +731,7 @@ async fn execute(
             ));
         }
     }
-    if state == "interrupted" && *ctx.shutdown.borrow() {
+    if state == "interrupted" && ctx.shutdown.is_cancelled() {
         message.push("服务停止，扫描已保存，下次运行时继续".into());
     } else if let Some(d) = deadline.filter(|_| state == "interrupted") {
         message.push(format!(
@@ -778,6 +746,18 @@ async fn execute(
     tracing::info!(job = %job.name(), run = run_id, state, scans = ?ids, "job ended");
     crate::monitoring::job_run_ended(job.name(), state);
     Ok(results)
+}
+
+/// Cancels `stop` after `wait`: a job's deadline.
+async fn cancel_after(wait: Duration, stop: CancellationToken) {
+    if stop
+        .run_until_cancelled(tokio::time::sleep(wait))
+        .await
+        .is_some()
+    {
+        tracing::info!("job deadline reached: stopping its scans");
+        stop.cancel();
+    }
 }
 
 /// Applies the retention policy and records what it removed.
@@ -837,20 +817,20 @@ async fn scan_platform(
     job: &Job,
     platform: &str,
     run_id: i64,
-    stop: watch::Receiver<bool>,
+    stop: &CancellationToken,
     scan_ids: &Mutex<Vec<i64>>,
 ) -> Result<PlatformResult, String> {
     let adapter = crate::scan::load_platform(&ctx.settings.crawl.platforms_dir, platform)
         .map_err(|e| e.to_string())?;
     let adapter = Arc::new(adapter);
     let purpose = format!("schedule {}", job.name());
-    let lock = match PlatformLock::acquire(&ctx.store, platform, &purpose, ctx.timing)
+    let lock = match ScanLock::acquire(&ctx.store, platform, &purpose, ctx.timing, stop)
         .await
         .map_err(|e| e.to_string())?
     {
         Ok(lock) => lock,
         Err(holder) => {
-            let why = lock::describe_holder(&holder);
+            let why = describe_holder(&holder);
             tracing::warn!(%platform, "skipped: {why}");
             return Ok(PlatformResult {
                 platform: platform.into(),
@@ -860,19 +840,19 @@ async fn scan_platform(
             });
         }
     };
-    let result = scan_locked(ctx, job, &adapter, &lock, run_id, stop, scan_ids).await;
+    let result = scan_locked(ctx, job, &adapter, &lock, run_id, scan_ids).await;
     lock.release().await;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs the platform's scan on the lock's token: the run's stop, or the
+/// lock taken over by another process.
 async fn scan_locked(
     ctx: &RunContext,
     job: &Job,
     adapter: &Arc<Adapter>,
-    lock: &PlatformLock,
+    lock: &ScanLock,
     run_id: i64,
-    stop: watch::Receiver<bool>,
     scan_ids: &Mutex<Vec<i64>>,
 ) -> Result<PlatformResult, String> {
     let platform = adapter.name().to_string();
@@ -902,7 +882,7 @@ async fn scan_locked(
                 .map_err(|e| e.to_string())?
         }
     };
-    lock.set_scan(scan_id);
+    lock.set_scan(scan_id).await;
     let ids = {
         let mut ids = scan_ids.lock().unwrap_or_else(|e| e.into_inner());
         ids.push(scan_id);
@@ -911,18 +891,6 @@ async fn scan_locked(
     let _ = store
         .touch_job_run(run_id, &ids, Utc::now().timestamp_millis())
         .await;
-    // The run's stop, or the lock taken over by another process.
-    let (tx, rx) = watch::channel(false);
-    let forward = {
-        let (mut stop, mut lost) = (stop, lock.lost());
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => {}
-                _ = lost.wait_for(|s| *s) => {}
-            }
-            let _ = tx.send(true);
-        })
-    };
     // Keep the run's heartbeat going with the lock's.
     let beat = {
         let (store, every) = (store.clone(), ctx.timing.renew_every);
@@ -939,9 +907,8 @@ async fn scan_locked(
     };
     let outcome = ctx
         .runner
-        .run(adapter.clone(), scan_id, rx, &Progress::hidden())
+        .run(adapter.clone(), scan_id, lock.token(), &Progress::hidden())
         .await;
-    forward.abort();
     beat.abort();
     Ok(match outcome {
         Ok(o) => PlatformResult {

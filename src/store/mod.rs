@@ -56,17 +56,19 @@ pub use schedule::{JobRun, LockHolder, NewJobRun};
 pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};
 
 use crate::clock::Clock;
+use crate::db_url::DbUrl;
 use std::sync::Arc;
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The URL prints redacted ([`DbUrl`]).
     #[error("cannot open database `{url}`: {source}")]
-    Open { url: String, source: sqlx::Error },
+    Open { url: DbUrl, source: sqlx::Error },
     #[error(
         "unsupported database URL `{url}` (key database.url): use sqlite://PATH (PostgreSQL support comes later)"
     )]
-    Unsupported { url: String },
+    Unsupported { url: DbUrl },
     #[error("applying database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error while {what}: {source}")]
@@ -117,15 +119,14 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating it if needed) the database at `url` and applies migrations.
+    /// Opens (creating it if needed) the database at `url` and applies
+    /// migrations. Errors name the URL redacted.
     pub async fn open(url: &str) -> Result<Store> {
         if url.starts_with("sqlite:") {
             let db = sqlite::SqliteStore::open(url, crate::clock::system()).await?;
             return Ok(Store { db: Db::Sqlite(db) });
         }
-        Err(StoreError::Unsupported {
-            url: url.to_string(),
-        })
+        Err(StoreError::Unsupported { url: url.into() })
     }
 
     /// The same database, stamping times from `clock`.

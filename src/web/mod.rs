@@ -319,8 +319,9 @@ pub async fn serve(
         }
     });
     let drain = Duration::from_secs(state.settings.shutdown_timeout_secs);
-    let (began_tx, mut began) = tokio::sync::watch::channel(false);
+    let began = tokio_util::sync::CancellationToken::new();
     let flag = state.clone();
+    let began_draining = began.clone();
     let signal = async move {
         shutdown.await;
         flag.begin_shutdown();
@@ -328,12 +329,10 @@ pub async fn serve(
             drain_secs = drain.as_secs(),
             "shutting down: not ready, finishing requests in progress"
         );
-        let _ = began_tx.send(true);
+        began_draining.cancel();
     };
     let deadline = async move {
-        if began.wait_for(|b| *b).await.is_err() {
-            std::future::pending::<()>().await;
-        }
+        began.cancelled().await;
         tokio::time::sleep(drain).await;
     };
     let app = router(state);

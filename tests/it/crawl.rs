@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 async fn store_with_certificates(dir: &Path) -> Store {
     let store = Store::open(&format!("sqlite://{}", dir.join("t.db").display()))
@@ -81,9 +81,8 @@ async fn scan(store: &Store, adapter: Arc<Adapter>, settings: Settings) -> ScanO
         ..LoopSettings::default()
     };
     let runner = ScanRunner::new(store.clone(), settings, fetcher, loop_settings);
-    let (_tx, stop) = watch::channel(false);
     runner
-        .run(adapter, id, stop, &Progress::hidden())
+        .run(adapter, id, CancellationToken::new(), &Progress::hidden())
         .await
         .unwrap()
 }

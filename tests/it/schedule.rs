@@ -13,7 +13,7 @@ use cccwatch::schedule::{ManualClock, Scheduler, TickAction, Trigger};
 use cccwatch::store::Store;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 struct Rig {
     store: Store,
@@ -74,8 +74,8 @@ impl Rig {
         settings.schedule.lock_renew_secs = 1;
         settings.schedule.lock_stale_secs = 30;
         let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
-        // No shutdown in these tests: the sender goes, the scheduler carries on.
-        let (_, shutdown) = watch::channel(false);
+        // No shutdown in these tests.
+        let shutdown = CancellationToken::new();
         Scheduler::new(
             self.store.clone(),
             Arc::new(settings),
@@ -310,7 +310,7 @@ async fn the_retention_policy_is_applied_at_night() {
     settings.crawl.platforms_dir = r.platforms.clone();
     settings.schedule.prune_cron = "0 4 * * *".into();
     let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
-    let (_, shutdown) = watch::channel(false);
+    let shutdown = CancellationToken::new();
     let s = Scheduler::new(
         r.store.clone(),
         Arc::new(settings),
@@ -429,14 +429,14 @@ async fn the_schedule_page_shows_jobs_and_a_supervisor_runs_one_now() {
     settings.schedule.jobs = vec![job("yearly", "0 3 1 1 *")];
     let settings = Arc::new(settings);
     let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = CancellationToken::new();
     let scheduler = Arc::new(
         Scheduler::new(
             s.store.clone(),
             settings.clone(),
             fetcher,
             Arc::new(SystemClock),
-            stop_rx,
+            stop.clone(),
         )
         .unwrap(),
     );
@@ -456,10 +456,7 @@ async fn the_schedule_page_shows_jobs_and_a_supervisor_runs_one_now() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut web_stop = stop_tx.subscribe();
-    tokio::spawn(serve(state, listener, async move {
-        let _ = web_stop.wait_for(|s| *s).await;
-    }));
+    tokio::spawn(serve(state, listener, stop.clone().cancelled_owned()));
 
     let (viewer, csrf) = support::web_login(&base, "zhao").await;
     let page = viewer
@@ -531,7 +528,7 @@ async fn the_schedule_page_shows_jobs_and_a_supervisor_runs_one_now() {
     let body = resp.text().await.unwrap();
     assert!(body.contains("nope") && !body.contains("<b>nope"), "{body}");
 
-    stop_tx.send(true).unwrap();
+    stop.cancel();
     tokio::time::timeout(std::time::Duration::from_secs(30), looping)
         .await
         .expect("the scheduler stops at shutdown")

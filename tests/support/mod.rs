@@ -22,6 +22,7 @@ use chrono::NaiveDate;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct horse battery";
 /// One account per role: (user name, role).
@@ -133,9 +134,8 @@ pub async fn scan_with(
             .with_clock(store.clock()),
     );
     let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
-    let (_tx, stop) = watch::channel(false);
     runner
-        .run(adapter, id, stop, &Progress::hidden())
+        .run(adapter, id, CancellationToken::new(), &Progress::hidden())
         .await
         .unwrap()
 }

@@ -43,7 +43,7 @@ impl PgStore {
     pub(crate) async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<PgStore> {
         let opts = PgConnectOptions::from_str(url)
             .map_err(|source| StoreError::Open {
-                url: url.to_string(),
+                url: url.into(),
                 source,
             })?
             .application_name("cccwatch")
@@ -55,7 +55,7 @@ impl PgStore {
             .connect_with(opts)
             .await
             .map_err(|source| StoreError::Open {
-                url: url.to_string(),
+                url: url.into(),
                 source,
             })?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;

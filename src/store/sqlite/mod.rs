@@ -49,7 +49,7 @@ impl SqliteStore {
     pub(crate) async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<SqliteStore> {
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(|source| StoreError::Open {
-                url: url.to_string(),
+                url: url.into(),
                 source,
             })?
             .create_if_missing(true)
@@ -72,7 +72,7 @@ impl SqliteStore {
                 Ok(pool) => break pool,
                 Err(source) if attempt >= 10 || !is_locked(&source) => {
                     return Err(StoreError::Open {
-                        url: url.to_string(),
+                        url: url.into(),
                         source,
                     });
                 }
