@@ -290,10 +290,11 @@ mod tests {
                 "([A-Z][0-9A-Z]{0,2})?",
             )
                 .prop_map(|(p, dash, d, s)| {
-                    // `GB4706`, `PD65W` without a hyphen are a standard and a
-                    // rating, as a reader would take them too.
+                    // `GB4706`, `PD65W`, `DC100A` without a hyphen are a
+                    // standard and ratings, as a reader would take them too.
                     let standard = [
-                        "GB", "GBT", "ISO", "IEC", "EN", "UL", "JIS", "QB", "CQC", "CCC",
+                        "GB", "GBT", "ISO", "IEC", "EN", "UL", "JIS", "QB", "CQC", "CCC", "AC",
+                        "DC",
                     ]
                     .contains(&p.as_str());
                     let dash = dash || standard || s == "W";

@@ -186,46 +186,6 @@ pub(crate) fn json_list(text: &str, what: &'static str, item: &str) -> Result<Ve
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn an_expiry_date_counts_on_the_first_day_after_it() {
-        // Valid through 10-31: expired from 11-01 00:00, inside a window starting then.
-        assert_eq!(
-            expiry_dates(t("2026-11-01T00:00:00Z"), t("2026-11-29T04:23:00Z")),
-            Some((d("2026-10-31"), d("2026-11-28")))
-        );
-        // A window starting later that day has missed 10-31's expiry.
-        assert_eq!(
-            expiry_dates(t("2026-11-01T05:00:00Z"), t("2026-11-29T00:00:00Z")),
-            Some((d("2026-11-01"), d("2026-11-27")))
-        );
-        // Within one day: nothing expires.
-        assert_eq!(
-            expiry_dates(t("2026-11-29T01:00:00Z"), t("2026-11-29T04:00:00Z")),
-            None
-        );
-    }
-
-    #[test]
-    fn stamps_compare_as_text() {
-        assert_eq!(
-            stamp(t("2026-11-29T12:00:00+08:00")),
-            "2026-11-29T04:00:00.000Z"
-        );
-    }
-}
-
 impl Store {
     /// Stores a new feed token of `platform` (only its hash), with its audit entry.
     pub async fn add_feed_token(
@@ -293,5 +253,45 @@ impl Store {
         match &self.db {
             Db::Sqlite(db) => db.feed_lists(platform, since, until, cap).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_expiry_date_counts_on_the_first_day_after_it() {
+        // Valid through 10-31: expired from 11-01 00:00, inside a window starting then.
+        assert_eq!(
+            expiry_dates(t("2026-11-01T00:00:00Z"), t("2026-11-29T04:23:00Z")),
+            Some((d("2026-10-31"), d("2026-11-28")))
+        );
+        // A window starting later that day has missed 10-31's expiry.
+        assert_eq!(
+            expiry_dates(t("2026-11-01T05:00:00Z"), t("2026-11-29T00:00:00Z")),
+            Some((d("2026-11-01"), d("2026-11-27")))
+        );
+        // Within one day: nothing expires.
+        assert_eq!(
+            expiry_dates(t("2026-11-29T01:00:00Z"), t("2026-11-29T04:00:00Z")),
+            None
+        );
+    }
+
+    #[test]
+    fn stamps_compare_as_text() {
+        assert_eq!(
+            stamp(t("2026-11-29T12:00:00+08:00")),
+            "2026-11-29T04:00:00.000Z"
+        );
     }
 }
