@@ -208,16 +208,16 @@ pub(crate) mod scratch {
     impl Drop for Scratch {
         fn drop(&mut self) {
             let (url, name) = (self.admin_url.clone(), self.name.clone());
-            let pool = self.store.pool.clone();
             // Drop may run inside a runtime: do the async work on a thread
-            // of its own, and wait for it.
+            // of its own, and wait for it. The store's pool is driven by the
+            // test's runtime, which waits here: closing it from this thread
+            // would never finish; `WITH (FORCE)` ends its connections.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .expect("a runtime");
                 rt.block_on(async move {
-                    pool.close().await;
                     let mut admin = admin(&url).await;
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
