@@ -5,8 +5,10 @@
 //! [`Store`] is the front every caller holds. Each area (`certs`, `crawl`,
 //! `review`, ...) defines its types and the front's methods, and each method
 //! dispatches once to the backend that holds the database: the SQL of a
-//! backend lives in its own folder (`sqlite/`), one file per area, with its
-//! migrations in `migrations/<backend>/`. SQLite is the embedded default.
+//! backend lives in its own folder, one file per area, with its migrations
+//! in `migrations/<backend>/`. SQLite (`sqlite/`) is the embedded default;
+//! PostgreSQL (`postgres/`) is being ported area by area and is not
+//! selectable until every area is in.
 
 mod certs;
 mod crawl;

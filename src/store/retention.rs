@@ -76,9 +76,9 @@ impl Store {
         }
     }
 
-    /// Completed or failed scans that ended before `cutoff` and still have
-    /// frontier entries, with their number. Interrupted scans keep theirs
-    /// (they can be resumed).
+    /// Scans that ended (completed, with errors or not, or failed) before
+    /// `cutoff` and still have frontier entries, with their number.
+    /// Interrupted scans keep theirs (they can be resumed).
     pub async fn finished_frontiers(&self, cutoff: &str) -> Result<Vec<(i64, i64)>> {
         match &self.db {
             Db::Sqlite(db) => db.finished_frontiers(cutoff).await,

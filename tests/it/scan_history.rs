@@ -630,3 +630,46 @@ async fn pruning_keeps_the_evidence_still_needed_and_a_dry_run_changes_nothing()
             .is_none()
     );
 }
+
+/// A scan that crawled to the end with a few failed pages is over: its
+/// frontier is pruned like a completed one's; an interrupted scan keeps its
+/// frontier for `--resume`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frontiers_of_scans_completed_with_errors_are_pruned_and_interrupted_ones_kept() {
+    let s = support::seeded(20).await;
+    let store = &s.store;
+    let with_errors = store.scans(Some("demo"), 1).await.unwrap()[0].clone();
+    let second = support::scan(store, &s.market).await;
+    assert!(second.completed);
+    store
+        .finish_scan(with_errors.id, "completed_with_errors", Some("1 页失败"))
+        .await
+        .unwrap();
+    store
+        .finish_scan(second.scan.id, "interrupted", None)
+        .await
+        .unwrap();
+    assert!(store.frontier_counts(with_errors.id).await.unwrap().total() > 0);
+    let kept = store.frontier_counts(second.scan.id).await.unwrap().total();
+    assert!(kept > 0);
+    let settings = RetentionSettings {
+        pages_days: 10_000,
+        scan_history_days: 0,
+        frontier_days: 1,
+        batch_size: 50,
+    };
+    let later = store.now() + chrono::Duration::days(3);
+    let r = cccwatch::retention::prune(store, &settings, later)
+        .await
+        .unwrap();
+    assert!(r.frontier_rows_deleted > 0);
+    assert_eq!(
+        store.frontier_counts(with_errors.id).await.unwrap().total(),
+        0
+    );
+    assert_eq!(
+        store.frontier_counts(second.scan.id).await.unwrap().total(),
+        kept,
+        "an interrupted scan keeps its frontier"
+    );
+}

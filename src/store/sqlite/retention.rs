@@ -150,13 +150,13 @@ impl SqliteStore {
         Ok(n)
     }
 
-    /// Completed or failed scans that ended before `cutoff` and still have
-    /// frontier entries, with their number. Interrupted scans keep theirs
-    /// (they can be resumed).
+    /// Scans that ended (completed, with errors or not, or failed) before
+    /// `cutoff` and still have frontier entries, with their number.
+    /// Interrupted scans keep theirs (they can be resumed).
     pub async fn finished_frontiers(&self, cutoff: &str) -> Result<Vec<(i64, i64)>> {
         sqlx::query_as(
             "SELECT s.id, (SELECT COUNT(*) FROM frontier f WHERE f.scan_id = s.id) AS n FROM scans s \
-             WHERE s.state IN ('completed', 'failed') AND s.finished_at < ? AND n > 0 ORDER BY s.id",
+             WHERE s.state IN ('completed', 'completed_with_errors', 'failed') AND s.finished_at < ? AND n > 0 ORDER BY s.id",
         )
         .bind(cutoff)
         .fetch_all(&self.pool)
