@@ -248,6 +248,36 @@ pub(crate) mod scratch {
 mod tests {
     use super::scratch;
 
+    #[test]
+    fn instants_and_days_round_trip_through_the_fronts_text() {
+        let at = super::instant("2026-12-06T08:00:00.123Z", "a test").unwrap();
+        assert_eq!(super::stamp(at), "2026-12-06T08:00:00.123Z");
+        // Another offset is the same instant, printed in UTC.
+        let east = super::instant("2026-12-06T16:00:00.123+08:00", "a test").unwrap();
+        assert_eq!(east, at);
+        let err = super::instant("yesterday", "scans.started_at").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("scans.started_at") && msg.contains("yesterday"),
+            "{msg}"
+        );
+        let d = super::day("2026-12-06", "a test").unwrap();
+        assert_eq!(super::day_text(d), "2026-12-06");
+        assert!(super::day("2026-13-01", "notices.deadline").is_err());
+    }
+
+    #[test]
+    fn now_is_cut_to_the_millisecond_as_stored() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-06T08:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            super::stamp(super::truncate_ms(t)),
+            "2026-12-06T08:00:00.123Z"
+        );
+        assert_eq!(super::truncate_ms(t).timestamp_subsec_nanos(), 123_000_000);
+    }
+
     #[tokio::test]
     async fn a_scratch_database_is_migrated_and_dropped() {
         let Some(db) = scratch::database(
