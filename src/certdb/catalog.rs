@@ -679,7 +679,11 @@ fn extra_before(text: &str, s: usize) -> Option<String> {
             return None;
         }
         if matches!(c, '送' | '赠') {
-            let air = i == 0 && text[s..].starts_with('风');
+            let next = match i {
+                0 => text[s..].chars().next(),
+                _ => Some(before[i - 1]),
+            };
+            let air = c == '送' && next == Some('风');
             return (!air).then(|| c.to_string());
         }
     }
@@ -873,6 +877,8 @@ mod tests {
             ("散热器带风扇 暖气片", "acc:0702"),
             ("艾美特落地扇 送遥控器", "in:0702"),
             ("带灯落地扇", "in:0702"),
+            ("下送风空调 3匹", "in:0703"),
+            ("落地扇 送风扇罩", "in:0702"),
         ];
         for (title, want) in cases {
             assert_eq!(code(c.read_text(title)), want, "{title}");
