@@ -11,6 +11,8 @@
 //! selectable until every area is in.
 
 mod certs;
+#[cfg(test)]
+mod contract;
 mod crawl;
 mod feeds;
 mod findings;

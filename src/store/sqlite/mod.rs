@@ -119,6 +119,27 @@ impl SqliteStore {
     pub(crate) async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Tests only: runs `sql` (one or more statements, no parameters), for
+    /// seeding rows that no method of the area under test writes. Keep it
+    /// to SQL both backends read the same (text stamps such as
+    /// `'2026-06-30T08:00:00.000Z'`, `TRUE`/`FALSE`, no `?`/`$1`).
+    #[cfg(test)]
+    pub(crate) async fn exec_sql(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("seeding with `{sql}`: {e}"));
+    }
+
+    /// Tests only: the one integer `sql` selects (a count, an id).
+    #[cfg(test)]
+    pub(crate) async fn scalar_i64(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("reading `{sql}`: {e}"))
+    }
 }
 
 fn is_locked(e: &sqlx::Error) -> bool {
