@@ -81,70 +81,50 @@ impl Store {
 
     /// Every certificate in the form the matching index needs.
     pub async fn cert_records(&self) -> Result<Vec<CertRecord>> {
-        match &self.db {
-            Db::Sqlite(db) => db.cert_records().await,
-        }
+        dispatch!(self, |db| db.cert_records().await)
     }
 
     pub async fn certificate(&self, cert_no: &str) -> Result<Option<StoredCert>> {
-        match &self.db {
-            Db::Sqlite(db) => db.certificate(cert_no).await,
-        }
+        dispatch!(self, |db| db.certificate(cert_no).await)
     }
 
     pub async fn cert_history(&self, cert_no: &str) -> Result<Vec<CertHistoryRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.cert_history(cert_no).await,
-        }
+        dispatch!(self, |db| db.cert_history(cert_no).await)
     }
 
     /// How many certificates there are and when the latest import finished.
     pub async fn cert_freshness(&self) -> Result<CertFreshness> {
-        match &self.db {
-            Db::Sqlite(db) => db.cert_freshness().await,
-        }
+        dispatch!(self, |db| db.cert_freshness().await)
     }
 
     /// Counts for `certdb stats`, judged on `as_of` with a window of `days`.
     pub async fn cert_stats(&self, as_of: NaiveDate, days: i64) -> Result<CertStats> {
-        match &self.db {
-            Db::Sqlite(db) => db.cert_stats(as_of, days).await,
-        }
+        dispatch!(self, |db| db.cert_stats(as_of, days).await)
     }
 
     /// Replaces the brand alias table.
     pub async fn replace_brands(&self, brands: &[Brand]) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.replace_brands(brands).await,
-        }
+        dispatch!(self, |db| db.replace_brands(brands).await)
     }
 
     /// The stored alias table, in name order; empty when none was imported.
     pub async fn brands(&self) -> Result<Vec<Brand>> {
-        match &self.db {
-            Db::Sqlite(db) => db.brands().await,
-        }
+        dispatch!(self, |db| db.brands().await)
     }
     /// How many certificates are stored.
     pub async fn count_certs(&self) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.count_certs().await,
-        }
+        dispatch!(self, |db| db.count_certs().await)
     }
 
     /// The last recorded certificate change (0 when none), to tell later ones apart.
     pub async fn cert_history_mark(&self) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.cert_history_mark().await,
-        }
+        dispatch!(self, |db| db.cert_history_mark().await)
     }
 
     /// Certificates whose status or expiry changed after `after`, up to
     /// and including `through` (marks from [`Store::cert_history_mark`]).
     pub async fn certs_changed_between(&self, after: i64, through: i64) -> Result<Vec<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.certs_changed_between(after, through).await,
-        }
+        dispatch!(self, |db| db.certs_changed_between(after, through).await)
     }
 }
 

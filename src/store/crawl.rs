@@ -4,7 +4,7 @@
 //! written in one transaction, so a killed scan resumes exactly where its
 //! last commit left it.
 
-use super::{Db, ListingCounts, ListingWrite, Result, Store};
+use super::{ListingCounts, ListingWrite, Result, Store};
 use chrono::NaiveDate;
 
 /// A scan as stored.
@@ -217,39 +217,29 @@ impl Store {
         max_pages: u32,
         seeds: &[NewEntry],
     ) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.create_scan(platform, as_of, keywords, max_pages, seeds)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.create_scan(platform, as_of, keywords, max_pages, seeds)
+                .await
+        })
     }
 
     pub async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
-        match &self.db {
-            Db::Sqlite(db) => db.scan(id).await,
-        }
+        dispatch!(self, |db| db.scan(id).await)
     }
 
     /// Scans that did not finish (running when killed, or interrupted), oldest first.
     pub async fn unfinished_scans(&self, platform: Option<&str>) -> Result<Vec<ScanRecord>> {
-        match &self.db {
-            Db::Sqlite(db) => db.unfinished_scans(platform).await,
-        }
+        dispatch!(self, |db| db.unfinished_scans(platform).await)
     }
 
     /// Marks a scan running again and returns entries left in flight to the queue.
     pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.reopen_scan(id).await,
-        }
+        dispatch!(self, |db| db.reopen_scan(id).await)
     }
 
     /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
     pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.finish_scan(id, state, message).await,
-        }
+        dispatch!(self, |db| db.finish_scan(id, state, message).await)
     }
 
     /// Records the match run of a scan and its findings by verdict.
@@ -259,9 +249,9 @@ impl Store {
         run_id: i64,
         by_verdict: &serde_json::Value,
     ) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_scan_findings(id, run_id, by_verdict).await,
-        }
+        dispatch!(self, |db| db
+            .set_scan_findings(id, run_id, by_verdict)
+            .await)
     }
 
     /// Takes up to `limit` due entries (items before result pages) and marks them in flight.
@@ -271,17 +261,13 @@ impl Store {
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<FrontierEntry>> {
-        match &self.db {
-            Db::Sqlite(db) => db.claim_entries(scan_id, now_ms, limit).await,
-        }
+        dispatch!(self, |db| db.claim_entries(scan_id, now_ms, limit).await)
     }
 
     /// When the next pending entry falls due (unix ms), if any is pending.
     /// Entries not yet finished (pending or in flight): ID, URL, key.
     pub async fn open_entries(&self, scan_id: i64) -> Result<Vec<(i64, String, String)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.open_entries(scan_id).await,
-        }
+        dispatch!(self, |db| db.open_entries(scan_id).await)
     }
 
     /// Rewrites open entries' URLs and keys (a moved platform) in one
@@ -292,23 +278,17 @@ impl Store {
         scan_id: i64,
         rewrites: &[(i64, String, String)],
     ) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.rebase_entries(scan_id, rewrites).await,
-        }
+        dispatch!(self, |db| db.rebase_entries(scan_id, rewrites).await)
     }
 
     /// The pending entry due first: when (ms) and the error of its last
     /// attempt, if it is a retry. What a waiting scan is waiting for.
     pub async fn next_retry(&self, scan_id: i64) -> Result<Option<(i64, Option<String>)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.next_retry(scan_id).await,
-        }
+        dispatch!(self, |db| db.next_retry(scan_id).await)
     }
 
     pub async fn frontier_counts(&self, scan_id: i64) -> Result<FrontierCounts> {
-        match &self.db {
-            Db::Sqlite(db) => db.frontier_counts(scan_id).await,
-        }
+        dispatch!(self, |db| db.frontier_counts(scan_id).await)
     }
 
     /// Entries that failed for good, with their errors.
@@ -317,9 +297,7 @@ impl Store {
         scan_id: i64,
         limit: i64,
     ) -> Result<Vec<(String, Option<i64>, String)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.failed_entries(scan_id, limit).await,
-        }
+        dispatch!(self, |db| db.failed_entries(scan_id, limit).await)
     }
 
     /// Writes a batch of results in one transaction, with a few multi-row
@@ -330,29 +308,23 @@ impl Store {
         platform: &str,
         results: &[EntryResult],
     ) -> Result<Applied> {
-        match &self.db {
-            Db::Sqlite(db) => db.apply_results(scan_id, platform, results).await,
-        }
+        dispatch!(self, |db| db
+            .apply_results(scan_id, platform, results)
+            .await)
     }
 
     /// Every page kept for an item, oldest first.
     pub async fn item_pages(&self, platform: Option<&str>, item_id: &str) -> Result<Vec<PageMeta>> {
-        match &self.db {
-            Db::Sqlite(db) => db.item_pages(platform, item_id).await,
-        }
+        dispatch!(self, |db| db.item_pages(platform, item_id).await)
     }
 
     /// The gzip body of a page.
     pub async fn page_body_gz(&self, page_id: i64) -> Result<Vec<u8>> {
-        match &self.db {
-            Db::Sqlite(db) => db.page_body_gz(page_id).await,
-        }
+        dispatch!(self, |db| db.page_body_gz(page_id).await)
     }
 
     /// Number of listings of a platform by state (online, gone).
     pub async fn listing_states(&self, platform: &str) -> Result<Vec<(String, i64)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.listing_states(platform).await,
-        }
+        dispatch!(self, |db| db.listing_states(platform).await)
     }
 }

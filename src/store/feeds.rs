@@ -4,7 +4,7 @@
 //! window `[since, until)`: certificates that stopped being valid, findings
 //! confirmed, and repeat sellers.
 
-use super::{Db, Result, Store, StoreError};
+use super::{Result, Store, StoreError};
 use crate::domain::{CertStatus, Verdict};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
@@ -195,31 +195,25 @@ impl Store {
         token_hash: &str,
         actor: &str,
     ) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.add_feed_token(platform, name, token_hash, actor).await,
-        }
+        dispatch!(self, |db| db
+            .add_feed_token(platform, name, token_hash, actor)
+            .await)
     }
 
     /// Feed tokens (of `platform`, or all), oldest first.
     pub async fn feed_tokens(&self, platform: Option<&str>) -> Result<Vec<FeedToken>> {
-        match &self.db {
-            Db::Sqlite(db) => db.feed_tokens(platform).await,
-        }
+        dispatch!(self, |db| db.feed_tokens(platform).await)
     }
 
     /// The token with this hash, revoked or not.
     pub async fn feed_token_by_hash(&self, token_hash: &str) -> Result<Option<FeedToken>> {
-        match &self.db {
-            Db::Sqlite(db) => db.feed_token_by_hash(token_hash).await,
-        }
+        dispatch!(self, |db| db.feed_token_by_hash(token_hash).await)
     }
 
     /// Revokes a token (with its audit entry). Returns the token as it is
     /// now; revoking a revoked token changes nothing.
     pub async fn revoke_feed_token(&self, id: i64, actor: &str) -> Result<FeedToken> {
-        match &self.db {
-            Db::Sqlite(db) => db.revoke_feed_token(id, actor).await,
-        }
+        dispatch!(self, |db| db.revoke_feed_token(id, actor).await)
     }
 
     /// Where the last delivery of this kind ended (its `until`), if any.
@@ -229,16 +223,12 @@ impl Store {
         channel: FeedChannel,
         token_id: Option<i64>,
     ) -> Result<Option<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.feed_cursor(platform, channel, token_id).await,
-        }
+        dispatch!(self, |db| db.feed_cursor(platform, channel, token_id).await)
     }
 
     /// Records a delivery, and the token's last use, in one transaction.
     pub async fn record_feed_delivery(&self, d: &FeedDelivery<'_>) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.record_feed_delivery(d).await,
-        }
+        dispatch!(self, |db| db.record_feed_delivery(d).await)
     }
 
     /// The three lists of `platform`'s feed for `[since, until)`, each cut
@@ -250,9 +240,7 @@ impl Store {
         until: DateTime<Utc>,
         cap: usize,
     ) -> Result<FeedLists> {
-        match &self.db {
-            Db::Sqlite(db) => db.feed_lists(platform, since, until, cap).await,
-        }
+        dispatch!(self, |db| db.feed_lists(platform, since, until, cap).await)
     }
 }
 

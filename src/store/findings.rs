@@ -44,46 +44,34 @@ pub const MATCH_RUN_STALE: chrono::Duration = chrono::Duration::minutes(10);
 impl Store {
     /// The fingerprint of the catalog the stored findings were judged with.
     pub async fn catalog_fingerprint(&self) -> Result<Option<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.catalog_fingerprint().await,
-        }
+        dispatch!(self, |db| db.catalog_fingerprint().await)
     }
 
     /// How many findings are stored.
     pub async fn count_findings(&self) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.count_findings().await,
-        }
+        dispatch!(self, |db| db.count_findings().await)
     }
 
     /// Records that every listing has been judged with the catalog `fingerprint`.
     pub async fn set_catalog_fingerprint(&self, fingerprint: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_catalog_fingerprint(fingerprint).await,
-        }
+        dispatch!(self, |db| db.set_catalog_fingerprint(fingerprint).await)
     }
 
     /// The last certificate change whose listings were re-judged (`None`
     /// before the first record).
     pub async fn certs_judged_through(&self) -> Result<Option<i64>> {
-        match &self.db {
-            Db::Sqlite(db) => db.certs_judged_through().await,
-        }
+        dispatch!(self, |db| db.certs_judged_through().await)
     }
 
     /// Records that every certificate change up to `mark` has been judged.
     pub async fn set_certs_judged_through(&self, mark: i64) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_certs_judged_through(mark).await,
-        }
+        dispatch!(self, |db| db.set_certs_judged_through(mark).await)
     }
 
     /// Closes match runs whose process died: running, with no heartbeat
     /// for [`MATCH_RUN_STALE`]. Returns how many were closed.
     pub async fn close_stale_match_runs(&self) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.close_stale_match_runs().await,
-        }
+        dispatch!(self, |db| db.close_stale_match_runs().await)
     }
 
     /// Match runs, newest first: (id, state, started_at, finished_at).
@@ -91,9 +79,7 @@ impl Store {
         &self,
         limit: i64,
     ) -> Result<Vec<(i64, String, String, Option<String>)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.match_runs(limit).await,
-        }
+        dispatch!(self, |db| db.match_runs(limit).await)
     }
 
     pub async fn begin_match_run(
@@ -117,19 +103,15 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.export_page(platform, flagged_only, after_id, limit)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.export_page(platform, flagged_only, after_id, limit)
+                .await
+        })
     }
 
     /// Current count of findings per verdict.
     pub async fn verdict_counts(&self, platform: Option<&str>) -> Result<Vec<(Verdict, i64)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.verdict_counts(platform).await,
-        }
+        dispatch!(self, |db| db.verdict_counts(platform).await)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Counts read at every scrape of `/metrics`, and the readiness probe: only
 //! counts, never listing text.
 
-use super::{Db, Result, Store};
+use super::{Result, Store};
 
 /// Current figures for the gauges of `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,15 +17,11 @@ pub struct GaugeCounts {
 impl Store {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.ping().await,
-        }
+        dispatch!(self, |db| db.ping().await)
     }
 
     /// Findings by verdict, the review backlog and notices by state.
     pub async fn gauge_counts(&self) -> Result<GaugeCounts> {
-        match &self.db {
-            Db::Sqlite(db) => db.gauge_counts().await,
-        }
+        dispatch!(self, |db| db.gauge_counts().await)
     }
 }

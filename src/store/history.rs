@@ -3,7 +3,7 @@
 //! The comparison itself (what the lists mean, verdict deltas) is in
 //! [`crate::history`].
 
-use super::{Db, Result, ScanRecord, Store};
+use super::{Result, ScanRecord, Store};
 use crate::domain::Verdict;
 
 /// Entries per list of a comparison at most; more are counted, not listed.
@@ -95,37 +95,27 @@ impl Store {
     /// notices verified (which may mark listings gone); running it again
     /// replaces the record.
     pub async fn record_scan_listings(&self, scan_id: i64) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.record_scan_listings(scan_id).await,
-        }
+        dispatch!(self, |db| db.record_scan_listings(scan_id).await)
     }
 
     /// Scans, newest first: of one platform or all, up to `limit`.
     pub async fn scans(&self, platform: Option<&str>, limit: i64) -> Result<Vec<ScanRecord>> {
-        match &self.db {
-            Db::Sqlite(db) => db.scans(platform, limit).await,
-        }
+        dispatch!(self, |db| db.scans(platform, limit).await)
     }
 
     /// Platforms that have scans, by name.
     pub async fn scan_platforms(&self) -> Result<Vec<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.scan_platforms().await,
-        }
+        dispatch!(self, |db| db.scan_platforms().await)
     }
 
     /// The latest completed scan of the same platform before `scan_id`
     /// whose listings were recorded.
     pub async fn previous_recorded_scan(&self, scan_id: i64) -> Result<Option<ScanRecord>> {
-        match &self.db {
-            Db::Sqlite(db) => db.previous_recorded_scan(scan_id).await,
-        }
+        dispatch!(self, |db| db.previous_recorded_scan(scan_id).await)
     }
 
     /// The lists comparing scan `a` with the later scan `b` (both recorded).
     pub async fn scan_diff_lists(&self, scope: DiffScope<'_>) -> Result<DiffLists> {
-        match &self.db {
-            Db::Sqlite(db) => db.scan_diff_lists(scope).await,
-        }
+        dispatch!(self, |db| db.scan_diff_lists(scope).await)
     }
 }

@@ -1,7 +1,7 @@
 //! Listings: upsert by (platform, item_id) keeping the previous content as
 //! history, and paging through them for matching.
 
-use super::{Db, Result, Store};
+use super::{Result, Store};
 use crate::domain::Listing;
 
 /// A listing to store, with the hash of its content.
@@ -93,9 +93,7 @@ impl Store {
         batch: &[ListingWrite],
         source: &str,
     ) -> Result<ListingCounts> {
-        match &self.db {
-            Db::Sqlite(db) => db.upsert_listings(batch, source).await,
-        }
+        dispatch!(self, |db| db.upsert_listings(batch, source).await)
     }
 
     /// Listings with id greater than `after_id`, in id order (keyset paging).
@@ -105,28 +103,20 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<StoredListing>> {
-        match &self.db {
-            Db::Sqlite(db) => db.listings_page(filter, after_id, limit).await,
-        }
+        dispatch!(self, |db| db.listings_page(filter, after_id, limit).await)
     }
 
     /// Listings whose finding cites or was matched to one of `certs`, ascending.
     pub async fn listings_citing(&self, certs: &[String]) -> Result<Vec<i64>> {
-        match &self.db {
-            Db::Sqlite(db) => db.listings_citing(certs).await,
-        }
+        dispatch!(self, |db| db.listings_citing(certs).await)
     }
 
     pub async fn count_listings(&self, platform: Option<&str>) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.count_listings(platform).await,
-        }
+        dispatch!(self, |db| db.count_listings(platform).await)
     }
 
     /// Number of earlier versions kept for a listing.
     pub async fn listing_history_len(&self, platform: &str, item_id: &str) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.listing_history_len(platform, item_id).await,
-        }
+        dispatch!(self, |db| db.listing_history_len(platform, item_id).await)
     }
 }

@@ -10,6 +10,16 @@
 //! PostgreSQL (`postgres/`) is being ported area by area and is not
 //! selectable until every area is in.
 
+/// Runs `$body` on whichever backend holds the database: the one place a
+/// front method chooses. `dispatch!(self, |db| db.scan(id).await)`.
+macro_rules! dispatch {
+    ($self:ident, |$db:ident| $body:expr) => {
+        match &$self.db {
+            $crate::store::Db::Sqlite($db) => $body,
+        }
+    };
+}
+
 mod certs;
 #[cfg(test)]
 mod contract;
@@ -116,9 +126,7 @@ enum Db {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.db {
-            Db::Sqlite(db) => f.debug_tuple("Store").field(db).finish(),
-        }
+        dispatch!(self, |db| f.debug_tuple("Store").field(db).finish())
     }
 }
 
@@ -144,9 +152,7 @@ impl Store {
 
     /// The store's clock, for whatever stamps times that the store keeps.
     pub fn clock(&self) -> Arc<dyn Clock> {
-        match &self.db {
-            Db::Sqlite(db) => db.clock(),
-        }
+        dispatch!(self, |db| db.clock())
     }
 
     /// Now, by the store's clock.
@@ -155,9 +161,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        match &self.db {
-            Db::Sqlite(db) => db.close().await,
-        }
+        dispatch!(self, |db| db.close().await)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Notice storage: which confirmed findings await a notice, notice batches
 //! with their numbers, and the rows a batch lists.
 
-use super::{Db, Result, Store};
+use super::{Result, Store};
 use serde::Serialize;
 
 /// One listing of a notice: everything the platform needs to find and judge it.
@@ -202,9 +202,7 @@ impl Store {
     /// Confirmed findings of a platform that no notice has listed yet (for
     /// the decision they stand on).
     pub async fn notice_candidates(&self, platform: &str) -> Result<Vec<NoticeRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_candidates(platform).await,
-        }
+        dispatch!(self, |db| db.notice_candidates(platform).await)
     }
 
     /// Issues a batch of every candidate of `platform` in one transaction:
@@ -219,25 +217,19 @@ impl Store {
         issued_by: &str,
         number: impl Fn(i64) -> String,
     ) -> Result<Option<(NoticeBatch, Vec<NoticeRow>)>> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.issue_notice_batch(platform, year, deadline, issued_by, number)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.issue_notice_batch(platform, year, deadline, issued_by, number)
+                .await
+        })
     }
 
     /// Records where a batch's files were written.
     pub async fn set_notice_folder(&self, batch_id: i64, folder: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_notice_folder(batch_id, folder).await,
-        }
+        dispatch!(self, |db| db.set_notice_folder(batch_id, folder).await)
     }
 
     pub async fn notice_batches(&self, platform: Option<&str>) -> Result<Vec<NoticeBatch>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_batches(platform).await,
-        }
+        dispatch!(self, |db| db.notice_batches(platform).await)
     }
     /// Item IDs and URLs of a platform's listings under notice (open, or
     /// removed within [`RECHECK_REMOVED_DAYS`]), for a scan to re-check.
@@ -245,9 +237,7 @@ impl Store {
         &self,
         platform: &str,
     ) -> Result<Vec<(String, Option<String>)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.listings_under_notice(platform).await,
-        }
+        dispatch!(self, |db| db.listings_under_notice(platform).await)
     }
 
     /// Re-checks every open notice in `scope` against what the scans saw:
@@ -256,71 +246,51 @@ impl Store {
     /// deadline has passed; a removed one seen online again is `relisted`.
     /// Each change is recorded as a notice event. Returns what changed.
     pub async fn verify_notices(&self, scope: VerifyScope<'_>) -> Result<NoticeCheck> {
-        match &self.db {
-            Db::Sqlite(db) => db.verify_notices(scope).await,
-        }
+        dispatch!(self, |db| db.verify_notices(scope).await)
     }
 
     /// Newer online listings of the same seller or shop as a listing whose
     /// removal was verified (or that was already relisted), for the caller
     /// to compare brand and model.
     pub async fn relist_candidates(&self, platform: &str) -> Result<Vec<RelistCandidate>> {
-        match &self.db {
-            Db::Sqlite(db) => db.relist_candidates(platform).await,
-        }
+        dispatch!(self, |db| db.relist_candidates(platform).await)
     }
 
     /// Records relists (notice, new listing): the notice becomes `relisted`
     /// and the new listing's finding is raised to the top of the queue.
     pub async fn record_relists(&self, found: &[(i64, i64)], scan_id: Option<i64>) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.record_relists(found, scan_id).await,
-        }
+        dispatch!(self, |db| db.record_relists(found, scan_id).await)
     }
     /// Confirmed findings awaiting a notice, per platform.
     pub async fn notice_candidate_counts(&self) -> Result<Vec<(String, i64)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_candidate_counts().await,
-        }
+        dispatch!(self, |db| db.notice_candidate_counts().await)
     }
 
     /// Platforms that have been sent notices.
     pub async fn notice_platforms(&self) -> Result<Vec<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_platforms().await,
-        }
+        dispatch!(self, |db| db.notice_platforms().await)
     }
 
     /// The listings of a batch with their notice state: (listing id, item id, state).
     pub async fn notice_states(&self, batch_id: i64) -> Result<Vec<(i64, String, String)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_states(batch_id).await,
-        }
+        dispatch!(self, |db| db.notice_states(batch_id).await)
     }
     /// Each batch's outcome so far, newest first.
     pub async fn notice_outcomes(&self, platform: Option<&str>) -> Result<Vec<BatchOutcome>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_outcomes(platform).await,
-        }
+        dispatch!(self, |db| db.notice_outcomes(platform).await)
     }
     pub async fn notice_batch(&self, id: i64) -> Result<Option<NoticeBatch>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_batch(id).await,
-        }
+        dispatch!(self, |db| db.notice_batch(id).await)
     }
 
     /// The listings of a batch with their state, reply and relists.
     pub async fn notice_lines(&self, batch_id: i64) -> Result<Vec<NoticeLine>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_lines(batch_id).await,
-        }
+        dispatch!(self, |db| db.notice_lines(batch_id).await)
     }
 
     /// Every notice step of a listing (as noticed, or as a relist), oldest first.
     pub async fn notice_steps(&self, listing_id: i64) -> Result<Vec<NoticeStep>> {
-        match &self.db {
-            Db::Sqlite(db) => db.notice_steps(listing_id).await,
-        }
+        dispatch!(self, |db| db.notice_steps(listing_id).await)
     }
 
     /// Records a platform's replies to batch `batch_id` in one transaction.
@@ -333,15 +303,11 @@ impl Store {
         by: &str,
         source: &str,
     ) -> Result<Vec<Option<AckRefused>>> {
-        match &self.db {
-            Db::Sqlite(db) => db.record_acks(batch_id, acks, by, source).await,
-        }
+        dispatch!(self, |db| db.record_acks(batch_id, acks, by, source).await)
     }
     /// Each platform's notices grouped by month of issue (local time is the
     /// caller's concern: months are cut at UTC+8).
     pub async fn platform_performance(&self) -> Result<Vec<PlatformPeriod>> {
-        match &self.db {
-            Db::Sqlite(db) => db.platform_performance().await,
-        }
+        dispatch!(self, |db| db.platform_performance().await)
     }
 }

@@ -6,7 +6,7 @@
 //! as text with the stored RFC 3339 timestamps (UTC, `Z`), a timestamp at
 //! `start` is in and one at `end` is out, whatever its fraction digits.
 
-use super::{Db, Result, Store};
+use super::{Result, Store};
 use serde::Serialize;
 
 /// A month's window in UTC and its dates (bureau local time).
@@ -88,15 +88,11 @@ pub struct SellerCounts {
 impl Store {
     /// The raw figures of the month `w` (see [`MonthFigures`]).
     pub async fn month_figures(&self, w: &MonthWindow) -> Result<MonthFigures> {
-        match &self.db {
-            Db::Sqlite(db) => db.month_figures(w).await,
-        }
+        dispatch!(self, |db| db.month_figures(w).await)
     }
 
     /// Every seller (of `platform`, or all) with a confirmed finding or a notice.
     pub async fn seller_counts(&self, platform: Option<&str>) -> Result<Vec<SellerCounts>> {
-        match &self.db {
-            Db::Sqlite(db) => db.seller_counts(platform).await,
-        }
+        dispatch!(self, |db| db.seller_counts(platform).await)
     }
 }

@@ -1,7 +1,7 @@
 //! Review storage: users, sessions and API tokens, decisions, the audit log,
 //! the queue, a finding's detail and the dashboard's figures.
 
-use super::{Db, PageMeta, Result, Store, StoredListing};
+use super::{PageMeta, Result, Store, StoredListing};
 use crate::domain::{Finding, Verdict};
 use crate::review::audit::{AuditEntry, Report};
 use crate::review::auth::Role;
@@ -188,30 +188,22 @@ impl Store {
         password_hash: &str,
         actor: &str,
     ) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.add_user(username, display_name, role, password_hash, actor)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.add_user(username, display_name, role, password_hash, actor)
+                .await
+        })
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        match &self.db {
-            Db::Sqlite(db) => db.users().await,
-        }
+        dispatch!(self, |db| db.users().await)
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.user_by_name(username).await,
-        }
+        dispatch!(self, |db| db.user_by_name(username).await)
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        match &self.db {
-            Db::Sqlite(db) => db.user(id).await,
-        }
+        dispatch!(self, |db| db.user(id).await)
     }
 
     /// Sets a new password hash, unlocks the account and ends its sessions.
@@ -221,22 +213,18 @@ impl Store {
         password_hash: &str,
         actor: &str,
     ) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_password(username, password_hash, actor).await,
-        }
+        dispatch!(self, |db| db
+            .set_password(username, password_hash, actor)
+            .await)
     }
 
     /// Disables or re-enables an account; disabling ends its sessions and tokens.
     pub async fn set_disabled(&self, username: &str, disabled: bool, actor: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_disabled(username, disabled, actor).await,
-        }
+        dispatch!(self, |db| db.set_disabled(username, disabled, actor).await)
     }
 
     pub async fn set_role(&self, username: &str, role: Role, actor: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_role(username, role, actor).await,
-        }
+        dispatch!(self, |db| db.set_role(username, role, actor).await)
     }
 
     /// Counts a failed login and locks the account for `lock_secs` (if > 0)
@@ -247,9 +235,7 @@ impl Store {
         now: i64,
         lockout: impl Fn(i64) -> i64,
     ) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.login_failed(user_id, now, lockout).await,
-        }
+        dispatch!(self, |db| db.login_failed(user_id, now, lockout).await)
     }
 
     /// Starts a session after a successful login.
@@ -264,20 +250,18 @@ impl Store {
         ip: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.create_session(
-                    user,
-                    token_hash,
-                    csrf_token,
-                    now,
-                    lifetime_secs,
-                    ip,
-                    user_agent,
-                )
-                .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.create_session(
+                user,
+                token_hash,
+                csrf_token,
+                now,
+                lifetime_secs,
+                ip,
+                user_agent,
+            )
+            .await
+        })
     }
 
     /// The session behind a cookie, if it is live: not past its absolute
@@ -288,15 +272,11 @@ impl Store {
         now: i64,
         idle_secs: i64,
     ) -> Result<Option<SessionInfo>> {
-        match &self.db {
-            Db::Sqlite(db) => db.session(token_hash, now, idle_secs).await,
-        }
+        dispatch!(self, |db| db.session(token_hash, now, idle_secs).await)
     }
 
     pub async fn end_session(&self, token_hash: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.end_session(token_hash).await,
-        }
+        dispatch!(self, |db| db.end_session(token_hash).await)
     }
 
     /// Stores a new API token for `username` (only its hash).
@@ -307,16 +287,14 @@ impl Store {
         token_hash: &str,
         actor: &str,
     ) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.add_api_token(username, name, token_hash, actor).await,
-        }
+        dispatch!(self, |db| db
+            .add_api_token(username, name, token_hash, actor)
+            .await)
     }
 
     /// The enabled user behind an API token.
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        match &self.db {
-            Db::Sqlite(db) => db.api_token_user(token_hash).await,
-        }
+        dispatch!(self, |db| db.api_token_user(token_hash).await)
     }
 
     /// Records a decision on the finding of `listing_id`, with its audit
@@ -331,88 +309,64 @@ impl Store {
         decision: &Decision,
         seen_decision: Option<Option<i64>>,
     ) -> Result<DecideOutcome> {
-        match &self.db {
-            Db::Sqlite(db) => db.decide(listing_id, user, decision, seen_decision).await,
-        }
+        dispatch!(self, |db| db
+            .decide(listing_id, user, decision, seen_decision)
+            .await)
     }
 
     pub async fn decisions_for(&self, listing_id: i64) -> Result<Vec<DecisionRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.decisions_for(listing_id).await,
-        }
+        dispatch!(self, |db| db.decisions_for(listing_id).await)
     }
 
     /// One page of the queue.
     pub async fn queue(&self, filter: &QueueFilter) -> Result<QueuePage> {
-        match &self.db {
-            Db::Sqlite(db) => db.queue(filter).await,
-        }
+        dispatch!(self, |db| db.queue(filter).await)
     }
 
     /// The row after `listing_id` in the queue's order (for "next"), or the
     /// first row when the listing is not in the queue.
     pub async fn queue_next(&self, filter: &QueueFilter, listing_id: i64) -> Result<Option<i64>> {
-        match &self.db {
-            Db::Sqlite(db) => db.queue_next(filter, listing_id).await,
-        }
+        dispatch!(self, |db| db.queue_next(filter, listing_id).await)
     }
 
     pub async fn finding_detail(&self, listing_id: i64) -> Result<Option<FindingDetail>> {
-        match &self.db {
-            Db::Sqlite(db) => db.finding_detail(listing_id).await,
-        }
+        dispatch!(self, |db| db.finding_detail(listing_id).await)
     }
 
     pub async fn page_meta(&self, page_id: i64) -> Result<Option<PageMeta>> {
-        match &self.db {
-            Db::Sqlite(db) => db.page_meta(page_id).await,
-        }
+        dispatch!(self, |db| db.page_meta(page_id).await)
     }
 
     pub async fn listing_history(&self, listing_id: i64) -> Result<Vec<HistoryRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.listing_history(listing_id).await,
-        }
+        dispatch!(self, |db| db.listing_history(listing_id).await)
     }
 
     pub async fn verdict_history(&self, listing_id: i64) -> Result<Vec<VerdictChange>> {
-        match &self.db {
-            Db::Sqlite(db) => db.verdict_history(listing_id).await,
-        }
+        dispatch!(self, |db| db.verdict_history(listing_id).await)
     }
 
     /// The item pages captured for a listing, newest first.
     pub async fn captures(&self, platform: &str, item_id: &str) -> Result<Vec<CaptureRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.captures(platform, item_id).await,
-        }
+        dispatch!(self, |db| db.captures(platform, item_id).await)
     }
 
     /// The dashboard's figures; `now` dates the backlog ages.
     pub async fn dashboard(&self, now: chrono::DateTime<chrono::Utc>) -> Result<DashboardData> {
-        match &self.db {
-            Db::Sqlite(db) => db.dashboard(now).await,
-        }
+        dispatch!(self, |db| db.dashboard(now).await)
     }
 
     /// The latest `limit` completed scans with their findings, oldest first.
     pub async fn scan_trends(&self, limit: i64) -> Result<Vec<ScanTrend>> {
-        match &self.db {
-            Db::Sqlite(db) => db.scan_trends(limit).await,
-        }
+        dispatch!(self, |db| db.scan_trends(limit).await)
     }
 
     /// Platforms, scans and sellers for the queue's filter lists.
     pub async fn platforms(&self) -> Result<Vec<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.platforms().await,
-        }
+        dispatch!(self, |db| db.platforms().await)
     }
 
     pub async fn recent_scan_ids(&self, limit: i64) -> Result<Vec<(i64, String, String)>> {
-        match &self.db {
-            Db::Sqlite(db) => db.recent_scan_ids(limit).await,
-        }
+        dispatch!(self, |db| db.recent_scan_ids(limit).await)
     }
 
     /// Appends an entry for an action outside the decision flow (an admin
@@ -424,9 +378,7 @@ impl Store {
         target: Option<&str>,
         details: &serde_json::Value,
     ) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.audit(actor, action, target, details).await,
-        }
+        dispatch!(self, |db| db.audit(actor, action, target, details).await)
     }
 
     /// Entries newest first, before `before_id`, optionally of one target.
@@ -436,22 +388,16 @@ impl Store {
         target: Option<&str>,
         limit: i64,
     ) -> Result<AuditPage> {
-        match &self.db {
-            Db::Sqlite(db) => db.audit_page(before_id, target, limit).await,
-        }
+        dispatch!(self, |db| db.audit_page(before_id, target, limit).await)
     }
 
     /// Checks the whole chain, `batch` entries at a time.
     pub async fn verify_audit(&self, anchor: Option<String>) -> Result<Report> {
-        match &self.db {
-            Db::Sqlite(db) => db.verify_audit(anchor).await,
-        }
+        dispatch!(self, |db| db.verify_audit(anchor).await)
     }
 
     /// Refreshes the query planner's statistics (cheap; run at start).
     pub async fn optimize(&self) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.optimize().await,
-        }
+        dispatch!(self, |db| db.optimize().await)
     }
 }

@@ -2,7 +2,7 @@
 //! processes, which cron times each scheduled job has handled, and the
 //! record of every job run.
 
-use super::{Db, Result, Store};
+use super::{Result, Store};
 use serde::Serialize;
 
 /// Who holds a platform's scan lock.
@@ -57,12 +57,10 @@ impl Store {
         now_ms: i64,
         stale_before_ms: i64,
     ) -> Result<std::result::Result<(), LockHolder>> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.try_lock_platform(platform, owner, purpose, now_ms, stale_before_ms)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.try_lock_platform(platform, owner, purpose, now_ms, stale_before_ms)
+                .await
+        })
     }
 
     /// Takes over a lock from `dead_owner` (a process known to have
@@ -75,12 +73,10 @@ impl Store {
         purpose: &str,
         now_ms: i64,
     ) -> Result<bool> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.take_over_platform_lock(platform, dead_owner, owner, purpose, now_ms)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.take_over_platform_lock(platform, dead_owner, owner, purpose, now_ms)
+                .await
+        })
     }
 
     /// Renews a lock this owner holds; false when it no longer holds it.
@@ -91,53 +87,39 @@ impl Store {
         scan_id: Option<i64>,
         now_ms: i64,
     ) -> Result<bool> {
-        match &self.db {
-            Db::Sqlite(db) => {
-                db.renew_platform_lock(platform, owner, scan_id, now_ms)
-                    .await
-            }
-        }
+        dispatch!(self, |db| {
+            db.renew_platform_lock(platform, owner, scan_id, now_ms)
+                .await
+        })
     }
 
     /// Releases a lock this owner holds (nothing if it lost it).
     pub async fn unlock_platform(&self, platform: &str, owner: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.unlock_platform(platform, owner).await,
-        }
+        dispatch!(self, |db| db.unlock_platform(platform, owner).await)
     }
 
     /// Every lock held now (stale ones included), by platform.
     pub async fn platform_locks(&self) -> Result<Vec<LockHolder>> {
-        match &self.db {
-            Db::Sqlite(db) => db.platform_locks().await,
-        }
+        dispatch!(self, |db| db.platform_locks().await)
     }
 
     /// The last cron time `job` handled (RFC 3339), if it has run before.
     pub async fn job_last_planned(&self, job: &str) -> Result<Option<String>> {
-        match &self.db {
-            Db::Sqlite(db) => db.job_last_planned(job).await,
-        }
+        dispatch!(self, |db| db.job_last_planned(job).await)
     }
 
     pub async fn set_job_last_planned(&self, job: &str, at: &str) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_job_last_planned(job, at).await,
-        }
+        dispatch!(self, |db| db.set_job_last_planned(job, at).await)
     }
 
     /// Records the start of a run (or a skipped one, with its reason).
     pub async fn start_job_run(&self, run: &NewJobRun<'_>) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(db) => db.start_job_run(run).await,
-        }
+        dispatch!(self, |db| db.start_job_run(run).await)
     }
 
     /// Notes the scans a run works on and that it is alive.
     pub async fn touch_job_run(&self, id: i64, scan_ids: &[i64], now_ms: i64) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.touch_job_run(id, scan_ids, now_ms).await,
-        }
+        dispatch!(self, |db| db.touch_job_run(id, scan_ids, now_ms).await)
     }
 
     pub async fn finish_job_run(
@@ -147,30 +129,26 @@ impl Store {
         scan_ids: &[i64],
         message: Option<&str>,
     ) -> Result<()> {
-        match &self.db {
-            Db::Sqlite(db) => db.finish_job_run(id, state, scan_ids, message).await,
-        }
+        dispatch!(self, |db| db
+            .finish_job_run(id, state, scan_ids, message)
+            .await)
     }
 
     /// Runs still marked running whose heartbeat stopped before
     /// `stale_before_ms` (their process died): marked interrupted.
     pub async fn close_abandoned_job_runs(&self, stale_before_ms: i64) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.close_abandoned_job_runs(stale_before_ms).await,
-        }
+        dispatch!(self, |db| db
+            .close_abandoned_job_runs(stale_before_ms)
+            .await)
     }
 
     /// The latest runs, of one job or all, newest first.
     pub async fn job_runs(&self, job: Option<&str>, limit: i64) -> Result<Vec<JobRun>> {
-        match &self.db {
-            Db::Sqlite(db) => db.job_runs(job, limit).await,
-        }
+        dispatch!(self, |db| db.job_runs(job, limit).await)
     }
 
     /// One run by its number.
     pub async fn job_run(&self, id: i64) -> Result<Option<JobRun>> {
-        match &self.db {
-            Db::Sqlite(db) => db.job_run(id).await,
-        }
+        dispatch!(self, |db| db.job_run(id).await)
     }
 }

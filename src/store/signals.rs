@@ -1,7 +1,7 @@
 //! Inbound risk signals (sampling results, complaints) and the review
 //! priority they give findings.
 
-use super::{Db, Result, Store};
+use super::{Result, Store};
 use serde::Serialize;
 
 /// A signal read from a file, before it is stored.
@@ -99,16 +99,12 @@ impl Store {
     /// Stores signals; a row of a file already imported is left alone.
     /// Returns (added, already there).
     pub async fn insert_signals(&self, signals: &[NewSignal], by: &str) -> Result<(u64, u64)> {
-        match &self.db {
-            Db::Sqlite(db) => db.insert_signals(signals, by).await,
-        }
+        dispatch!(self, |db| db.insert_signals(signals, by).await)
     }
 
     /// Signals reported (or, without a date, imported) after `since`.
     pub async fn active_signals(&self, since: &str) -> Result<Vec<ActiveSignal>> {
-        match &self.db {
-            Db::Sqlite(db) => db.active_signals(since).await,
-        }
+        dispatch!(self, |db| db.active_signals(since).await)
     }
 
     /// Findings after `after` (by listing), with what priority needs.
@@ -118,16 +114,12 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<PriorityRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.priority_page(platform, after, limit).await,
-        }
+        dispatch!(self, |db| db.priority_page(platform, after, limit).await)
     }
 
     /// Sets (listing, priority, note); returns how many rows were written.
     pub async fn set_priorities(&self, rows: &[(i64, i64, Option<String>)]) -> Result<u64> {
-        match &self.db {
-            Db::Sqlite(db) => db.set_priorities(rows).await,
-        }
+        dispatch!(self, |db| db.set_priorities(rows).await)
     }
 
     /// Brand + model searches and item IDs of a platform's active signals,
@@ -137,14 +129,10 @@ impl Store {
         platform: &str,
         since: &str,
     ) -> Result<(Vec<String>, Vec<String>)> {
-        match &self.db {
-            Db::Sqlite(db) => db.signal_seeds(platform, since).await,
-        }
+        dispatch!(self, |db| db.signal_seeds(platform, since).await)
     }
     /// Pending findings with a priority, highest first (at most `limit`).
     pub async fn leads(&self, platform: Option<&str>, limit: i64) -> Result<Vec<LeadRow>> {
-        match &self.db {
-            Db::Sqlite(db) => db.leads(platform, limit).await,
-        }
+        dispatch!(self, |db| db.leads(platform, limit).await)
     }
 }
