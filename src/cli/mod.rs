@@ -4,6 +4,7 @@ mod adapter_cmd;
 mod bench_cmd;
 mod certdb_cmd;
 mod config_cmd;
+mod db_cmd;
 mod demo;
 mod evidence_cmd;
 mod feed_cmd;
@@ -50,6 +51,7 @@ Examples:
   cccwatch scans diff 10 12                       # what changed between two scans
   cccwatch prune --dry-run                        # what the retention policy would remove
   cccwatch config check                           # every setting, platform file and template
+  cccwatch db copy --from sqlite://data/cccwatch.db --to postgres://cccwatch@db/cccwatch
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -92,6 +94,9 @@ enum Command {
     Match(match_cmd::MatchArgs),
     /// Crawl platforms (config/platforms/NAME.toml), extract listings, match them.
     Scan(scan_cmd::ScanArgs),
+    /// The database: apply migrations; copy one database into another (SQLite ↔ PostgreSQL).
+    #[command(subcommand)]
+    Db(db_cmd::DbCommand),
     /// Scheduled scan jobs of `serve`: list them with their next and last runs, run one now.
     #[command(subcommand)]
     Schedule(schedule_cmd::ScheduleCommand),
@@ -212,6 +217,7 @@ pub fn main() -> ExitCode {
             Command::Ingest(a) => ingest_cmd::run(&app, a).await,
             Command::Match(a) => match_cmd::run(&app, a).await,
             Command::Scan(a) => scan_cmd::run(&app, a).await,
+            Command::Db(c) => db_cmd::run(&app, c).await,
             Command::Schedule(c) => schedule_cmd::run(&app, c).await,
             Command::Scans(c) => scans_cmd::run(&app, c).await,
             Command::Prune(a) => prune_cmd::run(&app, a).await,

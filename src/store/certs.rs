@@ -76,6 +76,7 @@ impl Store {
                 .begin_cert_import(file, encoding, strict)
                 .await
                 .map(|w| CertImportWriter(ImportInner::Sqlite(w))),
+            Db::Postgres(_) => unreachable!("WIRING IN PROGRESS"),
         }
     }
 

@@ -92,6 +92,7 @@ impl Store {
                 .begin_match_run(as_of, platform)
                 .await
                 .map(|w| MatchRunWriter(RunInner::Sqlite(w))),
+            Db::Postgres(_) => unreachable!("WIRING IN PROGRESS"),
         }
     }
 

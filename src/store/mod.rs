@@ -16,6 +16,7 @@ macro_rules! dispatch {
     ($self:ident, |$db:ident| $body:expr) => {
         match &$self.db {
             $crate::store::Db::Sqlite($db) => $body,
+            $crate::store::Db::Postgres(_) => unreachable!("WIRING IN PROGRESS"),
         }
     };
 }
@@ -23,6 +24,7 @@ macro_rules! dispatch {
 mod certs;
 #[cfg(test)]
 mod contract;
+pub mod copy;
 mod crawl;
 mod feeds;
 mod findings;
@@ -80,7 +82,7 @@ pub enum StoreError {
     #[error("cannot open database `{url}`: {source}")]
     Open { url: DbUrl, source: sqlx::Error },
     #[error(
-        "unsupported database URL `{url}` (key database.url): use sqlite://PATH (PostgreSQL support comes later)"
+        "unsupported database URL `{url}` (key database.url): use sqlite://PATH or postgres://USER@HOST/DATABASE"
     )]
     Unsupported { url: DbUrl },
     #[error("applying database migrations: {0}")]
@@ -122,6 +124,7 @@ pub struct Store {
 #[derive(Clone)]
 enum Db {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
 impl std::fmt::Debug for Store {
@@ -134,9 +137,16 @@ impl Store {
     /// Opens (creating it if needed) the database at `url` and applies
     /// migrations. Errors name the URL redacted.
     pub async fn open(url: &str) -> Result<Store> {
+        let clock = crate::clock::system();
         if url.starts_with("sqlite:") {
-            let db = sqlite::SqliteStore::open(url, crate::clock::system()).await?;
+            let db = sqlite::SqliteStore::open(url, clock).await?;
             return Ok(Store { db: Db::Sqlite(db) });
+        }
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let db = postgres::PgStore::open(url, clock).await?;
+            return Ok(Store {
+                db: Db::Postgres(db),
+            });
         }
         Err(StoreError::Unsupported { url: url.into() })
     }
@@ -146,6 +156,9 @@ impl Store {
         match self.db {
             Db::Sqlite(db) => Store {
                 db: Db::Sqlite(db.with_clock(clock)),
+            },
+            Db::Postgres(db) => Store {
+                db: Db::Postgres(db.with_clock(clock)),
             },
         }
     }
@@ -158,6 +171,11 @@ impl Store {
     /// Now, by the store's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock().now()
+    }
+
+    /// The migrations recorded as applied to this database, in order.
+    pub async fn migrations(&self) -> Result<Vec<i64>> {
+        dispatch!(self, |db| db.migrations().await)
     }
 
     pub async fn close(&self) {

@@ -20,6 +20,7 @@ mod certdb_import;
 mod cli;
 mod config_cli;
 mod crawl;
+mod db_copy;
 mod decode_fixtures;
 mod devset;
 mod end_to_end;

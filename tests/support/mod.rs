@@ -300,3 +300,72 @@ pub fn text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// A PostgreSQL database of its own on the server `CCCWATCH_TEST_PG` names,
+/// dropped (with its connections) when this is.
+pub struct PgDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+/// `None`, and a line saying `test` was skipped, without `CCCWATCH_TEST_PG`.
+pub async fn pg_database(test: &str) -> Option<PgDatabase> {
+    use sqlx::Connection;
+    let Some(admin) = std::env::var("CCCWATCH_TEST_PG")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        eprintln!("skipped: {test} needs CCCWATCH_TEST_PG (a PostgreSQL URL)");
+        return None;
+    };
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "cccwatch_it_{}_{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connecting to CCCWATCH_TEST_PG");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE); \
+         CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
+         LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("creating a test database");
+    let (base, _) = admin.split_once('?').unwrap_or((&admin, ""));
+    let server = base.rsplit_once('/').map_or(base, |(s, _)| s);
+    Some(PgDatabase {
+        url: format!("{server}/{name}"),
+        admin,
+        name,
+    })
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // A runtime of its own on a thread of its own: Drop may run inside
+        // the test's runtime, which must not be blocked on.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}

@@ -120,6 +120,20 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    /// The pool, for `db copy`, which reads and writes every table as it is.
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The migrations recorded as applied, in order.
+    pub(crate) async fn migrations(&self) -> Result<Vec<i64>> {
+        use crate::store::Ctx;
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing applied migrations")
+    }
+
     /// Tests only: runs `sql` (one or more statements, no parameters), for
     /// seeding rows that no method of the area under test writes. Keep it
     /// to SQL both backends read the same (text stamps such as
