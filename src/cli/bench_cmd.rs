@@ -192,7 +192,7 @@ async fn review(app: &App, b: ReviewBench) -> anyhow::Result<ExitCode> {
     }
     let listings = store.count_listings(None).await?;
     let t = Instant::now();
-    let dashboard = store.dashboard(chrono::Utc::now()).await?;
+    let dashboard = store.dashboard(store.now()).await?;
     let dashboard_ms = t.elapsed().as_secs_f64() * 1000.0;
     eprintln!(
         "{listings} listings, {} findings, {} flagged",

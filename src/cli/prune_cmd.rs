@@ -31,7 +31,7 @@ pub struct PruneArgs {
 pub async fn run(app: &App, a: PruneArgs) -> anyhow::Result<ExitCode> {
     let store = app.store().await?;
     let settings = &app.settings.retention;
-    let now = chrono::Utc::now();
+    let now = store.now();
     let report = if a.dry_run {
         retention::dry_run(&store, settings, now).await?
     } else {

@@ -43,7 +43,7 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
     let store = app.judging_store().await?;
     match c {
         ScheduleCommand::List { json, runs } => {
-            let jobs = schedule::status(&store, &app.settings, chrono::Utc::now()).await?;
+            let jobs = schedule::status(&store, &app.settings, store.now()).await?;
             let locks = store.platform_locks().await?;
             let recent = if runs > 0 {
                 store.job_runs(None, runs).await?

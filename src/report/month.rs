@@ -36,11 +36,6 @@ impl Month {
         }
     }
 
-    /// The current month, Beijing time.
-    pub fn current() -> Month {
-        Month::containing(Utc::now())
-    }
-
     pub fn year(self) -> i32 {
         self.year
     }

@@ -136,7 +136,7 @@ impl Held {
         let scan_id = *self.scan_id.lock().unwrap_or_else(|e| e.into_inner());
         let held = self
             .store
-            .renew_platform_lock(&self.platform, &self.owner, scan_id, now_ms())
+            .renew_platform_lock(&self.platform, &self.owner, scan_id, now_ms(&self.store))
             .await?;
         if !held && !self.lost.swap(true, Ordering::AcqRel) {
             tracing::error!(platform = %self.platform, "the scan lock was taken over by another process; stopping");
@@ -180,7 +180,7 @@ async fn take(
     purpose: &str,
     timing: LockTiming,
 ) -> Result<Result<(), LockHolder>, StoreError> {
-    let now = now_ms();
+    let now = now_ms(store);
     let stale_before = now - timing.stale_after.as_millis() as i64;
     let Err(holder) = store
         .try_lock_platform(platform, owner, purpose, now, stale_before)
@@ -242,8 +242,10 @@ fn holder_is_dead_here(owner: &str) -> bool {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// Lease times are the store's clock: one clock for every process that
+/// compares them (the system's, unless a test fixes it).
+fn now_ms(store: &Store) -> i64 {
+    store.now().timestamp_millis()
 }
 
 /// A sentence for someone who found the lock held.
@@ -325,7 +327,13 @@ mod tests {
         // Another process takes the lock over (as it does a stale one).
         assert!(
             store
-                .take_over_platform_lock("demo", lock.owner(), "elsewhere:1:ab:x", "x", now_ms())
+                .take_over_platform_lock(
+                    "demo",
+                    lock.owner(),
+                    "elsewhere:1:ab:x",
+                    "x",
+                    now_ms(&store)
+                )
                 .await
                 .unwrap()
         );
@@ -353,7 +361,13 @@ mod tests {
             .ok()
             .unwrap();
         store
-            .take_over_platform_lock("demo", lock.owner(), "elsewhere:1:ab:x", "x", now_ms())
+            .take_over_platform_lock(
+                "demo",
+                lock.owner(),
+                "elsewhere:1:ab:x",
+                "x",
+                now_ms(&store),
+            )
             .await
             .unwrap();
         tokio::time::timeout(Duration::from_secs(10), lock.token().cancelled())

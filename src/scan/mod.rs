@@ -507,7 +507,9 @@ async fn crawl(
     while !stopped && !writer.is_finished() {
         let free = cap.saturating_sub(flow.inflight.load(Ordering::Acquire));
         let claimed = if free > 0 {
-            store.claim_entries(scan_id, now_ms(), free as i64).await?
+            store
+                .claim_entries(scan_id, store.now().timestamp_millis(), free as i64)
+                .await?
         } else {
             Vec::new()
         };
@@ -523,6 +525,7 @@ async fn crawl(
                 parsers.clone(),
                 flow.clone(),
                 stop.clone(),
+                store.clock(),
             );
         }
         let idle = flow.inflight.load(Ordering::Acquire) == 0;
@@ -533,7 +536,7 @@ async fn crawl(
             match store.next_retry(scan_id).await? {
                 None => break,
                 Some((at, error)) => {
-                    let left = at - now_ms();
+                    let left = at - store.now().timestamp_millis();
                     if left > 1000 {
                         waiting_for = Some(retry_wait(left, error.as_deref()));
                     }
@@ -646,6 +649,7 @@ fn spawn_entry(
     parsers: Arc<tokio::sync::Semaphore>,
     flow: Arc<Flow>,
     stop: CancellationToken,
+    clock: Arc<dyn crate::clock::Clock>,
 ) {
     let host = Url::parse(&entry.url)
         .map(|u| crate::extract::host_key(&u))
@@ -678,14 +682,14 @@ fn spawn_entry(
         // Small pages parse in tens of microseconds: inline is cheaper than a
         // hand-over to the blocking pool. Big ones must not stall the runtime.
         let update = if fetched.outcome.body_len() <= INLINE_PARSE_MAX {
-            process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
+            process::process(&adapter, &entry, fetched.outcome, limits, now_ms(&*clock))
         } else {
             // One big page at a time per core: its DOM is megabytes.
             let _permit = parsers.acquire_owned().await;
             let span = tracing::Span::current();
             tokio::task::spawn_blocking(move || {
                 span.in_scope(|| {
-                    process::process(&adapter, &entry, fetched.outcome, limits, now_ms())
+                    process::process(&adapter, &entry, fetched.outcome, limits, now_ms(&*clock))
                 })
             })
             .await
@@ -736,8 +740,9 @@ async fn update_progress(store: &Store, scan_id: i64, progress: &Progress) {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// Retry times are the store's clock, as every lease and claim time is.
+fn now_ms(clock: &dyn crate::clock::Clock) -> i64 {
+    clock.now().timestamp_millis()
 }
 
 #[cfg(test)]

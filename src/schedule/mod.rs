@@ -377,7 +377,8 @@ impl Scheduler {
 
     /// Closes runs left "running" by a process that died.
     pub async fn recover(&self) -> Result<u64, ScheduleError> {
-        let stale = Utc::now().timestamp_millis() - self.timing().stale_after.as_millis() as i64;
+        let stale =
+            self.store.now().timestamp_millis() - self.timing().stale_after.as_millis() as i64;
         Ok(self.store.close_abandoned_job_runs(stale).await?)
     }
 
@@ -463,7 +464,7 @@ impl Scheduler {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.clone());
-        let now_ms = Utc::now().timestamp_millis();
+        let now_ms = self.store.now().timestamp_millis();
         if busy {
             let reason =
                 "上一次运行尚未结束，本次跳过 (the previous run is still going)".to_string();
@@ -765,7 +766,7 @@ async fn execute_prune(ctx: &RunContext, job: &Job, run_id: i64) -> Result<(), S
     let (state, message) = match crate::retention::prune(
         &ctx.store,
         &ctx.settings.retention,
-        Utc::now(),
+        ctx.store.now(),
     )
     .await
     {
@@ -889,7 +890,7 @@ async fn scan_locked(
         ids.clone()
     };
     let _ = store
-        .touch_job_run(run_id, &ids, Utc::now().timestamp_millis())
+        .touch_job_run(run_id, &ids, store.now().timestamp_millis())
         .await;
     // Keep the run's heartbeat going with the lock's.
     let beat = {
@@ -900,7 +901,7 @@ async fn scan_locked(
             loop {
                 tick.tick().await;
                 let _ = store
-                    .touch_job_run(run_id, &ids, Utc::now().timestamp_millis())
+                    .touch_job_run(run_id, &ids, store.now().timestamp_millis())
                     .await;
             }
         })

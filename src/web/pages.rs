@@ -1489,7 +1489,7 @@ async fn users_page(
     error: Option<String>,
     status: StatusCode,
 ) -> PageResult {
-    let now = chrono::Utc::now().timestamp();
+    let now = state.store.now().timestamp();
     let users = state
         .store
         .users()

@@ -123,7 +123,7 @@ async fn schedule_page(
     user.require(Permission::View)?;
     let handle = state.schedule.as_ref();
     let settings = handle.map(|h| h.settings.clone()).unwrap_or_default();
-    let now = chrono::Utc::now();
+    let now = state.store.now();
     let jobs = schedule::status(&state.store, &settings, now)
         .await
         .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?

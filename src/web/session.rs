@@ -61,8 +61,9 @@ impl CurrentUser {
     }
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+/// Unix seconds by the store's clock (sessions and lockouts are kept so).
+fn now(state: &AppState) -> i64 {
+    state.store.now().timestamp()
 }
 
 impl FromRequestParts<Arc<AppState>> for CurrentUser {
@@ -104,7 +105,7 @@ impl FromRequestParts<Arc<AppState>> for CurrentUser {
             Some(c) => {
                 let hash = auth::token_hash(c.value());
                 let idle = state.settings.session_idle_minutes * 60;
-                match state.store.session(&hash, now(), idle).await {
+                match state.store.session(&hash, now(state), idle).await {
                     Ok(s) => s.map(|s| (s, hash)),
                     Err(e) => {
                         let e = AppError::from(e);
@@ -231,7 +232,7 @@ pub async fn login_page(
         let idle = state.settings.session_idle_minutes * 60;
         if state
             .store
-            .session(&auth::token_hash(c.value()), now(), idle)
+            .session(&auth::token_hash(c.value()), now(&state), idle)
             .await?
             .is_some()
         {
@@ -292,7 +293,7 @@ pub async fn login(
         Some((u, h)) => (Some(u), h),
         None => (None, auth::dummy_hash().to_string()),
     };
-    let now = now();
+    let now = now(&state);
     if let Some(u) = &user
         && let Some(until) = u.locked_until
         && until > now
