@@ -7,7 +7,7 @@
 //! cargo run --release --example walmart_amazon -- ../shared/fixtures/matching/walmart_amazon
 
 use cccwatch::matching::model::title_models;
-use cccwatch::matching::normalize::{fold_width, model_key, name_key};
+use cccwatch::text::normalize::{fold_width, model_key, name_key};
 use std::collections::{HashMap, HashSet};
 
 struct Item {

@@ -24,6 +24,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
 }
 
+pub use crate::jobs::{JobSettings, ScheduleSettings};
+
 /// The generic bureau name the settings start with; `cccwatch init` and
 /// `config check` ask for the bureau's own.
 pub const DEFAULT_BUREAU: &str = "市场监督管理局";
@@ -94,65 +96,6 @@ impl RetentionSettings {
         }
         Ok(())
     }
-}
-
-/// Scheduled scans run by `cccwatch serve` (`[schedule]`, `[[schedule.jobs]]`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ScheduleSettings {
-    /// Run the jobs inside `cccwatch serve` (false: only the web app; use
-    /// cron or systemd timers with `cccwatch scan` instead).
-    pub enabled: bool,
-    /// Time zone of the cron expressions.
-    pub time_zone: String,
-    /// A platform lock not renewed for this long belongs to a process that
-    /// died and is taken over.
-    pub lock_stale_secs: u64,
-    /// How often a running scan renews its lock.
-    pub lock_renew_secs: u64,
-    /// When `[retention]` is applied (cron, in `time_zone`); empty: never
-    /// (then run `cccwatch prune` yourself).
-    pub prune_cron: String,
-    pub jobs: Vec<JobSettings>,
-}
-
-impl Default for ScheduleSettings {
-    fn default() -> Self {
-        ScheduleSettings {
-            enabled: true,
-            time_zone: "Asia/Shanghai".into(),
-            lock_stale_secs: 300,
-            lock_renew_secs: 30,
-            prune_cron: "0 4 * * *".into(),
-            jobs: Vec::new(),
-        }
-    }
-}
-
-/// One scheduled scan job.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct JobSettings {
-    /// Shown in the UI and `cccwatch schedule list`; unique.
-    pub name: String,
-    /// Cron expression: minute hour day-of-month month day-of-week, with an
-    /// optional leading seconds field.
-    pub cron: String,
-    /// Overrides `schedule.time_zone` for this job.
-    pub time_zone: Option<String>,
-    /// Platform files (names in `crawl.platforms_dir`); empty means all.
-    pub platforms: Vec<String>,
-    /// Keyword sets: groups of the platform's `[keywords]`; with `keywords`
-    /// empty too, all of the platform's keywords.
-    pub groups: Vec<String>,
-    /// More keywords to search.
-    pub keywords: Vec<String>,
-    /// Result pages per keyword at most (default: the platform's).
-    pub max_pages: Option<u32>,
-    /// Longest a run may take, e.g. "5h"; then it stops and the next run resumes.
-    pub max_duration: Option<String>,
-    /// Local time by which a run stops, e.g. "07:00".
-    pub stop_at: Option<String>,
 }
 
 /// Takedown notices (`cccwatch notices issue`).
@@ -501,7 +444,7 @@ pub enum ConfigError {
     #[error("invalid configuration: key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
     #[error("invalid configuration: {0}")]
-    Schedule(#[from] crate::schedule::ScheduleError),
+    Schedule(#[from] crate::jobs::JobError),
 }
 
 /// Where settings are read from.
@@ -590,7 +533,7 @@ impl Settings {
                 message: "must be at least 1 and at most half of schedule.lock_stale_secs".into(),
             });
         }
-        crate::schedule::parse_jobs(&self.schedule)?;
+        crate::jobs::parse_jobs(&self.schedule)?;
         let url = &self.database.url;
         if url.expose().trim().is_empty() {
             return Err(ConfigError::Invalid {

@@ -8,6 +8,7 @@
 //! over as tables (exports, replies, sampling results) are read through
 //! [`sheet`] and [`tabular`].
 
+pub mod cert_import;
 pub mod certdb;
 pub mod clock;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod export;
 pub mod extract;
 pub mod feed;
 pub mod history;
+pub mod jobs;
 pub mod market;
 pub mod matching;
 pub mod monitoring;
@@ -38,4 +40,5 @@ pub mod store;
 pub mod synth;
 pub mod tabular;
 pub mod telemetry;
+pub mod text;
 pub mod web;

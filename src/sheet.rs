@@ -3,9 +3,9 @@
 //! workbook's first sheet, and, when it cannot be read, why, in plain
 //! Chinese and English with the file named. In: a path. Out: [`Kind`] (read
 //! it as CSV text or as a workbook) and [`RawRow`]s, or a [`SheetError`].
-//! [`crate::certdb::import`] and [`crate::tabular`] read through it.
+//! [`crate::cert_import`] and [`crate::tabular`] read through it.
 
-use crate::certdb::dates;
+use crate::text::dates;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

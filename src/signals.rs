@@ -6,9 +6,9 @@
 //! re-opens the named items.
 
 use crate::matching::brand::BrandTable;
-use crate::matching::normalize::{model_key, name_key, strip_colour_suffix};
 use crate::store::{NewSignal, PriorityRow, Store, StoreError};
 use crate::tabular::{Table, TableError, cell};
+use crate::text::normalize::{model_key, name_key, strip_colour_suffix};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;

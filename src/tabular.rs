@@ -6,8 +6,8 @@
 //! not a table, or has no such header, is refused with what it does hold.
 
 use crate::certdb::encoding;
-use crate::matching::normalize::label_key;
 use crate::sheet::{self, FoundRow, Kind, SheetError};
+use crate::text::normalize::label_key;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]

@@ -182,7 +182,7 @@ impl Catalog {
         hints: HintWords,
         meta: CatalogMeta,
     ) -> Self {
-        let lower = |s: &str| crate::matching::normalize::fold_width(s).to_lowercase();
+        let lower = |s: &str| crate::text::normalize::fold_width(s).to_lowercase();
         let all_keywords: std::collections::HashSet<String> = entries
             .iter()
             .flat_map(|e| e.keywords.iter().map(|k| lower(k)))
@@ -429,7 +429,7 @@ impl Catalog {
     /// The first word in `text` that catalog products have in common
     /// (`[hints]`), if any.
     pub fn hint_in(&self, text: &str) -> Option<String> {
-        let text = crate::matching::normalize::fold_width(text).to_lowercase();
+        let text = crate::text::normalize::fold_width(text).to_lowercase();
         self.patterns
             .find_overlapping_iter(&text)
             .find(|m| self.kinds[m.pattern().as_usize()] == Pat::Hint)
@@ -458,7 +458,7 @@ impl Catalog {
     /// With only modifiers it names an accessory; with no catalog word, an
     /// outside kind's word puts it outside the catalog.
     pub fn read_text(&self, text: &str) -> TextScope<'_> {
-        let text = crate::matching::normalize::fold_width(text).to_lowercase();
+        let text = crate::text::normalize::fold_width(text).to_lowercase();
         let hits: Vec<(Pat, usize, usize)> = self
             .patterns
             .find_overlapping_iter(&text)
@@ -721,7 +721,7 @@ fn is_gap(between: &str) -> bool {
 }
 
 fn lower_eq(word: &str, folded_lower: &str) -> bool {
-    crate::matching::normalize::fold_width(word).to_lowercase() == folded_lower
+    crate::text::normalize::fold_width(word).to_lowercase() == folded_lower
 }
 
 /// SHA-256 over the scope-deciding content, in a stable order.
@@ -772,7 +772,7 @@ impl Catalog {
         for seg in segments.iter().rev() {
             match self.read_text(seg) {
                 TextScope::Silent => {
-                    let text = crate::matching::normalize::fold_width(seg).to_lowercase();
+                    let text = crate::text::normalize::fold_width(seg).to_lowercase();
                     if let Some(m) = self
                         .category_patterns
                         .find_iter(&text)

@@ -1,12 +1,9 @@
-//! Stage 2, the certificate database: reading official exports (CSV in any
-//! Chinese encoding, XLSX), the model-list parser, the catalog and the brand
-//! alias table.
+//! Stage 2, the certificate database as data: encodings of official exports,
+//! the model-list parser and the product catalog (pure; importing an export
+//! into the store is [`crate::cert_import`]).
 
 pub mod catalog;
-pub mod dates;
 pub mod encoding;
-pub mod import;
 pub mod models;
 
 pub use catalog::{Catalog, CatalogEntry, TextScope};
-pub use import::{ImportError, ImportOptions, ImportReport, RejectsPlace, RowError};

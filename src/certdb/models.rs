@@ -2,7 +2,7 @@
 //! (CCC.md §4): separators, ratings, bracketed notes, `见附件`.
 
 use crate::domain::ModelList;
-use crate::matching::normalize::{fold_width, is_cjk};
+use crate::text::normalize::{fold_width, is_cjk};
 use std::sync::LazyLock;
 
 /// A rating or capacity token: `250V~`, `10A`, `220V~50Hz`, `1800W`, `AC220V`, `1.5L`.

@@ -3,7 +3,7 @@
 
 use super::App;
 use anyhow::Context;
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::matching::brand::BrandTable;
 use cccwatch::pipeline::{MatchContext, run_match};
 use cccwatch::progress::Progress;

@@ -2,7 +2,7 @@
 
 use super::App;
 use anyhow::Context;
-use cccwatch::certdb::import::{
+use cccwatch::cert_import::{
     ImportError, ImportOptions, ImportReport, RejectsPlace, import_file_with, names_folder,
 };
 use cccwatch::domain::CertStatus;
@@ -224,7 +224,7 @@ async fn brands_import(app: &App, file: PathBuf) -> anyhow::Result<ExitCode> {
     let mut seen = std::collections::HashMap::new();
     for b in &brands {
         for n in b.names() {
-            let key = cccwatch::matching::normalize::name_key(n);
+            let key = cccwatch::text::normalize::name_key(n);
             if let Some(other) = seen.insert(key, b.name.clone())
                 && other != b.name
             {
@@ -311,7 +311,7 @@ async fn stats(app: &App, a: StatsArgs) -> anyhow::Result<ExitCode> {
 
 async fn show(app: &App, a: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = app.store().await?;
-    let no = cccwatch::matching::certno::normalize_export_number(&a.cert_no);
+    let no = cccwatch::text::certno::normalize_export_number(&a.cert_no);
     let Some(stored) = store.certificate(&no).await? else {
         eprintln!("certificate {no} is not in the database");
         return Ok(ExitCode::from(1));

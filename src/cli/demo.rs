@@ -3,7 +3,7 @@
 use super::App;
 use super::scan_cmd::{print_outcome, runner};
 use super::shutdown::stop_on_signal;
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::{DatabaseSettings, Settings};
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::export::{ExportFormat, ExportRequest, write_findings};

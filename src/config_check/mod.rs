@@ -217,9 +217,7 @@ fn settings_checked(sources: &Sources, report: &mut CheckReport) -> Option<(Figm
             }
             Err(ConfigError::Schedule(e)) => {
                 let key = match &e {
-                    crate::schedule::ScheduleError::TimeZone { key, .. }
-                        if key == "schedule.time_zone" =>
-                    {
+                    crate::jobs::JobError::TimeZone { key, .. } if key == "schedule.time_zone" => {
                         "schedule.time_zone"
                     }
                     _ => "schedule.jobs",

@@ -25,7 +25,7 @@ impl CertStatus {
     /// `过期`, `过期失效`), optionally followed by a note in brackets, or a
     /// reporting code `01`–`05`. Returns the status and the note, if any.
     pub fn parse(raw: &str) -> Option<(CertStatus, Option<String>)> {
-        let folded = crate::matching::normalize::fold_width(raw);
+        let folded = crate::text::normalize::fold_width(raw);
         let text = folded.trim();
         let (head, note) = split_note(text);
         let head = head.trim();
@@ -171,4 +171,21 @@ mod tests {
             assert_eq!(CertStatus::from_db(s.as_str()), Some(s));
         }
     }
+}
+
+/// The fields of a certificate that matching needs, as the store yields them.
+#[derive(Debug, Clone)]
+pub struct CertRecord {
+    pub cert_no: String,
+    pub status: CertStatus,
+    pub status_changed_on: Option<chrono::NaiveDate>,
+    pub status_reason: Option<String>,
+    pub issued_on: chrono::NaiveDate,
+    pub expires_on: chrono::NaiveDate,
+    pub category_code: Option<String>,
+    pub product_name: String,
+    pub applicant: String,
+    pub manufacturer: String,
+    pub models: Vec<String>,
+    pub models_complete: bool,
 }

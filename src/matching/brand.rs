@@ -3,32 +3,11 @@
 //! owns a brand. Look-alike brands (`公午` for `公牛`) are recognised so that
 //! they are never taken for the real one.
 
-use crate::matching::normalize::{company_core, fold_width, is_cjk, name_key};
+use crate::text::normalize::{company_core, fold_width, is_cjk, name_key};
 use aho_corasick::{AhoCorasick, MatchKind};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// One row of the alias table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Brand {
-    pub name: String,
-    pub aliases: Vec<String>,
-    pub companies: Vec<String>,
-    /// False for brands that are ordinary words (`小熊`, `老板`, `永久`): they
-    /// are recognised in brand fields but not looked for in titles.
-    #[serde(default = "yes")]
-    pub title_search: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Brand {
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
-    }
-}
+pub use crate::domain::Brand;
 
 /// An error in a brand alias CSV, with its line.
 #[derive(Debug, thiserror::Error)]

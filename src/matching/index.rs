@@ -3,28 +3,13 @@
 
 use crate::domain::{CertStatus, Verdict};
 use crate::matching::brand::BrandTable;
-use crate::matching::normalize::model_key;
+use crate::text::normalize::model_key;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
-/// The fields of a certificate that matching needs, as the store yields them.
-#[derive(Debug, Clone)]
-pub struct CertRecord {
-    pub cert_no: String,
-    pub status: CertStatus,
-    pub status_changed_on: Option<NaiveDate>,
-    pub status_reason: Option<String>,
-    pub issued_on: NaiveDate,
-    pub expires_on: NaiveDate,
-    pub category_code: Option<String>,
-    pub product_name: String,
-    pub applicant: String,
-    pub manufacturer: String,
-    pub models: Vec<String>,
-    pub models_complete: bool,
-}
+pub use crate::domain::CertRecord;
 
 /// One indexed certificate. Company names are shared between certificates.
 #[derive(Debug, Clone)]

@@ -3,10 +3,8 @@
 //! job that feeds it lives in [`crate::pipeline`].
 
 pub mod brand;
-pub mod certno;
 pub mod index;
 pub mod model;
-pub mod normalize;
 pub mod scope;
 pub mod verdict;
 

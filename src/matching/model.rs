@@ -4,23 +4,10 @@
 
 use crate::certdb::models::{is_rating, parse_model_list};
 use crate::domain::Listing;
-use crate::matching::normalize::{label_key, model_key, strip_colour_suffix};
+use crate::text::normalize::{model_key, strip_colour_suffix};
 use std::sync::LazyLock;
 
-/// Spec-table labels that hold a model (compared with `label_key`).
-pub const MODEL_LABELS: &[&str] = &[
-    "型号",
-    "认证型号",
-    "3C规格型号",
-    "3C产品型号",
-    "3C型号",
-    "规格型号",
-    "产品型号",
-    "型号规格",
-    "MODEL",
-    "MODELNO",
-    "型号/规格",
-];
+pub use crate::domain::{MODEL_LABELS, is_model_label};
 
 static TITLE_TOKEN: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.+]*[A-Za-z0-9+]|[A-Za-z0-9]")
@@ -68,23 +55,6 @@ impl ListingModel {
     }
 }
 
-/// Labels that carry the model: the usual ones, and "<brand>型号" as Tmall
-/// writes it ("Apple型号"), but not the model a spare part fits ("适用型号").
-pub fn is_model_label(label: &str) -> bool {
-    let key = label_key(label);
-    if MODEL_LABELS.contains(&key.as_str()) {
-        return true;
-    }
-    const NOT_OURS: &[&str] = &[
-        "适用", "兼容", "配套", "替换", "对应", "匹配", "支持", "原装",
-    ];
-    key.strip_suffix("型号").is_some_and(|brand| {
-        !brand.is_empty()
-            && brand.chars().count() <= 12
-            && !NOT_OURS.iter().any(|w| brand.contains(w))
-    })
-}
-
 /// Models stated explicitly in the model field or the spec table.
 pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
     let mut out: Vec<ListingModel> = Vec::new();
@@ -112,7 +82,7 @@ pub fn explicit_models(listing: &Listing) -> Vec<ListingModel> {
 /// between list separators is taken whole (ratings removed), and its
 /// model-like words as well (`GN-H3050 GN-H3060`).
 fn field_models(value: &str) -> Vec<String> {
-    let folded = crate::matching::normalize::fold_width(value);
+    let folded = crate::text::normalize::fold_width(value);
     let mut out = Vec::new();
     for piece in folded.split(['、', ',', ';', '，', '；', '|']) {
         let list = parse_model_list(piece);
@@ -139,7 +109,7 @@ pub fn title_models(folded_title: &str) -> Vec<ListingModel> {
         let unit_follows = folded_title[m.end()..]
             .chars()
             .next()
-            .is_some_and(crate::matching::normalize::is_cjk);
+            .is_some_and(crate::text::normalize::is_cjk);
         let mut push = |t: &str| {
             if !looks_like_model(t) {
                 return;
@@ -195,7 +165,7 @@ fn looks_like_model(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::normalize::fold_width;
+    use crate::text::normalize::fold_width;
 
     #[test]
     fn model_labels() {

@@ -5,11 +5,11 @@
 use crate::certdb::catalog::{Catalog, CatalogEntry, TextScope};
 use crate::domain::{Finding, Listing, Verdict};
 use crate::matching::brand::{BrandTable, ListingBrand};
-use crate::matching::certno::{self, FieldValue};
 use crate::matching::index::{CertEntry, CertIndex};
 use crate::matching::model::{ListingModel, explicit_models, title_models};
-use crate::matching::normalize::{fold_width, label_key, name_key};
 use crate::matching::scope::{self, ScopeCall, Signals, SpecSignals};
+use crate::text::certno::{self, FieldValue};
+use crate::text::normalize::{fold_width, label_key, name_key};
 use chrono::NaiveDate;
 
 /// Something that judges listings. Implemented by [`Matcher`]; the pipeline
@@ -610,7 +610,7 @@ impl<'a> Matcher<'a> {
 fn closest_model<'m>(model: &ListingModel, list: impl Iterator<Item = &'m str>) -> Option<&'m str> {
     list.map(|m| {
         (
-            strsim::normalized_levenshtein(&crate::matching::normalize::model_key(m), &model.key),
+            strsim::normalized_levenshtein(&crate::text::normalize::model_key(m), &model.key),
             m,
         )
     })

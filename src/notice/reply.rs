@@ -170,7 +170,7 @@ pub fn parse(
 /// a time after a space, as `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Option<String> {
     let day = s.split_whitespace().next()?;
-    crate::certdb::dates::parse_date(day).map(|d| d.to_string())
+    crate::text::dates::parse_date(day).map(|d| d.to_string())
 }
 
 #[cfg(test)]

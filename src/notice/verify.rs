@@ -4,8 +4,8 @@
 //! seller or shop (a relist).
 
 use crate::matching::brand::BrandTable;
-use crate::matching::normalize::{model_key, name_key, strip_colour_suffix};
 use crate::store::{NoticeCheck, Store, StoreError, VerifyScope};
+use crate::text::normalize::{model_key, name_key, strip_colour_suffix};
 
 /// Verifies the notices in `scope` and looks for relists on its platform.
 pub async fn follow_up(

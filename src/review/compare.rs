@@ -5,7 +5,7 @@
 
 use crate::domain::{CertStatus, Certificate};
 use crate::matching::brand::{BrandTable, ListingBrand};
-use crate::matching::normalize::{model_key, name_key};
+use crate::text::normalize::{model_key, name_key};
 use chrono::NaiveDate;
 use serde::Serialize;
 

@@ -7,7 +7,7 @@
 //! searched as a phrase, which finds any substring of two or more Chinese
 //! characters and any word or word prefix in Latin letters and digits.
 
-use crate::matching::normalize::{fold_width, is_cjk};
+use crate::text::normalize::{fold_width, is_cjk};
 
 /// The indexed text of a listing's title, brand, model and seller.
 pub fn search_text<'a>(fields: impl IntoIterator<Item = Option<&'a str>>) -> String {

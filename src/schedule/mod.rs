@@ -11,20 +11,17 @@
 //! resumes the unfinished scan. Shutdown is a [`CancellationToken`]; runs are
 //! tracked so it waits for them. The clock is a trait so tests can drive it.
 
-use crate::config::{JobSettings, ScheduleSettings, Settings};
+use crate::config::{JobSettings, Settings};
 use crate::crawl::fetch::Fetcher;
 use crate::extract::Adapter;
 use crate::progress::Progress;
 use crate::scan::lock::{LockTiming, ScanLock, describe_holder};
 use crate::scan::{LoopSettings, ScanError, ScanPlan, ScanRunner, start_scan};
 use crate::store::{JobRun, NewJobRun, Store, StoreError};
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
-use croner::Cron;
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use std::collections::HashSet;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -33,21 +30,10 @@ use tokio_util::task::TaskTracker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
-    #[error("schedule.jobs `{job}`: cron expression `{cron}`: {message}")]
-    Cron {
-        job: String,
-        cron: String,
-        message: String,
-    },
-    #[error("{key}: unknown time zone `{zone}` (use a name such as Asia/Shanghai)")]
-    TimeZone { key: String, zone: String },
-    #[error("schedule.jobs `{job}`: {key} = `{value}`: {message}")]
-    Field {
-        job: String,
-        key: &'static str,
-        value: String,
-        message: String,
-    },
+    /// A job of the settings does not parse (the configuration's check
+    /// reports these before anything runs).
+    #[error(transparent)]
+    Job(#[from] JobError),
     #[error("no scheduled job `{0}` (see `cccwatch schedule list`)")]
     NoSuchJob(String),
     #[error("job `{0}` is running already")]
@@ -58,223 +44,7 @@ pub enum ScheduleError {
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 
-/// A parsed job.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub settings: JobSettings,
-    /// Scans, or the retention policy's nightly pruning.
-    pub prune: bool,
-    cron: Cron,
-    pub tz: Tz,
-    max_duration: Option<Duration>,
-    stop_at: Option<NaiveTime>,
-}
-
-/// The cron times between the last handled one and now.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Due {
-    /// How many (counted up to [`MISSED_COUNT_CAP`]).
-    pub count: u32,
-    pub latest: DateTime<Utc>,
-}
-
-/// Missed runs are counted up to this many (for the message only).
-pub const MISSED_COUNT_CAP: u32 = 10_000;
-/// A cron time noticed later than this counts as missed (server was down).
-pub const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-
-impl Job {
-    pub fn new(s: &JobSettings, default_tz: &str) -> Result<Job, ScheduleError> {
-        let cron = Cron::from_str(s.cron.trim()).map_err(|e| ScheduleError::Cron {
-            job: s.name.clone(),
-            cron: s.cron.clone(),
-            message: e.to_string(),
-        })?;
-        let zone = s.time_zone.as_deref().unwrap_or(default_tz);
-        let tz = parse_tz(
-            zone,
-            if s.time_zone.is_some() {
-                format!("schedule.jobs `{}`: time_zone", s.name)
-            } else {
-                "schedule.time_zone".to_string()
-            },
-        )?;
-        let field = |key: &'static str, value: &str, message: String| ScheduleError::Field {
-            job: s.name.clone(),
-            key,
-            value: value.to_string(),
-            message,
-        };
-        let max_duration = s
-            .max_duration
-            .as_deref()
-            .filter(|d| !d.trim().is_empty())
-            .map(|d| {
-                humantime::parse_duration(d.trim()).map_err(|e| {
-                    field(
-                        "max_duration",
-                        d,
-                        format!("{e} (write e.g. \"5h\", \"90m\", \"30s\")"),
-                    )
-                })
-            })
-            .transpose()?;
-        if max_duration.is_some_and(|d| d.is_zero()) {
-            return Err(field(
-                "max_duration",
-                s.max_duration.as_deref().unwrap_or(""),
-                "must be longer than zero".into(),
-            ));
-        }
-        let stop_at = s
-            .stop_at
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| {
-                NaiveTime::parse_from_str(t.trim(), "%H:%M")
-                    .map_err(|_| field("stop_at", t, "write a local time such as \"06:30\"".into()))
-            })
-            .transpose()?;
-        if s.name.trim().is_empty() {
-            return Err(field("name", &s.name, "every job needs a name".into()));
-        }
-        Ok(Job {
-            settings: s.clone(),
-            prune: false,
-            cron,
-            tz,
-            max_duration,
-            stop_at,
-        })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.settings.name
-    }
-
-    /// The first cron time after `t`.
-    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cron
-            .find_next_occurrence(&t.with_timezone(&self.tz), false)
-            .ok()
-            .map(|d| d.with_timezone(&Utc))
-    }
-
-    /// The cron times in (`after`, `now`], if any.
-    pub fn due(&self, after: DateTime<Utc>, now: DateTime<Utc>) -> Option<Due> {
-        let first = self.next_after(after).filter(|t| *t <= now)?;
-        let mut due = Due {
-            count: 1,
-            latest: first,
-        };
-        while due.count < MISSED_COUNT_CAP {
-            match self.next_after(due.latest) {
-                Some(t) if t <= now => {
-                    due.count += 1;
-                    due.latest = t;
-                }
-                _ => return Some(due),
-            }
-        }
-        // Very many: find the latest by walking back from now.
-        if let Ok(t) = self
-            .cron
-            .find_previous_occurrence(&now.with_timezone(&self.tz), true)
-        {
-            due.latest = t.with_timezone(&Utc);
-        }
-        Some(due)
-    }
-
-    /// When a run started at `started` must stop: the earlier of
-    /// `max_duration` after the start and the next `stop_at` local time.
-    pub fn deadline(&self, started: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let by_duration = self
-            .max_duration
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| started + d);
-        let by_clock = self.stop_at.and_then(|at| {
-            let local = started.with_timezone(&self.tz);
-            let mut day = local.date_naive();
-            loop {
-                let candidate = self
-                    .tz
-                    .from_local_datetime(&day.and_time(at))
-                    .earliest()
-                    .map(|t| t.with_timezone(&Utc));
-                match candidate {
-                    Some(t) if t > started => return Some(t),
-                    _ => day = day.succ_opt()?,
-                }
-                if day > local.date_naive() + chrono::Days::new(2) {
-                    return None;
-                }
-            }
-        });
-        match (by_duration, by_clock) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-fn parse_tz(zone: &str, key: String) -> Result<Tz, ScheduleError> {
-    zone.trim()
-        .parse::<Tz>()
-        .map_err(|_| ScheduleError::TimeZone {
-            key,
-            zone: zone.to_string(),
-        })
-}
-
-/// Parses every job of the settings; the first problem is returned.
-pub fn parse_jobs(s: &ScheduleSettings) -> Result<Vec<Job>, ScheduleError> {
-    parse_tz(&s.time_zone, "schedule.time_zone".into())?;
-    let mut seen = HashSet::new();
-    let mut jobs = Vec::new();
-    for j in &s.jobs {
-        let job = Job::new(j, &s.time_zone)?;
-        if job.name() == PRUNE_JOB {
-            return Err(ScheduleError::Field {
-                job: job.name().to_string(),
-                key: "name",
-                value: job.name().to_string(),
-                message: "is the name of the built-in pruning job (schedule.prune_cron)".into(),
-            });
-        }
-        if !seen.insert(job.name().to_string()) {
-            return Err(ScheduleError::Field {
-                job: job.name().to_string(),
-                key: "name",
-                value: job.name().to_string(),
-                message: "two jobs have this name".into(),
-            });
-        }
-        jobs.push(job);
-    }
-    if !s.prune_cron.trim().is_empty() {
-        let settings = JobSettings {
-            name: PRUNE_JOB.into(),
-            cron: s.prune_cron.clone(),
-            ..JobSettings::default()
-        };
-        let mut job = Job::new(&settings, &s.time_zone).map_err(|e| match e {
-            ScheduleError::Cron { cron, message, .. } => ScheduleError::Field {
-                job: PRUNE_JOB.into(),
-                key: "schedule.prune_cron",
-                value: cron,
-                message,
-            },
-            e => e,
-        })?;
-        job.prune = true;
-        jobs.push(job);
-    }
-    Ok(jobs)
-}
-
-/// The built-in job that applies `[retention]` (`schedule.prune_cron`).
-pub const PRUNE_JOB: &str = "prune";
+pub use crate::jobs::{Due, Job, JobError, LATE_AFTER, MISSED_COUNT_CAP, PRUNE_JOB, parse_jobs};
 
 /// Why a run started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -998,6 +768,7 @@ pub async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ScheduleSettings;
 
     fn job(cron: &str) -> Job {
         Job::new(

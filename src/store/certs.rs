@@ -2,9 +2,9 @@
 //! lookups and statistics.
 
 use super::{Db, Result, Store};
+use crate::domain::Brand;
+use crate::domain::CertRecord;
 use crate::domain::{CertStatus, Certificate};
-use crate::matching::brand::Brand;
-use crate::matching::index::CertRecord;
 use chrono::NaiveDate;
 
 /// What the store already holds for a certificate number.

@@ -69,8 +69,7 @@ pub(crate) fn listing_search_text(l: &Listing) -> String {
         .params
         .iter()
         .filter(|(label, value)| {
-            crate::matching::model::is_model_label(label)
-                && Some(value.as_str()) != l.model.as_deref()
+            crate::domain::is_model_label(label) && Some(value.as_str()) != l.model.as_deref()
         })
         .map(|(_, value)| Some(value.as_str()));
     crate::review::search::search_text(

@@ -1,7 +1,7 @@
 //! Importing certificate exports: encodings, XLSX, bad rows, strict mode,
 //! re-import history.
 
-use cccwatch::certdb::import::{
+use cccwatch::cert_import::{
     ImportError, ImportOptions, RejectsPlace, import_file, import_file_with, rejects_path,
 };
 use cccwatch::domain::CertStatus;
@@ -36,7 +36,7 @@ async fn import(
     store: &Store,
     path: &Path,
     strict: bool,
-) -> Result<cccwatch::certdb::ImportReport, ImportError> {
+) -> Result<cccwatch::cert_import::ImportReport, ImportError> {
     import_file(store, path, &ImportOptions { strict }, &Progress::hidden()).await
 }
 

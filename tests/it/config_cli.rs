@@ -191,7 +191,7 @@ async fn placeholders_a_missing_browser_and_old_certificates_are_warned_about() 
         .with_clock(std::sync::Arc::new(cccwatch::clock::ManualClock::new(
             "2020-01-02T00:00:00Z".parse().unwrap(),
         )));
-    cccwatch::certdb::import::import_file(
+    cccwatch::cert_import::import_file(
         &store,
         &sample,
         &Default::default(),

@@ -4,7 +4,7 @@
 //! the listings are judged.
 
 use crate::support::root;
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::crawl::fetch::Fetcher;
 use cccwatch::extract::{Adapter, PlatformConfig};

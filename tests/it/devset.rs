@@ -2,7 +2,7 @@
 //! matcher from the rules alone): flag precision and recall and exact
 //! verdict accuracy must reach the targets.
 
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::export::{ExportFormat, export_findings};
 use cccwatch::feed::ingest_file;

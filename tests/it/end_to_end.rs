@@ -1,7 +1,7 @@
 //! The sample data end to end through the library: brands, two certificate
 //! exports (UTF-8, then a GBK update), the platform feed, matching, exports.
 
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::export::{ExportFormat, export_findings};
 use cccwatch::feed::ingest_file;

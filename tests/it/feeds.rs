@@ -7,7 +7,7 @@
 use crate::support;
 
 use calamine::{Reader, Xlsx, open_workbook};
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::feed::ingest_file;
 use cccwatch::notice::feed::{self, CERT_COLUMNS, CERT_SHEET, FeedRequest, Requester};

@@ -359,7 +359,7 @@ fn tagged_spans(path: &Path, tag: &str) -> Vec<(String, Vec<String>)> {
 #[test]
 fn models_in_real_jd_titles() {
     use cccwatch::matching::model::title_models;
-    use cccwatch::matching::normalize::{fold_width, model_key};
+    use cccwatch::text::normalize::{fold_width, model_key};
     let Some(fx) = fixtures() else {
         eprintln!("skipped: ../shared/fixtures is absent");
         return;

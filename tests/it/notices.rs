@@ -806,7 +806,7 @@ async fn without_item_pages_absence_from_the_results_is_removal() {
 /// and pending review.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoking_import_rejudges_listings_without_crawling() {
-    use cccwatch::certdb::import::{ImportOptions, import_file};
+    use cccwatch::cert_import::{ImportOptions, import_file};
     let s = support::seeded(120).await;
     let store = &s.store;
     // Compliant findings are not in the queue: look through the listings.

@@ -99,10 +99,10 @@ async fn import_row(store: &Store, cert: &str, status: Option<&str>, dir: &std::
     let path = dir.join(format!("{cert}.csv"));
     support::write_cert_row(cert, status, &path);
     let mark = store.cert_history_mark().await.unwrap();
-    cccwatch::certdb::import::import_file(
+    cccwatch::cert_import::import_file(
         store,
         &path,
-        &cccwatch::certdb::import::ImportOptions::default(),
+        &cccwatch::cert_import::ImportOptions::default(),
         &Progress::hidden(),
     )
     .await

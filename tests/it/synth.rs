@@ -1,7 +1,7 @@
 //! The benchmark generator's truth and the matcher agree: a small synthetic
 //! set, imported and matched like the 1,000,000-certificate benchmark.
 
-use cccwatch::certdb::import::{ImportOptions, import_file};
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::export::{ExportFormat, export_findings};
 use cccwatch::feed::ingest_file;

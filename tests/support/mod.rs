@@ -5,8 +5,8 @@
 //! 127.0.0.1 with a random port, and small helpers for running the binary.
 #![allow(dead_code)]
 
+use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::certdb::Catalog;
-use cccwatch::certdb::import::{ImportOptions, import_file};
 use cccwatch::clock::ShiftedClock;
 use cccwatch::config::{NoticeSettings, Settings, WebSettings};
 use cccwatch::crawl::fetch::Fetcher;

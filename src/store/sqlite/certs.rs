@@ -1,9 +1,9 @@
 //! SQLite statements for `store::certs`: what the front in `../certs.rs` dispatches to.
 
 use super::SqliteStore;
+use crate::domain::Brand;
+use crate::domain::CertRecord;
 use crate::domain::{CertStatus, Certificate, ModelList};
-use crate::matching::brand::Brand;
-use crate::matching::index::CertRecord;
 use crate::store::certs::*;
 use crate::store::{Ctx, Result, StoreError, parse_date, parse_opt_date};
 use chrono::NaiveDate;
@@ -425,7 +425,7 @@ impl CertImportWriter {
         );
         qb.push_values(chunk, |mut b, (c, hash)| {
             b.push_bind(&c.cert_no)
-                .push_bind(crate::matching::certno::is_standard(&c.cert_no))
+                .push_bind(crate::text::certno::is_standard(&c.cert_no))
                 .push_bind(c.status.as_str())
                 .push_bind(&c.status_raw)
                 .push_bind(&c.category_code)

@@ -5,13 +5,14 @@
 //! where); `--strict` stores nothing from a file with any bad row. A file
 //! that is not a certificate export is refused with what was found in it.
 
-use crate::certdb::{dates, encoding, models};
+use crate::certdb::{encoding, models};
 use crate::domain::{CertStatus, Certificate};
 use crate::export::csv_cell;
-use crate::matching::certno;
 use crate::progress::Progress;
 use crate::sheet::{self, FoundRow, Kind, RawRow, SheetError};
 use crate::store::{ImportCounts, Store, StoreError};
+use crate::text::certno;
+use crate::text::dates;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
@@ -602,7 +603,7 @@ fn missing_fields(fields: &[Option<Field>]) -> Vec<String> {
 }
 
 fn header_field(header: &str) -> Option<Field> {
-    let key: String = crate::matching::normalize::fold_width(header)
+    let key: String = crate::text::normalize::fold_width(header)
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 /// Parses a date cell; `None` when it is not a date in any known form.
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {
-    let s = crate::matching::normalize::fold_width(raw);
+    let s = crate::text::normalize::fold_width(raw);
     let s = s.trim();
     if s.is_empty() {
         return None;

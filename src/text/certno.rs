@@ -2,7 +2,7 @@
 //! grouped with spaces or hyphens, full-width, behind a label, or glued to
 //! the digits of a model number. Numbers are never fuzzy-matched.
 
-use crate::matching::normalize::fold_width;
+use crate::text::normalize::fold_width;
 use std::sync::LazyLock;
 
 /// A run of digits with single spaces or hyphens between them, and an

@@ -1,0 +1,10 @@
+//! Pure text rules under every stage: width folding and keys
+//! ([`normalize`]), certificate numbers in free text ([`certno`]), dates as
+//! exports write them ([`dates`]). In: strings; out: strings, numbers,
+//! dates. Nothing here knows about listings, certificates or storage, so the
+//! domain types, the certificate database, matching and review all build on
+//! it without depending on each other.
+
+pub mod certno;
+pub mod dates;
+pub mod normalize;
