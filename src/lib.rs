@@ -22,6 +22,7 @@ pub mod extract;
 pub mod feed;
 pub mod history;
 pub mod jobs;
+#[cfg(feature = "demo")]
 pub mod market;
 pub mod matching;
 pub mod monitoring;
@@ -37,6 +38,7 @@ pub mod setup;
 pub mod sheet;
 pub mod signals;
 pub mod store;
+#[cfg(feature = "demo")]
 pub mod synth;
 pub mod tabular;
 pub mod telemetry;

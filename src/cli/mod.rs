@@ -1,17 +1,21 @@
 //! Command-line interface: argument definitions and dispatch.
 
 mod adapter_cmd;
+#[cfg(feature = "demo")]
 mod bench_cmd;
 mod certdb_cmd;
 mod config_cmd;
 mod db_cmd;
+#[cfg(feature = "demo")]
 mod demo;
 mod evidence_cmd;
 mod feed_cmd;
 mod findings_cmd;
+#[cfg(feature = "demo")]
 mod gen_cmd;
 mod ingest_cmd;
 mod init_cmd;
+#[cfg(feature = "demo")]
 mod market_cmd;
 mod match_cmd;
 mod notices_cmd;
@@ -115,10 +119,13 @@ enum Command {
     #[command(subcommand)]
     Findings(findings_cmd::FindingsCommand),
     /// Run the built-in marketplace end to end: import certificates, scan, match, export.
+    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
     /// Serve the built-in demo marketplace on 127.0.0.1.
+    #[cfg(feature = "demo")]
     Market(market_cmd::MarketArgs),
     /// Generate large synthetic certificate exports and feeds (for benchmarks).
+    #[cfg(feature = "demo")]
     Gen(gen_cmd::GenArgs),
     /// The review workspace for officers: queue, listings, decisions, dashboard (web).
     Serve(serve_cmd::ServeArgs),
@@ -142,6 +149,7 @@ enum Command {
     Feed(feed_cmd::FeedCommand),
     /// Benchmarks that need a running system (the review workspace at scale).
     #[command(subcommand)]
+    #[cfg(feature = "demo")]
     Bench(bench_cmd::BenchCommand),
     /// The configuration: check every setting and file it names, show the effective settings.
     #[command(subcommand)]
@@ -224,12 +232,16 @@ pub fn main() -> ExitCode {
             Command::Evidence(c) => evidence_cmd::run(&app, c).await,
             Command::Adapter(c) => adapter_cmd::run(&app, c).await,
             Command::Findings(c) => findings_cmd::run(&app, c).await,
+            #[cfg(feature = "demo")]
             Command::Demo(a) => demo::run(&app, a).await,
+            #[cfg(feature = "demo")]
             Command::Gen(a) => gen_cmd::run(&app, a).await,
+            #[cfg(feature = "demo")]
             Command::Market(a) => market_cmd::run(a).await,
             Command::Serve(a) => serve_cmd::run(&app, a).await,
             Command::User(c) => user_cmd::run_user(&app, c).await,
             Command::Audit(c) => user_cmd::run_audit(&app, c).await,
+            #[cfg(feature = "demo")]
             Command::Bench(c) => bench_cmd::run(&app, c).await,
             Command::Notices(c) => notices_cmd::run(&app, c).await,
             Command::Signals(c) => signals_cmd::run(&app, c).await,
