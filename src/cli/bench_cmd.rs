@@ -4,6 +4,7 @@
 use super::App;
 use anyhow::Context;
 use cccwatch::cert_import::{ImportOptions, import_file};
+use cccwatch::db_url::DbUrl;
 use cccwatch::matching::brand::BrandTable;
 use cccwatch::pipeline::{MatchContext, run_match};
 use cccwatch::progress::Progress;
@@ -28,10 +29,11 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  cccwatch bench review --listings 1000000 --dir /tmp/ccc-bench\n\n\
-The first run builds DIR/bench.db (synthetic certificates and listings,\n\
-imported, ingested and matched: several minutes at a million); later runs\n\
-reuse it. Requests go one at a time to a server on 127.0.0.1; the figure is\n\
-the Server-Timing the application reports, and the time the client saw."
+The first run builds DIR/bench.db, or the database --db names (synthetic\n\
+certificates and listings, imported, ingested and matched: several minutes\n\
+at a million); later runs reuse it. Requests go one at a time to a server\n\
+on 127.0.0.1; the figure is the Server-Timing the application reports, and\n\
+the time the client saw."
 )]
 pub struct ReviewBench {
     /// Listings (each gets a finding).
@@ -59,11 +61,17 @@ pub async fn run(app: &App, c: BenchCommand) -> anyhow::Result<ExitCode> {
 
 async fn prepare(app: &App, b: &ReviewBench) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&b.dir)?;
-    let db = b.dir.join("bench.db");
-    let store = Store::open(&format!("sqlite://{}", db.display())).await?;
+    // `--db` names another database (PostgreSQL, say); else DIR/bench.db.
+    let url = match &app.sources.database_url {
+        Some(url) => url.clone(),
+        None => DbUrl::new(format!("sqlite://{}", b.dir.join("bench.db").display())),
+    };
+    let store = Store::open(url.expose())
+        .await
+        .with_context(|| format!("opening {url}"))?;
     let have = store.count_listings(None).await?;
     if have as usize >= b.listings {
-        eprintln!("reusing {} ({have} listings)", db.display());
+        eprintln!("reusing {url} ({have} listings)");
         return Ok(store);
     }
     let data = b.dir.join("data");
