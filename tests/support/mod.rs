@@ -43,6 +43,10 @@ pub const SEEDED_AT: &str = "2026-11-18T01:00:00Z";
 
 pub struct Seeded {
     pub store: Store,
+    /// The database's URL (SQLite in `dir`, or PostgreSQL: see [`test_database`]).
+    pub url: String,
+    /// The PostgreSQL database, dropped with the world.
+    pub pg: Option<PgDatabase>,
     /// The store's clock: tests move it to the days their story needs.
     pub clock: Arc<ShiftedClock>,
     pub market: Market,
@@ -55,10 +59,8 @@ pub struct Seeded {
 pub async fn seeded(items: usize) -> Seeded {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ShiftedClock::starting_at(SEEDED_AT.parse().unwrap()));
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .with_clock(clock.clone());
+    let (url, pg) = test_database(dir.path(), "seeded").await;
+    let store = Store::open(&url).await.unwrap().with_clock(clock.clone());
     let brands =
         BrandTable::read_csv(&std::fs::read(root().join("certdb/brands.csv")).unwrap()[..])
             .unwrap();
@@ -93,6 +95,8 @@ pub async fn seeded(items: usize) -> Seeded {
     }
     Seeded {
         store,
+        url,
+        pg,
         clock,
         market,
         brands: BrandTable::new(brands),
@@ -299,6 +303,21 @@ pub fn text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// Where a test's world is stored: `DIR/t.db`, or with
+/// `CCCWATCH_IT_BACKEND=postgres` a PostgreSQL database of its own on the
+/// server `CCCWATCH_TEST_PG` names (`.ci/run` runs the suites built on
+/// [`seeded`] both ways). The guard drops the PostgreSQL database.
+pub async fn test_database(dir: &Path, test: &str) -> (String, Option<PgDatabase>) {
+    let postgres = std::env::var("CCCWATCH_IT_BACKEND").is_ok_and(|b| b == "postgres");
+    if postgres {
+        let pg = pg_database(test)
+            .await
+            .expect("CCCWATCH_IT_BACKEND=postgres needs CCCWATCH_TEST_PG");
+        return (pg.url.clone(), Some(pg));
+    }
+    (format!("sqlite://{}", dir.join("t.db").display()), None)
 }
 
 /// A PostgreSQL database of its own on the server `CCCWATCH_TEST_PG` names,
