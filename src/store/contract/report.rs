@@ -142,107 +142,133 @@ contract!(an_empty_database_has_no_figures, |db, _clock| {
     assert!(db.seller_counts(Some("taobao")).await.unwrap().is_empty());
 });
 
-contract!(month_figures_count_within_the_half_open_window, |db, _clock| {
-    db.exec_sql(&seed()).await;
-    let f = db.month_figures(&june()).await.unwrap();
-    let s = |x: &str| x.to_string();
-    assert_eq!(f.scans, vec![(s("jd"), 1), (s("taobao"), 2)]);
-    let c = |platform: &str, verdict: Option<&str>, category: Option<&str>, listings| CheckedCount {
-        platform: platform.into(),
-        verdict: verdict.map(Into::into),
-        category_code: category.map(Into::into),
-        listings,
-    };
-    // Verdict at the end of June; unjudged (NULL) and no code sort first.
-    assert_eq!(
-        f.checked,
-        vec![
-            c("jd", Some("cert_mismatch"), None, 1),
-            c("taobao", None, None, 1),
-            c("taobao", Some("compliant"), None, 1),
-            c("taobao", Some("expired"), Some("0701"), 1),
-            c("taobao", Some("uncertified"), Some("0701"), 1),
-        ]
-    );
-    assert_eq!(f.newly_flagged, vec![(s("jd"), 1), (s("taobao"), 2)]);
-    assert_eq!(
-        f.decisions,
-        vec![(s("taobao"), s("confirm"), 1), (s("taobao"), s("dismiss"), 1)]
-    );
-    let b = |platform: &str, number: &str, listings, removed_now| IssuedBatch {
-        platform: platform.into(),
-        number: number.into(),
-        listings,
-        removed_now,
-    };
-    assert_eq!(
-        f.batches,
-        vec![b("jd", "N2", 1, 0), b("taobao", "N1", 2, 1), b("taobao", "N4", 0, 0)]
-    );
-    assert_eq!(
-        f.removals,
-        vec![VerifiedRemoval {
-            platform: s("taobao"),
-            issued_at: s("2026-06-05T00:00:00.000Z"),
-            removed_at: s("2026-06-08T00:00:00.000Z"),
-        }]
-    );
-    assert_eq!(f.overdue, vec![(s("taobao"), 1)]);
-    assert_eq!(f.relisted, vec![(s("taobao"), 1)]);
+contract!(
+    month_figures_count_within_the_half_open_window,
+    |db, _clock| {
+        db.exec_sql(&seed()).await;
+        let f = db.month_figures(&june()).await.unwrap();
+        let s = |x: &str| x.to_string();
+        assert_eq!(f.scans, vec![(s("jd"), 1), (s("taobao"), 2)]);
+        let c = |platform: &str, verdict: Option<&str>, category: Option<&str>, listings| {
+            CheckedCount {
+                platform: platform.into(),
+                verdict: verdict.map(Into::into),
+                category_code: category.map(Into::into),
+                listings,
+            }
+        };
+        // Verdict at the end of June; unjudged (NULL) and no code sort first.
+        assert_eq!(
+            f.checked,
+            vec![
+                c("jd", Some("cert_mismatch"), None, 1),
+                c("taobao", None, None, 1),
+                c("taobao", Some("compliant"), None, 1),
+                c("taobao", Some("expired"), Some("0701"), 1),
+                c("taobao", Some("uncertified"), Some("0701"), 1),
+            ]
+        );
+        assert_eq!(f.newly_flagged, vec![(s("jd"), 1), (s("taobao"), 2)]);
+        assert_eq!(
+            f.decisions,
+            vec![
+                (s("taobao"), s("confirm"), 1),
+                (s("taobao"), s("dismiss"), 1)
+            ]
+        );
+        let b = |platform: &str, number: &str, listings, removed_now| IssuedBatch {
+            platform: platform.into(),
+            number: number.into(),
+            listings,
+            removed_now,
+        };
+        assert_eq!(
+            f.batches,
+            vec![
+                b("jd", "N2", 1, 0),
+                b("taobao", "N1", 2, 1),
+                b("taobao", "N4", 0, 0)
+            ]
+        );
+        assert_eq!(
+            f.removals,
+            vec![VerifiedRemoval {
+                platform: s("taobao"),
+                issued_at: s("2026-06-05T00:00:00.000Z"),
+                removed_at: s("2026-06-08T00:00:00.000Z"),
+            }]
+        );
+        assert_eq!(f.overdue, vec![(s("taobao"), 1)]);
+        assert_eq!(f.relisted, vec![(s("taobao"), 1)]);
 
-    // July: what fell at June's end bound is July's.
-    let july = MonthWindow {
-        start: "2026-06-30T16:00:00".into(),
-        end: "2026-07-31T16:00:00".into(),
-        next_first_day: "2026-08-01".into(),
-    };
-    let f = db.month_figures(&july).await.unwrap();
-    assert_eq!(f.scans, vec![(s("jd"), 1)]);
-    assert_eq!(f.batches, vec![b("taobao", "N3", 2, 1)]);
-    assert_eq!(f.removals.len(), 1);
-    assert_eq!(f.removals[0].removed_at, "2026-06-30T16:00:00.000Z");
-    // jd's deadline (July 10) is before August: overdue by then.
-    assert_eq!(f.overdue, vec![(s("jd"), 1), (s("taobao"), 1)]);
-    assert!(f.relisted.is_empty());
-    assert_eq!(
-        f.decisions,
-        vec![(s("jd"), s("need_info"), 1), (s("taobao"), s("confirm"), 1)]
-    );
-    assert!(f.newly_flagged.is_empty());
-    // Only listing 12 (first seen at July's start) was seen in July.
-    assert_eq!(
-        f.checked,
-        vec![c("taobao", None, None, 1)]
-    );
-});
+        // July: what fell at June's end bound is July's.
+        let july = MonthWindow {
+            start: "2026-06-30T16:00:00".into(),
+            end: "2026-07-31T16:00:00".into(),
+            next_first_day: "2026-08-01".into(),
+        };
+        let f = db.month_figures(&july).await.unwrap();
+        assert_eq!(f.scans, vec![(s("jd"), 1)]);
+        assert_eq!(f.batches, vec![b("taobao", "N3", 2, 1)]);
+        assert_eq!(f.removals.len(), 1);
+        assert_eq!(f.removals[0].removed_at, "2026-06-30T16:00:00.000Z");
+        // jd's deadline (July 10) is before August: overdue by then.
+        assert_eq!(f.overdue, vec![(s("jd"), 1), (s("taobao"), 1)]);
+        assert!(f.relisted.is_empty());
+        assert_eq!(
+            f.decisions,
+            vec![(s("jd"), s("need_info"), 1), (s("taobao"), s("confirm"), 1)]
+        );
+        assert!(f.newly_flagged.is_empty());
+        // Only listing 12 (first seen at July's start) was seen in July.
+        assert_eq!(f.checked, vec![c("taobao", None, None, 1)]);
+    }
+);
 
-contract!(sellers_are_counted_per_listing_with_unnamed_sellers_first, |db, _clock| {
-    db.exec_sql(&seed()).await;
-    // A second notice on listing 1, overdue: 1 counts once per column.
-    db.exec_sql(&(batch(5, "taobao", "2026-06-25T00:00:00.000Z", "2026-06-26", 1) + &notice(6, 5, 1, "overdue", "2026-06-27T00:00:00.000Z")))
+contract!(
+    sellers_are_counted_per_listing_with_unnamed_sellers_first,
+    |db, _clock| {
+        db.exec_sql(&seed()).await;
+        // A second notice on listing 1, overdue: 1 counts once per column.
+        db.exec_sql(
+            &(batch(5, "taobao", "2026-06-25T00:00:00.000Z", "2026-06-26", 1)
+                + &notice(6, 5, 1, "overdue", "2026-06-27T00:00:00.000Z")),
+        )
         .await;
-    let row = |platform: &str, seller: Option<&str>, confirmed, overdue, relisted, under_notice| SellerCounts {
-        platform: platform.into(),
-        seller: seller.map(Into::into),
-        confirmed,
-        overdue,
-        relisted,
-        under_notice,
-    };
-    let all = db.seller_counts(None).await.unwrap();
-    assert_eq!(
-        all,
-        vec![
-            row("jd", Some("J"), 1, 1, 0, 1),
-            row("taobao", None, 0, 0, 1, 1),
-            row("taobao", Some("A"), 2, 2, 0, 2),
-            row("taobao", Some("B"), 0, 0, 0, 0),
-        ]
-    );
-    assert_eq!(db.seller_counts(Some("jd")).await.unwrap(), vec![row("jd", Some("J"), 1, 1, 0, 1)]);
-    assert!(db.seller_counts(Some("pdd")).await.unwrap().is_empty());
-    // Hostile platform names match nothing and fail nowhere.
-    assert!(db.seller_counts(Some("jd\0")).await.unwrap().is_empty());
-    assert!(db.seller_counts(Some("'; DROP TABLE listings; --%_")).await.unwrap().is_empty());
-    assert_eq!(db.seller_counts(None).await.unwrap().len(), 4);
-});
+        let row =
+            |platform: &str, seller: Option<&str>, confirmed, overdue, relisted, under_notice| {
+                SellerCounts {
+                    platform: platform.into(),
+                    seller: seller.map(Into::into),
+                    confirmed,
+                    overdue,
+                    relisted,
+                    under_notice,
+                }
+            };
+        let all = db.seller_counts(None).await.unwrap();
+        assert_eq!(
+            all,
+            vec![
+                row("jd", Some("J"), 1, 1, 0, 1),
+                row("taobao", None, 0, 0, 1, 1),
+                row("taobao", Some("A"), 2, 2, 0, 2),
+                row("taobao", Some("B"), 0, 0, 0, 0),
+            ]
+        );
+        assert_eq!(
+            db.seller_counts(Some("jd")).await.unwrap(),
+            vec![row("jd", Some("J"), 1, 1, 0, 1)]
+        );
+        assert!(db.seller_counts(Some("pdd")).await.unwrap().is_empty());
+        // Hostile platform names match nothing and fail nowhere.
+        assert!(db.seller_counts(Some("jd\0")).await.unwrap().is_empty());
+        assert!(
+            db.seller_counts(Some("'; DROP TABLE listings; --%_"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(db.seller_counts(None).await.unwrap().len(), 4);
+    }
+);

@@ -236,7 +236,11 @@ impl PgStore {
     /// Confirmed findings of a platform that no notice has listed yet (for
     /// the decision they stand on).
     pub async fn notice_candidates(&self, platform: &str) -> Result<Vec<NoticeRow>> {
-        let mut conn = self.pool.acquire().await.ctx("reading confirmed findings")?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .ctx("reading confirmed findings")?;
         candidates(&mut conn, platform).await
     }
 
@@ -945,10 +949,9 @@ impl PgStore {
                 continue;
             };
             let text = clean(&a.text).into_owned();
-            let at = a
-                .at
-                .as_deref()
-                .map_or_else(|| now_text.clone(), |t| clean(t).into_owned());
+            let at =
+                a.at.as_deref()
+                    .map_or_else(|| now_text.clone(), |t| clean(t).into_owned());
             ev_ids.push(id);
             ev_notes.push(format!("平台回复：{text}"));
             last.insert(id, (at, text));
