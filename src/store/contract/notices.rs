@@ -668,6 +668,18 @@ contract!(
                 .with_timezone(&chrono::Utc),
         );
         assert_eq!(db.listings_under_notice("jd").await.unwrap().len(), 1);
+        // Removed exactly 90 days ago: still re-checked (SQLite compares its
+        // `+00:00` bound as text, which keeps the equal instant); a
+        // millisecond later: not.
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        clock.set(at("2026-09-28T09:00:00.000Z"));
+        assert_eq!(db.listings_under_notice("jd").await.unwrap().len(), 1);
+        clock.set(at("2026-09-28T09:00:00.001Z"));
+        assert!(db.listings_under_notice("jd").await.unwrap().is_empty());
         clock.advance(Duration::days(2));
         assert_eq!(
             db.listings_under_notice("taobao").await.unwrap(),

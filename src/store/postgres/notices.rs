@@ -467,12 +467,14 @@ impl PgStore {
         if unmatchable(platform) {
             return Ok(Vec::new());
         }
+        // `>=`: SQLite compares its bound, written `...+00:00`, as text with
+        // the stored `...Z` stamps, which keeps a removal at the bound itself.
         let since = self.now() - chrono::Duration::days(RECHECK_REMOVED_DAYS);
         sqlx::query_as(concat!(
             "SELECT DISTINCT l.item_id, l.url FROM notices n JOIN listings l ON l.id = n.listing_id \
              WHERE l.platform = $1 AND (n.state IN ",
             open_states!(),
-            " OR (n.state = 'removed_verified' AND n.state_at > $2)) ORDER BY l.item_id, l.url"
+            " OR (n.state = 'removed_verified' AND n.state_at >= $2)) ORDER BY l.item_id, l.url"
         ))
         .bind(platform)
         .bind(since)
