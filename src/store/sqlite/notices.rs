@@ -4,11 +4,12 @@ use super::SqliteStore;
 use super::review::append_audit;
 use crate::store::notices::*;
 use crate::store::{Ctx, Result, StoreError};
-use sqlx::Row;
 
-const CANDIDATES: &str = "SELECT l.id, d.id, l.platform, l.item_id, l.url, l.seller, l.shop_url, l.title, \
-     COALESCE(f.brand, l.brand), COALESCE(f.model, l.model), f.cert_numbers, f.verdict, f.matched_cert, \
-     c.status, c.status_changed_on, c.expires_on, f.reasons, d.measure, l.page_id, p.sha256, p.fetched_at \
+const CANDIDATES: &str = "SELECT l.id AS listing_id, d.id AS decision_id, l.platform, l.item_id, l.url, \
+     l.seller, l.shop_url, l.title, COALESCE(f.brand, l.brand) AS brand, COALESCE(f.model, l.model) AS model, \
+     f.cert_numbers, f.verdict, f.matched_cert, c.status AS cert_status, c.status_changed_on AS cert_status_date, \
+     c.expires_on AS cert_expires_on, f.reasons, d.measure, l.page_id, p.sha256 AS evidence_sha256, \
+     p.fetched_at AS captured_at \
      FROM findings f JOIN listings l ON l.id = f.listing_id JOIN decisions d ON d.id = f.decision_id \
      LEFT JOIN certificates c ON c.cert_no = COALESCE(f.matched_cert, json_extract(f.cert_numbers, '$[0]')) \
      LEFT JOIN pages p ON p.id = l.page_id \
@@ -16,49 +17,100 @@ const CANDIDATES: &str = "SELECT l.id, d.id, l.platform, l.item_id, l.url, l.sel
      AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = f.listing_id AND n.decision_id = f.decision_id) \
      ORDER BY l.id";
 
-fn notice_row(r: &sqlx::sqlite::SqliteRow) -> Result<NoticeRow> {
-    let id: i64 = r.get(0);
-    let json = |i: usize, what: &'static str| -> Result<Vec<String>> {
-        serde_json::from_str(r.get::<&str, _>(i)).map_err(|e| StoreError::Corrupt {
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    listing_id: i64,
+    decision_id: i64,
+    platform: String,
+    item_id: String,
+    url: Option<String>,
+    seller: Option<String>,
+    shop_url: Option<String>,
+    title: String,
+    brand: Option<String>,
+    model: Option<String>,
+    cert_numbers: String,
+    verdict: String,
+    matched_cert: Option<String>,
+    cert_status: Option<String>,
+    cert_status_date: Option<String>,
+    cert_expires_on: Option<String>,
+    reasons: String,
+    measure: Option<String>,
+    page_id: Option<i64>,
+    evidence_sha256: Option<String>,
+    captured_at: Option<String>,
+}
+
+fn notice_row(r: CandidateRow) -> Result<NoticeRow> {
+    let id = r.listing_id;
+    let json = |text: &str, what: &'static str| -> Result<Vec<String>> {
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
             what,
             detail: format!("listing {id}: {e}"),
         })
     };
     Ok(NoticeRow {
+        cert_numbers: json(&r.cert_numbers, "finding numbers")?,
+        reasons: json(&r.reasons, "finding reasons")?,
         listing_id: id,
-        decision_id: r.get(1),
-        platform: r.get(2),
-        item_id: r.get(3),
-        url: r.get(4),
-        seller: r.get(5),
-        shop_url: r.get(6),
-        title: r.get(7),
-        brand: r.get(8),
-        model: r.get(9),
-        cert_numbers: json(10, "finding numbers")?,
-        verdict: r.get(11),
-        matched_cert: r.get(12),
-        cert_status: r.get(13),
-        cert_status_date: r.get(14),
-        cert_expires_on: r.get(15),
-        reasons: json(16, "finding reasons")?,
-        measure: r.get(17),
-        page_id: r.get(18),
-        evidence_sha256: r.get(19),
-        captured_at: r.get(20),
+        decision_id: r.decision_id,
+        platform: r.platform,
+        item_id: r.item_id,
+        url: r.url,
+        seller: r.seller,
+        shop_url: r.shop_url,
+        title: r.title,
+        brand: r.brand,
+        model: r.model,
+        verdict: r.verdict,
+        matched_cert: r.matched_cert,
+        cert_status: r.cert_status,
+        cert_status_date: r.cert_status_date,
+        cert_expires_on: r.cert_expires_on,
+        measure: r.measure,
+        page_id: r.page_id,
+        evidence_sha256: r.evidence_sha256,
+        captured_at: r.captured_at,
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: i64,
+    platform: String,
+    year: i64,
+    seq: i64,
+    number: String,
+    issued_at: String,
+    issued_by: String,
+    deadline: String,
+    listings: i64,
+    folder: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RelistRow {
+    notice_id: i64,
+    old_listing: i64,
+    old_brand: Option<String>,
+    old_model: Option<String>,
+    new_listing: i64,
+    new_item_id: String,
+    new_brand: Option<String>,
+    new_model: Option<String>,
 }
 
 impl SqliteStore {
     /// Confirmed findings of a platform that no notice has listed yet (for
     /// the decision they stand on).
     pub async fn notice_candidates(&self, platform: &str) -> Result<Vec<NoticeRow>> {
-        let rows = sqlx::query(CANDIDATES)
+        let rows: Vec<CandidateRow> = sqlx::query_as(CANDIDATES)
             .bind(platform)
             .fetch_all(&self.pool)
             .await
             .ctx("reading confirmed findings")?;
-        rows.iter().map(notice_row).collect()
+        rows.into_iter().map(notice_row).collect()
     }
 
     /// Issues a batch of every candidate of `platform` in one transaction:
@@ -74,12 +126,12 @@ impl SqliteStore {
         number: impl Fn(i64) -> String,
     ) -> Result<Option<(NoticeBatch, Vec<NoticeRow>)>> {
         let mut tx = self.write_tx().await.ctx("issuing a notice")?;
-        let rows: Vec<NoticeRow> = sqlx::query(CANDIDATES)
+        let rows: Vec<NoticeRow> = sqlx::query_as::<_, CandidateRow>(CANDIDATES)
             .bind(platform)
             .fetch_all(&mut *tx)
             .await
             .ctx("reading confirmed findings")?
-            .iter()
+            .into_iter()
             .map(notice_row)
             .collect::<Result<_>>()?;
         if rows.is_empty() {
@@ -165,7 +217,7 @@ impl SqliteStore {
     }
 
     pub async fn notice_batches(&self, platform: Option<&str>) -> Result<Vec<NoticeBatch>> {
-        let rows = sqlx::query(
+        let rows: Vec<BatchRow> = sqlx::query_as(
             "SELECT id, platform, year, seq, number, issued_at, issued_by, deadline, listings, folder \
              FROM notice_batches WHERE (? IS NULL OR platform = ?) ORDER BY id DESC",
         )
@@ -175,18 +227,18 @@ impl SqliteStore {
         .await
         .ctx("listing notices")?;
         Ok(rows
-            .iter()
+            .into_iter()
             .map(|r| NoticeBatch {
-                id: r.get(0),
-                platform: r.get(1),
-                year: r.get(2),
-                seq: r.get(3),
-                number: r.get(4),
-                issued_at: r.get(5),
-                issued_by: r.get(6),
-                deadline: r.get(7),
-                listings: r.get(8),
-                folder: r.get(9),
+                id: r.id,
+                platform: r.platform,
+                year: r.year,
+                seq: r.seq,
+                number: r.number,
+                issued_at: r.issued_at,
+                issued_by: r.issued_by,
+                deadline: r.deadline,
+                listings: r.listings,
+                folder: r.folder,
             })
             .collect())
     }
@@ -212,13 +264,13 @@ macro_rules! in_scope {
 macro_rules! transition_select {
     ($note:literal, $page:literal, $at:literal, $cond:expr) => {
         concat!(
-            "SELECT n.id, ",
+            "SELECT n.id AS id, ",
             $note,
-            ", ",
+            " AS note, ",
             $page,
-            ", ",
+            " AS page_id, ",
             $at,
-            " FROM notices n JOIN listings l ON l.id = n.listing_id WHERE ",
+            " AS at FROM notices n JOIN listings l ON l.id = n.listing_id WHERE ",
             in_scope!(),
             " AND ?2 IS NOT NULL AND coalesce(?3, 0) >= 0 AND ?4 IS NOT NULL AND ",
             $cond
@@ -337,9 +389,10 @@ impl SqliteStore {
     /// removal was verified (or that was already relisted), for the caller
     /// to compare brand and model.
     pub async fn relist_candidates(&self, platform: &str) -> Result<Vec<RelistCandidate>> {
-        let rows = sqlx::query(
-            "SELECT n.id, o.id, COALESCE(fo.brand, o.brand), COALESCE(fo.model, o.model), \
-                    c.id, c.item_id, COALESCE(fc.brand, c.brand), COALESCE(fc.model, c.model) \
+        let rows: Vec<RelistRow> = sqlx::query_as(
+            "SELECT n.id AS notice_id, o.id AS old_listing, COALESCE(fo.brand, o.brand) AS old_brand, \
+                    COALESCE(fo.model, o.model) AS old_model, c.id AS new_listing, c.item_id AS new_item_id, \
+                    COALESCE(fc.brand, c.brand) AS new_brand, COALESCE(fc.model, c.model) AS new_model \
              FROM notices n JOIN notice_batches b ON b.id = n.batch_id \
              JOIN listings o ON o.id = n.listing_id \
              JOIN listings c ON c.platform = o.platform AND c.id <> o.id AND c.state = 'online' \
@@ -356,16 +409,16 @@ impl SqliteStore {
         .await
         .ctx("looking for relists")?;
         Ok(rows
-            .iter()
+            .into_iter()
             .map(|r| RelistCandidate {
-                notice_id: r.get(0),
-                old_listing: r.get(1),
-                old_brand: r.get(2),
-                old_model: r.get(3),
-                new_listing: r.get(4),
-                new_item_id: r.get(5),
-                new_brand: r.get(6),
-                new_model: r.get(7),
+                notice_id: r.notice_id,
+                old_listing: r.old_listing,
+                old_brand: r.old_brand,
+                old_model: r.old_model,
+                new_listing: r.new_listing,
+                new_item_id: r.new_item_id,
+                new_brand: r.new_brand,
+                new_model: r.new_model,
             })
             .collect())
     }
@@ -448,6 +501,15 @@ impl SqliteStore {
     }
 }
 
+/// A notice a transition moves, with its note, evidence page and time.
+#[derive(sqlx::FromRow)]
+struct Picked {
+    id: i64,
+    note: String,
+    page_id: Option<i64>,
+    at: String,
+}
+
 /// Moves the notices `select` returns to `state`, each with its note,
 /// evidence page and time, and records an event for each.
 async fn transition(
@@ -457,7 +519,7 @@ async fn transition(
     select: &'static str,
     state: &str,
 ) -> Result<u64> {
-    let rows: Vec<(i64, String, Option<i64>, String)> = sqlx::query_as(select)
+    let rows: Vec<Picked> = sqlx::query_as(select)
         .bind(scope.platform)
         .bind(now)
         .bind(scope.scan_id)
@@ -465,7 +527,13 @@ async fn transition(
         .fetch_all(&mut **tx)
         .await
         .ctx("verifying notices")?;
-    for (id, note, page_id, at) in &rows {
+    for Picked {
+        id,
+        note,
+        page_id,
+        at,
+    } in &rows
+    {
         sqlx::query(
             "UPDATE notices SET state = ?, state_at = ?, verify_note = ?, evidence_page_id = ?, \
              verified_scan_id = COALESCE(?, verified_scan_id) WHERE id = ?",
@@ -539,21 +607,41 @@ impl SqliteStore {
 
     /// The listings of a batch with their notice state: (listing id, item id, state).
     pub async fn notice_states(&self, batch_id: i64) -> Result<Vec<(i64, String, String)>> {
-        sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            listing_id: i64,
+            item_id: String,
+            state: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT n.listing_id, l.item_id, n.state FROM notices n JOIN listings l ON l.id = n.listing_id \
              WHERE n.batch_id = ? ORDER BY n.listing_id",
         )
         .bind(batch_id)
         .fetch_all(&self.pool)
         .await
-        .ctx("reading notice states")
+        .ctx("reading notice states")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.listing_id, r.item_id, r.state))
+            .collect())
     }
 }
 
 impl SqliteStore {
     /// Each batch's outcome so far, newest first.
     pub async fn notice_outcomes(&self, platform: Option<&str>) -> Result<Vec<BatchOutcome>> {
-        type Row = (i64, String, String, String, String, i64, String, String);
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            number: String,
+            platform: String,
+            issued_at: String,
+            deadline: String,
+            listings: i64,
+            state: String,
+            state_at: String,
+        }
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT b.id, b.number, b.platform, b.issued_at, b.deadline, b.listings, n.state, n.state_at \
              FROM notice_batches b JOIN notices n ON n.batch_id = b.id \
@@ -565,7 +653,17 @@ impl SqliteStore {
         .await
         .ctx("reading notice outcomes")?;
         let mut out: Vec<(i64, BatchOutcome, Vec<f64>)> = Vec::new();
-        for (id, number, platform, issued_at, deadline, listings, state, state_at) in rows {
+        for Row {
+            id,
+            number,
+            platform,
+            issued_at,
+            deadline,
+            listings,
+            state,
+            state_at,
+        } in rows
+        {
             if out.last().is_none_or(|(last, _, _)| *last != id) {
                 out.push((
                     id,
@@ -615,40 +713,60 @@ impl SqliteStore {
 
     /// The listings of a batch with their state, reply and relists.
     pub async fn notice_lines(&self, batch_id: i64) -> Result<Vec<NoticeLine>> {
-        let rows = sqlx::query(
-            "SELECT n.id, l.id, l.item_id, l.url, l.title, l.seller, n.state, n.state_at, n.verify_note, \
-             n.evidence_page_id, n.verified_scan_id, n.ack_at, n.ack_text, n.ack_by, n.ack_source, \
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            notice_id: i64,
+            listing_id: i64,
+            item_id: String,
+            url: Option<String>,
+            title: String,
+            seller: Option<String>,
+            state: String,
+            state_at: String,
+            verify_note: Option<String>,
+            evidence_page_id: Option<i64>,
+            verified_scan_id: Option<i64>,
+            ack_at: Option<String>,
+            ack_text: Option<String>,
+            ack_by: Option<String>,
+            ack_source: Option<String>,
+            relists: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT n.id AS notice_id, l.id AS listing_id, l.item_id, l.url, l.title, l.seller, n.state, \
+             n.state_at, n.verify_note, n.evidence_page_id, n.verified_scan_id, n.ack_at, n.ack_text, \
+             n.ack_by, n.ack_source, \
              (SELECT json_group_array(json_array(r.listing_id, rl.item_id)) FROM relists r \
-              JOIN listings rl ON rl.id = r.listing_id WHERE r.notice_id = n.id) \
+              JOIN listings rl ON rl.id = r.listing_id WHERE r.notice_id = n.id) AS relists \
              FROM notices n JOIN listings l ON l.id = n.listing_id WHERE n.batch_id = ? ORDER BY n.id",
         )
         .bind(batch_id)
         .fetch_all(&self.pool)
         .await
         .ctx("reading a notice batch")?;
-        rows.iter()
+        rows.into_iter()
             .map(|r| {
-                let relists: Vec<(i64, String)> = serde_json::from_str(r.get::<&str, _>(15))
-                    .map_err(|e| StoreError::Corrupt {
+                let relists: Vec<(i64, String)> =
+                    serde_json::from_str(&r.relists).map_err(|e| StoreError::Corrupt {
                         what: "relists",
                         detail: e.to_string(),
                     })?;
                 Ok(NoticeLine {
-                    notice_id: r.get(0),
-                    listing_id: r.get(1),
-                    item_id: r.get(2),
-                    url: r.get(3),
-                    title: r.get(4),
-                    seller: r.get(5),
-                    state: r.get(6),
-                    state_at: r.get(7),
-                    verify_note: r.get(8),
-                    evidence_page_id: r.get(9),
-                    verified_scan_id: r.get(10),
-                    ack_at: r.get(11),
-                    ack_text: r.get(12),
-                    ack_by: r.get(13),
-                    ack_source: r.get(14),
+                    notice_id: r.notice_id,
+                    listing_id: r.listing_id,
+                    item_id: r.item_id,
+                    url: r.url,
+                    title: r.title,
+                    seller: r.seller,
+                    state: r.state,
+                    state_at: r.state_at,
+                    verify_note: r.verify_note,
+                    evidence_page_id: r.evidence_page_id,
+                    verified_scan_id: r.verified_scan_id,
+                    ack_at: r.ack_at,
+                    ack_text: r.ack_text,
+                    ack_by: r.ack_by,
+                    ack_source: r.ack_source,
                     relists,
                 })
             })
@@ -752,15 +870,30 @@ impl SqliteStore {
     /// Each platform's notices grouped by month of issue (local time is the
     /// caller's concern: months are cut at UTC+8).
     pub async fn platform_performance(&self) -> Result<Vec<PlatformPeriod>> {
-        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT b.platform, strftime('%Y-%m', b.issued_at, '+8 hours'), b.issued_at, n.state, n.state_at \
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            platform: String,
+            month: String,
+            issued_at: String,
+            state: String,
+            state_at: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT b.platform, strftime('%Y-%m', b.issued_at, '+8 hours') AS month, b.issued_at, n.state, n.state_at \
              FROM notice_batches b JOIN notices n ON n.batch_id = b.id ORDER BY 1, 2",
         )
         .fetch_all(&self.pool)
         .await
         .ctx("reading platform performance")?;
         let mut out: Vec<(PlatformPeriod, Vec<f64>)> = Vec::new();
-        for (platform, month, issued_at, state, state_at) in rows {
+        for Row {
+            platform,
+            month,
+            issued_at,
+            state,
+            state_at,
+        } in rows
+        {
             if out
                 .last()
                 .is_none_or(|(p, _)| p.platform != platform || p.month != month)

@@ -9,7 +9,7 @@ use crate::store::{Ctx, Result};
 const CHECKED: &str = "SELECT l.platform, \
        (SELECT h.new_verdict FROM finding_history h WHERE h.listing_id = l.id AND h.changed_at < ?1 \
         ORDER BY h.changed_at DESC, h.id DESC LIMIT 1) AS verdict, \
-       f.category_code, COUNT(*) \
+       f.category_code, COUNT(*) AS listings \
      FROM listings l LEFT JOIN findings f ON f.listing_id = l.id \
      WHERE (l.first_seen_at >= ?2 AND l.first_seen_at < ?1) \
         OR (l.last_seen_at >= ?2 AND l.last_seen_at < ?1) \
@@ -27,14 +27,54 @@ const NEWLY_FLAGGED: &str = "SELECT l.platform, COUNT(DISTINCT h.listing_id) FRO
 
 /// Per seller: listings confirmed, with a notice overdue, relisted, or not
 /// verified as removed.
-const SELLERS: &str = "SELECT l.platform, l.seller, COALESCE(SUM(f.review_state = 'confirmed'), 0), \
-       SUM(EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id AND n.state IN ('overdue', 'still_online'))), \
-       SUM(EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id AND n.state = 'relisted')), \
-       SUM(EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id AND n.state <> 'removed_verified')) \
+const SELLERS: &str = "SELECT l.platform, l.seller, COALESCE(SUM(f.review_state = 'confirmed'), 0) AS confirmed, \
+       SUM(EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id AND n.state IN ('overdue', 'still_online'))) AS overdue, \
+       SUM(EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id AND n.state = 'relisted')) AS relisted, \
+       SUM(EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id AND n.state <> 'removed_verified')) AS under_notice \
      FROM listings l LEFT JOIN findings f ON f.listing_id = l.id \
      WHERE (?1 IS NULL OR l.platform = ?1) \
      AND (f.review_state = 'confirmed' OR EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id)) \
      GROUP BY l.platform, l.seller ORDER BY l.platform, l.seller";
+
+#[derive(sqlx::FromRow)]
+struct CheckedRow {
+    platform: String,
+    verdict: Option<String>,
+    category_code: Option<String>,
+    listings: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    platform: String,
+    action: String,
+    listings: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    platform: String,
+    number: String,
+    listings: i64,
+    removed_now: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RemovalRow {
+    platform: String,
+    issued_at: String,
+    removed_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SellerRow {
+    platform: String,
+    seller: Option<String>,
+    confirmed: i64,
+    overdue: i64,
+    relisted: i64,
+    under_notice: i64,
+}
 
 impl SqliteStore {
     /// The raw figures of the month `w` (see [`MonthFigures`]).
@@ -49,21 +89,19 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("counting the month's scans")?;
-        let checked = sqlx::query_as::<_, (String, Option<String>, Option<String>, i64)>(CHECKED)
+        let checked = sqlx::query_as::<_, CheckedRow>(CHECKED)
             .bind(end)
             .bind(start)
             .fetch_all(&self.pool)
             .await
             .ctx("counting the month's listings")?
             .into_iter()
-            .map(
-                |(platform, verdict, category_code, listings)| CheckedCount {
-                    platform,
-                    verdict,
-                    category_code,
-                    listings,
-                },
-            )
+            .map(|r| CheckedCount {
+                platform: r.platform,
+                verdict: r.verdict,
+                category_code: r.category_code,
+                listings: r.listings,
+            })
             .collect();
         Ok(MonthFigures {
             scans,
@@ -87,8 +125,8 @@ impl SqliteStore {
     }
 
     async fn month_decisions(&self, start: &str, end: &str) -> Result<Vec<(String, String, i64)>> {
-        sqlx::query_as(
-            "SELECT l.platform, d.action, COUNT(*) FROM decisions d JOIN listings l ON l.id = d.listing_id \
+        let rows: Vec<DecisionRow> = sqlx::query_as(
+            "SELECT l.platform, d.action, COUNT(*) AS listings FROM decisions d JOIN listings l ON l.id = d.listing_id \
              WHERE d.decided_at >= ?1 AND d.decided_at < ?2 \
              AND d.id = (SELECT MAX(d2.id) FROM decisions d2 WHERE d2.listing_id = d.listing_id \
                          AND d2.decided_at >= ?1 AND d2.decided_at < ?2) \
@@ -98,12 +136,17 @@ impl SqliteStore {
         .bind(end)
         .fetch_all(&self.pool)
         .await
-        .ctx("counting the month's decisions")
+        .ctx("counting the month's decisions")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.platform, r.action, r.listings))
+            .collect())
     }
 
     async fn issued_batches(&self, start: &str, end: &str) -> Result<Vec<IssuedBatch>> {
-        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT b.platform, b.number, COUNT(n.id), COALESCE(SUM(n.state = 'removed_verified'), 0) \
+        let rows: Vec<BatchRow> = sqlx::query_as(
+            "SELECT b.platform, b.number, COUNT(n.id) AS listings, \
+             COALESCE(SUM(n.state = 'removed_verified'), 0) AS removed_now \
              FROM notice_batches b LEFT JOIN notices n ON n.batch_id = b.id \
              WHERE b.issued_at >= ? AND b.issued_at < ? GROUP BY b.id ORDER BY b.platform, b.id",
         )
@@ -114,18 +157,18 @@ impl SqliteStore {
         .ctx("reading the month's notices")?;
         Ok(rows
             .into_iter()
-            .map(|(platform, number, listings, removed_now)| IssuedBatch {
-                platform,
-                number,
-                listings,
-                removed_now,
+            .map(|r| IssuedBatch {
+                platform: r.platform,
+                number: r.number,
+                listings: r.listings,
+                removed_now: r.removed_now,
             })
             .collect())
     }
 
     async fn verified_removals(&self, start: &str, end: &str) -> Result<Vec<VerifiedRemoval>> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT b.platform, b.issued_at, n.state_at FROM notices n JOIN notice_batches b ON b.id = n.batch_id \
+        let rows: Vec<RemovalRow> = sqlx::query_as(
+            "SELECT b.platform, b.issued_at, n.state_at AS removed_at FROM notices n JOIN notice_batches b ON b.id = n.batch_id \
              WHERE n.state = 'removed_verified' AND n.state_at >= ? AND n.state_at < ? ORDER BY b.platform, n.id",
         )
         .bind(start)
@@ -135,10 +178,10 @@ impl SqliteStore {
         .ctx("reading the month's removals")?;
         Ok(rows
             .into_iter()
-            .map(|(platform, issued_at, removed_at)| VerifiedRemoval {
-                platform,
-                issued_at,
-                removed_at,
+            .map(|r| VerifiedRemoval {
+                platform: r.platform,
+                issued_at: r.issued_at,
+                removed_at: r.removed_at,
             })
             .collect())
     }
@@ -170,23 +213,21 @@ impl SqliteStore {
 impl SqliteStore {
     /// Every seller (of `platform`, or all) with a confirmed finding or a notice.
     pub async fn seller_counts(&self, platform: Option<&str>) -> Result<Vec<SellerCounts>> {
-        let rows: Vec<(String, Option<String>, i64, i64, i64, i64)> = sqlx::query_as(SELLERS)
+        let rows: Vec<SellerRow> = sqlx::query_as(SELLERS)
             .bind(platform)
             .fetch_all(&self.pool)
             .await
             .ctx("counting sellers' findings and notices")?;
         Ok(rows
             .into_iter()
-            .map(
-                |(platform, seller, confirmed, overdue, relisted, under_notice)| SellerCounts {
-                    platform,
-                    seller,
-                    confirmed,
-                    overdue,
-                    relisted,
-                    under_notice,
-                },
-            )
+            .map(|r| SellerCounts {
+                platform: r.platform,
+                seller: r.seller,
+                confirmed: r.confirmed,
+                overdue: r.overdue,
+                relisted: r.relisted,
+                under_notice: r.under_notice,
+            })
             .collect())
     }
 }
