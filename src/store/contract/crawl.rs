@@ -93,18 +93,6 @@ pub(super) fn item_result(entry_id: i64, l: ListingWrite) -> EntryResult {
     }
 }
 
-/// The id of the frontier entry of `scan` with `key`.
-macro_rules! entry_id {
-    ($db:expr, $scan:expr, $key:expr) => {{
-        let open = $db.open_entries($scan).await.unwrap();
-        open.iter()
-            .find(|(_, _, k)| k == $key)
-            .map(|(id, _, _)| *id)
-            .expect("an open entry")
-    }};
-}
-pub(super) use entry_id;
-
 contract!(a_scan_is_created_read_finished_and_reopened, |db, clock| {
     assert!(db.scan(1).await.unwrap().is_none());
     assert!(db.unfinished_scans(None).await.unwrap().is_empty());

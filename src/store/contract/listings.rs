@@ -271,3 +271,32 @@ contract!(
         );
     }
 );
+
+contract!(
+    racing_upserts_of_the_same_listings_settle_once,
+    |db, _clock| {
+        // Two writers (on PostgreSQL, two connections) upsert overlapping new
+        // listings at once: each listing is inserted once, the other writer
+        // finds it (unchanged or updated), nothing fails.
+        let first: Vec<_> = (0..300)
+            .map(|i| listing("jd", &i.to_string(), "v1"))
+            .collect();
+        let second: Vec<_> = (150..450)
+            .map(|i| listing("jd", &i.to_string(), if i < 300 { "v1" } else { "v2" }))
+            .collect();
+        let (x, y) = tokio::join!(
+            db.upsert_listings(&first, "feed:x"),
+            db.upsert_listings(&second, "feed:y")
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.inserted + y.inserted, 450);
+        assert_eq!(x.updated + y.updated, 0);
+        assert_eq!(x.unchanged + y.unchanged, 150);
+        assert_eq!(db.count_listings(Some("jd")).await.unwrap(), 450);
+        let ids = db
+            .listings_page(&Default::default(), 0, 1000)
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 450);
+    }
+);

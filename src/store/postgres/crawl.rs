@@ -162,11 +162,7 @@ impl From<PageRow> for PageMeta {
 fn clean_card(card: &Option<String>) -> Option<String> {
     fn strip(v: &mut serde_json::Value) {
         match v {
-            serde_json::Value::String(s) => {
-                if s.contains('\0') {
-                    *s = s.replace('\0', "");
-                }
-            }
+            serde_json::Value::String(s) if s.contains('\0') => *s = s.replace('\0', ""),
             serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
             serde_json::Value::Object(o) => {
                 let entries: Vec<(String, serde_json::Value)> = std::mem::take(o)
