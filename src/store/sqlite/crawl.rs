@@ -6,7 +6,6 @@ use crate::store::crawl::*;
 use crate::store::listings::SeenIn;
 use crate::store::{Ctx, ListingCounts, ListingWrite, Result, StoreError};
 use chrono::NaiveDate;
-use sqlx::Row;
 use sqlx::{QueryBuilder, Sqlite};
 
 macro_rules! scan_select {
@@ -51,17 +50,17 @@ impl SqliteStore {
     }
 
     pub async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
-        let row = sqlx::query(scan_select!("WHERE id = ?"))
+        let row: Option<ScanRow> = sqlx::query_as(scan_select!("WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .ctx("reading a scan")?;
-        row.map(|r| scan_from_row(&r)).transpose()
+        Ok(row.map(ScanRecord::from))
     }
 
     /// Scans that did not finish (running when killed, or interrupted), oldest first.
     pub async fn unfinished_scans(&self, platform: Option<&str>) -> Result<Vec<ScanRecord>> {
-        let rows = sqlx::query(scan_select!(
+        let rows: Vec<ScanRow> = sqlx::query_as(scan_select!(
             "WHERE state IN ('running', 'interrupted') AND (? IS NULL OR platform = ?) ORDER BY id"
         ))
         .bind(platform)
@@ -69,7 +68,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing unfinished scans")?;
-        rows.iter().map(scan_from_row).collect()
+        Ok(rows.into_iter().map(ScanRecord::from).collect())
     }
 
     /// Marks a scan running again and returns entries left in flight to the queue.
@@ -141,7 +140,7 @@ impl SqliteStore {
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<FrontierEntry>> {
-        let rows = sqlx::query(
+        let rows: Vec<EntryRow> = sqlx::query_as(
             "UPDATE frontier SET state = 'inflight' WHERE id IN (\
                SELECT id FROM frontier WHERE scan_id = ? AND state = 'pending' AND next_at <= ? \
                ORDER BY kind, next_at, id LIMIT ?) \
@@ -153,7 +152,10 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("claiming frontier entries")?;
-        let mut out: Vec<FrontierEntry> = rows.iter().map(entry_from_row).collect::<Result<_>>()?;
+        let mut out: Vec<FrontierEntry> = rows
+            .into_iter()
+            .map(EntryRow::into_entry)
+            .collect::<Result<_>>()?;
         out.sort_by_key(|e| (e.kind == EntryKind::Search, e.id));
         Ok(out)
     }
@@ -315,7 +317,7 @@ impl SqliteStore {
 
     /// Every page kept for an item, oldest first.
     pub async fn item_pages(&self, platform: Option<&str>, item_id: &str) -> Result<Vec<PageMeta>> {
-        let rows = sqlx::query(
+        let rows: Vec<PageRow> = sqlx::query_as(
             "SELECT id, scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_len, sha256 \
              FROM pages WHERE item_id = ? AND (? IS NULL OR platform = ?) ORDER BY id",
         )
@@ -325,7 +327,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing an item's pages")?;
-        rows.iter().map(page_from_row).collect()
+        Ok(rows.into_iter().map(PageMeta::from).collect())
     }
 
     /// The gzip body of a page.
@@ -543,75 +545,146 @@ async fn mark_gone(
     Ok(n.rows_affected())
 }
 
-fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FrontierEntry> {
-    let kind = match r.get::<&str, _>(1) {
-        "item" => EntryKind::Item,
-        "search" => EntryKind::Search,
-        other => {
-            return Err(StoreError::Corrupt {
-                what: "frontier kind",
-                detail: other.to_string(),
-            });
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    kind: String,
+    key: String,
+    url: String,
+    keyword: Option<String>,
+    page: Option<i64>,
+    card: Option<String>,
+    attempts: i64,
+}
+
+impl EntryRow {
+    fn into_entry(self) -> Result<FrontierEntry> {
+        let kind = match self.kind.as_str() {
+            "item" => EntryKind::Item,
+            "search" => EntryKind::Search,
+            other => {
+                return Err(StoreError::Corrupt {
+                    what: "frontier kind",
+                    detail: other.to_string(),
+                });
+            }
+        };
+        Ok(FrontierEntry {
+            id: self.id,
+            kind,
+            key: self.key,
+            url: self.url,
+            keyword: self.keyword,
+            page: self.page,
+            card: self.card,
+            attempts: self.attempts,
+        })
+    }
+}
+
+/// A row of [`scan_select`].
+#[derive(sqlx::FromRow)]
+pub(super) struct ScanRow {
+    id: i64,
+    platform: String,
+    state: String,
+    started_at: String,
+    finished_at: Option<String>,
+    as_of: String,
+    keywords: String,
+    max_pages: i64,
+    pages_fetched: i64,
+    pages_failed: i64,
+    pages_retried: i64,
+    robots_skipped: i64,
+    requests: i64,
+    listings_new: i64,
+    listings_changed: i64,
+    listings_unchanged: i64,
+    listings_gone: i64,
+    match_run_id: Option<i64>,
+    findings: Option<String>,
+    message: Option<String>,
+    snapshot: Option<String>,
+}
+
+impl From<ScanRow> for ScanRecord {
+    fn from(r: ScanRow) -> ScanRecord {
+        ScanRecord {
+            id: r.id,
+            platform: r.platform,
+            state: r.state,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            as_of: r.as_of,
+            keywords: serde_json::from_str(&r.keywords).unwrap_or_default(),
+            max_pages: r.max_pages,
+            pages_fetched: r.pages_fetched,
+            pages_failed: r.pages_failed,
+            pages_retried: r.pages_retried,
+            robots_skipped: r.robots_skipped,
+            requests: r.requests,
+            listings_new: r.listings_new,
+            listings_changed: r.listings_changed,
+            listings_unchanged: r.listings_unchanged,
+            listings_gone: r.listings_gone,
+            match_run_id: r.match_run_id,
+            findings: r.findings.and_then(|f| serde_json::from_str(&f).ok()),
+            message: r.message,
+            snapshot: r.snapshot,
         }
-    };
-    Ok(FrontierEntry {
-        id: r.get(0),
-        kind,
-        key: r.get(2),
-        url: r.get(3),
-        keyword: r.get(4),
-        page: r.get(5),
-        card: r.get(6),
-        attempts: r.get(7),
-    })
+    }
 }
 
-pub(super) fn scan_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ScanRecord> {
-    let keywords: Vec<String> = serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
-    let findings: Option<String> = r.get(18);
-    Ok(ScanRecord {
-        id: r.get(0),
-        platform: r.get(1),
-        state: r.get(2),
-        started_at: r.get(3),
-        finished_at: r.get(4),
-        as_of: r.get(5),
-        keywords,
-        max_pages: r.get(7),
-        pages_fetched: r.get(8),
-        pages_failed: r.get(9),
-        pages_retried: r.get(10),
-        robots_skipped: r.get(11),
-        requests: r.get(12),
-        listings_new: r.get(13),
-        listings_changed: r.get(14),
-        listings_unchanged: r.get(15),
-        listings_gone: r.get(16),
-        match_run_id: r.get(17),
-        findings: findings.and_then(|f| serde_json::from_str(&f).ok()),
-        message: r.get(19),
-        snapshot: r.get(20),
-    })
+/// A page's metadata as `page_from_row`'s callers select it.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    id: i64,
+    scan_id: i64,
+    platform: String,
+    item_id: Option<String>,
+    kind: String,
+    url: String,
+    final_url: String,
+    fetched_at: String,
+    status: i64,
+    headers: String,
+    encoding: Option<String>,
+    body_len: i64,
+    sha256: String,
 }
 
+impl From<PageRow> for PageMeta {
+    fn from(r: PageRow) -> PageMeta {
+        PageMeta {
+            id: r.id,
+            scan_id: r.scan_id,
+            platform: r.platform,
+            item_id: r.item_id,
+            kind: r.kind,
+            url: r.url,
+            final_url: r.final_url,
+            fetched_at: r.fetched_at,
+            status: r.status,
+            headers: serde_json::from_str(&r.headers).unwrap_or_default(),
+            encoding: r.encoding,
+            body_len: r.body_len,
+            sha256: r.sha256,
+        }
+    }
+}
+
+/// A page's metadata from a row of `id, scan_id, platform, item_id, kind,
+/// url, final_url, fetched_at, status, headers, encoding, body_len, sha256`
+/// (by name; the review area's `page_meta` selects them so).
 pub(super) fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PageMeta> {
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(r.get::<&str, _>(9)).unwrap_or_default();
-    Ok(PageMeta {
-        id: r.get(0),
-        scan_id: r.get(1),
-        platform: r.get(2),
-        item_id: r.get(3),
-        kind: r.get(4),
-        url: r.get(5),
-        final_url: r.get(6),
-        fetched_at: r.get(7),
-        status: r.get(8),
-        headers,
-        encoding: r.get(10),
-        body_len: r.get(11),
-        sha256: r.get(12),
-    })
+    use sqlx::FromRow;
+    PageRow::from_row(r)
+        .map(PageMeta::from)
+        .map_err(|e| StoreError::Corrupt {
+            what: "page metadata",
+            detail: e.to_string(),
+        })
 }
 
 #[derive(Default)]

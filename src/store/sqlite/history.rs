@@ -1,15 +1,14 @@
 //! SQLite statements for `store::history`: what the front in `../history.rs` dispatches to.
 
 use super::SqliteStore;
-use super::crawl::{scan_from_row, scan_select};
+use super::crawl::{ScanRow, scan_select};
 use crate::store::history::*;
 use crate::store::{Ctx, Result, ScanRecord};
-use sqlx::Row;
 
 /// The listing columns of a comparison's lists (see [`diff_list`]).
 macro_rules! listing_columns {
     () => {
-        "l.id, l.item_id, l.title, l.seller, l.url, l.gone_at, l.first_seen_at"
+        "l.id AS listing_id, l.item_id, l.title, l.seller, l.url, l.gone_at, l.first_seen_at"
     };
 }
 
@@ -52,7 +51,7 @@ impl SqliteStore {
 
     /// Scans, newest first: of one platform or all, up to `limit`.
     pub async fn scans(&self, platform: Option<&str>, limit: i64) -> Result<Vec<ScanRecord>> {
-        let rows = sqlx::query(scan_select!(
+        let rows: Vec<ScanRow> = sqlx::query_as(scan_select!(
             "WHERE (?1 IS NULL OR platform = ?1) ORDER BY id DESC LIMIT ?2"
         ))
         .bind(platform)
@@ -60,7 +59,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing scans")?;
-        rows.iter().map(scan_from_row).collect()
+        Ok(rows.into_iter().map(ScanRecord::from).collect())
     }
 
     /// Platforms that have scans, by name.
@@ -74,7 +73,7 @@ impl SqliteStore {
     /// The latest completed scan of the same platform before `scan_id`
     /// whose listings were recorded.
     pub async fn previous_recorded_scan(&self, scan_id: i64) -> Result<Option<ScanRecord>> {
-        let row = sqlx::query(scan_select!(
+        let row: Option<ScanRow> = sqlx::query_as(scan_select!(
             "WHERE platform = (SELECT platform FROM scans WHERE id = ?1) AND id < ?1 \
              AND state = 'completed' AND snapshot = 'kept' ORDER BY id DESC LIMIT 1"
         ))
@@ -82,7 +81,7 @@ impl SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .ctx("finding the previous scan")?;
-        row.as_ref().map(scan_from_row).transpose()
+        Ok(row.map(ScanRecord::from))
     }
 
     /// The lists comparing scan `a` with the later scan `b` (both recorded).
@@ -115,14 +114,15 @@ impl SqliteStore {
             "WITH flagged(v) AS (SELECT value FROM json_each(?3)) \
              SELECT ",
             listing_columns!(),
-            ", a.verdict, b.verdict, b.state, COUNT(*) OVER () \
+            ", a.verdict AS verdict_before, b.verdict AS verdict_after, b.state AS state_after, \
+               COUNT(*) OVER () AS total \
              FROM scan_listings b JOIN listings l ON l.id = b.listing_id \
              LEFT JOIN scan_listings a ON a.scan_id = ?1 AND a.listing_id = b.listing_id \
              WHERE b.scan_id = ?2 AND b.state = 'online' AND b.verdict IN flagged \
              AND NOT (a.listing_id IS NOT NULL AND a.state = 'online' AND a.verdict IN flagged) \
              ORDER BY l.id LIMIT ?4"
         );
-        let rows = sqlx::query(sql)
+        let rows: Vec<DiffRow> = sqlx::query_as(sql)
             .bind(s.a)
             .bind(s.b)
             .bind(flagged_json())
@@ -130,7 +130,7 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await
             .ctx("listing newly flagged listings")?;
-        Ok(diff_list(&rows))
+        Ok(diff_list(rows))
     }
 
     /// Flagged and online at the end of `a`, and not at the end of `b`: gone,
@@ -154,13 +154,13 @@ impl SqliteStore {
                AND NOT (b.listing_id IS NOT NULL AND b.state = 'online' AND b.verdict IN flagged)) \
              SELECT ",
             listing_columns!(),
-            ", r.before, \
+            ", r.before AS verdict_before, \
                CASE WHEN r.last_verdict IS NOT NULL AND (r.last_state = 'gone' OR r.last_verdict NOT IN flagged) \
-                    THEN r.last_verdict ELSE COALESCE(r.history_verdict, r.last_verdict) END, \
-               COALESCE(r.last_state, 'online'), COUNT(*) OVER () \
+                    THEN r.last_verdict ELSE COALESCE(r.history_verdict, r.last_verdict) END AS verdict_after, \
+               COALESCE(r.last_state, 'online') AS state_after, COUNT(*) OVER () AS total \
              FROM r JOIN listings l ON l.id = r.listing_id ORDER BY l.id LIMIT ?4"
         );
-        let rows = sqlx::query(sql)
+        let rows: Vec<DiffRow> = sqlx::query_as(sql)
             .bind(s.a)
             .bind(s.b)
             .bind(flagged_json())
@@ -170,7 +170,7 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await
             .ctx("listing resolved listings")?;
-        Ok(diff_list(&rows))
+        Ok(diff_list(rows))
     }
 
     /// Listings recorded gone by a scan after `a` up to `b` and not seen
@@ -183,13 +183,14 @@ impl SqliteStore {
                WHERE sc.platform = ?3 AND sl.scan_id > ?1 AND sl.scan_id <= ?2) \
              SELECT ",
             listing_columns!(),
-            ", a.verdict, r.verdict, r.state, COUNT(*) OVER () \
+            ", a.verdict AS verdict_before, r.verdict AS verdict_after, r.state AS state_after, \
+               COUNT(*) OVER () AS total \
              FROM r JOIN listings l ON l.id = r.listing_id \
              LEFT JOIN scan_listings a ON a.scan_id = ?1 AND a.listing_id = r.listing_id \
              WHERE r.k = 1 AND r.state = 'gone' AND a.state IS NOT 'gone' \
              ORDER BY l.id LIMIT ?4"
         );
-        let rows = sqlx::query(sql)
+        let rows: Vec<DiffRow> = sqlx::query_as(sql)
             .bind(s.a)
             .bind(s.b)
             .bind(s.platform)
@@ -197,14 +198,14 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await
             .ctx("listing listings gone")?;
-        Ok(diff_list(&rows))
+        Ok(diff_list(rows))
     }
 
     /// Certificates whose status or expiry an import changed after `a`
     /// ended and before `b` ended, that listings of the platform cite or
     /// are matched to.
     async fn cert_changes_between(&self, s: DiffScope<'_>) -> Result<DiffList<CertChange>> {
-        let rows = sqlx::query(
+        let rows: Vec<CertChangeRow> = sqlx::query_as(
             "WITH changed(cert_no) AS (SELECT DISTINCT cert_no FROM cert_history \
                WHERE field IN ('status', 'expires_on') AND changed_at > ?1 AND changed_at <= ?2), \
              cited AS (SELECT f.matched_cert AS cert_no, f.listing_id FROM findings f \
@@ -216,7 +217,8 @@ impl SqliteStore {
                    (SELECT listing_id FROM cited c2 WHERE c2.cert_no = c.cert_no ORDER BY listing_id LIMIT 10) x \
                    JOIN listings l ON l.id = x.listing_id) AS examples \
                FROM cited c GROUP BY c.cert_no) \
-             SELECT h.cert_no, h.field, h.old_value, h.new_value, h.changed_at, per.n, per.examples, COUNT(*) OVER () \
+             SELECT h.cert_no, h.field, h.old_value, h.new_value, h.changed_at, per.n AS listings, per.examples, \
+               COUNT(*) OVER () AS total \
              FROM cert_history h JOIN per ON per.cert_no = h.cert_no \
              WHERE h.field IN ('status', 'expires_on') AND h.changed_at > ?1 AND h.changed_at <= ?2 \
              ORDER BY h.changed_at, h.cert_no, h.id LIMIT ?4",
@@ -228,17 +230,17 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing certificate changes between scans")?;
-        let total = rows.first().map_or(0, |r| r.get::<i64, _>(7));
+        let total = rows.first().map_or(0, |r| r.total);
         let entries = rows
-            .iter()
+            .into_iter()
             .map(|r| CertChange {
-                cert_no: r.get(0),
-                field: r.get(1),
-                old_value: r.get(2),
-                new_value: r.get(3),
-                changed_at: r.get(4),
-                listings: r.get(5),
-                examples: serde_json::from_str(r.get::<Option<&str>, _>(6).unwrap_or("[]"))
+                cert_no: r.cert_no,
+                field: r.field,
+                old_value: r.old_value,
+                new_value: r.new_value,
+                changed_at: r.changed_at,
+                listings: r.listings,
+                examples: serde_json::from_str(r.examples.as_deref().unwrap_or("[]"))
                     .unwrap_or_default(),
             })
             .collect::<Vec<_>>();
@@ -250,23 +252,51 @@ impl SqliteStore {
     }
 }
 
-/// Rows of `listing_columns!(), before, after, state, total`.
-fn diff_list(rows: &[sqlx::sqlite::SqliteRow]) -> DiffList<DiffListing> {
-    let total = rows.first().map_or(0, |r| r.get::<i64, _>(10));
+/// A row of a comparison's listing lists: `listing_columns!()`, then
+/// `verdict_before`, `verdict_after`, `state_after`, `total`.
+#[derive(sqlx::FromRow)]
+struct DiffRow {
+    listing_id: i64,
+    item_id: String,
+    title: String,
+    seller: Option<String>,
+    url: Option<String>,
+    gone_at: Option<String>,
+    first_seen_at: String,
+    verdict_before: Option<String>,
+    verdict_after: Option<String>,
+    state_after: String,
+    total: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CertChangeRow {
+    cert_no: String,
+    field: String,
+    old_value: Option<String>,
+    new_value: Option<String>,
+    changed_at: String,
+    listings: i64,
+    examples: Option<String>,
+    total: i64,
+}
+
+fn diff_list(rows: Vec<DiffRow>) -> DiffList<DiffListing> {
+    let total = rows.first().map_or(0, |r| r.total);
     let entries: Vec<DiffListing> = rows
-        .iter()
+        .into_iter()
         .map(|r| DiffListing {
-            listing_id: r.get(0),
-            item_id: r.get(1),
-            title: r.get(2),
-            seller: r.get(3),
-            url: r.get(4),
-            gone_at: r.get(5),
-            first_seen_at: r.get(6),
+            listing_id: r.listing_id,
+            item_id: r.item_id,
+            title: r.title,
+            seller: r.seller,
+            url: r.url,
+            gone_at: r.gone_at,
+            first_seen_at: r.first_seen_at,
             new_listing: false,
-            verdict_before: r.get(7),
-            verdict_after: r.get(8),
-            state_after: r.get(9),
+            verdict_before: r.verdict_before,
+            verdict_after: r.verdict_after,
+            state_after: r.state_after,
         })
         .collect();
     DiffList {

@@ -4,7 +4,6 @@ use super::SqliteStore;
 use crate::domain::Listing;
 use crate::store::listings::*;
 use crate::store::{Ctx, Result, StoreError};
-use sqlx::Row;
 
 /// Upserts a batch of listings inside `tx` with a handful of statements per
 /// run of distinct listings: a lookup, one multi-row insert, one bulk update
@@ -92,14 +91,14 @@ async fn existing_hashes(
             .push_bind(&w.listing.item_id);
     });
     qb.push(")");
-    let rows: Vec<(i64, String, String, String)> = qb
+    let rows: Vec<ExistingRow> = qb
         .build_query_as()
         .fetch_all(&mut *tx)
         .await
         .ctx("looking up listings")?;
     Ok(rows
         .into_iter()
-        .map(|(id, p, i, h)| ((p, i), (id, h)))
+        .map(|r| ((r.platform, r.item_id), (r.id, r.content_hash)))
         .collect())
 }
 
@@ -270,14 +269,14 @@ impl SqliteStore {
                 sep.push_bind(*id);
             }
             qb.push(") ORDER BY id");
-            let rows = qb
-                .build()
+            let rows: Vec<ListingRow> = qb
+                .build_query_as()
                 .fetch_all(&self.pool)
                 .await
                 .ctx("reading listings")?;
-            return rows.into_iter().map(|r| row_to_listing(&r)).collect();
+            return rows.into_iter().map(ListingRow::into_stored).collect();
         }
-        let rows = sqlx::query(
+        let rows: Vec<ListingRow> = sqlx::query_as(
             "SELECT id, platform, item_id, url, title, brand, model, params, description, seller, shop_url, price, category \
              FROM listings WHERE id > ? AND (? IS NULL OR platform = ?) AND (? IS NULL OR last_scan_id = ?) \
              ORDER BY id LIMIT ?",
@@ -291,7 +290,7 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await
             .ctx("reading listings")?;
-        rows.into_iter().map(|r| row_to_listing(&r)).collect()
+        rows.into_iter().map(ListingRow::into_stored).collect()
     }
 
     /// Listings whose finding cites or was matched to one of `certs`, ascending.
@@ -347,7 +346,66 @@ impl SqliteStore {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    id: i64,
+    platform: String,
+    item_id: String,
+    content_hash: String,
+}
+
+/// A listing row as the match reads it.
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: i64,
+    platform: String,
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    brand: Option<String>,
+    model: Option<String>,
+    params: String,
+    description: Option<String>,
+    seller: Option<String>,
+    shop_url: Option<String>,
+    price: Option<String>,
+    category: Option<String>,
+}
+
+impl ListingRow {
+    fn into_stored(self) -> Result<StoredListing> {
+        let id = self.id;
+        let params: Vec<(String, String)> =
+            serde_json::from_str(&self.params).map_err(|e| StoreError::Corrupt {
+                what: "listing params",
+                detail: format!("listing {id}: {e}"),
+            })?;
+        Ok(StoredListing {
+            id,
+            listing: Listing {
+                platform: self.platform,
+                item_id: self.item_id,
+                url: self.url,
+                title: self.title,
+                brand: self.brand,
+                model: self.model,
+                params,
+                description: self.description,
+                seller: self.seller,
+                shop_url: self.shop_url,
+                price: self.price,
+                category: self.category,
+            },
+        })
+    }
+}
+
+/// A listing from the first thirteen columns of a row, by position: the
+/// review area's `finding_detail` selects `l.brand`, `l.model` and then the
+/// finding's `f.brand`, `f.model`, so reading by name would take the
+/// finding's. Only for those callers; this area reads [`ListingRow`].
 pub(super) fn row_to_listing(r: &sqlx::sqlite::SqliteRow) -> Result<StoredListing> {
+    use sqlx::Row;
     let id: i64 = r.get(0);
     let params: Vec<(String, String)> =
         serde_json::from_str(r.get::<&str, _>(7)).map_err(|e| StoreError::Corrupt {
