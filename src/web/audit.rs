@@ -7,6 +7,7 @@ use super::AppState;
 use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{AuditRow, AuditView, local_time};
+use crate::review::audit::AuditEntry;
 use crate::review::auth::Permission;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -33,35 +34,8 @@ pub async fn audit(
     } else {
         None
     };
-    let rows = page_data
-        .entries
-        .iter()
-        .map(|e| AuditRow {
-            id: e.id,
-            at: local_time(&e.at),
-            actor: e.actor.clone(),
-            action: audit_action_label(&e.action).to_string(),
-            target: e.target.clone().unwrap_or_default(),
-            target_href: e
-                .target
-                .as_deref()
-                .and_then(|t| t.strip_prefix("listing:"))
-                .and_then(|id| id.parse::<i64>().ok())
-                .map(|id| format!("/listings/{id}")),
-            details: e.details.clone(),
-            hash: e.hash.clone(),
-        })
-        .collect();
-    let older_href = page_data.older.map(|id| {
-        let mut pairs = vec![("before", id.to_string())];
-        if let Some(t) = target {
-            pairs.push(("target", t.to_string()));
-        }
-        format!(
-            "/audit?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
-        )
-    });
+    let rows = page_data.entries.iter().map(audit_row).collect();
+    let older_href = page_data.older.map(|id| older_href(id, target));
     let view = AuditView {
         layout: layout(&state, &user, "audit", "审计日志"),
         rows,
@@ -81,6 +55,38 @@ pub async fn audit(
     page(&view, StatusCode::OK)
 }
 
+/// One entry, with a link to the listing it is about.
+fn audit_row(e: &AuditEntry) -> AuditRow {
+    AuditRow {
+        id: e.id,
+        at: local_time(&e.at),
+        actor: e.actor.clone(),
+        action: audit_action_label(&e.action).to_string(),
+        target: e.target.clone().unwrap_or_default(),
+        target_href: e
+            .target
+            .as_deref()
+            .and_then(|t| t.strip_prefix("listing:"))
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(|id| format!("/listings/{id}")),
+        details: e.details.clone(),
+        hash: e.hash.clone(),
+    }
+}
+
+/// The next page: entries before `id`, with the same target.
+fn older_href(id: i64, target: Option<&str>) -> String {
+    let mut pairs = vec![("before", id.to_string())];
+    if let Some(t) = target {
+        pairs.push(("target", t.to_string()));
+    }
+    format!(
+        "/audit?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
+
+/// An audited action in Chinese (unknown ones as stored).
 pub fn audit_action_label(action: &str) -> &str {
     match action {
         "decision.make" => "审核决定",

@@ -1,12 +1,9 @@
 //! Review stage, on the web: a listing's page. In: the listing's id and
 //! the queue it was opened from (`ctx`), and after a decision what to say
 //! about it; out: the page with the listing's facts, the finding, the
-//! certificate compared with the listing ([`listing_cert`]), the evidence
-//! and what happened to the listing ([`listing_history`]), and the decision
+//! certificate compared with the listing (`listing_cert`), the evidence
+//! and what happened to the listing (`listing_history`), and the decision
 //! form that leads on to the next listing in the same queue.
-//!
-//! [`listing_cert`]: super::listing_cert
-//! [`listing_history`]: super::listing_history
 
 use super::AppState;
 use super::choices::{measure_opts, reason_opts};
