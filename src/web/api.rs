@@ -4,8 +4,8 @@
 //! or a browser session plus the `X-CSRF-Token` header for writes.
 
 use super::AppState;
+use super::decisions::{BULK_MAX, decide_many};
 use super::error::AppError;
-use super::pages::decide_many;
 use super::session::CurrentUser;
 use crate::review::auth::Permission;
 use crate::review::compare;
@@ -218,10 +218,8 @@ pub async fn bulk(
 ) -> ApiResult {
     user.require(Permission::Decide).map_err(api)?;
     let Json(body) = body.map_err(bad_json)?;
-    if body.ids.is_empty() || body.ids.len() > super::pages::BULK_MAX {
-        return Err(
-            AppError::bad_request(format!("ids 须为 1 到 {} 个", super::pages::BULK_MAX)).json(),
-        );
+    if body.ids.is_empty() || body.ids.len() > BULK_MAX {
+        return Err(AppError::bad_request(format!("ids 须为 1 到 {} 个", BULK_MAX)).json());
     }
     let input = DecisionInput {
         action: body.action,

@@ -50,6 +50,11 @@ impl AppError {
     }
 }
 
+/// The answer to a path no route knows.
+pub async fn not_found() -> AppError {
+    AppError::not_found()
+}
+
 /// The HTTP status of a refused decision: not allowed 403, someone decided
 /// first 409, anything missing or invalid 422.
 pub fn decision_status(e: &crate::review::decision::DecisionError) -> StatusCode {

@@ -5,7 +5,7 @@
 //! before those few marks become tags.
 
 use super::AppState;
-use super::pages::{PageResult, layout, page};
+use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::Layout;
 use crate::review::auth::Permission;

@@ -5,22 +5,37 @@
 //! templates; captured pages are served sandboxed; every form carries a CSRF
 //! token; security headers go on every response.
 
+mod account;
 mod api;
+mod assets;
+mod audit;
 mod charts;
+mod choices;
+mod dashboard;
+mod decisions;
 mod error;
+mod evidence;
 mod feeds;
 mod help;
+mod labels;
+mod layout;
+mod listing;
+mod listing_cert;
+mod listing_history;
 mod notices;
-mod pages;
+mod passwords;
 mod probes;
+mod queue;
+mod queue_context;
 mod reports;
 mod scans;
 pub mod schedule;
 mod session;
+mod users;
 mod views;
 
 pub use error::AppError;
-pub use pages::neutralise;
+pub use evidence::neutralise;
 pub use session::{CurrentUser, SESSION_COOKIE};
 
 use crate::certdb::Catalog;
@@ -210,26 +225,26 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// The application with its routes and security headers.
 pub fn router(state: Arc<AppState>) -> Router {
     let pages = Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(queue::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
-        .route("/queue", get(pages::queue))
-        .route("/queue/bulk", post(pages::bulk))
-        .route("/listings/{id}", get(pages::listing))
-        .route("/listings/{id}/decision", post(pages::decide))
-        .route("/evidence/{page_id}", get(pages::evidence))
-        .route("/evidence/{page_id}/raw", get(pages::evidence_raw))
-        .route("/dashboard", get(pages::dashboard))
-        .route("/audit", get(pages::audit))
+        .route("/queue", get(queue::queue))
+        .route("/queue/bulk", post(decisions::bulk))
+        .route("/listings/{id}", get(listing::listing))
+        .route("/listings/{id}/decision", post(decisions::decide))
+        .route("/evidence/{page_id}", get(evidence::evidence))
+        .route("/evidence/{page_id}/raw", get(evidence::evidence_raw))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/audit", get(audit::audit))
         .route("/reports", get(reports::index))
         .route("/reports/monthly", get(reports::monthly_page))
         .route("/reports/monthly.xlsx", get(reports::monthly_xlsx))
         .route("/reports/sellers", get(reports::sellers_page))
-        .route("/admin/users", get(pages::users).post(pages::user_add))
-        .route("/admin/users/{username}", post(pages::user_change))
+        .route("/admin/users", get(users::users).post(users::user_add))
+        .route("/admin/users/{username}", post(users::user_change))
         .route(
             "/account",
-            get(pages::account).post(pages::account_password),
+            get(account::account).post(account::account_password),
         )
         .route("/help", get(help::page_get))
         .route("/schedule", get(schedule::page_get))
@@ -244,8 +259,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/scans/diff", get(scans::diff_form))
         .route("/scans/{id}", get(scans::show))
         .route("/scans/{a}/diff/{b}", get(scans::diff))
-        .route("/static/app.css", get(pages::css))
-        .route("/static/app.js", get(pages::js))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics));
@@ -262,7 +277,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     };
     pages
         .merge(api)
-        .fallback(pages::not_found)
+        .fallback(error::not_found)
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))

@@ -5,7 +5,8 @@
 use super::AppState;
 use super::charts;
 use super::error::AppError;
-use super::pages::{PageResult, layout, page};
+use super::labels::notice_state;
+use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{Layout, local_time};
 use crate::notice::{self, reply};
@@ -88,16 +89,6 @@ pub struct BatchView {
     pub can_reply: bool,
     pub message: Option<String>,
     pub problems: Vec<String>,
-}
-
-/// A notice state in Chinese, with its CSS class.
-pub fn state_label(state: &str) -> (&'static str, &'static str) {
-    let class = match state {
-        "overdue" | "relisted" => "st-bad",
-        "removed_verified" => "st-good",
-        _ => "st-open",
-    };
-    (notice::state_label(state), class)
 }
 
 // ---- list and issue ---------------------------------------------------------------------
@@ -347,7 +338,7 @@ async fn batch_page(
         .await?
         .into_iter()
         .map(|l| {
-            let (state_label, state_class) = state_label(&l.state);
+            let (state_label, state_class) = notice_state(&l.state);
             LineRow {
                 state_label,
                 state_class,
@@ -670,17 +661,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_state_has_a_label() {
-        for s in [
-            "issued",
-            "acknowledged",
-            "still_online",
-            "overdue",
-            "removed_verified",
-            "relisted",
-        ] {
-            assert_ne!(state_label(s).0, "未知", "{s}");
-        }
+    fn ascii_names_for_files() {
         assert_eq!(
             ascii_name("市监CCC〔2026〕1号-list.xlsx"),
             "__CCC_2026_1_-list.xlsx"

@@ -7,7 +7,7 @@
 use super::AppState;
 use super::charts;
 use super::error::AppError;
-use super::pages::{PageResult, layout, page};
+use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{Layout, Opt};
 use crate::report::monthly::{self, MonthlyReport, PlatformFigures, flagged_verdicts};

@@ -4,7 +4,7 @@
 
 use super::AppState;
 use super::error::AppError;
-use super::pages::{PageResult, layout, page};
+use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{Layout, local_time};
 use crate::config::Settings;
