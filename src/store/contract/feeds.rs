@@ -84,10 +84,17 @@ contract!(
             .add_feed_token("tb", "<script>%_</script>", "hash-b", "admin2")
             .await
             .unwrap();
-        let c = db.add_feed_token("jd", "second", "hash-c", "admin").await.unwrap();
+        let c = db
+            .add_feed_token("jd", "second", "hash-c", "admin")
+            .await
+            .unwrap();
         assert!(a < b && b < c);
         // The same hash twice is refused (UNIQUE), on both.
-        assert!(db.add_feed_token("jd", "dup", "hash-a", "admin").await.is_err());
+        assert!(
+            db.add_feed_token("jd", "dup", "hash-a", "admin")
+                .await
+                .is_err()
+        );
 
         let all = db.feed_tokens(None).await.unwrap();
         assert_eq!(
@@ -117,7 +124,8 @@ contract!(
             3
         );
         assert_eq!(
-            db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1").await,
+            db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1")
+                .await,
             3
         );
         assert_eq!(
@@ -144,14 +152,20 @@ contract!(
         assert_eq!(r.name, "京东 token ''1''");
         clock.advance(chrono::Duration::days(1));
         let again = db.revoke_feed_token(a, "boss").await.unwrap();
-        assert_eq!(again.revoked_at.as_deref(), Some("2026-07-01T08:00:01.234Z"));
+        assert_eq!(
+            again.revoked_at.as_deref(),
+            Some("2026-07-01T08:00:01.234Z")
+        );
         assert_eq!(
             db.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'feed_token.revoke'")
                 .await,
             1
         );
         let by_hash = db.feed_token_by_hash("hash-a").await.unwrap().unwrap();
-        assert_eq!(by_hash.revoked_at.as_deref(), Some("2026-07-01T08:00:01.234Z"));
+        assert_eq!(
+            by_hash.revoked_at.as_deref(),
+            Some("2026-07-01T08:00:01.234Z")
+        );
         match db.revoke_feed_token(999, "boss").await {
             Err(StoreError::NotFound { what, key }) => {
                 assert_eq!((what, key.as_str()), ("feed token", "999"))
@@ -162,100 +176,153 @@ contract!(
     }
 );
 
-contract!(
-    hostile_token_text_never_fails,
-    |db, _clock| {
-        let long = "长".repeat(5000);
-        let nul = "a\0b\"'%_<script>";
-        let id = db.add_feed_token("jd", nul, "h-nul", "ad\0min").await.unwrap();
-        let id2 = db.add_feed_token("jd", &long, "h-long", "admin").await.unwrap();
-        let t = db.feed_token_by_hash("h-nul").await.unwrap().unwrap();
-        assert_eq!(t.id, id);
-        // PostgreSQL text holds no NUL: it is dropped there; SQLite keeps it.
-        // Both keep everything else.
-        assert_eq!(t.name.replace('\0', ""), "ab\"'%_<script>");
-        assert_eq!(t.created_by.replace('\0', ""), "admin");
-        let t2 = db.revoke_feed_token(id2, "x\0y").await.unwrap();
-        assert_eq!(t2.name, long);
-        assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log").await, 3);
-    }
-);
+contract!(hostile_token_text_never_fails, |db, _clock| {
+    let long = "长".repeat(5000);
+    let nul = "a\0b\"'%_<script>";
+    let id = db
+        .add_feed_token("jd", nul, "h-nul", "ad\0min")
+        .await
+        .unwrap();
+    let id2 = db
+        .add_feed_token("jd", &long, "h-long", "admin")
+        .await
+        .unwrap();
+    let t = db.feed_token_by_hash("h-nul").await.unwrap().unwrap();
+    assert_eq!(t.id, id);
+    // PostgreSQL text holds no NUL: it is dropped there; SQLite keeps it.
+    // Both keep everything else.
+    assert_eq!(t.name.replace('\0', ""), "ab\"'%_<script>");
+    assert_eq!(t.created_by.replace('\0', ""), "admin");
+    let t2 = db.revoke_feed_token(id2, "x\0y").await.unwrap();
+    assert_eq!(t2.name, long);
+    assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log").await, 3);
+});
 
-contract!(
-    deliveries_move_the_cursor_of_their_own_kind,
-    |db, clock| {
-        let tok = db.add_feed_token("jd", "jd", "h1", "admin").await.unwrap();
-        let other = db.add_feed_token("jd", "jd2", "h2", "admin").await.unwrap();
-        assert_eq!(db.feed_cursor("jd", FeedChannel::Token, Some(tok)).await.unwrap(), None);
-        assert_eq!(db.feed_cursor("jd", FeedChannel::File, None).await.unwrap(), None);
+contract!(deliveries_move_the_cursor_of_their_own_kind, |db, clock| {
+    let tok = db.add_feed_token("jd", "jd", "h1", "admin").await.unwrap();
+    let other = db.add_feed_token("jd", "jd2", "h2", "admin").await.unwrap();
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::Token, Some(tok))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::File, None).await.unwrap(),
+        None
+    );
 
-        let counts = serde_json::json!({"certificates": 2, "confirmed_findings": 0, "repeat_sellers": 1});
-        let d = |token_id, channel, since: &str, until: &str| FeedDelivery {
-            token_id,
-            platform: "jd",
-            channel,
-            requested_by: "平台 jd",
-            since: t(since),
-            until: t(until),
-            counts: counts.clone(),
-        };
-        clock.advance(chrono::Duration::hours(1));
-        let d1 = db
-            .record_feed_delivery(&d(
-                Some(tok),
-                FeedChannel::Token,
-                "2026-06-29T08:00:00Z",
-                // Sub-millisecond digits are cut, as stamps are.
-                "2026-06-30T09:00:00.123456Z",
-            ))
+    let counts =
+        serde_json::json!({"certificates": 2, "confirmed_findings": 0, "repeat_sellers": 1});
+    let d = |token_id, channel, since: &str, until: &str| FeedDelivery {
+        token_id,
+        platform: "jd",
+        channel,
+        requested_by: "平台 jd",
+        since: t(since),
+        until: t(until),
+        counts: counts.clone(),
+    };
+    clock.advance(chrono::Duration::hours(1));
+    let d1 = db
+        .record_feed_delivery(&d(
+            Some(tok),
+            FeedChannel::Token,
+            "2026-06-29T08:00:00Z",
+            // Sub-millisecond digits are cut, as stamps are.
+            "2026-06-30T09:00:00.123456Z",
+        ))
+        .await
+        .unwrap();
+    let d2 = db
+        .record_feed_delivery(&d(
+            None,
+            FeedChannel::File,
+            "2026-06-01T00:00:00Z",
+            "2026-06-15T00:00:00Z",
+        ))
+        .await
+        .unwrap();
+    let d3 = db
+        .record_feed_delivery(&d(
+            None,
+            FeedChannel::Staff,
+            "2026-06-01T00:00:00Z",
+            "2026-06-16T00:00:00+08:00",
+        ))
+        .await
+        .unwrap();
+    assert!(d1 < d2 && d2 < d3);
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::Token, Some(tok))
             .await
-            .unwrap();
-        let d2 = db
-            .record_feed_delivery(&d(None, FeedChannel::File, "2026-06-01T00:00:00Z", "2026-06-15T00:00:00Z"))
+            .unwrap()
+            .as_deref(),
+        Some("2026-06-30T09:00:00.123Z")
+    );
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::Token, Some(other))
             .await
-            .unwrap();
-        let d3 = db
-            .record_feed_delivery(&d(None, FeedChannel::Staff, "2026-06-01T00:00:00Z", "2026-06-16T00:00:00+08:00"))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::Token, None)
             .await
-            .unwrap();
-        assert!(d1 < d2 && d2 < d3);
-        assert_eq!(
-            db.feed_cursor("jd", FeedChannel::Token, Some(tok)).await.unwrap().as_deref(),
-            Some("2026-06-30T09:00:00.123Z")
-        );
-        assert_eq!(db.feed_cursor("jd", FeedChannel::Token, Some(other)).await.unwrap(), None);
-        assert_eq!(db.feed_cursor("jd", FeedChannel::Token, None).await.unwrap(), None);
-        assert_eq!(
-            db.feed_cursor("jd", FeedChannel::File, None).await.unwrap().as_deref(),
-            Some("2026-06-15T00:00:00.000Z")
-        );
-        assert_eq!(
-            db.feed_cursor("jd", FeedChannel::Staff, None).await.unwrap().as_deref(),
-            Some("2026-06-15T16:00:00.000Z")
-        );
-        assert_eq!(db.feed_cursor("tb", FeedChannel::File, None).await.unwrap(), None);
-        // The latest delivery wins, even with an earlier `until`.
-        db.record_feed_delivery(&d(None, FeedChannel::File, "2026-06-01T00:00:00Z", "2026-06-10T00:00:00Z"))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::File, None)
             .await
-            .unwrap();
-        assert_eq!(
-            db.feed_cursor("jd", FeedChannel::File, None).await.unwrap().as_deref(),
-            Some("2026-06-10T00:00:00.000Z")
-        );
-        // The token's last use is the delivery's time; the other token's is untouched.
-        let toks = db.feed_tokens(Some("jd")).await.unwrap();
-        assert_eq!(toks[0].last_used_at.as_deref(), Some("2026-06-30T09:00:00.000Z"));
-        assert_eq!(toks[1].last_used_at, None);
-        // The counts are kept as delivered, keys in their order.
-        assert_eq!(
-            db.scalar_i64(
-                "SELECT COUNT(*) FROM feed_deliveries WHERE CAST(counts AS TEXT) = \
+            .unwrap()
+            .as_deref(),
+        Some("2026-06-15T00:00:00.000Z")
+    );
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::Staff, None)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2026-06-15T16:00:00.000Z")
+    );
+    assert_eq!(
+        db.feed_cursor("tb", FeedChannel::File, None).await.unwrap(),
+        None
+    );
+    // The latest delivery wins, even with an earlier `until`.
+    db.record_feed_delivery(&d(
+        None,
+        FeedChannel::File,
+        "2026-06-01T00:00:00Z",
+        "2026-06-10T00:00:00Z",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        db.feed_cursor("jd", FeedChannel::File, None)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2026-06-10T00:00:00.000Z")
+    );
+    // The token's last use is the delivery's time; the other token's is untouched.
+    let toks = db.feed_tokens(Some("jd")).await.unwrap();
+    assert_eq!(
+        toks[0].last_used_at.as_deref(),
+        Some("2026-06-30T09:00:00.000Z")
+    );
+    assert_eq!(toks[1].last_used_at, None);
+    // The counts are kept as delivered, keys in their order.
+    assert_eq!(
+        db.scalar_i64(
+            "SELECT COUNT(*) FROM feed_deliveries WHERE CAST(counts AS TEXT) = \
                  '{\"certificates\":2,\"confirmed_findings\":0,\"repeat_sellers\":1}'"
-            )
-            .await,
-            4
-        );
-        assert_eq!(
+        )
+        .await,
+        4
+    );
+    assert_eq!(
             db.scalar_i64(&format!(
                 "SELECT COUNT(*) FROM feed_deliveries WHERE id = {d1} AND requested_by = '平台 jd' \
                  AND delivered_at = '2026-06-30T09:00:00.000Z' AND since = '2026-06-29T08:00:00.000Z'"
@@ -263,22 +330,26 @@ contract!(
             .await,
             1
         );
-    }
-);
+});
 
-contract!(
-    an_empty_database_has_an_empty_feed,
-    |db, _clock| {
-        let lists = db
-            .feed_lists("jd", t("2026-06-01T00:00:00Z"), t("2026-07-01T00:00:00Z"), 10)
-            .await
-            .unwrap();
-        assert!(lists.certificates.is_empty());
-        assert!(lists.confirmed_findings.is_empty());
-        assert!(lists.repeat_sellers.is_empty());
-        assert_eq!(lists.truncated, crate::store::feeds::FeedTruncated::default());
-    }
-);
+contract!(an_empty_database_has_an_empty_feed, |db, _clock| {
+    let lists = db
+        .feed_lists(
+            "jd",
+            t("2026-06-01T00:00:00Z"),
+            t("2026-07-01T00:00:00Z"),
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(lists.certificates.is_empty());
+    assert!(lists.confirmed_findings.is_empty());
+    assert!(lists.repeat_sellers.is_empty());
+    assert_eq!(
+        lists.truncated,
+        crate::store::feeds::FeedTruncated::default()
+    );
+});
 
 contract!(
     the_feed_lists_certificates_confirmations_and_repeat_sellers,
@@ -286,7 +357,10 @@ contract!(
         db.exec_sql(SEED).await;
         let (since, until) = (t("2026-06-29T08:00:00Z"), t("2026-06-30T08:00:00Z"));
         let lists = db.feed_lists("jd", since, until, 10).await.unwrap();
-        assert_eq!(lists.truncated, crate::store::feeds::FeedTruncated::default());
+        assert_eq!(
+            lists.truncated,
+            crate::store::feeds::FeedTruncated::default()
+        );
 
         // Certificates: in the order of their first event (time, then number).
         let certs = &lists.certificates;
@@ -310,7 +384,11 @@ contract!(
         assert_eq!(a.events[0].from.as_deref(), Some("valid"));
         // Listing 1 is matched and cites it (one entry), listing 2 cites it;
         // the tb listing is not jd's.
-        let ids: Vec<(&str, bool)> = a.listings.iter().map(|l| (l.item_id.as_str(), l.cites)).collect();
+        let ids: Vec<(&str, bool)> = a
+            .listings
+            .iter()
+            .map(|l| (l.item_id.as_str(), l.cites))
+            .collect();
         assert_eq!(ids, vec![("i1", true), ("i2", true)]);
         let l1 = &a.listings[0];
         assert_eq!(l1.url.as_deref(), Some("https://jd.example/1"));
@@ -318,7 +396,10 @@ contract!(
         assert_eq!(l1.seller.as_deref(), Some("店铺A"));
         assert_eq!(l1.state, "online");
         assert_eq!(l1.verdict, "suspended");
-        assert_eq!(l1.verdict_label, crate::store::feeds::verdict_label("suspended"));
+        assert_eq!(
+            l1.verdict_label,
+            crate::store::feeds::verdict_label("suspended")
+        );
         assert_eq!(a.listings[1].url, None);
         assert_eq!(a.listings[1].state, "gone");
 
@@ -340,7 +421,10 @@ contract!(
         assert_eq!(cb.status, "valid");
         assert_eq!(cb.events.len(), 1);
         assert_eq!(cb.events[0].kind, "expired");
-        assert_eq!(cb.events[0].kind_label, crate::store::feeds::status_label("expired"));
+        assert_eq!(
+            cb.events[0].kind_label,
+            crate::store::feeds::status_label("expired")
+        );
         assert_eq!(cb.events[0].at, "2026-06-30T00:00:00.000Z");
         assert_eq!(cb.events[0].from, None);
         let ids: Vec<(&str, bool, &str)> = cb
@@ -348,7 +432,10 @@ contract!(
             .iter()
             .map(|l| (l.item_id.as_str(), l.cites, l.verdict.as_str()))
             .collect();
-        assert_eq!(ids, vec![("i2", true, "uncertified"), ("i3", false, "cert_mismatch")]);
+        assert_eq!(
+            ids,
+            vec![("i2", true, "uncertified"), ("i3", false, "cert_mismatch")]
+        );
 
         // Confirmations decided in the window, oldest first (ties by decision).
         let conf = &lists.confirmed_findings;
@@ -420,15 +507,29 @@ contract!(
         // A window of less than a day passes no expiry date; one before
         // everything has no events.
         let short = db
-            .feed_lists("jd", t("2026-06-29T09:30:00Z"), t("2026-06-29T11:00:00Z"), 10)
+            .feed_lists(
+                "jd",
+                t("2026-06-29T09:30:00Z"),
+                t("2026-06-29T11:00:00Z"),
+                10,
+            )
             .await
             .unwrap();
         assert_eq!(
-            short.certificates.iter().map(|c| c.cert_no.as_str()).collect::<Vec<_>>(),
+            short
+                .certificates
+                .iter()
+                .map(|c| c.cert_no.as_str())
+                .collect::<Vec<_>>(),
             vec!["C-0", "C-A"]
         );
         let none = db
-            .feed_lists("jd", t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z"), 10)
+            .feed_lists(
+                "jd",
+                t("2026-01-01T00:00:00Z"),
+                t("2026-01-01T00:00:00Z"),
+                10,
+            )
             .await
             .unwrap();
         assert!(none.certificates.is_empty() && none.confirmed_findings.is_empty());

@@ -70,23 +70,20 @@ INSERT INTO relists (id, notice_id, listing_id, detected_at) VALUES
  (1, 1, 7, '2026-05-05T00:00:00.000Z');
 ";
 
-contract!(
-    an_empty_database_has_nothing_to_prune,
-    |db, _clock| {
-        let b = db
-            .prune_pages_batch(CUTOFF, &(String::new(), 0), 100, false, START)
-            .await
-            .unwrap();
-        assert_eq!((b.pages, b.bytes, b.next), (0, 0, None));
-        assert_eq!(db.old_pages_kept(CUTOFF).await.unwrap(), 0);
-        assert_eq!(db.page_pruned_at(1).await.unwrap(), None);
-        assert!(db.snapshots_before(CUTOFF).await.unwrap().is_empty());
-        assert_eq!(db.snapshot_rows(1).await.unwrap(), 0);
-        assert_eq!(db.prune_snapshot_batch(1, 10).await.unwrap(), 0);
-        assert!(db.finished_frontiers(CUTOFF).await.unwrap().is_empty());
-        assert_eq!(db.prune_frontier_batch(1, 10).await.unwrap(), 0);
-    }
-);
+contract!(an_empty_database_has_nothing_to_prune, |db, _clock| {
+    let b = db
+        .prune_pages_batch(CUTOFF, &(String::new(), 0), 100, false, START)
+        .await
+        .unwrap();
+    assert_eq!((b.pages, b.bytes, b.next), (0, 0, None));
+    assert_eq!(db.old_pages_kept(CUTOFF).await.unwrap(), 0);
+    assert_eq!(db.page_pruned_at(1).await.unwrap(), None);
+    assert!(db.snapshots_before(CUTOFF).await.unwrap().is_empty());
+    assert_eq!(db.snapshot_rows(1).await.unwrap(), 0);
+    assert_eq!(db.prune_snapshot_batch(1, 10).await.unwrap(), 0);
+    assert!(db.finished_frontiers(CUTOFF).await.unwrap().is_empty());
+    assert_eq!(db.prune_frontier_batch(1, 10).await.unwrap(), 0);
+});
 
 contract!(
     old_page_bodies_that_nothing_needs_are_emptied_in_batches,
@@ -97,7 +94,10 @@ contract!(
         assert_eq!(db.old_pages_kept(CUTOFF).await.unwrap(), 12);
 
         // A dry run walks the same batches and changes nothing.
-        let b1 = db.prune_pages_batch(CUTOFF, &start, 2, true, START).await.unwrap();
+        let b1 = db
+            .prune_pages_batch(CUTOFF, &start, 2, true, START)
+            .await
+            .unwrap();
         assert_eq!((b1.pages, b1.bytes), (2, 5));
         // Pages 1 and 11 share their time: by id.
         assert_eq!(b1.next, Some(("2026-05-01T00:00:01.000Z".to_string(), 11)));
@@ -114,14 +114,20 @@ contract!(
         assert_eq!((b3.pages, b3.bytes, b3.next), (0, 0, None));
         // Resuming between two pages of the same time.
         let mid = ("2026-05-01T00:00:01.000Z".to_string(), 1);
-        let b = db.prune_pages_batch(CUTOFF, &mid, 1, true, START).await.unwrap();
+        let b = db
+            .prune_pages_batch(CUTOFF, &mid, 1, true, START)
+            .await
+            .unwrap();
         assert_eq!(b.next, Some(("2026-05-01T00:00:01.000Z".to_string(), 11)));
         assert_eq!(db.old_pages_kept(CUTOFF).await.unwrap(), 12);
         assert_eq!(db.page_pruned_at(1).await.unwrap(), None);
 
         // For real.
         let now = "2026-06-30T08:00:00.123Z";
-        let r1 = db.prune_pages_batch(CUTOFF, &start, 3, false, now).await.unwrap();
+        let r1 = db
+            .prune_pages_batch(CUTOFF, &start, 3, false, now)
+            .await
+            .unwrap();
         assert_eq!((r1.pages, r1.bytes), (3, 11));
         assert_eq!(r1.next, Some(("2026-05-01T00:00:02.000Z".to_string(), 2)));
         let r2 = db
@@ -131,20 +137,34 @@ contract!(
         assert_eq!((r2.pages, r2.bytes), (1, 8));
         assert_eq!(r2.next, Some(("2026-05-01T00:00:12.000Z".to_string(), 12)));
         // Nothing left, from the start either.
-        let r3 = db.prune_pages_batch(CUTOFF, &start, 3, false, now).await.unwrap();
+        let r3 = db
+            .prune_pages_batch(CUTOFF, &start, 3, false, now)
+            .await
+            .unwrap();
         assert_eq!((r3.pages, r3.bytes, r3.next), (0, 0, None));
 
         for id in [1, 2, 11, 12] {
-            assert_eq!(db.page_pruned_at(id).await.unwrap().as_deref(), Some(now), "page {id}");
             assert_eq!(
-                db.scalar_i64(&format!("SELECT CAST(length(body_gz) AS BIGINT) FROM pages WHERE id = {id}")).await,
+                db.page_pruned_at(id).await.unwrap().as_deref(),
+                Some(now),
+                "page {id}"
+            );
+            assert_eq!(
+                db.scalar_i64(&format!(
+                    "SELECT CAST(length(body_gz) AS BIGINT) FROM pages WHERE id = {id}"
+                ))
+                .await,
                 0
             );
         }
         for id in [3, 4, 5, 6, 7, 8, 9, 13, 14] {
             assert_eq!(db.page_pruned_at(id).await.unwrap(), None, "page {id}");
             assert!(
-                db.scalar_i64(&format!("SELECT CAST(length(body_gz) AS BIGINT) FROM pages WHERE id = {id}")).await > 0
+                db.scalar_i64(&format!(
+                    "SELECT CAST(length(body_gz) AS BIGINT) FROM pages WHERE id = {id}"
+                ))
+                .await
+                    > 0
             );
         }
         // The page pruned before keeps its time.
@@ -155,8 +175,14 @@ contract!(
         assert_eq!(db.page_pruned_at(999).await.unwrap(), None);
         assert_eq!(db.old_pages_kept(CUTOFF).await.unwrap(), 8);
         // A later cutoff counts the new page too.
-        assert_eq!(db.old_pages_kept("2026-07-01T00:00:00.000Z").await.unwrap(), 9);
-        assert_eq!(db.old_pages_kept("2026-01-01T00:00:00.000Z").await.unwrap(), 0);
+        assert_eq!(
+            db.old_pages_kept("2026-07-01T00:00:00.000Z").await.unwrap(),
+            9
+        );
+        assert_eq!(
+            db.old_pages_kept("2026-01-01T00:00:00.000Z").await.unwrap(),
+            0
+        );
     }
 );
 
@@ -185,7 +211,12 @@ contract!(
         // Kept records ended before the cutoff, except each platform's
         // latest (7 for jd, 4 for tb); a running scan counts by its start.
         assert_eq!(db.snapshots_before(CUTOFF).await.unwrap(), vec![1, 2, 3]);
-        assert_eq!(db.snapshots_before("2026-05-05T00:00:00.000Z").await.unwrap(), vec![1, 3]);
+        assert_eq!(
+            db.snapshots_before("2026-05-05T00:00:00.000Z")
+                .await
+                .unwrap(),
+            vec![1, 3]
+        );
         assert_eq!(db.snapshot_rows(1).await.unwrap(), 3);
         assert_eq!(db.snapshot_rows(2).await.unwrap(), 1);
         assert_eq!(db.snapshot_rows(99).await.unwrap(), 0);
@@ -195,7 +226,11 @@ contract!(
         assert_eq!(db.snapshot_rows(1).await.unwrap(), 1);
         assert_eq!(db.prune_snapshot_batch(1, 2).await.unwrap(), 1);
         assert_eq!(db.snapshots_before(CUTOFF).await.unwrap(), vec![2, 3]);
-        assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM scans WHERE id = 1 AND snapshot = 'pruned'").await, 1);
+        assert_eq!(
+            db.scalar_i64("SELECT COUNT(*) FROM scans WHERE id = 1 AND snapshot = 'pruned'")
+                .await,
+            1
+        );
         assert_eq!(db.prune_snapshot_batch(2, 1).await.unwrap(), 1);
         assert_eq!(db.snapshots_before(CUTOFF).await.unwrap(), vec![2, 3]);
         assert_eq!(db.prune_snapshot_batch(2, 1).await.unwrap(), 0);
@@ -209,13 +244,18 @@ contract!(
             vec![(1, 3), (2, 1), (4, 2)]
         );
         assert_eq!(
-            db.finished_frontiers("2026-05-05T00:00:00.000Z").await.unwrap(),
+            db.finished_frontiers("2026-05-05T00:00:00.000Z")
+                .await
+                .unwrap(),
             vec![(1, 3), (4, 2)]
         );
         assert_eq!(db.prune_frontier_batch(1, 2).await.unwrap(), 2);
         assert_eq!(db.prune_frontier_batch(1, 2).await.unwrap(), 1);
         assert_eq!(db.prune_frontier_batch(1, 2).await.unwrap(), 0);
-        assert_eq!(db.finished_frontiers(CUTOFF).await.unwrap(), vec![(2, 1), (4, 2)]);
+        assert_eq!(
+            db.finished_frontiers(CUTOFF).await.unwrap(),
+            vec![(2, 1), (4, 2)]
+        );
         assert_eq!(db.prune_frontier_batch(4, 10).await.unwrap(), 2);
         assert_eq!(db.finished_frontiers(CUTOFF).await.unwrap(), vec![(2, 1)]);
         assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM frontier").await, 4);

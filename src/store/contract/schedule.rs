@@ -34,11 +34,27 @@ contract!(
             }
         );
         // Renewed by its holder (with a scan), not by anyone else.
-        assert!(db.renew_platform_lock("jd", "host-a:1:aa", Some(42), 3_000).await.unwrap());
-        assert!(!db.renew_platform_lock("jd", "host-b:2:bb", Some(7), 3_500).await.unwrap());
-        assert!(!db.renew_platform_lock("tb", "host-a:1:aa", None, 3_500).await.unwrap());
+        assert!(
+            db.renew_platform_lock("jd", "host-a:1:aa", Some(42), 3_000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.renew_platform_lock("jd", "host-b:2:bb", Some(7), 3_500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.renew_platform_lock("tb", "host-a:1:aa", None, 3_500)
+                .await
+                .unwrap()
+        );
         // A renewal without a scan keeps the scan.
-        assert!(db.renew_platform_lock("jd", "host-a:1:aa", None, 4_000).await.unwrap());
+        assert!(
+            db.renew_platform_lock("jd", "host-a:1:aa", None, 4_000)
+                .await
+                .unwrap()
+        );
         let locks = db.platform_locks().await.unwrap();
         assert_eq!(locks.len(), 1);
         assert_eq!(locks[0].scan_id, Some(42));
@@ -46,48 +62,71 @@ contract!(
         assert_eq!(locks[0].acquired_ms, 1_000);
         // The holder taking it again restarts it (scan forgotten).
         assert_eq!(
-            db.try_lock_platform("jd", "host-a:1:aa", "again", 5_000, 4_500).await.unwrap(),
+            db.try_lock_platform("jd", "host-a:1:aa", "again", 5_000, 4_500)
+                .await
+                .unwrap(),
             Ok(())
         );
         let l = &db.platform_locks().await.unwrap()[0];
-        assert_eq!((l.purpose.as_str(), l.scan_id, l.acquired_ms), ("again", None, 5_000));
-        // Stale only when the heartbeat is strictly older than the bound.
-        assert!(db
-            .try_lock_platform("jd", "host-b:2:bb", "scan", 9_000, 5_000)
-            .await
-            .unwrap()
-            .is_err());
         assert_eq!(
-            db.try_lock_platform("jd", "host-b:2:bb", "scan", 9_000, 5_001).await.unwrap(),
+            (l.purpose.as_str(), l.scan_id, l.acquired_ms),
+            ("again", None, 5_000)
+        );
+        // Stale only when the heartbeat is strictly older than the bound.
+        assert!(
+            db.try_lock_platform("jd", "host-b:2:bb", "scan", 9_000, 5_000)
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert_eq!(
+            db.try_lock_platform("jd", "host-b:2:bb", "scan", 9_000, 5_001)
+                .await
+                .unwrap(),
             Ok(())
         );
         // The old holder lost it: it can neither renew nor release it.
-        assert!(!db.renew_platform_lock("jd", "host-a:1:aa", None, 9_100).await.unwrap());
+        assert!(
+            !db.renew_platform_lock("jd", "host-a:1:aa", None, 9_100)
+                .await
+                .unwrap()
+        );
         db.unlock_platform("jd", "host-a:1:aa").await.unwrap();
         assert_eq!(db.platform_locks().await.unwrap()[0].owner, "host-b:2:bb");
 
         // Taking over from a dead owner: only from that owner.
-        assert!(!db
-            .take_over_platform_lock("jd", "host-a:1:aa", "host-c:3:cc", "c", 10_000)
-            .await
-            .unwrap());
-        assert!(db
-            .take_over_platform_lock("jd", "host-b:2:bb", "host-c:3:cc", "c", 10_000)
-            .await
-            .unwrap());
-        assert!(!db
-            .take_over_platform_lock("nope", "host-b:2:bb", "host-c:3:cc", "c", 10_000)
-            .await
-            .unwrap());
+        assert!(
+            !db.take_over_platform_lock("jd", "host-a:1:aa", "host-c:3:cc", "c", 10_000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.take_over_platform_lock("jd", "host-b:2:bb", "host-c:3:cc", "c", 10_000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.take_over_platform_lock("nope", "host-b:2:bb", "host-c:3:cc", "c", 10_000)
+                .await
+                .unwrap()
+        );
         let l = &db.platform_locks().await.unwrap()[0];
         assert_eq!(
-            (l.owner.as_str(), l.purpose.as_str(), l.acquired_ms, l.heartbeat_ms),
+            (
+                l.owner.as_str(),
+                l.purpose.as_str(),
+                l.acquired_ms,
+                l.heartbeat_ms
+            ),
             ("host-c:3:cc", "c", 10_000, 10_000)
         );
 
         // Several platforms, listed by name (byte order: ASCII before Chinese).
         for p in ["tb", "京东", "Amazon", "jd2"] {
-            db.try_lock_platform(p, "o", "p", 1, 0).await.unwrap().unwrap();
+            db.try_lock_platform(p, "o", "p", 1, 0)
+                .await
+                .unwrap()
+                .unwrap();
         }
         assert_eq!(
             db.platform_locks()
@@ -103,7 +142,9 @@ contract!(
         db.unlock_platform("jd", "host-c:3:cc").await.unwrap();
         assert_eq!(db.platform_locks().await.unwrap().len(), 4);
         assert_eq!(
-            db.try_lock_platform("jd", "host-d", "d", 11_000, 0).await.unwrap(),
+            db.try_lock_platform("jd", "host-d", "d", 11_000, 0)
+                .await
+                .unwrap(),
             Ok(())
         );
     }
@@ -146,36 +187,45 @@ contract!(
                 .map(|()| owner)
         });
         let results = futures_util::future::join_all(takers).await;
-        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
     }
 );
 
-contract!(
-    a_jobs_last_cron_time_is_kept,
-    |db, _clock| {
-        assert_eq!(db.job_last_planned("nightly").await.unwrap(), None);
-        db.set_job_last_planned("nightly", "2026-06-30T02:00:00.000Z").await.unwrap();
-        assert_eq!(
-            db.job_last_planned("nightly").await.unwrap().as_deref(),
-            Some("2026-06-30T02:00:00.000Z")
-        );
-        db.set_job_last_planned("nightly", "2026-07-01T02:00:00.000Z").await.unwrap();
-        assert_eq!(
-            db.job_last_planned("nightly").await.unwrap().as_deref(),
-            Some("2026-07-01T02:00:00.000Z")
-        );
-        assert_eq!(db.job_last_planned("weekly").await.unwrap(), None);
-        // The scheduler writes `to_rfc3339()`: nanoseconds and +00:00.
-        // SQLite keeps the text; PostgreSQL the instant to the millisecond.
-        // Both give back the same instant to the millisecond, never later.
-        db.set_job_last_planned("feeds", "2026-06-30T08:00:00.123456789+00:00").await.unwrap();
-        let back = db.job_last_planned("feeds").await.unwrap().unwrap();
-        let back = chrono::DateTime::parse_from_rfc3339(&back).unwrap().with_timezone(&Utc);
-        let want = start() + chrono::Duration::microseconds(123_456);
-        assert!(back <= want + chrono::Duration::nanoseconds(789));
-        assert!(want - back < chrono::Duration::milliseconds(1));
-    }
-);
+contract!(a_jobs_last_cron_time_is_kept, |db, _clock| {
+    assert_eq!(db.job_last_planned("nightly").await.unwrap(), None);
+    db.set_job_last_planned("nightly", "2026-06-30T02:00:00.000Z")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.job_last_planned("nightly").await.unwrap().as_deref(),
+        Some("2026-06-30T02:00:00.000Z")
+    );
+    db.set_job_last_planned("nightly", "2026-07-01T02:00:00.000Z")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.job_last_planned("nightly").await.unwrap().as_deref(),
+        Some("2026-07-01T02:00:00.000Z")
+    );
+    assert_eq!(db.job_last_planned("weekly").await.unwrap(), None);
+    // The scheduler writes `to_rfc3339()`: nanoseconds and +00:00.
+    // SQLite keeps the text; PostgreSQL the instant to the millisecond.
+    // Both give back the same instant to the millisecond, never later.
+    db.set_job_last_planned("feeds", "2026-06-30T08:00:00.123456789+00:00")
+        .await
+        .unwrap();
+    let back = db.job_last_planned("feeds").await.unwrap().unwrap();
+    let back = chrono::DateTime::parse_from_rfc3339(&back)
+        .unwrap()
+        .with_timezone(&Utc);
+    let want = start() + chrono::Duration::microseconds(123_456);
+    assert!(back <= want + chrono::Duration::nanoseconds(789));
+    assert!(want - back < chrono::Duration::milliseconds(1));
+});
 
 contract!(
     job_runs_are_recorded_touched_finished_and_listed,
@@ -280,52 +330,63 @@ contract!(
         assert_eq!(db.close_abandoned_job_runs(i64::MAX).await.unwrap(), 0);
 
         // Listed newest first, by job, cut at the limit.
-        let ids = |v: Vec<crate::store::schedule::JobRun>| v.iter().map(|r| r.id).collect::<Vec<_>>();
+        let ids =
+            |v: Vec<crate::store::schedule::JobRun>| v.iter().map(|r| r.id).collect::<Vec<_>>();
         assert_eq!(ids(db.job_runs(None, 10).await.unwrap()), vec![r3, r2, r1]);
         assert_eq!(ids(db.job_runs(None, 2).await.unwrap()), vec![r3, r2]);
-        assert_eq!(ids(db.job_runs(Some("nightly"), 10).await.unwrap()), vec![r2, r1]);
-        assert_eq!(ids(db.job_runs(Some("nightly"), 1).await.unwrap()), vec![r2]);
+        assert_eq!(
+            ids(db.job_runs(Some("nightly"), 10).await.unwrap()),
+            vec![r2, r1]
+        );
+        assert_eq!(
+            ids(db.job_runs(Some("nightly"), 1).await.unwrap()),
+            vec![r2]
+        );
         assert!(db.job_runs(Some("none"), 10).await.unwrap().is_empty());
         assert!(db.job_runs(None, 0).await.unwrap().is_empty());
         assert!(db.job_run(999).await.unwrap().is_none());
     }
 );
 
-contract!(
-    hostile_job_text_never_fails,
-    |db, _clock| {
-        let long = "错误".repeat(20_000);
-        let nul = "page said \0<script>alert('x')</script> 100%_";
-        let id = db
-            .start_job_run(&NewJobRun {
-                job: "nightly",
-                trigger: "manual",
-                planned_at: None,
-                requested_by: Some("a\0b"),
-                state: "running",
-                message: Some(nul),
-                now_ms: 1,
-            })
-            .await
-            .unwrap();
-        db.finish_job_run(id, "failed", &[], Some(&long)).await.unwrap();
-        let r = db.job_run(id).await.unwrap().unwrap();
-        assert_eq!(r.message.as_deref(), Some(long.as_str()));
-        // PostgreSQL drops the NUL (its text cannot hold one); SQLite keeps it.
-        assert_eq!(r.requested_by.unwrap().replace('\0', ""), "ab");
-        db.finish_job_run(id, "failed", &[], Some(nul)).await.unwrap();
-        let r = db.job_run(id).await.unwrap().unwrap();
-        assert_eq!(
-            r.message.unwrap().replace('\0', ""),
-            "page said <script>alert('x')</script> 100%_"
-        );
-        // Lock owners with a NUL still lock, renew and release consistently.
-        db.try_lock_platform("jd", "o\0x", "p\0", 1, 0).await.unwrap().unwrap();
-        assert!(db.renew_platform_lock("jd", "o\0x", None, 2).await.unwrap());
-        db.unlock_platform("jd", "o\0x").await.unwrap();
-        assert!(db.platform_locks().await.unwrap().is_empty());
-    }
-);
+contract!(hostile_job_text_never_fails, |db, _clock| {
+    let long = "错误".repeat(20_000);
+    let nul = "page said \0<script>alert('x')</script> 100%_";
+    let id = db
+        .start_job_run(&NewJobRun {
+            job: "nightly",
+            trigger: "manual",
+            planned_at: None,
+            requested_by: Some("a\0b"),
+            state: "running",
+            message: Some(nul),
+            now_ms: 1,
+        })
+        .await
+        .unwrap();
+    db.finish_job_run(id, "failed", &[], Some(&long))
+        .await
+        .unwrap();
+    let r = db.job_run(id).await.unwrap().unwrap();
+    assert_eq!(r.message.as_deref(), Some(long.as_str()));
+    // PostgreSQL drops the NUL (its text cannot hold one); SQLite keeps it.
+    assert_eq!(r.requested_by.unwrap().replace('\0', ""), "ab");
+    db.finish_job_run(id, "failed", &[], Some(nul))
+        .await
+        .unwrap();
+    let r = db.job_run(id).await.unwrap().unwrap();
+    assert_eq!(
+        r.message.unwrap().replace('\0', ""),
+        "page said <script>alert('x')</script> 100%_"
+    );
+    // Lock owners with a NUL still lock, renew and release consistently.
+    db.try_lock_platform("jd", "o\0x", "p\0", 1, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(db.renew_platform_lock("jd", "o\0x", None, 2).await.unwrap());
+    db.unlock_platform("jd", "o\0x").await.unwrap();
+    assert!(db.platform_locks().await.unwrap().is_empty());
+});
 
 /// PostgreSQL only: two stores (two pools, as two processes would have) on
 /// the same database race for the same locks; exactly one wins each time,
@@ -357,14 +418,16 @@ async fn two_postgres_handles_race_for_one_lock() {
                 let one = one.clone();
                 let platform = platform.clone();
                 tokio::spawn(async move {
-                    one.try_lock_platform(&platform, "machine-1", "scan", 1_000, 0).await
+                    one.try_lock_platform(&platform, "machine-1", "scan", 1_000, 0)
+                        .await
                 })
             },
             {
                 let two = two.clone();
                 let platform = platform.clone();
                 tokio::spawn(async move {
-                    two.try_lock_platform(&platform, "machine-2", "scan", 1_000, 0).await
+                    two.try_lock_platform(&platform, "machine-2", "scan", 1_000, 0)
+                        .await
                 })
             }
         );
@@ -383,13 +446,33 @@ async fn two_postgres_handles_race_for_one_lock() {
         };
         assert_eq!(lost.owner, win_owner);
         // The loser can neither renew nor release it; the winner can.
-        assert!(!loser.renew_platform_lock(&platform, lose_owner, None, 2_000).await.unwrap());
+        assert!(
+            !loser
+                .renew_platform_lock(&platform, lose_owner, None, 2_000)
+                .await
+                .unwrap()
+        );
         loser.unlock_platform(&platform, lose_owner).await.unwrap();
-        assert!(winner.renew_platform_lock(&platform, win_owner, Some(1), 2_000).await.unwrap());
+        assert!(
+            winner
+                .renew_platform_lock(&platform, win_owner, Some(1), 2_000)
+                .await
+                .unwrap()
+        );
         let seen = loser.platform_locks().await.unwrap();
-        assert_eq!(seen.iter().find(|l| l.platform == platform).unwrap().owner, win_owner);
+        assert_eq!(
+            seen.iter().find(|l| l.platform == platform).unwrap().owner,
+            win_owner
+        );
         winner.unlock_platform(&platform, win_owner).await.unwrap();
-        assert!(loser.platform_locks().await.unwrap().iter().all(|l| l.platform != platform));
+        assert!(
+            loser
+                .platform_locks()
+                .await
+                .unwrap()
+                .iter()
+                .all(|l| l.platform != platform)
+        );
     }
     // A stale lock taken over from the other machine at the same moment by
     // both: one new holder.

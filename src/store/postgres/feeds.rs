@@ -27,7 +27,8 @@ fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
     super::truncate_ms(t)
 }
 
-const TOKEN_SELECT: &str = "SELECT id, platform, name, created_at, created_by, revoked_at, last_used_at FROM feed_tokens";
+const TOKEN_SELECT: &str =
+    "SELECT id, platform, name, created_at, created_by, revoked_at, last_used_at FROM feed_tokens";
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
@@ -92,15 +93,7 @@ async fn append_audit(
     let target = target.map(clean);
     // serde_json escapes U+0000 as \u0000: the text holds no NUL.
     let details = details.to_string();
-    let hash = audit::entry_hash(
-        id,
-        &at,
-        &actor,
-        action,
-        target.as_deref(),
-        &details,
-        &prev,
-    );
+    let hash = audit::entry_hash(id, &at, &actor, action, target.as_deref(), &details, &prev);
     sqlx::query(
         "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -120,13 +120,11 @@ impl PgStore {
     /// Pages fetched before `cutoff` whose bodies are still kept.
     pub async fn old_pages_kept(&self, cutoff: &str) -> Result<i64> {
         let cutoff = super::instant(cutoff, "retention cutoff")?;
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pages WHERE pruned_at IS NULL AND fetched_at < $1",
-        )
-        .bind(cutoff)
-        .fetch_one(&self.pool)
-        .await
-        .ctx("counting old pages")
+        sqlx::query_scalar("SELECT COUNT(*) FROM pages WHERE pruned_at IS NULL AND fetched_at < $1")
+            .bind(cutoff)
+            .fetch_one(&self.pool)
+            .await
+            .ctx("counting old pages")
     }
 
     /// When a page's body was pruned, if it was (`None` also for no page).

@@ -217,11 +217,12 @@ impl PgStore {
 
     /// Every lock held now (stale ones included), by platform.
     pub async fn platform_locks(&self) -> Result<Vec<LockHolder>> {
-        let rows: Vec<LockRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{LOCK_SELECT} ORDER BY platform")))
-                .fetch_all(&self.pool)
-                .await
-                .ctx("listing scan locks")?;
+        let rows: Vec<LockRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{LOCK_SELECT} ORDER BY platform"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing scan locks")?;
         Ok(rows.into_iter().map(LockHolder::from).collect())
     }
 
