@@ -537,3 +537,64 @@ contract!(
         assert_eq!(none.repeat_sellers.len(), 3);
     }
 );
+
+contract!(
+    concurrent_token_writes_keep_one_audit_chain,
+    |db, _clock| {
+        // Eight tokens added at once: every one gets its audit entry, the
+        // chain has no fork and no gap (PostgreSQL: the appenders queue on
+        // the audit lock, as SQLite's writers do on its write lock).
+        let adds = (0..8).map(|i| async move {
+            db.add_feed_token("jd", &format!("t{i}"), &format!("h{i}"), "admin")
+                .await
+                .unwrap()
+        });
+        let ids = futures_util::future::join_all(adds).await;
+        assert_eq!(ids.len(), 8);
+        assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log").await, 8);
+        assert_eq!(
+            db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1")
+                .await,
+            8
+        );
+        assert_eq!(
+            db.scalar_i64(
+                "SELECT COUNT(*) FROM audit_log a JOIN audit_log p ON p.id = a.id - 1 \
+                 WHERE a.prev_hash = p.hash"
+            )
+            .await,
+            7
+        );
+        // The same token revoked twice at once: one revocation, one entry.
+        let id = ids[0];
+        let (r1, r2) = tokio::join!(db.revoke_feed_token(id, "a"), db.revoke_feed_token(id, "b"));
+        let (r1, r2) = (r1.unwrap(), r2.unwrap());
+        assert_eq!(r1.revoked_at, r2.revoked_at);
+        assert_eq!(
+            db.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'feed_token.revoke'")
+                .await,
+            1
+        );
+        // A delivery whose text holds a NUL is recorded (PostgreSQL drops
+        // the NUL) and moves the cursor of the platform as named without it
+        // there; SQLite keeps the name as given.
+        db.record_feed_delivery(&FeedDelivery {
+            token_id: Some(id),
+            platform: "jd",
+            channel: FeedChannel::Token,
+            requested_by: "x\0y 'quoted' %_",
+            since: t("2026-06-29T00:00:00Z"),
+            until: t("2026-06-30T00:00:00Z"),
+            counts: serde_json::json!({"note": "a\u{0}b"}),
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            db.feed_cursor("jd", FeedChannel::Token, Some(id))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("2026-06-30T00:00:00.000Z")
+        );
+    }
+);
