@@ -6,7 +6,6 @@ use crate::review::decision::Measure;
 use crate::store::feeds::*;
 use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use std::collections::HashMap;
 
 macro_rules! token_select {
@@ -18,16 +17,87 @@ macro_rules! token_select {
     };
 }
 
-fn token_from_row(r: &sqlx::sqlite::SqliteRow) -> FeedToken {
-    FeedToken {
-        id: r.get(0),
-        platform: r.get(1),
-        name: r.get(2),
-        created_at: r.get(3),
-        created_by: r.get(4),
-        revoked_at: r.get(5),
-        last_used_at: r.get(6),
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    platform: String,
+    name: String,
+    created_at: String,
+    created_by: String,
+    revoked_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
+impl From<TokenRow> for FeedToken {
+    fn from(r: TokenRow) -> FeedToken {
+        FeedToken {
+            id: r.id,
+            platform: r.platform,
+            name: r.name,
+            created_at: r.created_at,
+            created_by: r.created_by,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+        }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    cert_no: String,
+    kind: String,
+    at: String,
+    from_value: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CertRow {
+    cert_no: String,
+    status: String,
+    product_name: String,
+    applicant: String,
+    manufacturer: String,
+    expires_on: String,
+    status_changed_on: Option<String>,
+    status_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CitingRow {
+    cert_no: String,
+    listing_id: i64,
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    seller: Option<String>,
+    state: String,
+    verdict: String,
+    cites: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConfirmedRow {
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    seller: Option<String>,
+    shop_url: Option<String>,
+    state: String,
+    verdict: String,
+    reasons: String,
+    certificate: Option<String>,
+    cert_numbers: String,
+    decided_at: String,
+    measure: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SellerRow {
+    seller: String,
+    shop_url: Option<String>,
+    confirmed: i64,
+    overdue: i64,
+    relisted: i64,
 }
 
 impl SqliteStore {
@@ -67,7 +137,7 @@ impl SqliteStore {
 
     /// Feed tokens (of `platform`, or all), oldest first.
     pub async fn feed_tokens(&self, platform: Option<&str>) -> Result<Vec<FeedToken>> {
-        let rows = sqlx::query(token_select!(
+        let rows: Vec<TokenRow> = sqlx::query_as(token_select!(
             " WHERE (? IS NULL OR platform = ?) ORDER BY id"
         ))
         .bind(platform)
@@ -75,31 +145,30 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing feed tokens")?;
-        Ok(rows.iter().map(token_from_row).collect())
+        Ok(rows.into_iter().map(FeedToken::from).collect())
     }
 
     /// The token with this hash, revoked or not.
     pub async fn feed_token_by_hash(&self, token_hash: &str) -> Result<Option<FeedToken>> {
-        let row = sqlx::query(token_select!(" WHERE token_hash = ?"))
+        let row: Option<TokenRow> = sqlx::query_as(token_select!(" WHERE token_hash = ?"))
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
             .ctx("checking a feed token")?;
-        Ok(row.as_ref().map(token_from_row))
+        Ok(row.map(FeedToken::from))
     }
 
     /// Revokes a token (with its audit entry). Returns the token as it is
     /// now; revoking a revoked token changes nothing.
     pub async fn revoke_feed_token(&self, id: i64, actor: &str) -> Result<FeedToken> {
         let mut tx = self.write_tx().await.ctx("revoking a feed token")?;
-        let row = sqlx::query(token_select!(" WHERE id = ?"))
+        let row: Option<TokenRow> = sqlx::query_as(token_select!(" WHERE id = ?"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .ctx("revoking a feed token")?;
         let mut token = row
-            .as_ref()
-            .map(token_from_row)
+            .map(FeedToken::from)
             .ok_or_else(|| StoreError::NotFound {
                 what: "feed token",
                 key: id.to_string(),
@@ -216,8 +285,8 @@ impl SqliteStore {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .unwrap_or_else(|| ("9999-12-31".into(), "0000-01-01".into()));
         let (since, until) = (stamp(since), stamp(until));
-        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT cert_no, new_value, changed_at, old_value FROM cert_history \
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT cert_no, new_value AS kind, changed_at AS at, old_value AS from_value FROM cert_history \
              WHERE field = 'status' AND new_value IN ('suspended', 'revoked', 'cancelled', 'expired') \
              AND changed_at >= ?1 AND changed_at < ?2 \
              UNION ALL \
@@ -241,15 +310,15 @@ impl SqliteStore {
         let events = rows
             .into_iter()
             .take(limit)
-            .map(|(no, kind, at, from)| {
-                let kind_label = status_label(&kind);
+            .map(|r| {
+                let kind_label = status_label(&r.kind);
                 (
-                    no,
+                    r.cert_no,
                     CertEvent {
-                        kind,
+                        kind: r.kind,
                         kind_label,
-                        at,
-                        from,
+                        at: r.at,
+                        from: r.from_value,
                     },
                 )
             })
@@ -285,7 +354,7 @@ impl SqliteStore {
         }
         let numbers = serde_json::to_string(&order).unwrap_or_default();
         let mut listings = self.citing_listings(platform, &numbers).await?;
-        let rows = sqlx::query(
+        let rows: Vec<CertRow> = sqlx::query_as(
             "SELECT cert_no, status, product_name, applicant, manufacturer, expires_on, status_changed_on, status_reason \
              FROM certificates WHERE cert_no IN (SELECT value FROM json_each(?))",
         )
@@ -294,19 +363,19 @@ impl SqliteStore {
         .await
         .ctx("reading certificates")?;
         let mut certs: HashMap<String, FeedCertificate> = rows
-            .iter()
+            .into_iter()
             .map(|r| {
-                let no: String = r.get(0);
+                let no = r.cert_no;
                 let c = FeedCertificate {
                     cert_no: no.clone(),
-                    status: r.get(1),
-                    status_label: status_label(r.get(1)),
-                    product_name: r.get(2),
-                    applicant: r.get(3),
-                    manufacturer: r.get(4),
-                    expires_on: r.get(5),
-                    status_changed_on: r.get(6),
-                    status_reason: r.get(7),
+                    status_label: status_label(&r.status),
+                    status: r.status,
+                    product_name: r.product_name,
+                    applicant: r.applicant,
+                    manufacturer: r.manufacturer,
+                    expires_on: r.expires_on,
+                    status_changed_on: r.status_changed_on,
+                    status_reason: r.status_reason,
                     events: events.remove(&no).unwrap_or_default(),
                     listings: listings.remove(&no).unwrap_or_default(),
                 };
@@ -324,9 +393,10 @@ impl SqliteStore {
         platform: &str,
         numbers: &str,
     ) -> Result<HashMap<String, Vec<CitingListing>>> {
-        let rows = sqlx::query(
+        let rows: Vec<CitingRow> = sqlx::query_as(
             "WITH wanted(cert_no) AS (SELECT value FROM json_each(?1)) \
-             SELECT f.matched_cert, l.id, l.item_id, l.url, l.title, l.seller, l.state, f.verdict, 0 \
+             SELECT f.matched_cert AS cert_no, l.id AS listing_id, l.item_id, l.url, l.title, l.seller, \
+             l.state, f.verdict, 0 AS cites \
              FROM findings f JOIN listings l ON l.id = f.listing_id \
              WHERE f.platform = ?2 AND f.matched_cert IN wanted \
              UNION ALL \
@@ -342,9 +412,9 @@ impl SqliteStore {
         .ctx("reading listings citing certificates")?;
         let mut out: HashMap<String, Vec<CitingListing>> = HashMap::new();
         let mut last: Option<(String, i64)> = None;
-        for r in &rows {
-            let key: (String, i64) = (r.get(0), r.get(1));
-            let cites: bool = r.get(8);
+        for r in rows {
+            let key = (r.cert_no, r.listing_id);
+            let cites = r.cites;
             let list = out.entry(key.0.clone()).or_default();
             // Matched and cited: one entry (rows of a listing are adjacent).
             if last.as_ref() == Some(&key) {
@@ -354,13 +424,13 @@ impl SqliteStore {
                 continue;
             }
             list.push(CitingListing {
-                item_id: r.get(2),
-                url: r.get(3),
-                title: r.get(4),
-                seller: r.get(5),
-                state: r.get(6),
-                verdict_label: verdict_label(r.get(7)),
-                verdict: r.get(7),
+                item_id: r.item_id,
+                url: r.url,
+                title: r.title,
+                seller: r.seller,
+                state: r.state,
+                verdict_label: verdict_label(&r.verdict),
+                verdict: r.verdict,
                 cites,
             });
             last = Some(key);
@@ -377,9 +447,10 @@ impl SqliteStore {
         until: DateTime<Utc>,
         cap: usize,
     ) -> Result<(Vec<ConfirmedFinding>, bool)> {
-        let rows = sqlx::query(
+        let rows: Vec<ConfirmedRow> = sqlx::query_as(
             "SELECT l.item_id, l.url, l.title, l.seller, l.shop_url, l.state, f.verdict, f.reasons, \
-             COALESCE(f.matched_cert, json_extract(f.cert_numbers, '$[0]')), f.cert_numbers, d.decided_at, d.measure \
+             COALESCE(f.matched_cert, json_extract(f.cert_numbers, '$[0]')) AS certificate, f.cert_numbers, \
+             d.decided_at, d.measure \
              FROM decisions d JOIN findings f ON f.decision_id = d.id JOIN listings l ON l.id = f.listing_id \
              WHERE d.action = 'confirm' AND d.decided_at >= ? AND d.decided_at < ? \
              AND f.review_state = 'confirmed' AND f.platform = ? \
@@ -394,28 +465,28 @@ impl SqliteStore {
         .ctx("reading confirmed findings")?;
         let truncated = rows.len() > cap;
         let out = rows
-            .iter()
+            .into_iter()
             .take(cap)
             .map(|r| {
-                let item: String = r.get(0);
                 Ok(ConfirmedFinding {
-                    url: r.get(1),
-                    title: r.get(2),
-                    seller: r.get(3),
-                    shop_url: r.get(4),
-                    state: r.get(5),
-                    verdict: r.get(6),
-                    verdict_label: verdict_label(r.get(6)),
-                    reasons: json_list(r.get(7), "finding reasons", &item)?,
-                    certificate: r.get(8),
-                    cert_numbers: json_list(r.get(9), "finding numbers", &item)?,
-                    decided_at: r.get(10),
-                    measure: r.get(11),
+                    reasons: json_list(&r.reasons, "finding reasons", &r.item_id)?,
+                    cert_numbers: json_list(&r.cert_numbers, "finding numbers", &r.item_id)?,
+                    url: r.url,
+                    title: r.title,
+                    seller: r.seller,
+                    shop_url: r.shop_url,
+                    state: r.state,
+                    verdict_label: verdict_label(&r.verdict),
+                    verdict: r.verdict,
+                    certificate: r.certificate,
+                    decided_at: r.decided_at,
                     measure_label: r
-                        .get::<Option<&str>, _>(11)
+                        .measure
+                        .as_deref()
                         .and_then(Measure::parse)
                         .map(|m| m.label_zh().to_string()),
-                    item_id: item,
+                    measure: r.measure,
+                    item_id: r.item_id,
                 })
             })
             .collect::<Result<_>>()?;
@@ -429,11 +500,11 @@ impl SqliteStore {
         platform: &str,
         cap: usize,
     ) -> Result<(Vec<RepeatSeller>, bool)> {
-        let rows: Vec<(String, Option<String>, i64, i64, i64)> = sqlx::query_as(
-            "SELECT l.seller, MIN(l.shop_url), \
-             SUM(CASE WHEN f.review_state = 'confirmed' THEN 1 ELSE 0 END), \
-             SUM((SELECT COUNT(*) FROM notices n WHERE n.listing_id = l.id AND n.state = 'overdue')), \
-             SUM((SELECT COUNT(*) FROM notices n WHERE n.listing_id = l.id AND n.state = 'relisted')) \
+        let rows: Vec<SellerRow> = sqlx::query_as(
+            "SELECT l.seller AS seller, MIN(l.shop_url) AS shop_url, \
+             SUM(CASE WHEN f.review_state = 'confirmed' THEN 1 ELSE 0 END) AS confirmed, \
+             SUM((SELECT COUNT(*) FROM notices n WHERE n.listing_id = l.id AND n.state = 'overdue')) AS overdue, \
+             SUM((SELECT COUNT(*) FROM notices n WHERE n.listing_id = l.id AND n.state = 'relisted')) AS relisted \
              FROM listings l LEFT JOIN findings f ON f.listing_id = l.id \
              WHERE l.platform = ? AND l.seller IS NOT NULL AND l.seller <> '' \
              AND (f.review_state = 'confirmed' OR EXISTS (SELECT 1 FROM notices n WHERE n.listing_id = l.id \
@@ -451,15 +522,13 @@ impl SqliteStore {
         let out = rows
             .into_iter()
             .take(cap)
-            .map(
-                |(seller, shop_url, confirmed, overdue, relisted)| RepeatSeller {
-                    seller,
-                    shop_url,
-                    confirmed,
-                    overdue,
-                    relisted,
-                },
-            )
+            .map(|r| RepeatSeller {
+                seller: r.seller,
+                shop_url: r.shop_url,
+                confirmed: r.confirmed,
+                overdue: r.overdue,
+                relisted: r.relisted,
+            })
             .collect();
         Ok((out, truncated))
     }

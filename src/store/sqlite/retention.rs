@@ -23,6 +23,13 @@ macro_rules! prunable {
     };
 }
 
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    id: i64,
+    bytes: i64,
+    fetched_at: String,
+}
+
 impl SqliteStore {
     /// Empties the bodies of up to `limit` pages fetched before `cutoff`
     /// (RFC 3339) that nothing needs, after `after` (fetched_at, id); with
@@ -36,12 +43,12 @@ impl SqliteStore {
         now: &str,
     ) -> Result<PageBatch> {
         let select = concat!(
-            "SELECT p.id, length(p.body_gz), p.fetched_at FROM pages p WHERE ",
+            "SELECT p.id, length(p.body_gz) AS bytes, p.fetched_at FROM pages p WHERE ",
             prunable!(),
             " ORDER BY p.fetched_at, p.id LIMIT ?5"
         );
         let query = || {
-            sqlx::query_as::<_, (i64, i64, String)>(select)
+            sqlx::query_as::<_, PageRow>(select)
                 .bind(cutoff)
                 .bind(&after.0)
                 .bind(after.1)
@@ -61,7 +68,7 @@ impl SqliteStore {
                 .fetch_all(&mut *tx)
                 .await
                 .ctx("finding pages to prune")?;
-            let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             sqlx::query(
                 "UPDATE pages SET body_gz = x'', pruned_at = ?1 \
                  WHERE id IN (SELECT value FROM json_each(?2)) AND pruned_at IS NULL",
@@ -76,8 +83,8 @@ impl SqliteStore {
         };
         Ok(PageBatch {
             pages: rows.len() as u64,
-            bytes: rows.iter().map(|r| r.1.max(0) as u64).sum(),
-            next: rows.last().map(|r| (r.2.clone(), r.0)),
+            bytes: rows.iter().map(|r| r.bytes.max(0) as u64).sum(),
+            next: rows.last().map(|r| (r.fetched_at.clone(), r.id)),
         })
     }
 

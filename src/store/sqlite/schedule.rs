@@ -3,33 +3,60 @@
 use super::SqliteStore;
 use crate::store::schedule::*;
 use crate::store::{Ctx, Result};
-use sqlx::Row;
 
-fn holder(r: &sqlx::sqlite::SqliteRow) -> LockHolder {
-    LockHolder {
-        platform: r.get("platform"),
-        owner: r.get("owner"),
-        purpose: r.get("purpose"),
-        scan_id: r.get("scan_id"),
-        acquired_ms: r.get("acquired_ms"),
-        heartbeat_ms: r.get("heartbeat_ms"),
+#[derive(sqlx::FromRow)]
+struct LockRow {
+    platform: String,
+    owner: String,
+    purpose: String,
+    scan_id: Option<i64>,
+    acquired_ms: i64,
+    heartbeat_ms: i64,
+}
+
+impl From<LockRow> for LockHolder {
+    fn from(r: LockRow) -> LockHolder {
+        LockHolder {
+            platform: r.platform,
+            owner: r.owner,
+            purpose: r.purpose,
+            scan_id: r.scan_id,
+            acquired_ms: r.acquired_ms,
+            heartbeat_ms: r.heartbeat_ms,
+        }
     }
 }
 
-fn job_run(r: &sqlx::sqlite::SqliteRow) -> JobRun {
-    let ids: String = r.get("scan_ids");
-    JobRun {
-        id: r.get("id"),
-        job: r.get("job"),
-        trigger: r.get("trigger"),
-        planned_at: r.get("planned_at"),
-        requested_by: r.get("requested_by"),
-        started_at: r.get("started_at"),
-        finished_at: r.get("finished_at"),
-        state: r.get("state"),
-        scan_ids: serde_json::from_str(&ids).unwrap_or_default(),
-        message: r.get("message"),
-        heartbeat_ms: r.get("heartbeat_ms"),
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: i64,
+    job: String,
+    trigger: String,
+    planned_at: Option<String>,
+    requested_by: Option<String>,
+    started_at: String,
+    finished_at: Option<String>,
+    state: String,
+    scan_ids: String,
+    message: Option<String>,
+    heartbeat_ms: i64,
+}
+
+impl From<RunRow> for JobRun {
+    fn from(r: RunRow) -> JobRun {
+        JobRun {
+            id: r.id,
+            job: r.job,
+            trigger: r.trigger,
+            planned_at: r.planned_at,
+            requested_by: r.requested_by,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            state: r.state,
+            scan_ids: serde_json::from_str(&r.scan_ids).unwrap_or_default(),
+            message: r.message,
+            heartbeat_ms: r.heartbeat_ms,
+        }
     }
 }
 
@@ -75,12 +102,15 @@ impl SqliteStore {
         let result = if taken == 1 {
             Ok(())
         } else {
-            let row = sqlx::query("SELECT * FROM scan_locks WHERE platform = ?")
-                .bind(platform)
-                .fetch_one(&mut *tx)
-                .await
-                .ctx("reading a scan lock")?;
-            Err(holder(&row))
+            let row: LockRow = sqlx::query_as(
+                "SELECT platform, owner, purpose, scan_id, acquired_ms, heartbeat_ms \
+                 FROM scan_locks WHERE platform = ?",
+            )
+            .bind(platform)
+            .fetch_one(&mut *tx)
+            .await
+            .ctx("reading a scan lock")?;
+            Err(row.into())
         };
         tx.commit().await.ctx("committing a scan lock")?;
         Ok(result)
@@ -149,11 +179,14 @@ impl SqliteStore {
 
     /// Every lock held now (stale ones included), by platform.
     pub async fn platform_locks(&self) -> Result<Vec<LockHolder>> {
-        let rows = sqlx::query("SELECT * FROM scan_locks ORDER BY platform")
-            .fetch_all(&self.pool)
-            .await
-            .ctx("listing scan locks")?;
-        Ok(rows.iter().map(holder).collect())
+        let rows: Vec<LockRow> = sqlx::query_as(
+            "SELECT platform, owner, purpose, scan_id, acquired_ms, heartbeat_ms \
+             FROM scan_locks ORDER BY platform",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing scan locks")?;
+        Ok(rows.into_iter().map(LockHolder::from).collect())
     }
 
     /// The last cron time `job` handled (RFC 3339), if it has run before.
@@ -250,7 +283,7 @@ impl SqliteStore {
 
     /// The latest runs, of one job or all, newest first.
     pub async fn job_runs(&self, job: Option<&str>, limit: i64) -> Result<Vec<JobRun>> {
-        let rows = sqlx::query(run_select!(
+        let rows: Vec<RunRow> = sqlx::query_as(run_select!(
             "WHERE (? IS NULL OR job = ?) ORDER BY id DESC LIMIT ?"
         ))
         .bind(job)
@@ -259,16 +292,16 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing job runs")?;
-        Ok(rows.iter().map(job_run).collect())
+        Ok(rows.into_iter().map(JobRun::from).collect())
     }
 
     /// One run by its number.
     pub async fn job_run(&self, id: i64) -> Result<Option<JobRun>> {
-        let row = sqlx::query(run_select!("WHERE id = ?"))
+        let row: Option<RunRow> = sqlx::query_as(run_select!("WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .ctx("reading a job run")?;
-        Ok(row.as_ref().map(job_run))
+        Ok(row.map(JobRun::from))
     }
 }
