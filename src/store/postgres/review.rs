@@ -754,13 +754,15 @@ impl PgStore {
         .fetch_one(&mut *tx)
         .await
         .ctx("recording a decision")?;
-        sqlx::query("UPDATE findings SET review_state = $1, decision_id = $2 WHERE listing_id = $3")
-            .bind(decision.action.resulting_state().as_str())
-            .bind(decision_id)
-            .bind(listing_id)
-            .execute(&mut *tx)
-            .await
-            .ctx("recording a decision")?;
+        sqlx::query(
+            "UPDATE findings SET review_state = $1, decision_id = $2 WHERE listing_id = $3",
+        )
+        .bind(decision.action.resulting_state().as_str())
+        .bind(decision_id)
+        .bind(listing_id)
+        .execute(&mut *tx)
+        .await
+        .ctx("recording a decision")?;
         tx.commit().await.ctx("recording a decision")?;
         Ok(DecideOutcome::Done {
             decision_id,
@@ -1453,7 +1455,12 @@ impl QueueDbRow {
                 .review_state
                 .as_deref()
                 .and_then(ReviewState::parse)
-                .ok_or_else(|| corrupt("review state", self.review_state.clone().unwrap_or_default()))?,
+                .ok_or_else(|| {
+                    corrupt(
+                        "review state",
+                        self.review_state.clone().unwrap_or_default(),
+                    )
+                })?,
             platform: self.platform,
             item_id: self.item_id,
             title: self.title,
@@ -1551,7 +1558,9 @@ fn push_queue_from_where<'a>(
             .iter()
             .map(|c| clean(c).into_owned())
             .collect();
-        qb.push(" AND f.category_code = ANY(").push_bind(codes).push(")");
+        qb.push(" AND f.category_code = ANY(")
+            .push_bind(codes)
+            .push(")");
     }
     if let Some(v) = filter.verdict {
         qb.push(" AND f.verdict = ").push_bind(v.as_str());
