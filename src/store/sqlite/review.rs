@@ -1,16 +1,14 @@
 //! SQLite statements for `store::review`: what the front in `../review.rs` dispatches to.
 
 use super::SqliteStore;
-use super::crawl::page_from_row;
-use super::listings::row_to_listing;
-use crate::domain::{Finding, Verdict};
+use crate::domain::{Finding, Listing, Verdict};
 use crate::review::audit::{self, AuditEntry, Report, Verifier};
 use crate::review::auth::Role;
 use crate::review::decision::{Decision, DecisionError, ReviewState, check_allowed};
 use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 macro_rules! user_select {
     ($rest:literal) => {
@@ -22,22 +20,52 @@ macro_rules! user_select {
     };
 }
 
-fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
-    let role: String = r.get(3);
-    Ok(User {
-        id: r.get(0),
-        username: r.get(1),
-        display_name: r.get(2),
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt {
-            what: "user role",
-            detail: role.clone(),
-        })?,
-        disabled: r.get(4),
-        failed_logins: r.get(5),
-        locked_until: r.get(6),
-        created_at: r.get(7),
-        last_login_at: r.get(8),
-    })
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    disabled: bool,
+    failed_logins: i64,
+    locked_until: Option<i64>,
+    created_at: String,
+    last_login_at: Option<String>,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User> {
+        Ok(User {
+            role: Role::parse(&self.role).ok_or_else(|| StoreError::Corrupt {
+                what: "user role",
+                detail: self.role.clone(),
+            })?,
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            disabled: self.disabled,
+            failed_logins: self.failed_logins,
+            locked_until: self.locked_until,
+            created_at: self.created_at,
+            last_login_at: self.last_login_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserWithHash {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    csrf_token: String,
+    expires_at: i64,
+    last_seen_at: i64,
 }
 
 /// Appends an audit entry inside `tx` (which must hold the write lock) and
@@ -88,17 +116,204 @@ pub(crate) async fn append_audit(
     Ok(id)
 }
 
-fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> AuditEntry {
-    AuditEntry {
-        id: r.get(0),
-        at: r.get(1),
-        actor: r.get(2),
-        action: r.get(3),
-        target: r.get(4),
-        details: r.get(5),
-        prev_hash: r.get(6),
-        hash: r.get(7),
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    details: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> AuditEntry {
+        AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            details: r.details,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionDbRow {
+    id: i64,
+    action: String,
+    measure: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+    verdict: String,
+    username: String,
+    display_name: String,
+    decided_at: String,
+    revises: Option<i64>,
+    audit_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecideRow {
+    verdict: String,
+    review_state: Option<String>,
+    decision_id: Option<i64>,
+    platform: String,
+    item_id: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: i64,
+    platform: String,
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    brand: Option<String>,
+    model: Option<String>,
+    params: String,
+    description: Option<String>,
+    seller: Option<String>,
+    shop_url: Option<String>,
+    price: Option<String>,
+    category: Option<String>,
+}
+
+impl ListingRow {
+    fn into_listing(self) -> Result<StoredListing> {
+        let params: Vec<(String, String)> =
+            serde_json::from_str(&self.params).map_err(|e| StoreError::Corrupt {
+                what: "listing params",
+                detail: format!("listing {}: {e}", self.id),
+            })?;
+        Ok(StoredListing {
+            id: self.id,
+            listing: Listing {
+                platform: self.platform,
+                item_id: self.item_id,
+                url: self.url,
+                title: self.title,
+                brand: self.brand,
+                model: self.model,
+                params,
+                description: self.description,
+                seller: self.seller,
+                shop_url: self.shop_url,
+                price: self.price,
+                category: self.category,
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    listing: ListingRow,
+    state: String,
+    gone_at: Option<String>,
+    first_seen_at: String,
+    last_seen_at: String,
+    last_scan_id: Option<i64>,
+    source: String,
+    page_id: Option<i64>,
+    f_verdict: Option<String>,
+    f_confidence: Option<f64>,
+    f_matched_cert: Option<String>,
+    f_cert_numbers: Option<String>,
+    f_category_code: Option<String>,
+    f_brand: Option<String>,
+    f_model: Option<String>,
+    f_reasons: Option<String>,
+    f_as_of: Option<String>,
+    f_matched_at: Option<String>,
+    f_review_state: Option<String>,
+    f_queued_at: Option<String>,
+    f_decision_id: Option<i64>,
+    f_priority: i64,
+    f_priority_note: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    id: i64,
+    scan_id: i64,
+    platform: String,
+    item_id: Option<String>,
+    kind: String,
+    url: String,
+    final_url: String,
+    fetched_at: String,
+    status: i64,
+    headers: String,
+    encoding: Option<String>,
+    body_len: i64,
+    sha256: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryDbRow {
+    changed_at: String,
+    source: String,
+    old_content: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct VerdictChangeRow {
+    run_id: i64,
+    old_verdict: Option<String>,
+    new_verdict: String,
+    changed_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaptureDbRow {
+    id: i64,
+    scan_id: i64,
+    fetched_at: String,
+    status: i64,
+    sha256: String,
+    body_len: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlatformCount {
+    platform: String,
+    verdict: String,
+    n: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BacklogRow {
+    d1: i64,
+    d3: i64,
+    d7: i64,
+    d30: i64,
+    older: i64,
+    oldest: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScanTrendRow {
+    id: i64,
+    platform: String,
+    started_at: String,
+    listings_new: i64,
+    listings_changed: i64,
+    listings_unchanged: i64,
+    findings: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecentScan {
+    id: i64,
+    platform: String,
+    started_at: String,
 }
 
 impl SqliteStore {
@@ -153,31 +368,32 @@ impl SqliteStore {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(user_select!(" FROM users u ORDER BY u.username"))
+        let rows: Vec<UserRow> = sqlx::query_as(user_select!(" FROM users u ORDER BY u.username"))
             .fetch_all(&self.pool)
             .await
             .ctx("listing users")?;
-        rows.iter().map(user_from_row).collect()
+        rows.into_iter().map(UserRow::into_user).collect()
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(user_select!(
+        let row: Option<UserWithHash> = sqlx::query_as(user_select!(
             ", u.password_hash FROM users u WHERE u.username = ?"
         ))
         .bind(username)
         .fetch_optional(&self.pool)
         .await
         .ctx("looking up a user")?;
-        row.map(|r| Ok((user_from_row(&r)?, r.get(9)))).transpose()
+        row.map(|r| Ok((r.user.into_user()?, r.password_hash)))
+            .transpose()
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row = sqlx::query(user_select!(" FROM users u WHERE u.id = ?"))
+        let row: Option<UserRow> = sqlx::query_as(user_select!(" FROM users u WHERE u.id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .ctx("looking up a user")?;
-        row.as_ref().map(user_from_row).transpose()
+        row.map(UserRow::into_user).transpose()
     }
 
     /// Sets a new password hash, unlocks the account and ends its sessions.
@@ -367,7 +583,7 @@ impl SqliteStore {
         now: i64,
         idle_secs: i64,
     ) -> Result<Option<SessionInfo>> {
-        let row = sqlx::query(user_select!(
+        let row: Option<SessionRow> = sqlx::query_as(user_select!(
             ", s.csrf_token, s.expires_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ?"
         ))
@@ -376,10 +592,8 @@ impl SqliteStore {
         .await
         .ctx("reading a session")?;
         let Some(r) = row else { return Ok(None) };
-        let user = user_from_row(&r)?;
-        let csrf_token: String = r.get(9);
-        let expires_at: i64 = r.get(10);
-        let last_seen: i64 = r.get(11);
+        let user = r.user.into_user()?;
+        let (csrf_token, expires_at, last_seen) = (r.csrf_token, r.expires_at, r.last_seen_at);
         if user.disabled || expires_at <= now || last_seen + idle_secs <= now {
             return Ok(None);
         }
@@ -443,7 +657,7 @@ impl SqliteStore {
 
     /// The enabled user behind an API token.
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let row = sqlx::query(user_select!(
+        let row: Option<UserRow> = sqlx::query_as(user_select!(
             " FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0"
         ))
@@ -451,7 +665,7 @@ impl SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .ctx("checking an API token")?;
-        row.as_ref().map(user_from_row).transpose()
+        row.map(UserRow::into_user).transpose()
     }
 
     // ---- decisions ------------------------------------------------------
@@ -469,8 +683,7 @@ impl SqliteStore {
         seen_decision: Option<Option<i64>>,
     ) -> Result<DecideOutcome> {
         let mut tx = self.write_tx().await.ctx("recording a decision")?;
-        type Row = (String, Option<String>, Option<i64>, String, String);
-        let row: Option<Row> = sqlx::query_as(
+        let row: Option<DecideRow> = sqlx::query_as(
             "SELECT f.verdict, f.review_state, f.decision_id, l.platform, l.item_id \
              FROM findings f JOIN listings l ON l.id = f.listing_id WHERE f.listing_id = ?",
         )
@@ -478,7 +691,14 @@ impl SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .ctx("reading a finding")?;
-        let Some((verdict, state, current, platform, item_id)) = row else {
+        let Some(DecideRow {
+            verdict,
+            review_state: state,
+            decision_id: current,
+            platform,
+            item_id,
+        }) = row
+        else {
             return Ok(DecideOutcome::NotFound);
         };
         let Some(state) = state.as_deref().and_then(ReviewState::parse) else {
@@ -553,7 +773,7 @@ impl SqliteStore {
     }
 
     pub async fn decisions_for(&self, listing_id: i64) -> Result<Vec<DecisionRow>> {
-        let rows = sqlx::query(
+        let rows: Vec<DecisionDbRow> = sqlx::query_as(
             "SELECT d.id, d.action, d.measure, d.reason, d.note, d.verdict, u.username, u.display_name, d.decided_at, \
              d.revises, d.audit_id FROM decisions d JOIN users u ON u.id = d.user_id WHERE d.listing_id = ? ORDER BY d.id DESC",
         )
@@ -562,19 +782,19 @@ impl SqliteStore {
         .await
         .ctx("reading decisions")?;
         Ok(rows
-            .iter()
+            .into_iter()
             .map(|r| DecisionRow {
-                id: r.get(0),
-                action: r.get(1),
-                measure: r.get(2),
-                reason: r.get(3),
-                note: r.get(4),
-                verdict: r.get(5),
-                username: r.get(6),
-                display_name: r.get(7),
-                decided_at: r.get(8),
-                revises: r.get(9),
-                audit_id: r.get(10),
+                id: r.id,
+                action: r.action,
+                measure: r.measure,
+                reason: r.reason,
+                note: r.note,
+                verdict: r.verdict,
+                username: r.username,
+                display_name: r.display_name,
+                decided_at: r.decided_at,
+                revises: r.revises,
+                audit_id: r.audit_id,
             })
             .collect())
     }
@@ -597,7 +817,7 @@ impl SqliteStore {
         // The count runs beside the page, on another connection.
         let (rows, (total, total_capped)) = tokio::try_join!(
             async {
-                qb.build()
+                qb.build_query_as::<QueueDbRow>()
                     .fetch_all(&self.pool)
                     .await
                     .ctx("reading the queue")
@@ -605,8 +825,8 @@ impl SqliteStore {
             self.queue_count(filter, broad),
         )?;
         let mut rows: Vec<QueueRow> = rows
-            .iter()
-            .map(|r| queue_row(r, filter.sort))
+            .into_iter()
+            .map(|r| r.into_row(filter.sort))
             .collect::<Result<_>>()?;
         let more = rows.len() as i64 > filter.per_page;
         rows.truncate(filter.per_page as usize);
@@ -682,33 +902,35 @@ impl SqliteStore {
             })
         });
         let broad = self.broad_search(filter).await?;
-        let mut qb = queue_query(
+        let mut qb = QueryBuilder::new("SELECT f.listing_id");
+        push_queue_from_where(
+            &mut qb,
             filter,
             cursor.as_ref().map(|c| (Direction::After, c)),
+            false,
             broad,
         );
         push_order(&mut qb, filter.sort, true);
         qb.push(" LIMIT 2");
-        let rows = qb
-            .build()
+        let ids: Vec<i64> = qb
+            .build_query_scalar()
             .fetch_all(&self.pool)
             .await
             .ctx("reading the queue")?;
-        Ok(rows
-            .iter()
-            .map(|r| r.get::<i64, _>(0))
-            .find(|id| *id != listing_id))
+        Ok(ids.into_iter().find(|id| *id != listing_id))
     }
 
     // ---- a finding in detail ----------------------------------------------
 
     pub async fn finding_detail(&self, listing_id: i64) -> Result<Option<FindingDetail>> {
-        let row = sqlx::query(
+        let row: Option<DetailRow> = sqlx::query_as(
             "SELECT l.id, l.platform, l.item_id, l.url, l.title, l.brand, l.model, l.params, l.description, l.seller, \
              l.shop_url, l.price, l.category, l.state, l.gone_at, l.first_seen_at, l.last_seen_at, l.last_scan_id, \
-             l.source, l.page_id, f.verdict, f.confidence, f.matched_cert, f.cert_numbers, f.category_code, f.brand, \
-             f.model, f.reasons, f.as_of, f.matched_at, f.review_state, f.queued_at, f.decision_id, \
-             COALESCE(f.priority, 0), f.priority_note \
+             l.source, l.page_id, f.verdict AS f_verdict, f.confidence AS f_confidence, \
+             f.matched_cert AS f_matched_cert, f.cert_numbers AS f_cert_numbers, f.category_code AS f_category_code, \
+             f.brand AS f_brand, f.model AS f_model, f.reasons AS f_reasons, f.as_of AS f_as_of, \
+             f.matched_at AS f_matched_at, f.review_state AS f_review_state, f.queued_at AS f_queued_at, \
+             f.decision_id AS f_decision_id, COALESCE(f.priority, 0) AS f_priority, f.priority_note AS f_priority_note \
              FROM listings l LEFT JOIN findings f ON f.listing_id = l.id WHERE l.id = ?",
         )
         .bind(listing_id)
@@ -716,56 +938,51 @@ impl SqliteStore {
         .await
         .ctx("reading a listing")?;
         let Some(r) = row else { return Ok(None) };
-        let listing = row_to_listing(&r)?;
         let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
             what,
             detail: format!("listing {listing_id}: {e}"),
         };
-        let finding = match r.get::<Option<String>, _>(20) {
+        let finding = match &r.f_verdict {
             None => None,
             Some(v) => Some(Finding {
-                verdict: Verdict::parse(&v).ok_or_else(|| corrupt("verdict", &v))?,
-                confidence: r.get::<f64, _>(21) as f32,
-                matched_cert: r.get(22),
-                cert_numbers: serde_json::from_str(r.get::<&str, _>(23))
+                verdict: Verdict::parse(v).ok_or_else(|| corrupt("verdict", v))?,
+                confidence: r.f_confidence.unwrap_or_default() as f32,
+                matched_cert: r.f_matched_cert.clone(),
+                cert_numbers: serde_json::from_str(r.f_cert_numbers.as_deref().unwrap_or(""))
                     .map_err(|e| corrupt("finding numbers", &e))?,
-                category_code: r.get(24),
-                brand: r.get(25),
-                model: r.get(26),
-                reasons: serde_json::from_str(r.get::<&str, _>(27))
+                category_code: r.f_category_code.clone(),
+                brand: r.f_brand.clone(),
+                model: r.f_model.clone(),
+                reasons: serde_json::from_str(r.f_reasons.as_deref().unwrap_or(""))
                     .map_err(|e| corrupt("finding reasons", &e))?,
             }),
         };
-        let page_id: Option<i64> = r.get(19);
-        let page = match page_id {
+        let page = match r.page_id {
             Some(id) => self.page_meta(id).await?,
             None => None,
         };
         Ok(Some(FindingDetail {
-            listing,
-            state: r.get(13),
-            gone_at: r.get(14),
-            first_seen_at: r.get(15),
-            last_seen_at: r.get(16),
-            last_scan_id: r.get(17),
-            source: r.get(18),
+            listing: r.listing.into_listing()?,
+            state: r.state,
+            gone_at: r.gone_at,
+            first_seen_at: r.first_seen_at,
+            last_seen_at: r.last_seen_at,
+            last_scan_id: r.last_scan_id,
+            source: r.source,
             page,
             finding,
-            as_of: r.get(28),
-            matched_at: r.get(29),
-            review_state: r
-                .get::<Option<String>, _>(30)
-                .as_deref()
-                .and_then(ReviewState::parse),
-            queued_at: r.get(31),
-            decision_id: r.get(32),
-            priority: r.get(33),
-            priority_note: r.get(34),
+            as_of: r.f_as_of,
+            matched_at: r.f_matched_at,
+            review_state: r.f_review_state.as_deref().and_then(ReviewState::parse),
+            queued_at: r.f_queued_at,
+            decision_id: r.f_decision_id,
+            priority: r.f_priority,
+            priority_note: r.f_priority_note,
         }))
     }
 
     pub async fn page_meta(&self, page_id: i64) -> Result<Option<PageMeta>> {
-        let row = sqlx::query(
+        let row: Option<PageRow> = sqlx::query_as(
             "SELECT id, scan_id, platform, item_id, kind, url, final_url, fetched_at, status, headers, encoding, body_len, sha256 \
              FROM pages WHERE id = ?",
         )
@@ -773,11 +990,25 @@ impl SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .ctx("reading a page")?;
-        row.as_ref().map(page_from_row).transpose()
+        Ok(row.map(|r| PageMeta {
+            id: r.id,
+            scan_id: r.scan_id,
+            platform: r.platform,
+            item_id: r.item_id,
+            kind: r.kind,
+            url: r.url,
+            final_url: r.final_url,
+            fetched_at: r.fetched_at,
+            status: r.status,
+            headers: serde_json::from_str(&r.headers).unwrap_or_default(),
+            encoding: r.encoding,
+            body_len: r.body_len,
+            sha256: r.sha256,
+        }))
     }
 
     pub async fn listing_history(&self, listing_id: i64) -> Result<Vec<HistoryRow>> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
+        let rows: Vec<HistoryDbRow> = sqlx::query_as(
             "SELECT changed_at, source, old_content FROM listing_history WHERE listing_id = ? ORDER BY id DESC LIMIT 50",
         )
         .bind(listing_id)
@@ -786,16 +1017,17 @@ impl SqliteStore {
         .ctx("reading listing history")?;
         Ok(rows
             .into_iter()
-            .map(|(changed_at, source, old)| HistoryRow {
-                changed_at,
-                source,
-                old_content: serde_json::from_str(&old).unwrap_or(serde_json::Value::String(old)),
+            .map(|r| HistoryRow {
+                changed_at: r.changed_at,
+                source: r.source,
+                old_content: serde_json::from_str(&r.old_content)
+                    .unwrap_or(serde_json::Value::String(r.old_content)),
             })
             .collect())
     }
 
     pub async fn verdict_history(&self, listing_id: i64) -> Result<Vec<VerdictChange>> {
-        let rows: Vec<(i64, Option<String>, String, String)> = sqlx::query_as(
+        let rows: Vec<VerdictChangeRow> = sqlx::query_as(
             "SELECT run_id, old_verdict, new_verdict, changed_at FROM finding_history WHERE listing_id = ? ORDER BY id DESC LIMIT 50",
         )
         .bind(listing_id)
@@ -804,20 +1036,18 @@ impl SqliteStore {
         .ctx("reading verdict history")?;
         Ok(rows
             .into_iter()
-            .map(
-                |(run_id, old_verdict, new_verdict, changed_at)| VerdictChange {
-                    run_id,
-                    old_verdict,
-                    new_verdict,
-                    changed_at,
-                },
-            )
+            .map(|r| VerdictChange {
+                run_id: r.run_id,
+                old_verdict: r.old_verdict,
+                new_verdict: r.new_verdict,
+                changed_at: r.changed_at,
+            })
             .collect())
     }
 
     /// The item pages captured for a listing, newest first.
     pub async fn captures(&self, platform: &str, item_id: &str) -> Result<Vec<CaptureRow>> {
-        let rows: Vec<(i64, i64, String, i64, String, i64)> = sqlx::query_as(
+        let rows: Vec<CaptureDbRow> = sqlx::query_as(
             "SELECT id, scan_id, fetched_at, status, sha256, body_len FROM pages \
              WHERE platform = ? AND item_id = ? ORDER BY id DESC LIMIT 50",
         )
@@ -828,16 +1058,14 @@ impl SqliteStore {
         .ctx("reading captures")?;
         Ok(rows
             .into_iter()
-            .map(
-                |(page_id, scan_id, fetched_at, status, sha256, body_len)| CaptureRow {
-                    page_id,
-                    scan_id,
-                    fetched_at,
-                    status,
-                    sha256,
-                    body_len,
-                },
-            )
+            .map(|r| CaptureRow {
+                page_id: r.id,
+                scan_id: r.scan_id,
+                fetched_at: r.fetched_at,
+                status: r.status,
+                sha256: r.sha256,
+                body_len: r.body_len,
+            })
             .collect())
     }
 
@@ -851,13 +1079,17 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("counting findings")?;
-        let by_platform: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT platform, verdict, COUNT(*) FROM findings \
+        let by_platform: Vec<PlatformCount> = sqlx::query_as(
+            "SELECT platform, verdict, COUNT(*) AS n FROM findings \
              WHERE review_state IS NOT NULL AND platform IS NOT NULL GROUP BY platform, verdict ORDER BY platform, 3 DESC",
         )
         .fetch_all(&self.pool)
         .await
         .ctx("counting findings by platform")?;
+        let by_platform: Vec<(String, String, i64)> = by_platform
+            .into_iter()
+            .map(|r| (r.platform, r.verdict, r.n))
+            .collect();
         let by_category: Vec<(Option<String>, i64)> = sqlx::query_as(
             "SELECT category_code, COUNT(*) FROM findings WHERE review_state IS NOT NULL GROUP BY category_code ORDER BY 2 DESC",
         )
@@ -874,10 +1106,11 @@ impl SqliteStore {
             (now - chrono::Duration::days(d)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         };
         let edges = [day(1), day(3), day(7), day(30)];
-        let ages: (i64, i64, i64, i64, i64, Option<String>) = sqlx::query_as(
-            "SELECT COALESCE(SUM(queued_at >= ?1), 0), COALESCE(SUM(queued_at < ?1 AND queued_at >= ?2), 0), \
-             COALESCE(SUM(queued_at < ?2 AND queued_at >= ?3), 0), COALESCE(SUM(queued_at < ?3 AND queued_at >= ?4), 0), \
-             COALESCE(SUM(queued_at < ?4), 0), MIN(queued_at) \
+        let ages: BacklogRow = sqlx::query_as(
+            "SELECT COALESCE(SUM(queued_at >= ?1), 0) AS d1, COALESCE(SUM(queued_at < ?1 AND queued_at >= ?2), 0) AS d3, \
+             COALESCE(SUM(queued_at < ?2 AND queued_at >= ?3), 0) AS d7, \
+             COALESCE(SUM(queued_at < ?3 AND queued_at >= ?4), 0) AS d30, \
+             COALESCE(SUM(queued_at < ?4), 0) AS older, MIN(queued_at) AS oldest \
              FROM findings WHERE review_state IN ('pending', 'need_info')",
         )
         .bind(&edges[0])
@@ -909,13 +1142,13 @@ impl SqliteStore {
             by_category,
             by_state,
             backlog_age: vec![
-                ("1天内", ages.0),
-                ("1–3天", ages.1),
-                ("3–7天", ages.2),
-                ("7–30天", ages.3),
-                ("30天以上", ages.4),
+                ("1天内", ages.d1),
+                ("1–3天", ages.d3),
+                ("3–7天", ages.d7),
+                ("7–30天", ages.d30),
+                ("30天以上", ages.older),
             ],
-            oldest_pending: ages.5,
+            oldest_pending: ages.oldest,
             decisions_by_day,
             scans,
             computed_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -924,8 +1157,7 @@ impl SqliteStore {
 
     /// The latest `limit` completed scans with their findings, oldest first.
     pub async fn scan_trends(&self, limit: i64) -> Result<Vec<ScanTrend>> {
-        type Row = (i64, String, String, i64, i64, i64, Option<String>);
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<ScanTrendRow> = sqlx::query_as(
             "SELECT id, platform, started_at, listings_new, listings_changed, listings_unchanged, findings FROM scans \
              WHERE state = 'completed' AND findings IS NOT NULL ORDER BY id DESC LIMIT ?",
         )
@@ -936,7 +1168,15 @@ impl SqliteStore {
         let mut out: Vec<ScanTrend> = rows
             .into_iter()
             .map(
-                |(scan_id, platform, started_at, new, changed, unchanged, findings)| {
+                |ScanTrendRow {
+                     id: scan_id,
+                     platform,
+                     started_at,
+                     listings_new: new,
+                     listings_changed: changed,
+                     listings_unchanged: unchanged,
+                     findings,
+                 }| {
                     let map: serde_json::Map<String, serde_json::Value> = findings
                         .as_deref()
                         .and_then(|f| serde_json::from_str(f).ok())
@@ -974,11 +1214,16 @@ impl SqliteStore {
     }
 
     pub async fn recent_scan_ids(&self, limit: i64) -> Result<Vec<(i64, String, String)>> {
-        sqlx::query_as("SELECT id, platform, started_at FROM scans ORDER BY id DESC LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .ctx("listing scans")
+        let rows: Vec<RecentScan> =
+            sqlx::query_as("SELECT id, platform, started_at FROM scans ORDER BY id DESC LIMIT ?")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .ctx("listing scans")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.id, r.platform, r.started_at))
+            .collect())
     }
 
     // ---- audit log ----------------------------------------------------------
@@ -1005,7 +1250,7 @@ impl SqliteStore {
         target: Option<&str>,
         limit: i64,
     ) -> Result<AuditPage> {
-        let rows = sqlx::query(
+        let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor, action, target, details, prev_hash, hash FROM audit_log \
              WHERE id < ? AND (? IS NULL OR target = ?) ORDER BY id DESC LIMIT ?",
         )
@@ -1016,7 +1261,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("reading the audit log")?;
-        let mut entries: Vec<AuditEntry> = rows.iter().map(entry_from_row).collect();
+        let mut entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
         let older = (entries.len() as i64 > limit).then(|| {
             entries.truncate(limit as usize);
             entries.last().map(|e| e.id)
@@ -1032,7 +1277,7 @@ impl SqliteStore {
         let mut v = Verifier::new(anchor);
         let mut after = i64::MIN;
         loop {
-            let rows = sqlx::query(
+            let rows: Vec<AuditRow> = sqlx::query_as(
                 "SELECT id, at, actor, action, target, details, prev_hash, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT 5000",
             )
             .bind(after)
@@ -1042,8 +1287,8 @@ impl SqliteStore {
             if rows.is_empty() {
                 break;
             }
-            for r in &rows {
-                let e = entry_from_row(r);
+            for r in rows {
+                let e = AuditEntry::from(r);
                 after = e.id;
                 v.push(&e);
             }
@@ -1063,7 +1308,7 @@ impl SqliteStore {
         let mut after = 0i64;
         let mut done = 0u64;
         loop {
-            let rows = sqlx::query(
+            let rows: Vec<ListingRow> = sqlx::query_as(
                 "SELECT id, platform, item_id, url, title, brand, model, params, description, seller, shop_url, price, category \
                  FROM listings WHERE id > ? AND search_text = '' ORDER BY id LIMIT 2000",
             )
@@ -1074,8 +1319,10 @@ impl SqliteStore {
             if rows.is_empty() {
                 break;
             }
-            let listings: Vec<StoredListing> =
-                rows.iter().map(row_to_listing).collect::<Result<_>>()?;
+            let listings: Vec<StoredListing> = rows
+                .into_iter()
+                .map(ListingRow::into_listing)
+                .collect::<Result<_>>()?;
             let mut tx = self.write_tx().await.ctx("indexing listings")?;
             for l in &listings {
                 after = l.id;
@@ -1134,9 +1381,9 @@ async fn end_sessions(tx: &mut SqliteConnection, user_id: i64) -> Result<()> {
     Ok(())
 }
 
-const QUEUE_COLS: &str = "SELECT f.listing_id, l.platform, l.item_id, l.title, COALESCE(f.brand, l.brand), \
-     COALESCE(f.model, l.model), l.seller, l.price, f.verdict, f.confidence, f.category_code, f.review_state, f.queued_at, \
-     f.matched_cert, l.state, f.decision_id";
+const QUEUE_COLS: &str = "SELECT f.listing_id, l.platform, l.item_id, l.title, COALESCE(f.brand, l.brand) AS brand, \
+     COALESCE(f.model, l.model) AS model, l.seller, l.price, f.verdict, f.confidence, f.category_code, f.review_state, \
+     f.queued_at, f.matched_cert, l.state AS listing_state, f.decision_id";
 
 fn queue_query<'a>(
     filter: &'a QueueFilter,
@@ -1244,41 +1491,66 @@ fn push_order(qb: &mut QueryBuilder<Sqlite>, sort: Sort, forward: bool) {
         .push(dir);
 }
 
-fn queue_row(r: &sqlx::sqlite::SqliteRow, sort: Sort) -> Result<QueueRow> {
-    let id: i64 = r.get(0);
-    let corrupt = |what, v: String| StoreError::Corrupt {
-        what,
-        detail: format!("listing {id}: {v}"),
-    };
-    let verdict: String = r.get(8);
-    let state: Option<String> = r.get(11);
-    let confidence: f64 = r.get(9);
-    let queued_at: Option<String> = r.get(12);
-    let key = if sort.by_confidence() {
-        Key::Conf(confidence)
-    } else {
-        Key::Time(queued_at.clone().unwrap_or_default())
-    };
-    Ok(QueueRow {
-        listing_id: id,
-        platform: r.get(1),
-        item_id: r.get(2),
-        title: r.get(3),
-        brand: r.get(4),
-        model: r.get(5),
-        seller: r.get(6),
-        price: r.get(7),
-        verdict: Verdict::parse(&verdict).ok_or_else(|| corrupt("verdict", verdict.clone()))?,
-        confidence,
-        category_code: r.get(10),
-        review_state: state
-            .as_deref()
-            .and_then(ReviewState::parse)
-            .ok_or_else(|| corrupt("review state", state.clone().unwrap_or_default()))?,
-        queued_at,
-        matched_cert: r.get(13),
-        listing_state: r.get(14),
-        decision_id: r.get(15),
-        cursor: Cursor { key, id },
-    })
+#[derive(sqlx::FromRow)]
+struct QueueDbRow {
+    listing_id: i64,
+    platform: String,
+    item_id: String,
+    title: String,
+    brand: Option<String>,
+    model: Option<String>,
+    seller: Option<String>,
+    price: Option<String>,
+    verdict: String,
+    confidence: f64,
+    category_code: Option<String>,
+    review_state: Option<String>,
+    queued_at: Option<String>,
+    matched_cert: Option<String>,
+    listing_state: String,
+    decision_id: Option<i64>,
+}
+
+impl QueueDbRow {
+    fn into_row(self, sort: Sort) -> Result<QueueRow> {
+        let id = self.listing_id;
+        let corrupt = |what, v: String| StoreError::Corrupt {
+            what,
+            detail: format!("listing {id}: {v}"),
+        };
+        let key = if sort.by_confidence() {
+            Key::Conf(self.confidence)
+        } else {
+            Key::Time(self.queued_at.clone().unwrap_or_default())
+        };
+        Ok(QueueRow {
+            listing_id: id,
+            verdict: Verdict::parse(&self.verdict)
+                .ok_or_else(|| corrupt("verdict", self.verdict.clone()))?,
+            review_state: self
+                .review_state
+                .as_deref()
+                .and_then(ReviewState::parse)
+                .ok_or_else(|| {
+                    corrupt(
+                        "review state",
+                        self.review_state.clone().unwrap_or_default(),
+                    )
+                })?,
+            platform: self.platform,
+            item_id: self.item_id,
+            title: self.title,
+            brand: self.brand,
+            model: self.model,
+            seller: self.seller,
+            price: self.price,
+            confidence: self.confidence,
+            category_code: self.category_code,
+            queued_at: self.queued_at,
+            matched_cert: self.matched_cert,
+            listing_state: self.listing_state,
+            decision_id: self.decision_id,
+            cursor: Cursor { key, id },
+        })
+    }
 }
