@@ -1,25 +1,14 @@
 //! PostgreSQL statements for `store::feeds`: what the front in `../feeds.rs` dispatches to, beside the SQLite ones in `../sqlite/feeds.rs`.
 
 use super::PgStore;
-use crate::review::audit;
+use super::clean;
+use super::review::append_audit;
 use crate::review::decision::Measure;
 use crate::store::feeds::*;
 use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgConnection;
-use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// PostgreSQL text cannot hold U+0000: every text this area writes (or
-/// looks up) goes through here, so that a NUL never fails a statement and a
-/// value looked up matches the value written.
-fn clean(s: &str) -> Cow<'_, str> {
-    if s.contains('\0') {
-        Cow::Owned(s.replace('\0', ""))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
 
 /// An instant as the feed binds it: to the millisecond, as SQLite's stamps
 /// (truncated, not rounded by the `TIMESTAMPTZ(3)` column).
@@ -55,71 +44,6 @@ impl From<TokenRow> for FeedToken {
     }
 }
 
-/// The advisory lock that serialises audit appenders (the next id and the
-/// previous hash come from `audit_head`; two appenders reading the same head
-/// would fork the chain). Every PostgreSQL appender must take this same key.
-pub(crate) const AUDIT_LOCK: i64 = 0x6363_6361_7564_6974; // "cccaudit"
-
-/// Appends an audit entry inside `tx` and moves the head, as
-/// `sqlite::review::append_audit` does. Returns the entry's id.
-///
-/// SQLite serialises writers; here the advisory lock (which also covers the
-/// very first entry, when there is no head row to lock) and the head's row
-/// lock do.
-async fn append_audit(
-    at: DateTime<Utc>,
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    target: Option<&str>,
-    details: &serde_json::Value,
-) -> Result<i64> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK)
-        .execute(&mut *tx)
-        .await
-        .ctx("locking the audit log")?;
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1 FOR UPDATE")
-            .fetch_optional(&mut *tx)
-            .await
-            .ctx("reading the audit head")?;
-    let (id, prev) = match head {
-        Some((last, hash)) => (last + 1, hash),
-        None => (1, audit::GENESIS.to_string()),
-    };
-    let at = crate::store::stamp_rfc3339(at);
-    let actor = clean(actor);
-    let target = target.map(clean);
-    // serde_json escapes U+0000 as \u0000: the text holds no NUL.
-    let details = details.to_string();
-    let hash = audit::entry_hash(id, &at, &actor, action, target.as_deref(), &details, &prev);
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(&at)
-    .bind(actor.as_ref())
-    .bind(action)
-    .bind(target.as_deref())
-    .bind(&details)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .ctx("writing the audit log")?;
-    sqlx::query(
-        "INSERT INTO audit_head (one, last_id, hash) VALUES (1, $1, $2) \
-         ON CONFLICT (one) DO UPDATE SET last_id = EXCLUDED.last_id, hash = EXCLUDED.hash",
-    )
-    .bind(id)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .ctx("moving the audit head")?;
-    Ok(id)
-}
 
 #[derive(sqlx::FromRow)]
 struct EventRow {

@@ -143,6 +143,17 @@ impl PgStore {
     }
 }
 
+/// `s` without U+0000, which PostgreSQL text cannot hold: scraped text
+/// and keys are cleaned so on every write and every lookup (SQLite keeps
+/// them; `db copy` removes and counts them).
+pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', ""))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 fn truncate_ms(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::{DurationRound, TimeDelta};
     at.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(at)

@@ -10,21 +10,16 @@
 //! short. Scraped or imported text (a platform's reply, item IDs in it) is
 //! written without NUL characters, which PostgreSQL text cannot hold.
 
-use super::{PgStore, stamp};
+use super::review::append_audit;
+use super::{PgStore, clean, stamp};
 use crate::store::notices::*;
 use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// The advisory lock key of notice writers (`cccnotic` in ASCII).
 const NOTICE_LOCK: i64 = 0x6363_636e_6f74_6963;
-
-/// The advisory lock key of audit appenders (`cccaudit` in ASCII).
-// Stand-in until the review area's PostgreSQL `append_audit` lands: that
-// one must take the same lock (or this one must call it).
-const AUDIT_LOCK: i64 = 0x6363_6361_7564_6974;
 
 /// Whether a key to look up holds a NUL: PostgreSQL stores none (text
 /// cannot hold U+0000), so such a key matches nothing (and cannot be bound).
@@ -32,14 +27,6 @@ fn unmatchable(key: &str) -> bool {
     key.contains('\0')
 }
 
-/// `s` without NUL characters, for writing (PostgreSQL text cannot hold U+0000).
-fn clean(s: &str) -> Cow<'_, str> {
-    if s.contains('\0') {
-        Cow::Owned(s.replace('\0', ""))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
 
 async fn lock(conn: &mut PgConnection, key: i64, what: &'static str) -> Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -50,67 +37,6 @@ async fn lock(conn: &mut PgConnection, key: i64, what: &'static str) -> Result<(
     Ok(())
 }
 
-/// Appends an entry to the hash-chained audit log inside `tx` (the chain
-/// as the SQLite backend computes it). Appenders are serialised by an
-/// advisory lock, which also covers the very first entry (no head row yet
-/// to lock).
-pub(crate) async fn append_audit(
-    at: DateTime<Utc>,
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    target: Option<&str>,
-    details: &serde_json::Value,
-) -> Result<i64> {
-    lock(tx, AUDIT_LOCK, "locking the audit log").await?;
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1 FOR UPDATE")
-            .fetch_optional(&mut *tx)
-            .await
-            .ctx("reading the audit head")?;
-    let (id, prev) = match head {
-        Some((last, hash)) => (last + 1, hash),
-        None => (1, crate::review::audit::GENESIS.to_string()),
-    };
-    let at = crate::store::stamp_rfc3339(at);
-    let (actor, target) = (clean(actor), target.map(clean));
-    // serde_json escapes a NUL in a string as \u0000: the text has none.
-    let details = details.to_string();
-    let hash = crate::review::audit::entry_hash(
-        id,
-        &at,
-        &actor,
-        action,
-        target.as_deref(),
-        &details,
-        &prev,
-    );
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(&at)
-    .bind(actor.as_ref())
-    .bind(action)
-    .bind(target.as_deref())
-    .bind(&details)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .ctx("writing the audit log")?;
-    sqlx::query(
-        "INSERT INTO audit_head (one, last_id, hash) VALUES (1, $1, $2) \
-         ON CONFLICT (one) DO UPDATE SET last_id = EXCLUDED.last_id, hash = EXCLUDED.hash",
-    )
-    .bind(id)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .ctx("moving the audit head")?;
-    Ok(id)
-}
 
 const CANDIDATES: &str = "SELECT l.id AS listing_id, d.id AS decision_id, l.platform, l.item_id, l.url, \
      l.seller, l.shop_url, l.title, COALESCE(f.brand, l.brand) AS brand, COALESCE(f.model, l.model) AS model, \

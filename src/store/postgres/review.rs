@@ -8,6 +8,7 @@
 //! ([`clean`]), so hostile input never fails a statement.
 
 use super::PgStore;
+use super::clean;
 use crate::domain::{Finding, Listing, Verdict};
 use crate::review::audit::{self, AuditEntry, Report, Verifier};
 use crate::review::auth::Role;
@@ -17,20 +18,12 @@ use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
-use std::borrow::Cow;
 
 /// The advisory lock that serialises appends to the audit chain across
-/// processes and machines ("cccwaudt").
-const AUDIT_LOCK: i64 = 0x6363_6377_6175_6474;
+/// processes and machines ("cccaudit"); every appender goes through
+/// [`append_audit`].
+const AUDIT_LOCK: i64 = 0x6363_6361_7564_6974;
 
-/// `s` without U+0000, which PostgreSQL text cannot hold.
-pub(crate) fn clean(s: &str) -> Cow<'_, str> {
-    if s.contains('\0') {
-        Cow::Owned(s.replace('\0', ""))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
 
 fn clean_opt(s: Option<&str>) -> Option<String> {
     s.map(|s| clean(s).into_owned())
@@ -1511,7 +1504,7 @@ fn like_escape(s: &str) -> String {
 /// - Latin letters and digits: each word as a substring `%word%` (FTS5: a
 ///   token, or a token prefix for the last word; a superset).
 pub(crate) fn search_patterns(fts: &str) -> Vec<String> {
-    use crate::matching::normalize::is_cjk;
+    use crate::text::normalize::is_cjk;
     let mut out = Vec::new();
     for (i, piece) in fts.split('"').enumerate() {
         // Odd pieces are inside quotes.

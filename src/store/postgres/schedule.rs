@@ -8,21 +8,11 @@
 //! releasing name the holder in their `WHERE`.
 
 use super::PgStore;
+use super::clean;
 use crate::store::schedule::*;
 use crate::store::{Ctx, Result};
 use chrono::{DateTime, Utc};
-use std::borrow::Cow;
 
-/// PostgreSQL text cannot hold U+0000: text this area writes (or looks up)
-/// goes through here, so that a NUL never fails a statement and a value
-/// looked up matches the value written (a job's message may quote a page).
-fn clean(s: &str) -> Cow<'_, str> {
-    if s.contains('\0') {
-        Cow::Owned(s.replace('\0', ""))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
 
 fn ids_json(scan_ids: &[i64]) -> String {
     serde_json::to_string(scan_ids).unwrap_or_else(|_| "[]".into())

@@ -674,18 +674,6 @@ impl From<PageRow> for PageMeta {
     }
 }
 
-/// A page's metadata from a row of `id, scan_id, platform, item_id, kind,
-/// url, final_url, fetched_at, status, headers, encoding, body_len, sha256`
-/// (by name; the review area's `page_meta` selects them so).
-pub(super) fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PageMeta> {
-    use sqlx::FromRow;
-    PageRow::from_row(r)
-        .map(PageMeta::from)
-        .map_err(|e| StoreError::Corrupt {
-            what: "page metadata",
-            detail: e.to_string(),
-        })
-}
 
 #[derive(Default)]
 struct ScanDelta {

@@ -400,36 +400,6 @@ impl ListingRow {
     }
 }
 
-/// A listing from the first thirteen columns of a row, by position: the
-/// review area's `finding_detail` selects `l.brand`, `l.model` and then the
-/// finding's `f.brand`, `f.model`, so reading by name would take the
-/// finding's. Only for those callers; this area reads [`ListingRow`].
-pub(super) fn row_to_listing(r: &sqlx::sqlite::SqliteRow) -> Result<StoredListing> {
-    use sqlx::Row;
-    let id: i64 = r.get(0);
-    let params: Vec<(String, String)> =
-        serde_json::from_str(r.get::<&str, _>(7)).map_err(|e| StoreError::Corrupt {
-            what: "listing params",
-            detail: format!("listing {id}: {e}"),
-        })?;
-    Ok(StoredListing {
-        id,
-        listing: Listing {
-            platform: r.get(1),
-            item_id: r.get(2),
-            url: r.get(3),
-            title: r.get(4),
-            brand: r.get(5),
-            model: r.get(6),
-            params,
-            description: r.get(8),
-            seller: r.get(9),
-            shop_url: r.get(10),
-            price: r.get(11),
-            category: r.get(12),
-        },
-    })
-}
 
 /// Rows per multi-row statement (20 values each, well under SQLite's limit).
 const CHUNK: usize = 500;
