@@ -59,7 +59,12 @@ contract!(an_empty_database_has_no_findings, |db, _clock| {
     assert_eq!(db.count_findings().await.unwrap(), 0);
     assert_eq!(db.certs_judged_through().await.unwrap(), None);
     assert!(db.match_runs(10).await.unwrap().is_empty());
-    assert!(db.export_page(None, false, 0, 100).await.unwrap().is_empty());
+    assert!(
+        db.export_page(None, false, 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(db.verdict_counts(None).await.unwrap().is_empty());
     assert_eq!(db.close_stale_match_runs().await.unwrap(), 0);
 });
@@ -92,11 +97,17 @@ contract!(catalog_and_judged_state_are_replaced, |db, clock| {
 
 contract!(a_match_run_stores_findings_and_is_closed, |db, clock| {
     db.exec_sql(SEED).await;
-    let run = db.begin_match_run(d("2026-06-30"), Some("jd")).await.unwrap();
+    let run = db
+        .begin_match_run(d("2026-06-30"), Some("jd"))
+        .await
+        .unwrap();
     let id = run.run_id();
     assert!(id > 0);
     let runs = db.match_runs(10).await.unwrap();
-    assert_eq!(runs, vec![(id, "running".to_string(), START.to_string(), None)]);
+    assert_eq!(
+        runs,
+        vec![(id, "running".to_string(), START.to_string(), None)]
+    );
     let mut f1 = finding(Verdict::CertMismatch, 0.75);
     f1.matched_cert = Some("2020010701000001".into());
     f1.cert_numbers = vec!["2020010701000009".into(), "2020010701000001".into()];
@@ -186,10 +197,7 @@ contract!(a_match_run_stores_findings_and_is_closed, |db, clock| {
         vec![1, 2, 3, 4]
     );
     let r = &rows[0];
-    assert_eq!(
-        (r.platform.as_str(), r.item_id.as_str()),
-        ("jd", "1001")
-    );
+    assert_eq!((r.platform.as_str(), r.item_id.as_str()), ("jd", "1001"));
     assert_eq!(r.url.as_deref(), Some("https://item.jd.com/1001.html"));
     assert_eq!(r.title, "美的电热水壶 MK-1");
     assert_eq!(
@@ -221,9 +229,15 @@ contract!(a_match_run_stores_findings_and_is_closed, |db, clock| {
     let r = &rows[1];
     assert_eq!(r.title, "无牌插座 <script>'%_'</script>");
     assert_eq!((r.url.as_deref(), r.seller.as_deref()), (None, None));
-    assert_eq!((r.brand.as_deref(), r.matched_cert.as_deref()), (None, None));
+    assert_eq!(
+        (r.brand.as_deref(), r.matched_cert.as_deref()),
+        (None, None)
+    );
     assert!(r.cert_numbers.is_empty() && r.reasons.is_empty());
-    assert_eq!((r.captured_at.as_deref(), r.evidence_sha256.as_deref()), (None, None));
+    assert_eq!(
+        (r.captured_at.as_deref(), r.evidence_sha256.as_deref()),
+        (None, None)
+    );
     assert_eq!(r.confidence, 0.5);
     assert_eq!(
         db.verdict_counts(None).await.unwrap(),
@@ -236,41 +250,43 @@ contract!(a_match_run_stores_findings_and_is_closed, |db, clock| {
     );
 });
 
-contract!(a_later_run_keeps_or_resets_review_by_verdict, |db, clock| {
-    db.exec_sql(SEED).await;
-    let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
-    run.write(&[
-        fw(1, finding(Verdict::Uncertified, 0.5)),
-        fw(2, finding(Verdict::Uncertified, 0.5)),
-        fw(3, finding(Verdict::Expired, 0.5)),
-        fw(4, finding(Verdict::Compliant, 1.0)),
-    ])
-    .await
-    .unwrap();
-    let run1_id = run.run_id();
-    run.finish(4, &[]).await.unwrap();
-    // A reviewer decided 1, 2 and 3.
-    db.exec_sql(
+contract!(
+    a_later_run_keeps_or_resets_review_by_verdict,
+    |db, clock| {
+        db.exec_sql(SEED).await;
+        let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
+        run.write(&[
+            fw(1, finding(Verdict::Uncertified, 0.5)),
+            fw(2, finding(Verdict::Uncertified, 0.5)),
+            fw(3, finding(Verdict::Expired, 0.5)),
+            fw(4, finding(Verdict::Compliant, 1.0)),
+        ])
+        .await
+        .unwrap();
+        let run1_id = run.run_id();
+        run.finish(4, &[]).await.unwrap();
+        // A reviewer decided 1, 2 and 3.
+        db.exec_sql(
         "UPDATE findings SET review_state = 'confirmed', decision_id = 7 WHERE listing_id IN (1, 2, 3)",
     )
     .await;
-    clock.advance(chrono::Duration::days(1));
-    let run2 = db.begin_match_run(d("2026-07-01"), None).await.unwrap();
-    assert!(run2.run_id() > run1_id);
-    run2.write(&[
-        // Same verdict: the decision stands.
-        fw(1, finding(Verdict::Uncertified, 0.9)),
-        // Another flagged verdict: back to the queue, decision cleared.
-        fw(2, finding(Verdict::CertNotFound, 0.9)),
-        // No longer flagged: out of the queue.
-        fw(3, finding(Verdict::Compliant, 0.9)),
-        // Newly flagged.
-        fw(4, finding(Verdict::Revoked, 0.9)),
-    ])
-    .await
-    .unwrap();
-    let q = |sql: &str| format!("SELECT COUNT(*) FROM findings WHERE {sql}");
-    assert_eq!(
+        clock.advance(chrono::Duration::days(1));
+        let run2 = db.begin_match_run(d("2026-07-01"), None).await.unwrap();
+        assert!(run2.run_id() > run1_id);
+        run2.write(&[
+            // Same verdict: the decision stands.
+            fw(1, finding(Verdict::Uncertified, 0.9)),
+            // Another flagged verdict: back to the queue, decision cleared.
+            fw(2, finding(Verdict::CertNotFound, 0.9)),
+            // No longer flagged: out of the queue.
+            fw(3, finding(Verdict::Compliant, 0.9)),
+            // Newly flagged.
+            fw(4, finding(Verdict::Revoked, 0.9)),
+        ])
+        .await
+        .unwrap();
+        let q = |sql: &str| format!("SELECT COUNT(*) FROM findings WHERE {sql}");
+        assert_eq!(
         db.scalar_i64(&q(
             "listing_id = 1 AND review_state = 'confirmed' AND decision_id = 7 \
              AND queued_at = '2026-06-30T08:00:00.000Z' AND matched_at = '2026-07-01T08:00:00.000Z' \
@@ -279,38 +295,38 @@ contract!(a_later_run_keeps_or_resets_review_by_verdict, |db, clock| {
         .await,
         1
     );
-    assert_eq!(
-        db.scalar_i64(&q(
-            "listing_id = 2 AND review_state = 'pending' AND decision_id IS NULL \
+        assert_eq!(
+            db.scalar_i64(&q(
+                "listing_id = 2 AND review_state = 'pending' AND decision_id IS NULL \
              AND queued_at = '2026-07-01T08:00:00.000Z' AND verdict = 'cert_not_found'"
-        ))
-        .await,
-        1
-    );
-    assert_eq!(
+            ))
+            .await,
+            1
+        );
+        assert_eq!(
         db.scalar_i64(&q(
             "listing_id = 3 AND review_state IS NULL AND queued_at IS NULL AND decision_id IS NULL"
         ))
         .await,
         1
     );
-    assert_eq!(
+        assert_eq!(
         db.scalar_i64(&q(
             "listing_id = 4 AND review_state = 'pending' AND queued_at = '2026-07-01T08:00:00.000Z'"
         ))
         .await,
         1
     );
-    // History: the first verdicts, then the three changes.
-    let run2_id = run2.run_id();
-    assert_eq!(
-        db.scalar_i64(&format!(
-            "SELECT COUNT(*) FROM finding_history WHERE run_id = {run2_id}"
-        ))
-        .await,
-        3
-    );
-    assert_eq!(
+        // History: the first verdicts, then the three changes.
+        let run2_id = run2.run_id();
+        assert_eq!(
+            db.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM finding_history WHERE run_id = {run2_id}"
+            ))
+            .await,
+            3
+        );
+        assert_eq!(
         db.scalar_i64(&format!(
             "SELECT COUNT(*) FROM finding_history WHERE run_id = {run2_id} AND \
              ((listing_id = 2 AND old_verdict = 'uncertified' AND new_verdict = 'cert_not_found') OR \
@@ -320,18 +336,20 @@ contract!(a_later_run_keeps_or_resets_review_by_verdict, |db, clock| {
         .await,
         3
     );
-    // The history is written in batch order.
-    assert_eq!(
+        // The history is written in batch order.
+        assert_eq!(
         db.scalar_i64(&format!(
             "SELECT listing_id FROM finding_history WHERE run_id = {run2_id} ORDER BY id LIMIT 1"
         ))
         .await,
         2
     );
-    // A pending finding whose verdict stays pending keeps its queue time.
-    clock.advance(chrono::Duration::days(1));
-    run2.write(&[fw(4, finding(Verdict::Revoked, 0.1))]).await.unwrap();
-    assert_eq!(
+        // A pending finding whose verdict stays pending keeps its queue time.
+        clock.advance(chrono::Duration::days(1));
+        run2.write(&[fw(4, finding(Verdict::Revoked, 0.1))])
+            .await
+            .unwrap();
+        assert_eq!(
         db.scalar_i64(&q(
             "listing_id = 4 AND review_state = 'pending' AND queued_at = '2026-07-01T08:00:00.000Z' \
              AND matched_at = '2026-07-02T08:00:00.000Z'"
@@ -339,54 +357,64 @@ contract!(a_later_run_keeps_or_resets_review_by_verdict, |db, clock| {
         .await,
         1
     );
-    // An empty batch only beats the heartbeat.
-    clock.advance(chrono::Duration::minutes(1));
-    run2.write(&[]).await.unwrap();
-    assert_eq!(
+        // An empty batch only beats the heartbeat.
+        clock.advance(chrono::Duration::minutes(1));
+        run2.write(&[]).await.unwrap();
+        assert_eq!(
         db.scalar_i64(&format!(
             "SELECT COUNT(*) FROM match_runs WHERE id = {run2_id} AND heartbeat_at = '2026-07-02T08:01:00.000Z'"
         ))
         .await,
         1
     );
-    assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM finding_history").await, 7);
-    // Newest first, limited; a negative limit is none.
-    let runs = db.match_runs(1).await.unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].0, run2_id);
-    assert_eq!(db.match_runs(-1).await.unwrap().len(), 2);
-    assert!(db.match_runs(0).await.unwrap().is_empty());
-});
+        assert_eq!(
+            db.scalar_i64("SELECT COUNT(*) FROM finding_history").await,
+            7
+        );
+        // Newest first, limited; a negative limit is none.
+        let runs = db.match_runs(1).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].0, run2_id);
+        assert_eq!(db.match_runs(-1).await.unwrap().len(), 2);
+        assert!(db.match_runs(0).await.unwrap().is_empty());
+    }
+);
 
-contract!(a_listing_twice_in_a_batch_ends_with_the_last, |db, _clock| {
-    db.exec_sql(SEED).await;
-    let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
-    run.write(&[
-        fw(1, finding(Verdict::Uncertified, 0.5)),
-        fw(2, finding(Verdict::Compliant, 0.5)),
-        fw(1, finding(Verdict::Expired, 0.6)),
-    ])
-    .await
-    .unwrap();
-    let rows = db.export_page(None, false, 0, 10).await.unwrap();
-    assert_eq!(rows.len(), 2);
-    assert_eq!((rows[0].verdict, rows[0].confidence), (Verdict::Expired, 0.6f32 as f64));
-    // Both verdicts of listing 1 are history (SQLite records both against
-    // the verdict stored before the batch, PostgreSQL the second against
-    // the first: the old verdict of the second differs, the count not).
-    assert_eq!(
-        db.scalar_i64("SELECT COUNT(*) FROM finding_history WHERE listing_id = 1")
+contract!(
+    a_listing_twice_in_a_batch_ends_with_the_last,
+    |db, _clock| {
+        db.exec_sql(SEED).await;
+        let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
+        run.write(&[
+            fw(1, finding(Verdict::Uncertified, 0.5)),
+            fw(2, finding(Verdict::Compliant, 0.5)),
+            fw(1, finding(Verdict::Expired, 0.6)),
+        ])
+        .await
+        .unwrap();
+        let rows = db.export_page(None, false, 0, 10).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].verdict, rows[0].confidence),
+            (Verdict::Expired, 0.6f32 as f64)
+        );
+        // Both verdicts of listing 1 are history (SQLite records both against
+        // the verdict stored before the batch, PostgreSQL the second against
+        // the first: the old verdict of the second differs, the count not).
+        assert_eq!(
+            db.scalar_i64("SELECT COUNT(*) FROM finding_history WHERE listing_id = 1")
+                .await,
+            2
+        );
+        assert_eq!(
+            db.scalar_i64(
+                "SELECT COUNT(*) FROM findings WHERE listing_id = 1 AND review_state = 'pending'"
+            )
             .await,
-        2
-    );
-    assert_eq!(
-        db.scalar_i64(
-            "SELECT COUNT(*) FROM findings WHERE listing_id = 1 AND review_state = 'pending'"
-        )
-        .await,
-        1
-    );
-});
+            1
+        );
+    }
+);
 
 contract!(runs_without_a_heartbeat_are_closed_as_stale, |db, clock| {
     db.exec_sql(SEED).await;
@@ -403,7 +431,10 @@ contract!(runs_without_a_heartbeat_are_closed_as_stale, |db, clock| {
     assert_eq!(db.close_stale_match_runs().await.unwrap(), 0);
     clock.advance(chrono::Duration::seconds(1));
     // Starting a run closes the dead one first.
-    let new = db.begin_match_run(d("2026-06-30"), Some("tmall")).await.unwrap();
+    let new = db
+        .begin_match_run(d("2026-06-30"), Some("tmall"))
+        .await
+        .unwrap();
     let runs = db.match_runs(10).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].0, new.run_id());
@@ -429,45 +460,86 @@ contract!(runs_without_a_heartbeat_are_closed_as_stale, |db, clock| {
     );
 });
 
-contract!(export_pages_filter_and_follow_the_listing_order, |db, _clock| {
-    db.exec_sql(SEED).await;
-    let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
-    run.write(&[
-        fw(4, finding(Verdict::Expired, 0.5)),
-        fw(3, finding(Verdict::Compliant, 0.5)),
-        fw(2, finding(Verdict::NotInScope, 0.5)),
-        fw(1, finding(Verdict::Suspended, 0.5)),
-    ])
-    .await
-    .unwrap();
-    let ids = |rows: Vec<crate::store::ExportRow>| {
-        rows.into_iter().map(|r| r.listing_id).collect::<Vec<_>>()
-    };
-    assert_eq!(ids(db.export_page(None, false, 0, 100).await.unwrap()), vec![1, 2, 3, 4]);
-    assert_eq!(ids(db.export_page(None, true, 0, 100).await.unwrap()), vec![1, 4]);
-    assert_eq!(ids(db.export_page(Some("jd"), false, 0, 100).await.unwrap()), vec![1, 2, 3]);
-    assert_eq!(ids(db.export_page(Some("jd"), true, 0, 100).await.unwrap()), vec![1]);
-    assert_eq!(ids(db.export_page(Some("tmall"), true, 0, 100).await.unwrap()), vec![4]);
-    assert!(db.export_page(Some("taobao"), false, 0, 100).await.unwrap().is_empty());
-    assert!(db.export_page(Some("jd' OR '1'='1"), false, 0, 100).await.unwrap().is_empty());
-    // Pages.
-    assert_eq!(ids(db.export_page(None, false, 0, 2).await.unwrap()), vec![1, 2]);
-    assert_eq!(ids(db.export_page(None, false, 2, 2).await.unwrap()), vec![3, 4]);
-    assert!(db.export_page(None, false, 4, 2).await.unwrap().is_empty());
-    assert!(db.export_page(None, false, 0, 0).await.unwrap().is_empty());
-    assert_eq!(ids(db.export_page(None, false, 1, -1).await.unwrap()), vec![2, 3, 4]);
-    // Counts by platform.
-    assert_eq!(
-        db.verdict_counts(Some("jd")).await.unwrap(),
-        vec![(Verdict::Compliant, 1), (Verdict::NotInScope, 1), (Verdict::Suspended, 1)]
-    );
-    assert_eq!(
-        db.verdict_counts(Some("tmall")).await.unwrap(),
-        vec![(Verdict::Expired, 1)]
-    );
-    assert!(db.verdict_counts(Some("none")).await.unwrap().is_empty());
-    assert_eq!(db.verdict_counts(None).await.unwrap().len(), 4);
-});
+contract!(
+    export_pages_filter_and_follow_the_listing_order,
+    |db, _clock| {
+        db.exec_sql(SEED).await;
+        let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
+        run.write(&[
+            fw(4, finding(Verdict::Expired, 0.5)),
+            fw(3, finding(Verdict::Compliant, 0.5)),
+            fw(2, finding(Verdict::NotInScope, 0.5)),
+            fw(1, finding(Verdict::Suspended, 0.5)),
+        ])
+        .await
+        .unwrap();
+        let ids = |rows: Vec<crate::store::ExportRow>| {
+            rows.into_iter().map(|r| r.listing_id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(db.export_page(None, false, 0, 100).await.unwrap()),
+            vec![1, 2, 3, 4]
+        );
+        assert_eq!(
+            ids(db.export_page(None, true, 0, 100).await.unwrap()),
+            vec![1, 4]
+        );
+        assert_eq!(
+            ids(db.export_page(Some("jd"), false, 0, 100).await.unwrap()),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            ids(db.export_page(Some("jd"), true, 0, 100).await.unwrap()),
+            vec![1]
+        );
+        assert_eq!(
+            ids(db.export_page(Some("tmall"), true, 0, 100).await.unwrap()),
+            vec![4]
+        );
+        assert!(
+            db.export_page(Some("taobao"), false, 0, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            db.export_page(Some("jd' OR '1'='1"), false, 0, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Pages.
+        assert_eq!(
+            ids(db.export_page(None, false, 0, 2).await.unwrap()),
+            vec![1, 2]
+        );
+        assert_eq!(
+            ids(db.export_page(None, false, 2, 2).await.unwrap()),
+            vec![3, 4]
+        );
+        assert!(db.export_page(None, false, 4, 2).await.unwrap().is_empty());
+        assert!(db.export_page(None, false, 0, 0).await.unwrap().is_empty());
+        assert_eq!(
+            ids(db.export_page(None, false, 1, -1).await.unwrap()),
+            vec![2, 3, 4]
+        );
+        // Counts by platform.
+        assert_eq!(
+            db.verdict_counts(Some("jd")).await.unwrap(),
+            vec![
+                (Verdict::Compliant, 1),
+                (Verdict::NotInScope, 1),
+                (Verdict::Suspended, 1)
+            ]
+        );
+        assert_eq!(
+            db.verdict_counts(Some("tmall")).await.unwrap(),
+            vec![(Verdict::Expired, 1)]
+        );
+        assert!(db.verdict_counts(Some("none")).await.unwrap().is_empty());
+        assert_eq!(db.verdict_counts(None).await.unwrap().len(), 4);
+    }
+);
 
 contract!(a_large_batch_is_written_at_once, |db, _clock| {
     // 1,200 listings, one batch (more than SQLite's 500-row statements).
@@ -486,7 +558,11 @@ contract!(a_large_batch_is_written_at_once, |db, _clock| {
     let run = db.begin_match_run(d("2026-06-30"), None).await.unwrap();
     let batch: Vec<_> = (1..=1200)
         .map(|i| {
-            let v = if i % 3 == 0 { Verdict::Compliant } else { Verdict::Uncertified };
+            let v = if i % 3 == 0 {
+                Verdict::Compliant
+            } else {
+                Verdict::Uncertified
+            };
             let mut f = finding(v, (i % 100) as f32 / 100.0);
             f.cert_numbers = vec![format!("{i:016}")];
             fw(i, f)
@@ -494,7 +570,10 @@ contract!(a_large_batch_is_written_at_once, |db, _clock| {
         .collect();
     run.write(&batch).await.unwrap();
     assert_eq!(db.count_findings().await.unwrap(), 1200);
-    assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM finding_history").await, 1200);
+    assert_eq!(
+        db.scalar_i64("SELECT COUNT(*) FROM finding_history").await,
+        1200
+    );
     assert_eq!(
         db.verdict_counts(None).await.unwrap(),
         vec![(Verdict::Compliant, 400), (Verdict::Uncertified, 800)]

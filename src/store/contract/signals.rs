@@ -1,8 +1,8 @@
 //! The storage contract for `store::signals`, run against each backend.
 
+use super::findings::{SEED, finding, fw};
 #[allow(unused_imports)]
 use super::*;
-use super::findings::{SEED, finding, fw};
 use crate::domain::Verdict;
 use crate::store::NewSignal;
 
@@ -76,7 +76,10 @@ contract!(signals_are_stored_once_and_audited, |db, clock| {
     assert_eq!(s.platform.as_deref(), Some("jd"));
     assert_eq!(s.item_id.as_deref(), Some("1002"));
     assert_eq!(s.seller.as_deref(), Some("美的官方旗舰店"));
-    assert_eq!((s.brand.as_deref(), s.model.as_deref()), (Some("美的"), Some("MK-1")));
+    assert_eq!(
+        (s.brand.as_deref(), s.model.as_deref()),
+        (Some("美的"), Some("MK-1"))
+    );
     assert_eq!(
         (s.brand_key.as_deref(), s.model_key.as_deref()),
         (Some("#美的"), Some("mk1"))
@@ -88,8 +91,22 @@ contract!(signals_are_stored_once_and_audited, |db, clock| {
     assert_eq!(s.source_file, "抽检 2026-06.xlsx");
     let b = &all[1];
     assert_eq!(b.kind, "sampling");
-    assert_eq!((b.platform.as_deref(), b.item_id.as_deref(), b.seller.as_deref()), (None, None, None));
-    assert_eq!((b.brand.as_deref(), b.brand_key.as_deref(), b.reported_on.as_deref()), (None, None, None));
+    assert_eq!(
+        (
+            b.platform.as_deref(),
+            b.item_id.as_deref(),
+            b.seller.as_deref()
+        ),
+        (None, None, None)
+    );
+    assert_eq!(
+        (
+            b.brand.as_deref(),
+            b.brand_key.as_deref(),
+            b.reported_on.as_deref()
+        ),
+        (None, None, None)
+    );
     assert_eq!(b.detail.as_deref(), Some(""));
     assert_eq!(b.weight, 10);
     assert_eq!(all[2].kind, "complaint");
@@ -109,7 +126,11 @@ contract!(signals_are_stored_once_and_audited, |db, clock| {
         .await,
         1
     );
-    assert_eq!(db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1").await, 1);
+    assert_eq!(
+        db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1")
+            .await,
+        1
+    );
     // The same file again: nothing added, nothing audited.
     clock.advance(chrono::Duration::hours(1));
     assert_eq!(db.insert_signals(&first, "admin").await.unwrap(), (0, 3));
@@ -127,7 +148,11 @@ contract!(signals_are_stored_once_and_audited, |db, clock| {
         .await,
         1
     );
-    assert_eq!(db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1").await, 2);
+    assert_eq!(
+        db.scalar_i64("SELECT last_id FROM audit_head WHERE one = 1")
+            .await,
+        2
+    );
     // The chain links: the second entry's previous hash is the first's.
     assert_eq!(
         db.scalar_i64(
@@ -140,51 +165,84 @@ contract!(signals_are_stored_once_and_audited, |db, clock| {
     assert_eq!(db.active_signals("2026-06-01").await.unwrap().len(), 4);
 });
 
-contract!(hostile_signal_text_is_kept_or_loses_only_nul, |db, _clock| {
-    let mut s = signal("complaint", "f\0ile'%_.xlsx", 1);
-    s.seller = Some("<script>alert(1)</script>\0店".into());
-    s.brand = Some("O'Brien \"牌\"".into());
-    s.model = Some("KFR-35GW/(51)%_".into());
-    s.detail = "长".repeat(500) + "\0";
-    s.item_id = Some("\\N".into());
-    assert_eq!(db.insert_signals(&[s.clone()], "a\0dmin").await.unwrap(), (1, 0));
-    let got = &db.active_signals("2026-06-01").await.unwrap()[0];
-    let nn = |s: Option<&str>| s.map(|s| s.replace('\0', ""));
-    assert_eq!(nn(got.seller.as_deref()).as_deref(), Some("<script>alert(1)</script>店"));
-    assert_eq!(got.brand.as_deref(), Some("O'Brien \"牌\""));
-    assert_eq!(got.model.as_deref(), Some("KFR-35GW/(51)%_"));
-    assert_eq!(got.item_id.as_deref(), Some("\\N"));
-    assert_eq!(nn(got.detail.as_deref()).unwrap().chars().count(), 500);
-    assert_eq!(got.source_file.replace('\0', ""), "file'%_.xlsx");
-    // The same row again is recognised.
-    assert_eq!(db.insert_signals(&[s], "admin").await.unwrap(), (0, 1));
-    assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log").await, 1);
-});
+contract!(
+    hostile_signal_text_is_kept_or_loses_only_nul,
+    |db, _clock| {
+        let mut s = signal("complaint", "f\0ile'%_.xlsx", 1);
+        s.seller = Some("<script>alert(1)</script>\0店".into());
+        s.brand = Some("O'Brien \"牌\"".into());
+        s.model = Some("KFR-35GW/(51)%_".into());
+        s.detail = "长".repeat(500) + "\0";
+        s.item_id = Some("\\N".into());
+        assert_eq!(
+            db.insert_signals(&[s.clone()], "a\0dmin").await.unwrap(),
+            (1, 0)
+        );
+        let got = &db.active_signals("2026-06-01").await.unwrap()[0];
+        let nn = |s: Option<&str>| s.map(|s| s.replace('\0', ""));
+        assert_eq!(
+            nn(got.seller.as_deref()).as_deref(),
+            Some("<script>alert(1)</script>店")
+        );
+        assert_eq!(got.brand.as_deref(), Some("O'Brien \"牌\""));
+        assert_eq!(got.model.as_deref(), Some("KFR-35GW/(51)%_"));
+        assert_eq!(got.item_id.as_deref(), Some("\\N"));
+        assert_eq!(nn(got.detail.as_deref()).unwrap().chars().count(), 500);
+        assert_eq!(got.source_file.replace('\0', ""), "file'%_.xlsx");
+        // The same row again is recognised.
+        assert_eq!(db.insert_signals(&[s], "admin").await.unwrap(), (0, 1));
+        assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log").await, 1);
+    }
+);
 
-contract!(the_active_window_counts_report_or_import_days, |db, clock| {
-    let mut old = signal("sampling", "a.xlsx", 1);
-    old.reported_on = Some("2026-03-01".into());
-    let mut edge = signal("sampling", "a.xlsx", 2);
-    edge.reported_on = Some("2026-06-01".into());
-    let undated = bare("complaint", "a.xlsx", 3);
-    db.insert_signals(&[old, edge, undated], "admin").await.unwrap();
-    let ids = |v: Vec<crate::store::ActiveSignal>| v.into_iter().map(|s| s.row_no_of()).collect::<Vec<_>>();
-    // Since the day, inclusive, whatever the time of day in `since`.
-    assert_eq!(ids(db.active_signals("2026-06-01T23:59:59Z").await.unwrap()), vec![2, 3]);
-    assert_eq!(
-        ids(db.active_signals("2026-06-01T00:00:00.123456789+00:00").await.unwrap()),
-        vec![2, 3]
-    );
-    assert_eq!(ids(db.active_signals("2026-06-02").await.unwrap()), vec![3]);
-    assert_eq!(ids(db.active_signals("2026-03-01T00:00:00Z").await.unwrap()), vec![1, 2, 3]);
-    // An undated signal counts from its import day (2026-06-30 UTC).
-    assert_eq!(ids(db.active_signals("2026-06-30T23:00:00Z").await.unwrap()), vec![3]);
-    assert!(db.active_signals("2026-07-01T00:00:00Z").await.unwrap().is_empty());
-    // As the caller computes it: now minus the window.
-    clock.advance(chrono::Duration::days(60));
-    let since = (clock.now() - chrono::Duration::days(90)).to_rfc3339();
-    assert_eq!(ids(db.active_signals(&since).await.unwrap()), vec![2, 3]);
-});
+contract!(
+    the_active_window_counts_report_or_import_days,
+    |db, clock| {
+        let mut old = signal("sampling", "a.xlsx", 1);
+        old.reported_on = Some("2026-03-01".into());
+        let mut edge = signal("sampling", "a.xlsx", 2);
+        edge.reported_on = Some("2026-06-01".into());
+        let undated = bare("complaint", "a.xlsx", 3);
+        db.insert_signals(&[old, edge, undated], "admin")
+            .await
+            .unwrap();
+        let ids = |v: Vec<crate::store::ActiveSignal>| {
+            v.into_iter().map(|s| s.row_no_of()).collect::<Vec<_>>()
+        };
+        // Since the day, inclusive, whatever the time of day in `since`.
+        assert_eq!(
+            ids(db.active_signals("2026-06-01T23:59:59Z").await.unwrap()),
+            vec![2, 3]
+        );
+        assert_eq!(
+            ids(db
+                .active_signals("2026-06-01T00:00:00.123456789+00:00")
+                .await
+                .unwrap()),
+            vec![2, 3]
+        );
+        assert_eq!(ids(db.active_signals("2026-06-02").await.unwrap()), vec![3]);
+        assert_eq!(
+            ids(db.active_signals("2026-03-01T00:00:00Z").await.unwrap()),
+            vec![1, 2, 3]
+        );
+        // An undated signal counts from its import day (2026-06-30 UTC).
+        assert_eq!(
+            ids(db.active_signals("2026-06-30T23:00:00Z").await.unwrap()),
+            vec![3]
+        );
+        assert!(
+            db.active_signals("2026-07-01T00:00:00Z")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // As the caller computes it: now minus the window.
+        clock.advance(chrono::Duration::days(60));
+        let since = (clock.now() - chrono::Duration::days(90)).to_rfc3339();
+        assert_eq!(ids(db.active_signals(&since).await.unwrap()), vec![2, 3]);
+    }
+);
 
 trait RowNo {
     fn row_no_of(&self) -> i64;
@@ -224,16 +282,24 @@ contract!(seeds_are_a_platforms_searches_and_items, |db, _clock| {
     let mut g = signal("sampling", "s.xlsx", 6);
     g.reported_on = Some("2025-01-01".into());
     g.brand = Some("旧".into());
-    db.insert_signals(&[a, b, c, e, f, g], "admin").await.unwrap();
+    db.insert_signals(&[a, b, c, e, f, g], "admin")
+        .await
+        .unwrap();
     let since = "2026-04-01T08:00:00Z";
     let (keywords, items) = db.signal_seeds("jd", since).await.unwrap();
-    assert_eq!(keywords, vec!["公牛 GN-1".to_string(), "美的 MK-1".to_string()]);
+    assert_eq!(
+        keywords,
+        vec!["公牛 GN-1".to_string(), "美的 MK-1".to_string()]
+    );
     assert_eq!(
         items,
         vec!["1001".to_string(), "1002".to_string(), "1005".to_string()]
     );
     let (keywords, items) = db.signal_seeds("tmall", since).await.unwrap();
-    assert_eq!(keywords, vec!["公牛 GN-1".to_string(), "苏泊尔 SF-1".to_string()]);
+    assert_eq!(
+        keywords,
+        vec!["公牛 GN-1".to_string(), "苏泊尔 SF-1".to_string()]
+    );
     assert_eq!(items, vec!["1003".to_string()]);
     let (keywords, items) = db.signal_seeds("taobao", since).await.unwrap();
     assert_eq!(keywords, vec!["公牛 GN-1".to_string()]);
@@ -270,24 +336,43 @@ contract!(priorities_are_set_paged_and_led, |db, clock| {
     )
     .await;
     let page = db.priority_page(None, 0, 100).await.unwrap();
-    assert_eq!(page.iter().map(|r| r.listing_id).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        page.iter().map(|r| r.listing_id).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     let r = &page[0];
     assert_eq!((r.platform.as_str(), r.item_id.as_str()), ("jd", "1001"));
     assert_eq!(r.seller.as_deref(), Some("美的官方旗舰店"));
     // The finding's brand before the listing's; the listing's model when
     // the finding has none.
-    assert_eq!((r.brand.as_deref(), r.model.as_deref()), (Some("美的(判)"), Some("MK-1")));
-    assert_eq!((r.priority, r.note.as_deref(), r.relist_note.as_deref()), (0, None, None));
+    assert_eq!(
+        (r.brand.as_deref(), r.model.as_deref()),
+        (Some("美的(判)"), Some("MK-1"))
+    );
+    assert_eq!(
+        (r.priority, r.note.as_deref(), r.relist_note.as_deref()),
+        (0, None, None)
+    );
     assert_eq!(
         page[2].relist_note.as_deref(),
         Some("疑似重新上架：梅县市监CCC〔2026〕17号 已下架商品 1002")
     );
-    assert_eq!((page[1].brand.as_deref(), page[1].model.as_deref()), (None, None));
+    assert_eq!(
+        (page[1].brand.as_deref(), page[1].model.as_deref()),
+        (None, None)
+    );
     // Pages and platforms.
-    let ids = |v: Vec<crate::store::PriorityRow>| v.into_iter().map(|r| r.listing_id).collect::<Vec<_>>();
+    let ids =
+        |v: Vec<crate::store::PriorityRow>| v.into_iter().map(|r| r.listing_id).collect::<Vec<_>>();
     assert_eq!(ids(db.priority_page(None, 1, 2).await.unwrap()), vec![2, 3]);
-    assert_eq!(ids(db.priority_page(Some("tmall"), 0, 10).await.unwrap()), vec![4]);
-    assert_eq!(ids(db.priority_page(Some("jd"), 2, -1).await.unwrap()), vec![3]);
+    assert_eq!(
+        ids(db.priority_page(Some("tmall"), 0, 10).await.unwrap()),
+        vec![4]
+    );
+    assert_eq!(
+        ids(db.priority_page(Some("jd"), 2, -1).await.unwrap()),
+        vec![3]
+    );
     assert!(db.priority_page(None, 4, 10).await.unwrap().is_empty());
 
     // Priorities; a listing twice keeps the last; a missing one counts.
@@ -305,7 +390,13 @@ contract!(priorities_are_set_paged_and_led, |db, clock| {
     let page = db.priority_page(None, 0, 100).await.unwrap();
     let got: Vec<(i64, i64, Option<String>)> = page
         .into_iter()
-        .map(|r| (r.listing_id, r.priority, r.note.map(|n| n.replace('\0', ""))))
+        .map(|r| {
+            (
+                r.listing_id,
+                r.priority,
+                r.note.map(|n| n.replace('\0', "")),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -318,7 +409,8 @@ contract!(priorities_are_set_paged_and_led, |db, clock| {
     );
     // Leads: pending or need-info with a priority, highest first, ties by
     // listing.
-    db.exec_sql("UPDATE findings SET review_state = 'need_info' WHERE listing_id = 4").await;
+    db.exec_sql("UPDATE findings SET review_state = 'need_info' WHERE listing_id = 4")
+        .await;
     let leads = db.leads(None, 10).await.unwrap();
     let got: Vec<(i64, i64)> = leads.iter().map(|l| (l.listing_id, l.priority)).collect();
     assert_eq!(got, vec![(2, 70), (1, 40), (4, 40)]);
@@ -329,15 +421,26 @@ contract!(priorities_are_set_paged_and_led, |db, clock| {
     assert_eq!(db.leads(None, 1).await.unwrap().len(), 1);
     assert_eq!(db.leads(None, -1).await.unwrap().len(), 3);
     assert_eq!(
-        db.leads(Some("tmall"), 10).await.unwrap().iter().map(|l| l.listing_id).collect::<Vec<_>>(),
+        db.leads(Some("tmall"), 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|l| l.listing_id)
+            .collect::<Vec<_>>(),
         vec![4]
     );
     // Decided findings and zero priorities are no leads.
-    db.exec_sql("UPDATE findings SET review_state = 'confirmed' WHERE listing_id = 2").await;
+    db.exec_sql("UPDATE findings SET review_state = 'confirmed' WHERE listing_id = 2")
+        .await;
     clock.advance(chrono::Duration::days(1));
     db.set_priorities(&[(1, 0, None)]).await.unwrap();
     assert_eq!(
-        db.leads(None, 10).await.unwrap().iter().map(|l| l.listing_id).collect::<Vec<_>>(),
+        db.leads(None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|l| l.listing_id)
+            .collect::<Vec<_>>(),
         vec![4]
     );
     // Compliant findings have no review state: never leads.
