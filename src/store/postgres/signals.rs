@@ -268,8 +268,18 @@ impl PgStore {
         ids.sort_unstable();
         let (priorities, notes): (Vec<i64>, Vec<Option<String>>) =
             ids.iter().map(|id| last[id].clone()).unzip();
-        // One statement; rows are locked in listing order (no deadlock with
-        // another writer doing the same).
+        // The rows are locked in listing order first, so that two writers
+        // with overlapping lists wait for each other instead of
+        // deadlocking (an UPDATE ... FROM locks in join order); then one
+        // UPDATE writes them all.
+        let mut tx = self.write_tx().await.ctx("setting priorities")?;
+        sqlx::query(
+            "SELECT listing_id FROM findings WHERE listing_id = ANY($1) ORDER BY listing_id FOR UPDATE",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .ctx("setting priorities")?;
         sqlx::query(
             "UPDATE findings f SET priority = u.priority, priority_note = u.note \
              FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS u(listing_id, priority, note) \
@@ -278,9 +288,10 @@ impl PgStore {
         .bind(&ids)
         .bind(&priorities)
         .bind(&notes)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .ctx("setting priorities")?;
+        tx.commit().await.ctx("setting priorities")?;
         Ok(rows.len() as u64)
     }
 
