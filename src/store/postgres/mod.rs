@@ -27,6 +27,12 @@ mod review;
 mod schedule;
 mod signals;
 
+// The front's writer wrappers take these once it dispatches to PostgreSQL.
+#[allow(unused_imports)]
+pub(crate) use certs::CertImportWriter;
+#[allow(unused_imports)]
+pub(crate) use findings::MatchRunWriter;
+
 use super::{Result, StoreError};
 use crate::clock::Clock;
 use chrono::{DateTime, NaiveDate, Utc};

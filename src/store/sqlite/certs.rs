@@ -8,7 +8,7 @@ use crate::store::certs::*;
 use crate::store::{Ctx, Result, StoreError, parse_date, parse_opt_date};
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::HashMap;
 
 /// Rows per multi-row INSERT (23 bound values each, well under SQLite's limit).
@@ -22,6 +22,63 @@ pub(crate) struct CertImportWriter {
     existing: HashMap<Box<str>, ExistingCert>,
     counts: ImportCounts,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    cert_no: String,
+    status: String,
+    expires_on: String,
+    row_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    cert_no: String,
+    status: String,
+    status_changed_on: Option<String>,
+    status_reason: Option<String>,
+    issued_on: String,
+    expires_on: String,
+    category_code: Option<String>,
+    product_name: String,
+    applicant: String,
+    manufacturer: String,
+    models: String,
+    models_complete: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct CertRow {
+    cert_no: String,
+    status: String,
+    status_raw: String,
+    category_code: Option<String>,
+    product_name: String,
+    models_raw: String,
+    models: String,
+    models_complete: bool,
+    applicant: String,
+    manufacturer: String,
+    factory: String,
+    issued_on: String,
+    expires_on: String,
+    first_issued_on: Option<String>,
+    issuer: Option<String>,
+    status_changed_on: Option<String>,
+    status_reason: Option<String>,
+    trademark: Option<String>,
+    updated_at: String,
+    file: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    field: String,
+    old_value: Option<String>,
+    new_value: Option<String>,
+    changed_at: String,
+    source_file: String,
 }
 
 impl SqliteStore {
@@ -48,18 +105,18 @@ impl SqliteStore {
         .await
         .ctx("recording the import")?;
         let mut existing = HashMap::new();
-        let mut rows =
-            sqlx::query("SELECT cert_no, status, expires_on, row_hash FROM certificates")
-                .fetch(&mut *tx);
+        let mut rows = sqlx::query_as::<_, ExistingRow>(
+            "SELECT cert_no, status, expires_on, row_hash FROM certificates",
+        )
+        .fetch(&mut *tx);
         while let Some(row) = rows.try_next().await.ctx("loading stored certificates")? {
-            let no: String = row.get(0);
-            let status =
-                CertStatus::from_db(row.get::<&str, _>(1)).ok_or_else(|| StoreError::Corrupt {
-                    what: "certificate status",
-                    detail: no.clone(),
-                })?;
-            let expires_on = parse_date(row.get::<&str, _>(2), "certificate expiry")?;
-            let row_hash = u64::from_str_radix(row.get::<&str, _>(3), 16).unwrap_or(0);
+            let no = row.cert_no;
+            let status = CertStatus::from_db(&row.status).ok_or_else(|| StoreError::Corrupt {
+                what: "certificate status",
+                detail: no.clone(),
+            })?;
+            let expires_on = parse_date(&row.expires_on, "certificate expiry")?;
+            let row_hash = u64::from_str_radix(&row.row_hash, 16).unwrap_or(0);
             existing.insert(
                 no.into_boxed_str(),
                 ExistingCert {
@@ -83,35 +140,34 @@ impl SqliteStore {
     /// Every certificate in the form the matching index needs.
     pub async fn cert_records(&self) -> Result<Vec<CertRecord>> {
         let mut out = Vec::new();
-        let mut rows = sqlx::query(
+        let mut rows = sqlx::query_as::<_, RecordRow>(
             "SELECT cert_no, status, status_changed_on, status_reason, issued_on, expires_on, category_code, \
              product_name, applicant, manufacturer, models, models_complete FROM certificates",
         )
         .fetch(&self.pool);
         while let Some(row) = rows.try_next().await.ctx("reading certificates")? {
-            let cert_no: String = row.get(0);
-            let status =
-                CertStatus::from_db(row.get::<&str, _>(1)).ok_or_else(|| StoreError::Corrupt {
-                    what: "certificate status",
-                    detail: cert_no.clone(),
-                })?;
+            let cert_no = row.cert_no;
+            let status = CertStatus::from_db(&row.status).ok_or_else(|| StoreError::Corrupt {
+                what: "certificate status",
+                detail: cert_no.clone(),
+            })?;
             let models: Vec<String> =
-                serde_json::from_str(row.get::<&str, _>(10)).map_err(|e| StoreError::Corrupt {
+                serde_json::from_str(&row.models).map_err(|e| StoreError::Corrupt {
                     what: "certificate models",
                     detail: format!("{cert_no}: {e}"),
                 })?;
             out.push(CertRecord {
                 status,
-                status_changed_on: parse_opt_date(row.get(2), "status change date")?,
-                status_reason: row.get(3),
-                issued_on: parse_date(row.get::<&str, _>(4), "issue date")?,
-                expires_on: parse_date(row.get::<&str, _>(5), "expiry date")?,
-                category_code: row.get(6),
-                product_name: row.get(7),
-                applicant: row.get(8),
-                manufacturer: row.get(9),
+                status_changed_on: parse_opt_date(row.status_changed_on, "status change date")?,
+                status_reason: row.status_reason,
+                issued_on: parse_date(&row.issued_on, "issue date")?,
+                expires_on: parse_date(&row.expires_on, "expiry date")?,
+                category_code: row.category_code,
+                product_name: row.product_name,
+                applicant: row.applicant,
+                manufacturer: row.manufacturer,
                 models,
-                models_complete: row.get(11),
+                models_complete: row.models_complete,
                 cert_no,
             });
         }
@@ -119,7 +175,7 @@ impl SqliteStore {
     }
 
     pub async fn certificate(&self, cert_no: &str) -> Result<Option<StoredCert>> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, CertRow>(
             "SELECT c.cert_no, c.status, c.status_raw, c.category_code, c.product_name, c.models_raw, c.models, \
              c.models_complete, c.applicant, c.manufacturer, c.factory, c.issued_on, c.expires_on, c.first_issued_on, \
              c.issuer, c.status_changed_on, c.status_reason, c.trademark, c.updated_at, i.file \
@@ -130,47 +186,46 @@ impl SqliteStore {
         .await
         .ctx("looking up a certificate")?;
         let Some(row) = row else { return Ok(None) };
-        let status =
-            CertStatus::from_db(row.get::<&str, _>(1)).ok_or_else(|| StoreError::Corrupt {
-                what: "certificate status",
-                detail: cert_no.to_string(),
-            })?;
+        let status = CertStatus::from_db(&row.status).ok_or_else(|| StoreError::Corrupt {
+            what: "certificate status",
+            detail: cert_no.to_string(),
+        })?;
         let models: Vec<String> =
-            serde_json::from_str(row.get::<&str, _>(6)).map_err(|e| StoreError::Corrupt {
+            serde_json::from_str(&row.models).map_err(|e| StoreError::Corrupt {
                 what: "certificate models",
                 detail: e.to_string(),
             })?;
         let cert = Certificate {
-            cert_no: row.get(0),
+            cert_no: row.cert_no,
             status,
-            status_raw: row.get(2),
-            category_code: row.get(3),
-            product_name: row.get(4),
-            models_raw: row.get(5),
+            status_raw: row.status_raw,
+            category_code: row.category_code,
+            product_name: row.product_name,
+            models_raw: row.models_raw,
             models: ModelList {
                 models,
-                complete: row.get(7),
+                complete: row.models_complete,
             },
-            applicant: row.get(8),
-            manufacturer: row.get(9),
-            factory: row.get(10),
-            issued_on: parse_date(row.get::<&str, _>(11), "issue date")?,
-            expires_on: parse_date(row.get::<&str, _>(12), "expiry date")?,
-            first_issued_on: parse_opt_date(row.get(13), "first issue date")?,
-            issuer: row.get(14),
-            status_changed_on: parse_opt_date(row.get(15), "status change date")?,
-            status_reason: row.get(16),
-            trademark: row.get(17),
+            applicant: row.applicant,
+            manufacturer: row.manufacturer,
+            factory: row.factory,
+            issued_on: parse_date(&row.issued_on, "issue date")?,
+            expires_on: parse_date(&row.expires_on, "expiry date")?,
+            first_issued_on: parse_opt_date(row.first_issued_on, "first issue date")?,
+            issuer: row.issuer,
+            status_changed_on: parse_opt_date(row.status_changed_on, "status change date")?,
+            status_reason: row.status_reason,
+            trademark: row.trademark,
         };
         Ok(Some(StoredCert {
             cert,
-            updated_at: row.get(18),
-            source_file: row.get(19),
+            updated_at: row.updated_at,
+            source_file: row.file,
         }))
     }
 
     pub async fn cert_history(&self, cert_no: &str) -> Result<Vec<CertHistoryRow>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, HistoryRow>(
             "SELECT field, old_value, new_value, changed_at, source_file FROM cert_history WHERE cert_no = ? ORDER BY id",
         )
         .bind(cert_no)
@@ -180,11 +235,11 @@ impl SqliteStore {
         Ok(rows
             .into_iter()
             .map(|r| CertHistoryRow {
-                field: r.get(0),
-                old_value: r.get(1),
-                new_value: r.get(2),
-                changed_at: r.get(3),
-                source_file: r.get(4),
+                field: r.field,
+                old_value: r.old_value,
+                new_value: r.new_value,
+                changed_at: r.changed_at,
+                source_file: r.source_file,
             })
             .collect())
     }

@@ -4,7 +4,7 @@ use super::SqliteStore;
 use crate::domain::Verdict;
 use crate::store::findings::*;
 use crate::store::{Ctx, Result, StoreError};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 use std::collections::HashMap;
 
 /// Writes the findings of one match run.
@@ -12,6 +12,27 @@ pub(crate) struct MatchRunWriter {
     store: SqliteStore,
     run_id: i64,
     as_of: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportDbRow {
+    id: i64,
+    platform: String,
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    brand: Option<String>,
+    model: Option<String>,
+    cert_numbers: String,
+    category_code: Option<String>,
+    verdict: String,
+    confidence: f64,
+    matched_cert: Option<String>,
+    reasons: String,
+    seller: Option<String>,
+    shop_url: Option<String>,
+    fetched_at: Option<String>,
+    sha256: Option<String>,
 }
 
 impl SqliteStore {
@@ -133,7 +154,7 @@ impl SqliteStore {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, ExportDbRow>(
             "SELECT l.id, l.platform, l.item_id, l.url, l.title, f.brand, f.model, f.cert_numbers, f.category_code, \
              f.verdict, f.confidence, f.matched_cert, f.reasons, l.seller, l.shop_url, p.fetched_at, p.sha256 \
              FROM findings f JOIN listings l ON l.id = f.listing_id \
@@ -151,33 +172,32 @@ impl SqliteStore {
         .ctx("reading findings")?;
         rows.into_iter()
             .map(|r| {
-                let id: i64 = r.get(0);
+                let id = r.id;
                 let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
                     what,
                     detail: format!("listing {id}: {e}"),
                 };
-                let verdict_s: String = r.get(9);
                 Ok(ExportRow {
                     listing_id: id,
-                    platform: r.get(1),
-                    item_id: r.get(2),
-                    url: r.get(3),
-                    title: r.get(4),
-                    brand: r.get(5),
-                    model: r.get(6),
-                    cert_numbers: serde_json::from_str(r.get::<&str, _>(7))
+                    platform: r.platform,
+                    item_id: r.item_id,
+                    url: r.url,
+                    title: r.title,
+                    brand: r.brand,
+                    model: r.model,
+                    cert_numbers: serde_json::from_str(&r.cert_numbers)
                         .map_err(|e| corrupt("finding numbers", &e))?,
-                    category_code: r.get(8),
-                    verdict: Verdict::parse(&verdict_s)
-                        .ok_or_else(|| corrupt("verdict", &verdict_s))?,
-                    confidence: r.get(10),
-                    matched_cert: r.get(11),
-                    reasons: serde_json::from_str(r.get::<&str, _>(12))
+                    category_code: r.category_code,
+                    verdict: Verdict::parse(&r.verdict)
+                        .ok_or_else(|| corrupt("verdict", &r.verdict))?,
+                    confidence: r.confidence,
+                    matched_cert: r.matched_cert,
+                    reasons: serde_json::from_str(&r.reasons)
                         .map_err(|e| corrupt("finding reasons", &e))?,
-                    seller: r.get(13),
-                    shop_url: r.get(14),
-                    captured_at: r.get(15),
-                    evidence_sha256: r.get(16),
+                    seller: r.seller,
+                    shop_url: r.shop_url,
+                    captured_at: r.fetched_at,
+                    evidence_sha256: r.sha256,
                 })
             })
             .collect()
@@ -225,12 +245,11 @@ impl MatchRunWriter {
             }
             qb.push(")");
             let old: HashMap<i64, String> = qb
-                .build()
+                .build_query_as::<(i64, String)>()
                 .fetch_all(&mut *tx)
                 .await
                 .ctx("reading previous verdicts")?
                 .into_iter()
-                .map(|r| (r.get(0), r.get(1)))
                 .collect();
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO findings (listing_id, verdict, confidence, matched_cert, cert_numbers, category_code, brand, model, \
