@@ -76,7 +76,10 @@ impl Store {
                 .begin_cert_import(file, encoding, strict)
                 .await
                 .map(|w| CertImportWriter(ImportInner::Sqlite(w))),
-            Db::Postgres(_) => unreachable!("WIRING IN PROGRESS"),
+            Db::Postgres(db) => db
+                .begin_cert_import(file, encoding, strict)
+                .await
+                .map(|w| CertImportWriter(ImportInner::Postgres(w))),
         }
     }
 
@@ -134,12 +137,14 @@ pub struct CertImportWriter(ImportInner);
 
 enum ImportInner {
     Sqlite(super::sqlite::CertImportWriter),
+    Postgres(super::postgres::CertImportWriter),
 }
 
 impl CertImportWriter {
     pub fn import_id(&self) -> i64 {
         match &self.0 {
             ImportInner::Sqlite(w) => w.import_id(),
+            ImportInner::Postgres(w) => w.import_id(),
         }
     }
 
@@ -147,6 +152,7 @@ impl CertImportWriter {
     pub async fn write(&mut self, rows: &[(Certificate, u64)]) -> Result<()> {
         match &mut self.0 {
             ImportInner::Sqlite(w) => w.write(rows).await,
+            ImportInner::Postgres(w) => w.write(rows).await,
         }
     }
 
@@ -154,6 +160,7 @@ impl CertImportWriter {
     pub async fn commit(self, total: u64, rejected: u64) -> Result<ImportCounts> {
         match self.0 {
             ImportInner::Sqlite(w) => w.commit(total, rejected).await,
+            ImportInner::Postgres(w) => w.commit(total, rejected).await,
         }
     }
 
@@ -161,6 +168,7 @@ impl CertImportWriter {
     pub async fn rollback(self) -> Result<()> {
         match self.0 {
             ImportInner::Sqlite(w) => w.rollback().await,
+            ImportInner::Postgres(w) => w.rollback().await,
         }
     }
 }

@@ -92,7 +92,10 @@ impl Store {
                 .begin_match_run(as_of, platform)
                 .await
                 .map(|w| MatchRunWriter(RunInner::Sqlite(w))),
-            Db::Postgres(_) => unreachable!("WIRING IN PROGRESS"),
+            Db::Postgres(db) => db
+                .begin_match_run(as_of, platform)
+                .await
+                .map(|w| MatchRunWriter(RunInner::Postgres(w))),
         }
     }
 
@@ -121,12 +124,14 @@ pub struct MatchRunWriter(RunInner);
 
 enum RunInner {
     Sqlite(super::sqlite::MatchRunWriter),
+    Postgres(super::postgres::MatchRunWriter),
 }
 
 impl MatchRunWriter {
     pub fn run_id(&self) -> i64 {
         match &self.0 {
             RunInner::Sqlite(w) => w.run_id(),
+            RunInner::Postgres(w) => w.run_id(),
         }
     }
 
@@ -134,6 +139,7 @@ impl MatchRunWriter {
     pub async fn write(&self, batch: &[FindingWrite]) -> Result<()> {
         match &self.0 {
             RunInner::Sqlite(w) => w.write(batch).await,
+            RunInner::Postgres(w) => w.write(batch).await,
         }
     }
 
@@ -141,6 +147,7 @@ impl MatchRunWriter {
     pub async fn finish(self, listings: u64, by_verdict: &[(Verdict, u64)]) -> Result<()> {
         match self.0 {
             RunInner::Sqlite(w) => w.finish(listings, by_verdict).await,
+            RunInner::Postgres(w) => w.finish(listings, by_verdict).await,
         }
     }
 }

@@ -16,7 +16,7 @@ macro_rules! dispatch {
     ($self:ident, |$db:ident| $body:expr) => {
         match &$self.db {
             $crate::store::Db::Sqlite($db) => $body,
-            $crate::store::Db::Postgres(_) => unreachable!("WIRING IN PROGRESS"),
+            $crate::store::Db::Postgres($db) => $body,
         }
     };
 }

@@ -2,8 +2,8 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::domain::Brand;
 use crate::domain::{CertStatus, Certificate, ModelList};
-use crate::matching::brand::Brand;
 use crate::store::ImportCounts;
 use chrono::NaiveDate;
 

@@ -6,9 +6,10 @@
 //! one `INSERT ... SELECT ... ON CONFLICT`.
 
 use super::PgStore;
+use super::clean;
+use crate::domain::Brand;
+use crate::domain::CertRecord;
 use crate::domain::{CertStatus, Certificate, ModelList};
-use crate::matching::brand::Brand;
-use crate::matching::index::CertRecord;
 use crate::store::certs::*;
 use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,16 +23,6 @@ use std::collections::{HashMap, HashSet};
 /// a writer compares rows with what was stored when it began, as SQLite's
 /// `BEGIN IMMEDIATE` guarantees there, so two imports must not interleave.
 const CERT_IMPORT_LOCK: i64 = 0x6363_6377_6365_7274; // "cccwcert"
-
-/// PostgreSQL text cannot hold U+0000 (nor JSONB an escaped one): such
-/// characters in imported or scraped text are dropped on write.
-pub(super) fn clean(s: &str) -> Cow<'_, str> {
-    if s.contains('\0') {
-        Cow::Owned(s.replace('\0', ""))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
 
 /// [`clean`] for an optional value, owned (for binding in arrays).
 pub(super) fn clean_opt(s: Option<&str>) -> Option<String> {
@@ -504,7 +495,7 @@ fn copy_row(out: &mut String, c: &Certificate, hash: u64) {
     let flag = |b: bool| if b { "t" } else { "f" };
     copy_text(out, &c.cert_no);
     out.push('\t');
-    out.push_str(flag(crate::matching::certno::is_standard(&c.cert_no)));
+    out.push_str(flag(crate::text::certno::is_standard(&c.cert_no)));
     out.push('\t');
     out.push_str(c.status.as_str());
     out.push('\t');

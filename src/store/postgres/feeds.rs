@@ -9,7 +9,6 @@ use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
-
 /// An instant as the feed binds it: to the millisecond, as SQLite's stamps
 /// (truncated, not rounded by the `TIMESTAMPTZ(3)` column).
 fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -43,7 +42,6 @@ impl From<TokenRow> for FeedToken {
         }
     }
 }
-
 
 #[derive(sqlx::FromRow)]
 struct EventRow {

@@ -1,7 +1,8 @@
 //! PostgreSQL statements for `store::findings`: what the front in `../findings.rs` dispatches to, beside the SQLite ones in `../sqlite/findings.rs`.
 
 use super::PgStore;
-use super::certs::{clean, clean_json_list, clean_opt, limit};
+use super::certs::{clean_json_list, clean_opt, limit};
+use super::clean;
 use crate::domain::Verdict;
 use crate::store::findings::*;
 use crate::store::{Ctx, Result, StoreError};

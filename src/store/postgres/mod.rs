@@ -10,9 +10,6 @@
 //! [`stamp`]. Bulk writes use `UNNEST` arrays or `COPY`; claims use
 //! `FOR UPDATE SKIP LOCKED`.
 
-// Every area is reached through the front once all of them are ported.
-#![allow(dead_code)]
-
 mod certs;
 mod crawl;
 mod feeds;
@@ -28,9 +25,7 @@ mod schedule;
 mod signals;
 
 // The front's writer wrappers take these once it dispatches to PostgreSQL.
-#[allow(unused_imports)]
 pub(crate) use certs::CertImportWriter;
-#[allow(unused_imports)]
 pub(crate) use findings::MatchRunWriter;
 
 use super::{Result, StoreError};
@@ -79,7 +74,10 @@ impl PgStore {
                 source,
             })?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool, clock })
+        let store = PgStore { pool, clock };
+        // Rows written by other means than this program get their search text.
+        store.backfill_search_text().await?;
+        Ok(store)
     }
 
     /// A write transaction (READ COMMITTED; statements that must not race
@@ -102,11 +100,6 @@ impl PgStore {
     /// Now, by the store's clock, to the millisecond (as stored).
     pub(crate) fn now(&self) -> DateTime<Utc> {
         truncate_ms(self.clock.now())
-    }
-
-    /// Now as the front's types carry it: RFC 3339 in UTC with milliseconds.
-    pub(crate) fn now_rfc3339(&self) -> String {
-        super::stamp_rfc3339(self.now())
     }
 
     pub(crate) async fn close(&self) {

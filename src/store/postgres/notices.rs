@@ -27,7 +27,6 @@ fn unmatchable(key: &str) -> bool {
     key.contains('\0')
 }
 
-
 async fn lock(conn: &mut PgConnection, key: i64, what: &'static str) -> Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(key)
@@ -36,7 +35,6 @@ async fn lock(conn: &mut PgConnection, key: i64, what: &'static str) -> Result<(
         .ctx(what)?;
     Ok(())
 }
-
 
 const CANDIDATES: &str = "SELECT l.id AS listing_id, d.id AS decision_id, l.platform, l.item_id, l.url, \
      l.seller, l.shop_url, l.title, COALESCE(f.brand, l.brand) AS brand, COALESCE(f.model, l.model) AS model, \

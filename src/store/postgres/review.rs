@@ -24,7 +24,6 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 /// [`append_audit`].
 const AUDIT_LOCK: i64 = 0x6363_6361_7564_6974;
 
-
 fn clean_opt(s: Option<&str>) -> Option<String> {
     s.map(|s| clean(s).into_owned())
 }

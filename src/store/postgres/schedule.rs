@@ -13,7 +13,6 @@ use crate::store::schedule::*;
 use crate::store::{Ctx, Result};
 use chrono::{DateTime, Utc};
 
-
 fn ids_json(scan_ids: &[i64]) -> String {
     serde_json::to_string(scan_ids).unwrap_or_else(|_| "[]".into())
 }

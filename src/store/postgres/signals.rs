@@ -1,78 +1,13 @@
 //! PostgreSQL statements for `store::signals`: what the front in `../signals.rs` dispatches to, beside the SQLite ones in `../sqlite/signals.rs`.
 
 use super::PgStore;
-use super::certs::{clean, clean_opt, limit};
-use crate::review::audit;
+use super::certs::{clean_opt, limit};
+use super::clean;
+use super::review::append_audit;
 use crate::store::signals::*;
 use crate::store::{Ctx, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgConnection;
 use std::collections::HashMap;
-
-/// Serialises appends to the audit chain: the next id and the previous
-/// hash come from `audit_head`, which has no row to lock before the first
-/// entry. The same constant must be used by every PostgreSQL appender.
-pub(super) const AUDIT_LOCK: i64 = 0x6363_6377_6175_6474; // "cccwaudt"
-
-/// Appends an audit entry inside `tx` (serialised by [`AUDIT_LOCK`]), as
-/// `sqlite::review::append_audit` does. Until the review area's own
-/// PostgreSQL appender exists, signals use this one.
-async fn append_audit(
-    at: DateTime<Utc>,
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    target: Option<&str>,
-    details: &serde_json::Value,
-) -> Result<i64> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK)
-        .execute(&mut *tx)
-        .await
-        .ctx("waiting for the audit log")?;
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT last_id, hash FROM audit_head WHERE one = 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .ctx("reading the audit head")?;
-    let (id, prev) = match head {
-        Some((last, hash)) => (last + 1, hash),
-        None => (1, audit::GENESIS.to_string()),
-    };
-    let at = crate::store::stamp_rfc3339(at);
-    let actor = clean(actor);
-    let target = target.map(clean);
-    // The details are hashed as stored: a NUL in them (escaped `\u0000` in
-    // the JSON text) is fine in TEXT; only a raw NUL would not be, and
-    // serde_json never writes one.
-    let details = details.to_string();
-    let hash = audit::entry_hash(id, &at, &actor, action, target.as_deref(), &details, &prev);
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(&at)
-    .bind(actor.as_ref())
-    .bind(action)
-    .bind(target.as_deref())
-    .bind(&details)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .ctx("writing the audit log")?;
-    sqlx::query(
-        "INSERT INTO audit_head (one, last_id, hash) VALUES (1, $1, $2) \
-         ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
-    )
-    .bind(id)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .ctx("moving the audit head")?;
-    Ok(id)
-}
 
 #[derive(sqlx::FromRow)]
 struct SignalRow {

@@ -674,7 +674,6 @@ impl From<PageRow> for PageMeta {
     }
 }
 
-
 #[derive(Default)]
 struct ScanDelta {
     fetched: i64,

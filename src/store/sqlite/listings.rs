@@ -400,7 +400,6 @@ impl ListingRow {
     }
 }
 
-
 /// Rows per multi-row statement (20 values each, well under SQLite's limit).
 const CHUNK: usize = 500;
 
