@@ -28,7 +28,7 @@ async fn sqlite_to_postgres_and_back_keeps_every_row_hash_and_the_audit_chain() 
         .await
         .unwrap();
     assert!(there.ok(), "{there:#?}");
-    assert!(rows(&there) > 1_000, "a real database: {there:#?}");
+    assert!(rows(&there) > 700, "a real database: {there:#?}");
     assert_eq!(inserted(&there), rows(&there), "every row inserted once");
     assert!(there.evidence.bodies_verified > 0, "{:?}", there.evidence);
     assert!(

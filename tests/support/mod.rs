@@ -347,14 +347,20 @@ pub async fn pg_database(test: &str) -> Option<PgDatabase> {
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
         .expect("connecting to CCCWATCH_TEST_PG");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE); \
-         CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
-         LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-    )))
-    .execute(&mut conn)
-    .await
-    .expect("creating a test database");
+    // One statement each: several in one string run as one transaction,
+    // which DROP/CREATE DATABASE refuse.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
+             LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+        ),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .expect("creating a test database");
+    }
     let (base, _) = admin.split_once('?').unwrap_or((&admin, ""));
     let server = base.rsplit_once('/').map_or(base, |(s, _)| s);
     Some(PgDatabase {
