@@ -541,10 +541,12 @@ impl Settings {
                 message: "is empty".into(),
             });
         }
-        if !url.is_sqlite() {
+        if !url.is_sqlite() && !url.is_postgres() {
             return Err(ConfigError::Invalid {
                 key: "database.url",
-                message: format!("`{url}` is not supported: use sqlite://PATH"),
+                message: format!(
+                    "`{url}` is not supported: use sqlite://PATH or postgres://USER@HOST/DATABASE"
+                ),
             });
         }
         if self.matching.batch_size == 0 || self.matching.batch_size > 1_000_000 {
@@ -640,6 +642,16 @@ mod tests {
                 .to_string()
                 .contains("database.url")
         );
+        // Both backends are accepted.
+        for url in [
+            "postgres://u:p@db/cccwatch",
+            "postgresql://db/c",
+            "sqlite://c.db",
+        ] {
+            let mut s = Settings::default();
+            s.database.url = url.into();
+            s.validate().unwrap();
+        }
         let mut s = Settings::default();
         s.matching.batch_size = 0;
         assert!(

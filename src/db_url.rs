@@ -32,6 +32,12 @@ impl DbUrl {
         is_sqlite(&self.0)
     }
 
+    /// A `postgres://` (or `postgresql://`) URL.
+    pub fn is_postgres(&self) -> bool {
+        let u = self.0.trim_start();
+        u.starts_with("postgres://") || u.starts_with("postgresql://")
+    }
+
     /// The URL with its secrets replaced by `***`.
     pub fn redacted(&self) -> String {
         redact(&self.0)

@@ -233,7 +233,7 @@ async fn init_by_flags_sets_up_what_notices_need() {
     let (dir, config) = scratch();
     let d = dir.path();
     let cfg = config.to_str().unwrap();
-    let db = format!("sqlite://{}", s.dir.path().join("t.db").display());
+    let db = s.url.clone();
     let issue = |env: &[(&str, &str)], platform: &str| {
         cccwatch(
             d,

@@ -344,6 +344,24 @@ async fn platforms_read_their_own_feed_with_the_cursor() {
 
     // Only hashes are stored.
     store.close().await;
+    if s.url.starts_with("postgres") {
+        for token in [&jd_token, &tmall_token] {
+            for table in ["feed_tokens", "feed_deliveries", "audit_log"] {
+                let sql = format!("SELECT COUNT(*) FROM {table} t WHERE t::text LIKE '%{token}%'");
+                assert_eq!(
+                    crate::support::raw_i64(&s.url, &sql).await,
+                    Some(0),
+                    "{table}"
+                );
+            }
+        }
+        let sql = format!(
+            "SELECT COUNT(*) FROM feed_tokens WHERE token_hash = '{}'",
+            token_hash(&jd_token)
+        );
+        assert_eq!(crate::support::raw_i64(&s.url, &sql).await, Some(1));
+        return;
+    }
     let mut bytes = Vec::new();
     for f in ["t.db", "t.db-wal"] {
         bytes.extend(std::fs::read(s.dir.path().join(f)).unwrap_or_default());

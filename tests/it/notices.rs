@@ -19,11 +19,11 @@ use sha2::{Digest, Sha256};
 /// `notices list` and `notices show` as an officer reads them: Chinese
 /// headers and states, times in Beijing time (the seeded world starts at
 /// 09:00 Beijing time, 01:00 UTC).
-fn the_command_line_shows_the_batch_in_chinese(db: &std::path::Path, number: &str) {
+fn the_command_line_shows_the_batch_in_chinese(db: &str, number: &str) {
     let run = |args: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
             .arg("--db")
-            .arg(format!("sqlite://{}", db.display()))
+            .arg(db)
             .args(args)
             .env_remove("CCCWATCH__DATABASE__URL")
             .output()
@@ -132,7 +132,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
     assert_eq!(w.batch.number, "梅县市监CCC〔2026〕1号");
     assert_eq!(w.batch.listings, 3);
     assert_eq!(w.batch.deadline, "2026-12-09");
-    the_command_line_shows_the_batch_in_chinese(&s.dir.path().join("t.db"), &w.batch.number);
+    the_command_line_shows_the_batch_in_chinese(&s.url, &w.batch.number);
 
     // The letter: number, platform, deadline, contact; listing text escaped.
     let letter = std::fs::read_to_string(w.folder.join("letter.html")).unwrap();

@@ -422,7 +422,7 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
     );
 
     // The command line on the same database.
-    let db = format!("sqlite://{}", s.dir.path().join("t.db").display());
+    let db = s.url.clone();
     let run = |args: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
             .args(["--db", &db])

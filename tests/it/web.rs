@@ -3,7 +3,9 @@
 //! revision, bulk decisions, the audit chain, escaping of hostile listings,
 //! the queue's filters and paging, and the JSON API.
 
-use crate::support::{self, PASSWORD, Seeded, csrf_of, web_client as client, web_login as login};
+use crate::support::{
+    self, PASSWORD, Seeded, csrf_of, raw_i64, raw_sql, web_client as client, web_login as login,
+};
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
 use cccwatch::review::audit::Problem;
 use cccwatch::review::auth;
@@ -332,16 +334,13 @@ async fn forged_csrf_expired_sessions_and_logout_are_refused() {
     );
 
     // An idle session expires: pages send to the login page, writes are refused.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        e.seeded.dir.path().join("t.db").display()
-    ))
+    let url = e.seeded.url.clone();
+    raw_sql(
+        &url,
+        "UPDATE sessions SET last_seen_at = last_seen_at - 3600",
+    )
     .await
     .unwrap();
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600")
-        .execute(&pool)
-        .await
-        .unwrap();
     let r = c.get(format!("{base}/queue")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
@@ -360,8 +359,7 @@ async fn forged_csrf_expired_sessions_and_logout_are_refused() {
 
     // Past the absolute limit too, however active.
     let (c2, csrf2) = login(base, "wang").await;
-    sqlx::query("UPDATE sessions SET expires_at = 0")
-        .execute(&pool)
+    raw_sql(&url, "UPDATE sessions SET expires_at = 0")
         .await
         .unwrap();
     assert_eq!(
@@ -386,11 +384,8 @@ async fn forged_csrf_expired_sessions_and_logout_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > 0")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(sessions, 0);
+    let sessions = raw_i64(&url, "SELECT COUNT(*) FROM sessions WHERE expires_at > 0").await;
+    assert_eq!(sessions, Some(0));
 
     // Disabling a user ends its sessions at once.
     let (c4, _) = login(base, "zhao").await;
@@ -640,17 +635,11 @@ async fn decisions_are_revised_only_by_supervisors_and_never_silently() {
     )
     .await;
     assert!(compliant.iter().all(|r| r.verdict.is_flagged()));
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        e.seeded.dir.path().join("t.db").display()
-    ))
-    .await
-    .unwrap();
-    let ok_id: Option<i64> =
-        sqlx::query_scalar("SELECT listing_id FROM findings WHERE review_state IS NULL LIMIT 1")
-            .fetch_optional(&pool)
-            .await
-            .unwrap();
+    let ok_id = raw_i64(
+        &e.seeded.url,
+        "SELECT listing_id FROM findings WHERE review_state IS NULL LIMIT 1",
+    )
+    .await;
     if let Some(ok_id) = ok_id {
         let r = decide(&wang, base, &wcsrf, ok_id, "none", &[("action", "confirm")]).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -775,46 +764,36 @@ async fn the_audit_chain_names_edited_and_deleted_entries() {
     let anchor = report.last_hash.clone().unwrap();
 
     // The log refuses changes through SQL.
-    let db = e.seeded.dir.path().join("t.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let url = e.seeded.url.clone();
     assert!(
-        sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 2")
-            .execute(&pool)
+        raw_sql(&url, "UPDATE audit_log SET actor = 'x' WHERE id = 2")
             .await
             .is_err()
     );
     assert!(
-        sqlx::query("DELETE FROM audit_log WHERE id = 2")
-            .execute(&pool)
+        raw_sql(&url, "DELETE FROM audit_log WHERE id = 2")
             .await
             .is_err()
     );
 
     // Someone with the database file drops the guards and edits entry 6,
     // deletes entry 3, and removes the last entry.
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("DROP TRIGGER audit_log_no_delete")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query(
+    let unguard = if url.starts_with("postgres") {
+        "ALTER TABLE audit_log DISABLE TRIGGER USER"
+    } else {
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete"
+    };
+    raw_sql(&url, unguard).await.unwrap();
+    raw_sql(
+        &url,
         "UPDATE audit_log SET details = replace(details, 'confirm', 'dismiss') WHERE id = 6",
     )
-    .execute(&pool)
     .await
     .unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE id = 3")
-        .execute(&pool)
+    raw_sql(&url, "DELETE FROM audit_log WHERE id = 3")
         .await
         .unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE id = ?")
-        .bind(n)
-        .execute(&pool)
+    raw_sql(&url, &format!("DELETE FROM audit_log WHERE id = {n}"))
         .await
         .unwrap();
     let report = store.verify_audit(Some(anchor.clone())).await.unwrap();
@@ -839,12 +818,7 @@ async fn the_audit_chain_names_edited_and_deleted_entries() {
 
     // The command line says the same, with exit code 1.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cccwatch"))
-        .args([
-            "--db",
-            &format!("sqlite://{}", db.display()),
-            "audit",
-            "verify",
-        ])
+        .args(["--db", &url, "audit", "verify"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -394,3 +394,36 @@ impl Drop for PgDatabase {
         .join();
     }
 }
+
+/// Runs `sql` on the database at `url` (either backend) the way someone
+/// with direct access to it would, bypassing the program; rows affected.
+pub async fn raw_sql(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await?;
+        Ok(sqlx::raw_sql(sql).execute(&mut c).await?.rows_affected())
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await?;
+        Ok(sqlx::raw_sql(sql).execute(&mut c).await?.rows_affected())
+    }
+}
+
+/// The integer `sql` selects from the database at `url`, if a row comes back.
+pub async fn raw_i64(url: &str, sql: &str) -> Option<i64> {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .fetch_optional(&mut c)
+            .await
+            .unwrap()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .fetch_optional(&mut c)
+            .await
+            .unwrap()
+    }
+}
