@@ -94,12 +94,12 @@ impl SqliteStore {
     /// for [`MATCH_RUN_STALE`]. Returns how many were closed.
     pub async fn close_stale_match_runs(&self) -> Result<u64> {
         let now = self.now();
-        let stale = (now - MATCH_RUN_STALE).to_rfc3339();
+        let stale = crate::store::stamp_rfc3339(now - MATCH_RUN_STALE);
         Ok(sqlx::query(
             "UPDATE match_runs SET state = 'interrupted', finished_at = ? \
              WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) < ?",
         )
-        .bind(now.to_rfc3339())
+        .bind(crate::store::stamp_rfc3339(now))
         .bind(stale)
         .execute(&self.pool)
         .await
