@@ -22,6 +22,7 @@ pub struct Settings {
     pub platforms: PlatformSettings,
     pub schedule: ScheduleSettings,
     pub retention: RetentionSettings,
+    pub cluster: ClusterSettings,
 }
 
 pub use crate::jobs::{JobSettings, ScheduleSettings};
@@ -45,6 +46,58 @@ pub struct PlatformSettings {
     /// Names shown to users, overriding the `label` of the platform file,
     /// e.g. jd = "京东".
     pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// How processes sharing one database divide the crawl (`cccwatch worker`,
+/// docs/SCALING.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// A process, its host leases and the frontier entries it holds are
+    /// taken over when it has not renewed them for this long.
+    pub lease_secs: u64,
+    /// How often a process renews its heartbeat and leases.
+    pub renew_secs: u64,
+    /// How often an idle worker looks for work, in milliseconds.
+    pub poll_ms: u64,
+    /// Gap between one host lease holder's last request and the next
+    /// holder's first, in milliseconds: the host's rate holds across a hand-over.
+    pub handover_ms: u64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            lease_secs: 30,
+            renew_secs: 5,
+            poll_ms: 1000,
+            handover_ms: 1000,
+        }
+    }
+}
+
+impl ClusterSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.renew_secs == 0 || self.renew_secs * 3 > self.lease_secs {
+            return Err(ConfigError::Invalid {
+                key: "cluster.renew_secs",
+                message: "must be at least 1 and at most a third of cluster.lease_secs".into(),
+            });
+        }
+        if !(50..=60_000).contains(&self.poll_ms) {
+            return Err(ConfigError::Invalid {
+                key: "cluster.poll_ms",
+                message: "must be between 50 and 60000".into(),
+            });
+        }
+        if self.handover_ms > 60_000 {
+            return Err(ConfigError::Invalid {
+                key: "cluster.handover_ms",
+                message: "must be at most 60000".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// How long raw pages, per-scan listing records and finished frontiers are
@@ -583,7 +636,8 @@ impl Settings {
         self.crawl.validate()?;
         self.web.validate()?;
         self.notices.validate()?;
-        self.retention.validate()
+        self.retention.validate()?;
+        self.cluster.validate()
     }
 }
 

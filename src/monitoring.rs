@@ -31,6 +31,8 @@ pub const HTTP_REQUESTS: &str = "cccwatch_http_requests_total";
 pub const HTTP_DURATION: &str = "cccwatch_http_request_duration_seconds";
 pub const BUILD_INFO: &str = "cccwatch_build_info";
 pub const JOB_RUNS: &str = "cccwatch_job_runs_total";
+pub const HOST_LEASES_HELD: &str = "cccwatch_host_leases_held";
+pub const RESULTS_LOST: &str = "cccwatch_results_dropped_total";
 
 const SCAN_BUCKETS: &[f64] = &[
     1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0, 14400.0,
@@ -167,6 +169,18 @@ pub fn job_run_ended(job: &str, state: &str) {
     counter!(JOB_RUNS, "job" => job.to_string(), "state" => state.to_string()).increment(1);
 }
 
+/// This process took (true) or gave up a host's lease.
+pub fn host_lease_changed(host: &str, held: bool) {
+    let _ = handle();
+    gauge!(HOST_LEASES_HELD, "host" => host.to_string()).set(if held { 1.0 } else { 0.0 });
+}
+
+/// Results a scan dropped because their entries were handed back meanwhile.
+pub fn results_dropped(platform: &str, n: u64) {
+    let _ = handle();
+    counter!(RESULTS_LOST, "platform" => platform.to_string()).increment(n);
+}
+
 pub fn rate_limit_waited(host: &str, waited: Duration) {
     if waited < MIN_WAIT || handle().is_none() {
         return;
@@ -226,8 +240,12 @@ pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
 
 /// The Prometheus text exposition: this process's counters and histograms,
 /// then the gauges read from the database (`None`: it did not answer, and
-/// `cccwatch_database_up` is 0).
-pub fn render(gauges: Option<&GaugeCounts>) -> String {
+/// `cccwatch_database_up` is 0), then the cluster's processes and host
+/// leases as the database holds them (every process's, not only this one's).
+pub fn render(
+    gauges: Option<&GaugeCounts>,
+    cluster: Option<&crate::scan::cluster::ClusterSnapshot>,
+) -> String {
     let mut out = match handle() {
         Some(h) => {
             h.run_upkeep();
@@ -268,7 +286,72 @@ pub fn render(gauges: Option<&GaugeCounts>) -> String {
             &g.notices,
         );
     }
+    if let Some(c) = cluster {
+        cluster_text(&mut out, c);
+    }
     out
+}
+
+/// Processes by role and state, each process's committed pages and
+/// heartbeat age, and who holds each host.
+fn cluster_text(out: &mut String, c: &crate::scan::cluster::ClusterSnapshot) {
+    let mut by: std::collections::BTreeMap<(String, &str), i64> = Default::default();
+    for p in &c.processes {
+        *by.entry((p.worker.role.clone(), p.state)).or_default() += 1;
+    }
+    let _ = writeln!(
+        out,
+        "# HELP cccwatch_cluster_processes Processes that crawl with this database, by role and state"
+    );
+    let _ = writeln!(out, "# TYPE cccwatch_cluster_processes gauge");
+    for ((role, state), n) in &by {
+        let _ = writeln!(
+            out,
+            "cccwatch_cluster_processes{{role=\"{}\",state=\"{state}\"}} {n}",
+            escape(role)
+        );
+    }
+    let live: Vec<_> = c.processes.iter().filter(|p| p.state == "alive").collect();
+    let _ = writeln!(
+        out,
+        "# HELP cccwatch_worker_pages Pages each live process committed since it started"
+    );
+    let _ = writeln!(out, "# TYPE cccwatch_worker_pages gauge");
+    for p in &live {
+        let _ = writeln!(
+            out,
+            "cccwatch_worker_pages{{process=\"{}\",role=\"{}\"}} {}",
+            escape(&p.worker.id),
+            escape(&p.worker.role),
+            p.worker.pages
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP cccwatch_worker_heartbeat_age_seconds Seconds since each live process's last heartbeat"
+    );
+    let _ = writeln!(out, "# TYPE cccwatch_worker_heartbeat_age_seconds gauge");
+    for p in &live {
+        let _ = writeln!(
+            out,
+            "cccwatch_worker_heartbeat_age_seconds{{process=\"{}\"}} {}",
+            escape(&p.worker.id),
+            p.seconds_since_beat
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP cccwatch_host_lease Host leases held now (1 per host, labelled with its holder)"
+    );
+    let _ = writeln!(out, "# TYPE cccwatch_host_lease gauge");
+    for l in &c.leases {
+        let _ = writeln!(
+            out,
+            "cccwatch_host_lease{{host=\"{}\",process=\"{}\"}} 1",
+            escape(&l.host),
+            escape(&l.owner)
+        );
+    }
 }
 
 fn gauge_text(
@@ -310,7 +393,7 @@ mod tests {
             review_backlog: 2,
             notices: vec![("issued".into(), 4)],
         };
-        let text = render(Some(&g));
+        let text = render(Some(&g), None);
         assert!(
             text.contains("cccwatch_findings{verdict=\"uncertified\"} 3\n"),
             "{text}"
@@ -325,13 +408,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cccwatch_database_up 1\n"), "{text}");
-        assert!(render(None).contains("cccwatch_database_up 0\n"));
+        assert!(render(None, None).contains("cccwatch_database_up 0\n"));
     }
 
     #[test]
     fn scans_running_goes_up_and_down() {
         let running = || {
-            render(None)
+            render(None, None)
                 .lines()
                 .find_map(|l| l.strip_prefix("cccwatch_scans_running "))
                 .map(|v| v.trim().parse::<f64>().unwrap())
@@ -341,7 +424,7 @@ mod tests {
         assert!(running() >= 1.0);
         t.outcome("completed");
         drop(t);
-        let text = render(None);
+        let text = render(None, None);
         assert!(
             text.contains("cccwatch_scan_duration_seconds_count{platform=\"unit-test\",outcome=\"completed\"} 1"),
             "{text}"

@@ -28,6 +28,7 @@ mod serve_cmd;
 mod shutdown;
 mod signals_cmd;
 mod user_cmd;
+mod worker_cmd;
 
 use anyhow::Context;
 use cccwatch::config::{Settings, Sources};
@@ -56,6 +57,7 @@ Examples:
   cccwatch prune --dry-run                        # what the retention policy would remove
   cccwatch config check                           # every setting, platform file and template
   cccwatch db copy --from sqlite://data/cccwatch.db --to postgres://cccwatch@db/cccwatch
+  cccwatch worker --db postgres://cccwatch@db/cccwatch   # one of many crawl workers (docs/SCALING.md)
 
 Configuration: config/cccwatch.toml (or --config), config/local.toml,
 environment variables CCCWATCH__SECTION__KEY (e.g. CCCWATCH__DATABASE__URL),
@@ -98,6 +100,8 @@ enum Command {
     Match(match_cmd::MatchArgs),
     /// Crawl platforms (config/platforms/NAME.toml), extract listings, match them.
     Scan(scan_cmd::ScanArgs),
+    /// Crawl worker for several processes on one database: executes the scans others create.
+    Worker(worker_cmd::WorkerArgs),
     /// The database: apply migrations; copy one database into another (SQLite ↔ PostgreSQL).
     #[command(subcommand)]
     Db(db_cmd::DbCommand),
@@ -225,6 +229,7 @@ pub fn main() -> ExitCode {
             Command::Ingest(a) => ingest_cmd::run(&app, a).await,
             Command::Match(a) => match_cmd::run(&app, a).await,
             Command::Scan(a) => scan_cmd::run(&app, a).await,
+            Command::Worker(a) => worker_cmd::run(&app, a).await,
             Command::Db(c) => db_cmd::run(&app, c).await,
             Command::Schedule(c) => schedule_cmd::run(&app, c).await,
             Command::Scans(c) => scans_cmd::run(&app, c).await,

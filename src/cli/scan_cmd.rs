@@ -139,7 +139,7 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{EMPTY_CERTDB}");
     }
     super::shutdown::cancel_on_signal(stop.clone());
-    let runner = runner(app, &store, fetcher);
+    let mut runner = runner(app, &store, fetcher);
     let multi = indicatif::MultiProgress::new();
     let runs = jobs.into_iter().map(|(adapter, id)| {
         let progress = Progress::new(Some(0), "pages", app.progress).in_multi(&multi);
@@ -155,6 +155,7 @@ pub async fn run(app: &App, a: ScanArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let outcomes = futures_util::future::join_all(runs).await;
+    runner.leave().await;
     let refused = locks.refused;
     locks.release().await;
     let ran = outcomes.len();

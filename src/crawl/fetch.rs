@@ -212,6 +212,13 @@ impl Fetcher {
                 let bare = key.rsplit_once(':').map_or(key.as_str(), |(h, _)| h);
                 self.policy.allow_private(bare);
             }
+            // The same rules again (a worker joining the same scan once
+            // more): keep the host's limiter, pauses and robots.txt.
+            if let Some((_, old)) = hosts.get(key)
+                && same_politeness(old, &site)
+            {
+                continue;
+            }
             let state = HostState::new(key, site.requests_per_second, site.burst, site.concurrency);
             hosts.insert(key.clone(), (Arc::new(state), site.clone()));
         }
@@ -548,6 +555,23 @@ impl Fetcher {
         Ok(Arc::new(RobotsTxt::allow_all()))
     }
 
+    /// Pauses a host (by `host:port`) for `d`: a pause its previous lease
+    /// holder learnt. Unknown hosts are ignored.
+    pub fn pause_host(&self, host: &str, d: Duration) {
+        let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
+        if let Some((state, _)) = hosts.get(host) {
+            state.pause_for(d);
+        }
+    }
+
+    /// How much longer a host (by `host:port`) is paused by a `Retry-After`.
+    pub fn host_paused_for(&self, host: &str) -> Duration {
+        let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
+        hosts.get(host).map_or(Duration::ZERO, |(state, _)| {
+            state.paused_for(Instant::now())
+        })
+    }
+
     /// Until when the platform's hosts are paused by a `Retry-After`, and
     /// whether their robots.txt is unavailable: what a scan is waiting for.
     pub fn waiting_on(&self, platform: &str) -> Option<String> {
@@ -573,6 +597,16 @@ impl Fetcher {
         }
         None
     }
+}
+
+fn same_politeness(a: &SiteRules, b: &SiteRules) -> bool {
+    a.platform == b.platform
+        && a.requests_per_second == b.requests_per_second
+        && a.burst == b.burst
+        && a.concurrency == b.concurrency
+        && a.robots == b.robots
+        && a.allow_private == b.allow_private
+        && a.legal_basis == b.legal_basis
 }
 
 /// Waits for the host's rate limit and pacing; counts the wait in `/metrics`.

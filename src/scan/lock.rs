@@ -210,7 +210,8 @@ pub fn owner_id(purpose: &str) -> String {
     )
 }
 
-fn hostname() -> String {
+/// This machine's name, as process IDs name it.
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|s| s.trim().to_string())
@@ -221,7 +222,7 @@ fn hostname() -> String {
 
 /// True when `owner` (`host:pid:…`) names this machine and a process that
 /// is no longer running cccwatch.
-fn holder_is_dead_here(owner: &str) -> bool {
+pub fn holder_is_dead_here(owner: &str) -> bool {
     let mut parts = owner.split(':');
     let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
         return false;

@@ -8,10 +8,12 @@
 //! which `--resume` fetches again; nothing already stored is fetched twice.
 //! When the frontier is empty the scan's listings are matched.
 
+pub mod cluster;
 pub mod lock;
 pub mod outcome;
 pub mod process;
 pub mod rebase;
+pub mod worker;
 
 use crate::config::Settings;
 use crate::crawl::fetch::{Fetcher, SiteRules};
@@ -19,10 +21,11 @@ use crate::extract::{Adapter, canonical_url};
 use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
 use crate::store::{
-    EntryKind, EntryResult, FrontierCounts, ListingFilter, NewEntry, ScanRecord, Store, StoreError,
-    VerifyScope,
+    Claimant, EntryKind, EntryResult, FrontierCounts, ListingFilter, NewEntry, ScanRecord, Store,
+    StoreError, VerifyScope,
 };
 use chrono::NaiveDate;
+use cluster::{ClusterTiming, Member, Role};
 use outcome::ScanEnd;
 use process::Limits;
 use std::sync::Arc;
@@ -190,6 +193,7 @@ pub async fn start_scan(
             NewEntry {
                 kind: EntryKind::Search,
                 key: format!("search:{canon}"),
+                host: crate::store::host_of(&url),
                 url,
                 keyword: Some(k.clone()),
                 page: Some(first as i64),
@@ -227,6 +231,7 @@ async fn item_rechecks(
             Some(NewEntry {
                 kind: EntryKind::Item,
                 key: format!("item:{id}"),
+                host: crate::store::host_of(&url),
                 url,
                 keyword: None,
                 page: None,
@@ -262,14 +267,32 @@ pub async fn rebase_frontier(
     Ok(plan)
 }
 
-/// Runs scans: shares the fetcher (politeness across platforms) and the
-/// match context (loaded once, when the first scan finishes crawling).
+/// Runs scans: shares the fetcher (politeness across platforms), the
+/// process's membership of the cluster (joined at the first scan) and the
+/// match context (loaded when a scan first needs it, reloaded when the
+/// certificate generation or the catalog changes).
 pub struct ScanRunner {
     pub store: Store,
     pub settings: Settings,
     pub fetcher: Arc<Fetcher>,
     pub loop_settings: LoopSettings,
-    match_ctx: tokio::sync::OnceCell<Arc<MatchContext>>,
+    role: Role,
+    member: tokio::sync::OnceCell<Arc<Member>>,
+    match_ctx: tokio::sync::Mutex<Option<LoadedContext>>,
+}
+
+/// A match context and what it was built from.
+struct LoadedContext {
+    ctx: Arc<MatchContext>,
+    generation: i64,
+    catalog: String,
+}
+
+/// What a worker's turn on a scan did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HelpOutcome {
+    /// False when stopped.
+    pub finished: bool,
 }
 
 impl ScanRunner {
@@ -284,8 +307,88 @@ impl ScanRunner {
             settings,
             fetcher,
             loop_settings,
-            match_ctx: tokio::sync::OnceCell::new(),
+            role: Role::Scan,
+            member: tokio::sync::OnceCell::new(),
+            match_ctx: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// The same runner, registered in the cluster as `role` (a worker, or
+    /// the scheduler), not as `cccwatch scan`.
+    pub fn with_role(mut self, role: Role) -> ScanRunner {
+        self.role = role;
+        self
+    }
+
+    /// This process in the cluster, registered at the first call.
+    pub async fn member(&self) -> Result<Arc<Member>, ScanError> {
+        Ok(self
+            .member
+            .get_or_try_init(|| async {
+                Member::join(
+                    &self.store,
+                    self.role,
+                    ClusterTiming::from_settings(&self.settings.cluster),
+                    Some(self.fetcher.clone()),
+                )
+                .await
+                .map(Arc::new)
+            })
+            .await?
+            .clone())
+    }
+
+    /// Leaves the cluster (releases leases, hands back entries, marks the
+    /// process stopped). A runner that never crawled has nothing to leave.
+    pub async fn leave(&mut self) {
+        if let Some(member) = self.member.take() {
+            match Arc::try_unwrap(member) {
+                Ok(member) => member.leave().await,
+                Err(shared) => {
+                    tracing::warn!(id = %shared.id(), "cluster membership still in use; it lapses by itself")
+                }
+            }
+        }
+    }
+
+    /// Lends a hand with scan `scan_id` as a worker: crawls what this process
+    /// can lease until nothing is left for it now or `stop` is cancelled.
+    /// The scan's coordinator matches and ends it.
+    pub async fn help(
+        &self,
+        adapter: Arc<Adapter>,
+        scan_id: i64,
+        stop: CancellationToken,
+    ) -> Result<HelpOutcome, ScanError> {
+        let record = self
+            .store
+            .scan(scan_id)
+            .await?
+            .ok_or(ScanError::NoSuchScan(scan_id))?;
+        self.fetcher.register(site_rules(&adapter));
+        let member = self.member().await?;
+        let span =
+            tracing::info_span!("scan", scan_id, platform = %record.platform, part = "worker");
+        let finished = crawl(
+            Crawl {
+                store: &self.store,
+                fetcher: self.fetcher.clone(),
+                adapter,
+                scan_id,
+                limits: Limits {
+                    max_attempts: self.loop_settings.max_attempts,
+                    max_pages: record.max_pages.max(1) as u32,
+                },
+                loop_settings: self.loop_settings,
+                member,
+                part: Part::Help,
+            },
+            stop,
+            &Progress::hidden(),
+        )
+        .instrument(span)
+        .await?;
+        Ok(HelpOutcome { finished })
     }
 
     /// Runs (or resumes) scan `scan_id` until its frontier is empty or `stop`
@@ -302,7 +405,12 @@ impl ScanRunner {
             .scan(scan_id)
             .await?
             .ok_or(ScanError::NoSuchScan(scan_id))?;
-        store.reopen_scan(scan_id).await?;
+        let member = self.member().await?;
+        // A process of this machine killed mid-scan is known dead at once:
+        // its entries return now, not when its heartbeat lapses.
+        member.reap().await?;
+        store.reopen_scan(scan_id, member.live_after_ms()).await?;
+        fill_hosts(store, scan_id).await?;
         self.fetcher.register(site_rules(&adapter));
         let fetches_items = adapter.config.item.fetch;
         let limits = Limits {
@@ -313,12 +421,16 @@ impl ScanRunner {
         let mut timer = crate::monitoring::ScanTimer::start(&record.platform);
         let started = std::time::Instant::now();
         let crawled = crawl(
-            store,
-            self.fetcher.clone(),
-            adapter,
-            scan_id,
-            limits,
-            self.loop_settings,
+            Crawl {
+                store,
+                fetcher: self.fetcher.clone(),
+                adapter,
+                scan_id,
+                limits,
+                loop_settings: self.loop_settings,
+                member,
+                part: Part::Coordinate,
+            },
             stop,
             progress,
         )
@@ -411,17 +523,39 @@ impl ScanRunner {
         })
     }
 
-    /// The match context, loaded once per runner.
+    /// The match context: loaded once, and again only when the certificate
+    /// generation in the database or the catalog file has moved since (a
+    /// worker runs for months; certificates are imported nightly).
     async fn match_context(&self) -> Result<Arc<MatchContext>, ScanError> {
-        Ok(self
-            .match_ctx
-            .get_or_try_init(|| async {
-                MatchContext::load(&self.store, &self.settings)
-                    .await
-                    .map(Arc::new)
-            })
-            .await?
-            .clone())
+        let mut loaded = self.match_ctx.lock().await;
+        let generation = self.store.cert_generation().await?;
+        let catalog = self
+            .settings
+            .certdb
+            .load_catalog()
+            .map_err(PipelineError::from)?
+            .fingerprint()
+            .to_string();
+        if let Some(l) = loaded.as_ref()
+            && l.generation == generation
+            && l.catalog == catalog
+        {
+            return Ok(l.ctx.clone());
+        }
+        let ctx = Arc::new(MatchContext::load(&self.store, &self.settings).await?);
+        if loaded.is_some() {
+            tracing::info!(
+                generation,
+                certificates = ctx.index.len(),
+                "certificate index reloaded: the certificate database or the catalog changed"
+            );
+        }
+        *loaded = Some(LoadedContext {
+            ctx: ctx.clone(),
+            generation,
+            catalog,
+        });
+        Ok(ctx)
     }
 
     async fn match_scan(
@@ -450,6 +584,21 @@ impl ScanRunner {
     }
 }
 
+/// Records the hosts of a resumed scan's entries queued before hosts were
+/// recorded (a database migrated mid-scan), so that host leases cover them.
+async fn fill_hosts(store: &Store, scan_id: i64) -> Result<(), ScanError> {
+    let missing = store.entries_without_host(scan_id).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(i64, String)> = missing
+        .into_iter()
+        .map(|(id, url)| (id, crate::store::host_of(&url)))
+        .collect();
+    store.set_entry_hosts(&rows).await?;
+    Ok(())
+}
+
 /// The message a scan keeps: why it ended as it did, and the first
 /// reasons pages failed (`连接被拒绝 127.0.0.1:1：12 个页面`).
 fn scan_message(
@@ -474,17 +623,41 @@ struct Flow {
     wake: Notify,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn crawl(
-    store: &Store,
+/// How a process takes part in a scan's crawl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Sees the scan through: crawls while no worker is alive, waits for
+    /// the frontier to be empty (workers' entries included), and returns
+    /// only then or when stopped.
+    Coordinate,
+    /// A worker lending a hand: crawls what it can lease and returns as soon
+    /// as nothing is left for it now.
+    Help,
+}
+
+/// Everything one crawl loop needs besides the store.
+struct Crawl<'a> {
+    store: &'a Store,
     fetcher: Arc<Fetcher>,
     adapter: Arc<Adapter>,
     scan_id: i64,
     limits: Limits,
     loop_settings: LoopSettings,
+    member: Arc<Member>,
+    part: Part,
+}
+
+/// How often a coordinator re-checks who is alive while it waits.
+const REAP_EVERY: Duration = Duration::from_secs(2);
+
+/// Crawls scan `scan_id` as `c.part` says; true unless stopped.
+async fn crawl(
+    c: Crawl<'_>,
     stop: CancellationToken,
     progress: &Progress,
 ) -> Result<bool, ScanError> {
+    let store = c.store;
+    let scan_id = c.scan_id;
     let flow = Arc::new(Flow {
         inflight: AtomicUsize::new(0),
         wake: Notify::new(),
@@ -493,58 +666,130 @@ async fn crawl(
     let writer = tokio::spawn(write_results(
         store.clone(),
         scan_id,
-        adapter.name().to_string(),
+        c.adapter.name().to_string(),
+        c.member.clone(),
         rx,
         flow.clone(),
-        loop_settings.write_batch,
+        c.loop_settings.write_batch,
     ));
-    let cap = window(&adapter, fetcher.settings().global_concurrency);
+    let cap = window(&c.adapter, c.fetcher.settings().global_concurrency);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let parsers = Arc::new(tokio::sync::Semaphore::new(cores));
     let mut stopped = stop.is_cancelled();
     let mut shown = std::time::Instant::now();
-    let mut waits = WaitReport::new(scan_id, adapter.name(), progress);
+    let mut waits = WaitReport::new(scan_id, c.adapter.name(), progress);
+    let mut hosts = HostPlan::new(c.member.timing().poll);
+    let mut reaped: Option<std::time::Instant> = None;
+    let mut helpers_checked: Option<(std::time::Instant, bool)> = None;
+    let mut idle_since: Option<std::time::Instant> = None;
     while !stopped && !writer.is_finished() {
         let free = cap.saturating_sub(flow.inflight.load(Ordering::Acquire));
-        let claimed = if free > 0 {
-            store
-                .claim_entries(scan_id, store.now().timestamp_millis(), free as i64)
-                .await?
-        } else {
-            Vec::new()
+        // A coordinator leaves the crawl to live workers; alone, it crawls.
+        let crawls = match c.part {
+            Part::Help => true,
+            // A worker seeing a scan through (its coordinator died) crawls too.
+            Part::Coordinate if c.member.role() == Role::Worker => true,
+            Part::Coordinate => {
+                if helpers_checked.is_none_or(|(t, _)| t.elapsed() >= REAP_EVERY) {
+                    let alone = c.member.other_workers().await? == 0;
+                    helpers_checked = Some((std::time::Instant::now(), alone));
+                }
+                helpers_checked.is_some_and(|(_, alone)| alone)
+            }
         };
+        let mut claimed = Vec::new();
+        if free > 0 && crawls {
+            hosts.refresh(&c, store).await?;
+            let held = c.member.held_hosts();
+            if !held.is_empty() {
+                let who = Claimant {
+                    owner: c.member.id(),
+                    hosts: Some(&held),
+                };
+                claimed = store
+                    .claim_entries(scan_id, &who, store.now().timestamp_millis(), free as i64)
+                    .await?;
+            }
+        } else if !crawls && flow.inflight.load(Ordering::Acquire) == 0 {
+            hosts.release_all(&c.member).await;
+        }
+        if !claimed.is_empty() {
+            idle_since = None;
+            c.member.set_doing(
+                Some(scan_id),
+                Some(format!("扫描 {scan_id}（{}）", c.adapter.name())),
+            );
+        }
         for entry in claimed {
+            let host = crate::store::host_of(&entry.url);
+            let Some(lease) = c.member.host_token(&host) else {
+                // Lost between the claim and now: back to the queue.
+                store.hand_back_entries(c.member.id(), Some(&host)).await?;
+                continue;
+            };
             flow.inflight.fetch_add(1, Ordering::AcqRel);
             spawn_entry(
                 scan_id,
-                fetcher.clone(),
-                adapter.clone(),
+                c.fetcher.clone(),
+                c.adapter.clone(),
                 entry,
-                limits,
+                c.limits,
                 tx.clone(),
                 parsers.clone(),
                 flow.clone(),
                 stop.clone(),
+                lease,
                 store.clock(),
             );
         }
         let idle = flow.inflight.load(Ordering::Acquire) == 0;
         let mut waiting_for = None;
-        let wait = if free == 0 || !idle {
+        let wait = if !idle || (crawls && free == 0) {
+            idle_since = None;
             Duration::from_millis(200)
         } else {
+            let poll = c.member.timing().poll.min(Duration::from_millis(500));
+            let reap_due = reaped.is_none_or(|t| t.elapsed() >= REAP_EVERY);
             match store.next_retry(scan_id).await? {
-                None => break,
+                // Nothing pending: done, unless others still hold entries.
+                None => {
+                    let open = store.frontier_counts(scan_id).await?;
+                    if open.inflight == 0 || c.part == Part::Help {
+                        break;
+                    }
+                    if reap_due {
+                        c.member.reap().await?;
+                        reaped = Some(std::time::Instant::now());
+                    }
+                    waiting_for = Some(format!("等待其他进程完成 {} 个页面", open.inflight));
+                    poll
+                }
                 Some((at, error)) => {
                     let left = at - store.now().timestamp_millis();
-                    if left > 1000 {
-                        waiting_for = Some(retry_wait(left, error.as_deref()));
+                    if left <= 0 {
+                        // Due, but on hosts other processes hold (or left to workers).
+                        let since = *idle_since.get_or_insert_with(std::time::Instant::now);
+                        if c.part == Part::Help && since.elapsed() >= c.member.timing().poll {
+                            break;
+                        }
+                        if c.part == Part::Coordinate && reap_due {
+                            c.member.reap().await?;
+                            reaped = Some(std::time::Instant::now());
+                        }
+                        if !crawls {
+                            waiting_for = Some("由工作进程（cccwatch worker）抓取中".to_string());
+                        }
+                        poll
+                    } else {
+                        if left > 1000 {
+                            waiting_for = Some(retry_wait(left, error.as_deref()));
+                        }
+                        Duration::from_millis(left.clamp(1, 1000) as u64)
                     }
-                    Duration::from_millis(left.clamp(1, 1000) as u64)
                 }
             }
         };
-        waits.show(waiting_for.or_else(|| fetcher.waiting_on(adapter.name())));
+        waits.show(waiting_for.or_else(|| c.fetcher.waiting_on(c.adapter.name())));
         tokio::select! {
             _ = flow.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
@@ -558,8 +803,62 @@ async fn crawl(
     }
     drop(tx);
     let written = writer.await.map_err(|e| ScanError::Task(e.to_string()))?;
+    hosts.release_all(&c.member).await;
+    c.member.set_doing(None, None);
     written?;
     Ok(!stopped)
+}
+
+/// The hosts one crawl loop leases: those with due entries, looked up at
+/// most every `every` (and at once when none is held).
+struct HostPlan {
+    every: Duration,
+    checked: Option<std::time::Instant>,
+    /// Hosts this loop took (to give back when it ends).
+    taken: Vec<String>,
+}
+
+impl HostPlan {
+    fn new(every: Duration) -> HostPlan {
+        HostPlan {
+            every,
+            checked: None,
+            taken: Vec::new(),
+        }
+    }
+
+    async fn refresh(&mut self, c: &Crawl<'_>, store: &Store) -> Result<(), ScanError> {
+        // A lease lost meanwhile was given up already.
+        let held = c.member.held_hosts();
+        self.taken.retain(|h| held.contains(h));
+        if self.checked.is_some_and(|t| t.elapsed() < self.every) {
+            return Ok(());
+        }
+        self.checked = Some(std::time::Instant::now());
+        let due = store
+            .due_hosts(c.scan_id, store.now().timestamp_millis())
+            .await?;
+        for host in due {
+            if self.taken.contains(&host) {
+                continue;
+            }
+            if let Some(grant) = c.member.lease_host(&host, c.scan_id).await? {
+                if !grant.quiet_for.is_zero() {
+                    c.fetcher.pause_host(&host, grant.quiet_for);
+                }
+                self.taken.push(host);
+            }
+        }
+        Ok(())
+    }
+
+    async fn release_all(&mut self, member: &Member) {
+        for host in std::mem::take(&mut self.taken) {
+            if let Err(e) = member.release_host(&host).await {
+                tracing::warn!(%host, "releasing a host lease: {e} (it goes stale by itself)");
+            }
+        }
+    }
 }
 
 /// What a scan waiting for a retry says it waits for.
@@ -649,6 +948,7 @@ fn spawn_entry(
     parsers: Arc<tokio::sync::Semaphore>,
     flow: Arc<Flow>,
     stop: CancellationToken,
+    lease: CancellationToken,
     clock: Arc<dyn crate::clock::Clock>,
 ) {
     let host = Url::parse(&entry.url)
@@ -669,9 +969,16 @@ fn spawn_entry(
             stop.cancelled().await;
             tokio::time::sleep(STOP_GRACE).await;
         };
+        // A lost host lease stops the request at once: another process may
+        // be sending to the host now. The entry was handed back.
         let fetched = tokio::select! {
             f = fetcher.fetch(&entry.url, entry.attempts.max(0) as u32) => f,
             _ = give_up => {
+                flow.inflight.fetch_sub(1, Ordering::AcqRel);
+                flow.wake.notify_one();
+                return;
+            }
+            _ = lease.cancelled() => {
                 flow.inflight.fetch_sub(1, Ordering::AcqRel);
                 flow.wake.notify_one();
                 return;
@@ -713,6 +1020,7 @@ async fn write_results(
     store: Store,
     scan_id: i64,
     platform: String,
+    member: Arc<Member>,
     mut rx: mpsc::Receiver<EntryResult>,
     flow: Arc<Flow>,
     batch_max: usize,
@@ -720,10 +1028,16 @@ async fn write_results(
     let mut batch = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut batch, batch_max).await > 0 {
         let n = batch.len();
-        let outcome = store.apply_results(scan_id, &platform, &batch).await;
-        if outcome.is_ok() {
+        let outcome = store
+            .apply_results(scan_id, &platform, member.id(), &batch)
+            .await;
+        if let Ok(applied) = &outcome {
             // Counted where the scan's counters are committed, so /metrics agrees with `scans`.
             crate::monitoring::pages_committed(&platform, &batch);
+            member.add_pages(n as u64 - applied.lost);
+            if applied.lost > 0 {
+                crate::monitoring::results_dropped(&platform, applied.lost);
+            }
         }
         batch.clear();
         flow.inflight.fetch_sub(n, Ordering::AcqRel);

@@ -157,6 +157,7 @@ fn item_entry(
     Some(NewEntry {
         kind: EntryKind::Item,
         key,
+        host: crate::store::host_of(&url),
         url,
         keyword: entry.keyword.clone(),
         page: None,
@@ -192,6 +193,7 @@ fn next_search(
     Some(NewEntry {
         kind: EntryKind::Search,
         key: format!("search:{canon}"),
+        host: crate::store::host_of(&url),
         url,
         keyword: entry.keyword.clone(),
         page: Some(page + 1),

@@ -299,8 +299,9 @@ impl Scheduler {
                 max_attempts: self.settings.crawl.max_attempts,
                 ..LoopSettings::default()
             },
-        );
-        let ctx = RunContext {
+        )
+        .with_role(crate::scan::cluster::Role::Schedule);
+        let mut ctx = RunContext {
             store: self.store.clone(),
             settings: self.settings.clone(),
             runner,
@@ -327,6 +328,7 @@ impl Scheduler {
                 Ok(Err(e)) => tracing::error!(job = %job.name(), run = id, "job failed: {e}"),
                 Err(_) => tracing::error!(job = %job.name(), run = id, "a job task ended abnormally: it panicked"),
             }
+            ctx.runner.leave().await;
         });
         Ok(Ok(id))
     }

@@ -56,6 +56,9 @@ pub const TABLES: &[&str] = &[
     "job_runs",
     "catalog_state",
     "judged_state",
+    "workers",
+    "host_leases",
+    "cert_generation",
 ];
 
 /// Columns one backend has and the other has not, on purpose: PostgreSQL

@@ -68,11 +68,21 @@ impl EntryKind {
 #[derive(Debug, Clone)]
 pub struct NewEntry {
     pub kind: EntryKind,
+    /// `host:port` of `url` ([`crate::extract::host_key`]): whose lease covers it.
+    pub host: String,
     pub key: String,
     pub url: String,
     pub keyword: Option<String>,
     pub page: Option<i64>,
     pub card: Option<String>,
+}
+
+/// `host:port` of a URL, as entries and host leases name hosts ("" when
+/// the URL does not parse).
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| crate::extract::host_key(&u))
+        .unwrap_or_default()
 }
 
 /// A fetched page to keep as evidence.
@@ -138,6 +148,17 @@ pub struct Applied {
     pub listings: ListingCounts,
     pub gone: u64,
     pub queued: u64,
+    /// Results dropped: their entries were no longer held by the writer.
+    pub lost: u64,
+}
+
+/// Who claims frontier entries: a registered process (`workers.id`) and
+/// the hosts it may send requests to now (its host leases); `None` is any
+/// host (a process alone on its database).
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    pub owner: &'a str,
+    pub hosts: Option<&'a [String]>,
 }
 
 /// Counts of frontier entries by state.
@@ -207,6 +228,31 @@ impl EntryUpdate {
     }
 }
 
+/// The results of entries still held (`held`: their IDs, read under the
+/// batch's write lock): all of them without a copy in the usual case.
+pub(super) fn keep_held<'a>(
+    results: &'a [EntryResult],
+    held: &[i64],
+) -> (std::borrow::Cow<'a, [EntryResult]>, u64) {
+    if held.len() == results.len() {
+        return (std::borrow::Cow::Borrowed(results), 0);
+    }
+    let held: std::collections::HashSet<i64> = held.iter().copied().collect();
+    let kept: Vec<EntryResult> = results
+        .iter()
+        .filter(|r| held.contains(&r.entry_id))
+        .cloned()
+        .collect();
+    let lost = (results.len() - kept.len()) as u64;
+    if lost > 0 {
+        tracing::warn!(
+            lost,
+            "results dropped: their entries were handed back (a lease lapsed) and are fetched again"
+        );
+    }
+    (std::borrow::Cow::Owned(kept), lost)
+}
+
 impl Store {
     /// Starts a scan record and seeds its frontier in one transaction.
     pub async fn create_scan(
@@ -232,9 +278,12 @@ impl Store {
         dispatch!(self, |db| db.unfinished_scans(platform).await)
     }
 
-    /// Marks a scan running again and returns entries left in flight to the queue.
-    pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
-        dispatch!(self, |db| db.reopen_scan(id).await)
+    /// Marks a scan running again and returns to the queue the entries left
+    /// in flight by processes no longer alive (no heartbeat since
+    /// `live_after_ms`, stopped, or never registered): entries that live
+    /// workers hold stay theirs.
+    pub async fn reopen_scan(&self, id: i64, live_after_ms: i64) -> Result<u64> {
+        dispatch!(self, |db| db.reopen_scan(id, live_after_ms).await)
     }
 
     /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
@@ -254,14 +303,19 @@ impl Store {
             .await)
     }
 
-    /// Takes up to `limit` due entries (items before result pages) and marks them in flight.
+    /// Takes up to `limit` due entries of a running scan (items before
+    /// result pages) on the claimant's hosts and marks them in flight, held
+    /// by the claimant. Concurrent claimants never get the same entry.
     pub async fn claim_entries(
         &self,
         scan_id: i64,
+        who: &Claimant<'_>,
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<FrontierEntry>> {
-        dispatch!(self, |db| db.claim_entries(scan_id, now_ms, limit).await)
+        dispatch!(self, |db| db
+            .claim_entries(scan_id, who, now_ms, limit)
+            .await)
     }
 
     /// When the next pending entry falls due (unix ms), if any is pending.
@@ -301,15 +355,19 @@ impl Store {
     }
 
     /// Writes a batch of results in one transaction, with a few multi-row
-    /// statements rather than several per page.
+    /// statements rather than several per page. Only results of entries
+    /// `owner` still holds are written: an entry handed back meanwhile (its
+    /// lease lapsed, another process may fetch it) is dropped and counted in
+    /// [`Applied::lost`], so no page or listing is stored twice.
     pub async fn apply_results(
         &self,
         scan_id: i64,
         platform: &str,
+        owner: &str,
         results: &[EntryResult],
     ) -> Result<Applied> {
         dispatch!(self, |db| db
-            .apply_results(scan_id, platform, results)
+            .apply_results(scan_id, platform, owner, results)
             .await)
     }
 

@@ -7,8 +7,8 @@
 //! dispatches once to the backend that holds the database: the SQL of a
 //! backend lives in its own folder, one file per area, with its migrations
 //! in `migrations/<backend>/`. SQLite (`sqlite/`) is the embedded default;
-//! PostgreSQL (`postgres/`) is being ported area by area and is not
-//! selectable until every area is in.
+//! PostgreSQL (`postgres/`) is for several processes on several machines
+//! (`cccwatch worker`, see docs/SCALING.md).
 
 /// Runs `$body` on whichever backend holds the database: the one place a
 /// front method chooses. `dispatch!(self, |db| db.scan(id).await)`.
@@ -22,6 +22,7 @@ macro_rules! dispatch {
 }
 
 mod certs;
+mod cluster;
 #[cfg(test)]
 mod contract;
 pub mod copy;
@@ -44,9 +45,10 @@ pub use certs::{
     CertFreshness, CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts,
     StoredCert,
 };
+pub use cluster::{DueScan, Heartbeat, HostLease, WorkerRow};
 pub use crawl::{
-    Applied, EntryKind, EntryResult, EntryUpdate, FrontierCounts, FrontierEntry, NewEntry,
-    PageMeta, PageWrite, ScanRecord,
+    Applied, Claimant, EntryKind, EntryResult, EntryUpdate, FrontierCounts, FrontierEntry,
+    NewEntry, PageMeta, PageWrite, ScanRecord, host_of,
 };
 pub use feeds::{
     CertEvent, CitingListing, ConfirmedFinding, FeedCertificate, FeedChannel, FeedDelivery,
@@ -161,6 +163,11 @@ impl Store {
                 db: Db::Postgres(db.with_clock(clock)),
             },
         }
+    }
+
+    /// Whether the database is PostgreSQL (shared by several machines).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
     }
 
     /// The store's clock, for whatever stamps times that the store keeps.

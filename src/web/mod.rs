@@ -143,6 +143,24 @@ impl AppState {
         self.platforms.label(platform)
     }
 
+    /// The crawling processes sharing the database and their host leases
+    /// (those that stopped within the last day included).
+    pub(crate) async fn cluster(
+        &self,
+    ) -> Result<crate::scan::cluster::ClusterSnapshot, crate::store::StoreError> {
+        let cluster = self
+            .schedule
+            .as_ref()
+            .map(|h| h.settings.cluster.clone())
+            .unwrap_or_default();
+        crate::scan::cluster::ClusterSnapshot::read(
+            &self.store,
+            crate::scan::cluster::ClusterTiming::from_settings(&cluster),
+            std::time::Duration::from_secs(24 * 3600),
+        )
+        .await
+    }
+
     /// Marks the server as shutting down: `/readyz` answers 503.
     pub fn begin_shutdown(&self) {
         self.shutting_down

@@ -55,7 +55,15 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             None
         }
     };
-    let body = monitoring::render(gauges.as_ref());
+    let cluster = match tokio::time::timeout(GAUGE_TIMEOUT, state.cluster()).await {
+        Ok(Ok(c)) => Some(c),
+        Ok(Err(e)) => {
+            tracing::warn!("metrics: the cluster: {e}");
+            None
+        }
+        Err(_) => None,
+    };
+    let body = monitoring::render(gauges.as_ref(), cluster.as_ref());
     (
         [(
             header::CONTENT_TYPE,

@@ -139,6 +139,8 @@ pub struct ScanView {
     pub scan: Option<ScanFigures>,
     pub note: Option<&'static str>,
     pub diff: Option<DiffView>,
+    /// Live processes working on this scan now, and the hosts they hold for it.
+    pub workers: Option<super::schedule::ClusterRows>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,11 +312,25 @@ pub async fn show(
     let view = ScanView {
         layout: layout(&state, &user, "scans", format!("扫描 {id}")),
         heading: format!("扫描 {id} · {}", state.platform_label(&s.scan.platform)),
+        workers: if s.scan.state == "running" {
+            Some(workers_on(&state, id).await?)
+        } else {
+            None
+        },
         scan: Some(figures(&s.scan)),
         note: s.why.map(|w| w.label_zh()),
         diff: s.previous.as_ref().map(diff_view),
     };
     page(&view, StatusCode::OK)
+}
+
+/// The live processes on scan `id` and the hosts leased for it.
+async fn workers_on(state: &AppState, id: i64) -> Result<super::schedule::ClusterRows, AppError> {
+    let mut rows = super::schedule::ClusterRows::read(state).await?;
+    rows.processes
+        .retain(|p| p.scan_id == Some(id) && p.state == "alive");
+    rows.leases.retain(|l| l.scan_id == Some(id));
+    Ok(rows)
 }
 
 pub async fn diff(
@@ -340,6 +356,7 @@ pub async fn diff(
         scan: None,
         note: None,
         diff: Some(diff_view(&d)),
+        workers: None,
     };
     page(&view, StatusCode::OK)
 }

@@ -49,6 +49,89 @@ pub struct LockRow {
     pub stale: bool,
 }
 
+/// A crawling process, for people.
+pub struct ProcessRow {
+    pub id: String,
+    pub role: &'static str,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub doing: String,
+    pub scan_id: Option<i64>,
+    pub pages: i64,
+    pub beat: String,
+    pub started: String,
+}
+
+/// A host lease, for people.
+pub struct LeaseRow {
+    pub host: String,
+    pub owner: String,
+    pub scan_id: Option<i64>,
+    pub since: String,
+}
+
+/// The cluster's processes and leases, as the 定时任务 and 扫描记录 pages show them.
+pub struct ClusterRows {
+    pub processes: Vec<ProcessRow>,
+    pub leases: Vec<LeaseRow>,
+}
+
+pub fn role_label(role: &str) -> &'static str {
+    match role {
+        "worker" => "工作进程",
+        "scan" => "命令行扫描",
+        "schedule" => "定时任务",
+        _ => "其他",
+    }
+}
+
+pub fn process_state_label(state: &str) -> &'static str {
+    match state {
+        "alive" => "运行中",
+        "lapsed" => "已失联（租约到期后由其他进程接管）",
+        "stopped" => "已停止",
+        _ => "未知",
+    }
+}
+
+fn ms_local(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| local_time(&t.to_rfc3339()))
+        .unwrap_or_default()
+}
+
+impl ClusterRows {
+    pub async fn read(state: &AppState) -> Result<ClusterRows, AppError> {
+        let snap = state.cluster().await?;
+        let processes = snap
+            .processes
+            .into_iter()
+            .map(|p| ProcessRow {
+                role: role_label(&p.worker.role),
+                state: p.state,
+                state_label: process_state_label(p.state),
+                doing: p.worker.doing.clone().unwrap_or_default(),
+                scan_id: p.worker.scan_id,
+                pages: p.worker.pages,
+                beat: format!("{} 秒前", p.seconds_since_beat),
+                started: ms_local(p.worker.started_ms),
+                id: p.worker.id,
+            })
+            .collect();
+        let leases = snap
+            .leases
+            .into_iter()
+            .map(|l| LeaseRow {
+                since: ms_local(l.acquired_ms),
+                host: l.host,
+                owner: l.owner,
+                scan_id: l.scan_id,
+            })
+            .collect();
+        Ok(ClusterRows { processes, leases })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "schedule.html")]
 pub struct ScheduleView {
@@ -57,6 +140,7 @@ pub struct ScheduleView {
     pub can_run: bool,
     pub jobs: Vec<JobRow>,
     pub locks: Vec<LockRow>,
+    pub cluster: ClusterRows,
     pub runs: Vec<RunRow>,
     pub message: Option<String>,
     pub error: Option<String>,
@@ -170,6 +254,7 @@ async fn schedule_page(
         can_run: enabled && user.can(Permission::RunScans),
         jobs,
         locks,
+        cluster: ClusterRows::read(state).await?,
         runs,
         message,
         error,

@@ -37,3 +37,4 @@ mod schedule;
 mod soak;
 mod synth;
 mod web;
+mod workers;

@@ -55,6 +55,7 @@ pub(super) fn item_entry(item_id: &str) -> NewEntry {
     NewEntry {
         kind: EntryKind::Item,
         key: item_id.into(),
+        host: "jd.example:443".into(),
         url: format!("https://jd.example/{item_id}"),
         keyword: Some("电饭煲".into()),
         page: None,
@@ -66,6 +67,7 @@ pub(super) fn search_entry(keyword: &str, page: i64) -> NewEntry {
     NewEntry {
         kind: EntryKind::Search,
         key: format!("search:{keyword}:{page}"),
+        host: "jd.example:443".into(),
         url: format!("https://jd.example/s?q={keyword}&p={page}"),
         keyword: Some(keyword.into()),
         page: Some(page),
@@ -139,7 +141,7 @@ contract!(a_scan_is_created_read_finished_and_reopened, |db, clock| {
     assert!(db.unfinished_scans(Some("pdd")).await.unwrap().is_empty());
 
     // Interrupted: entries in flight go back to the queue.
-    let claimed = db.claim_entries(id, 0, 10).await.unwrap();
+    let claimed = db.claim_entries(id, &ANY, 0, 10).await.unwrap();
     assert_eq!(claimed.len(), 2);
     db.finish_scan(id, "interrupted", Some("stopped: 信号 \0 NUL"))
         .await
@@ -158,19 +160,19 @@ contract!(a_scan_is_created_read_finished_and_reopened, |db, clock| {
     );
 
     // Reopened: running again, nothing in flight to return.
-    assert_eq!(db.reopen_scan(id).await.unwrap(), 0);
+    assert_eq!(db.reopen_scan(id, 0).await.unwrap(), 0);
     let s = db.scan(id).await.unwrap().unwrap();
     assert_eq!(
         (s.state.as_str(), s.finished_at, s.message),
         ("running", None, None)
     );
     // Two claimed, then reopened: both return.
-    assert_eq!(db.claim_entries(id, 0, 10).await.unwrap().len(), 2);
-    assert_eq!(db.reopen_scan(id).await.unwrap(), 2);
+    assert_eq!(db.claim_entries(id, &ANY, 0, 10).await.unwrap().len(), 2);
+    assert_eq!(db.reopen_scan(id, 0).await.unwrap(), 2);
     assert_eq!(db.frontier_counts(id).await.unwrap().inflight, 0);
 
     // Completed: entries in flight stay so.
-    assert_eq!(db.claim_entries(id, 0, 1).await.unwrap().len(), 1);
+    assert_eq!(db.claim_entries(id, &ANY, 0, 1).await.unwrap().len(), 1);
     db.finish_scan(id, "completed", None).await.unwrap();
     let c = db.frontier_counts(id).await.unwrap();
     assert_eq!((c.pending, c.inflight, c.open()), (1, 1, 2));
@@ -206,8 +208,8 @@ contract!(claims_take_due_items_before_result_pages, |db, _clock| {
         .create_scan("jd", day(), &[], 10, &[item_entry("9")])
         .await
         .unwrap();
-    assert!(db.claim_entries(scan, 0, 0).await.unwrap().is_empty());
-    let first = db.claim_entries(scan, 0, 2).await.unwrap();
+    assert!(db.claim_entries(scan, &ANY, 0, 0).await.unwrap().is_empty());
+    let first = db.claim_entries(scan, &ANY, 0, 2).await.unwrap();
     let keys: Vec<&str> = first.iter().map(|e| e.key.as_str()).collect();
     assert_eq!(keys, ["1", "2"]);
     assert!(
@@ -218,13 +220,18 @@ contract!(claims_take_due_items_before_result_pages, |db, _clock| {
     assert_eq!(first[0].keyword.as_deref(), Some("电饭煲"));
     assert_eq!(first[0].url, "https://jd.example/1");
     assert_eq!(first[0].page, None);
-    let rest = db.claim_entries(scan, 0, 10).await.unwrap();
+    let rest = db.claim_entries(scan, &ANY, 0, 10).await.unwrap();
     let keys: Vec<&str> = rest.iter().map(|e| e.key.as_str()).collect();
     // Items first, then result pages, each in id order.
     assert_eq!(keys, ["3", "search:插座:1", "search:插座:2"]);
     assert_eq!(rest[1].page, Some(1));
     assert_eq!(rest[1].kind, EntryKind::Search);
-    assert!(db.claim_entries(scan, 0, 10).await.unwrap().is_empty());
+    assert!(
+        db.claim_entries(scan, &ANY, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let c = db.frontier_counts(scan).await.unwrap();
     assert_eq!((c.pending, c.inflight), (0, 5));
     assert_eq!(db.frontier_counts(other).await.unwrap().pending, 1);
@@ -237,6 +244,7 @@ contract!(claims_take_due_items_before_result_pages, |db, _clock| {
         .apply_results(
             scan,
             "jd",
+            "t",
             &[EntryResult {
                 entry_id: id3,
                 update: EntryUpdate::Retry {
@@ -254,8 +262,13 @@ contract!(claims_take_due_items_before_result_pages, |db, _clock| {
         db.next_retry(scan).await.unwrap(),
         Some((5_000, Some("HTTP 503 '限流'".to_string())))
     );
-    assert!(db.claim_entries(scan, 4_999, 10).await.unwrap().is_empty());
-    let again = db.claim_entries(scan, 5_000, 10).await.unwrap();
+    assert!(
+        db.claim_entries(scan, &ANY, 4_999, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = db.claim_entries(scan, &ANY, 5_000, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].id, again[0].attempts), (id3, 1));
     let s = db.scan(scan).await.unwrap().unwrap();
@@ -264,7 +277,10 @@ contract!(claims_take_due_items_before_result_pages, |db, _clock| {
     // Two workers claiming at once never take the same entry.
     let many: Vec<NewEntry> = (100..140).map(|i| item_entry(&i.to_string())).collect();
     let busy = db.create_scan("jd", day(), &[], 10, &many).await.unwrap();
-    let (a, b) = tokio::join!(db.claim_entries(busy, 0, 25), db.claim_entries(busy, 0, 25));
+    let (a, b) = tokio::join!(
+        db.claim_entries(busy, &ANY, 0, 25),
+        db.claim_entries(busy, &ANY, 0, 25)
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.len() + b.len(), 40);
     let mut all: Vec<i64> = a.iter().chain(&b).map(|e| e.id).collect();
@@ -289,7 +305,7 @@ contract!(
         db.upsert_listings(&[listing("jd", "3", "旧的")], "feed:x")
             .await
             .unwrap();
-        let claimed = db.claim_entries(scan, 0, 10).await.unwrap();
+        let claimed = db.claim_entries(scan, &ANY, 0, 10).await.unwrap();
         let id_of = |k: &str| claimed.iter().find(|e| e.key == k).unwrap().id;
         let mut card_entry = item_entry("7");
         card_entry.card = Some(r#"{"title":"卡片","price":"¥1"}"#.into());
@@ -341,7 +357,7 @@ contract!(
             },
         ];
         clock.advance(chrono::Duration::seconds(2));
-        let applied = db.apply_results(scan, "jd", &results).await.unwrap();
+        let applied = db.apply_results(scan, "jd", "t", &results).await.unwrap();
         assert_eq!(applied.queued, 2, "6 and 7; 1 is there, 6 twice");
         assert_eq!(applied.gone, 1);
         assert_eq!(
@@ -394,7 +410,7 @@ contract!(
         );
         assert_eq!(db.failed_entries(scan, 1).await.unwrap().len(), 1);
         // The card found on the result page comes back with its item.
-        let next = db.claim_entries(scan, 0, 10).await.unwrap();
+        let next = db.claim_entries(scan, &ANY, 0, 10).await.unwrap();
         let card = next.iter().find(|e| e.key == "7").unwrap().card.clone();
         // JSONB may respace and reorder the card's keys: compare values.
         let card: serde_json::Value = serde_json::from_str(card.as_deref().unwrap()).unwrap();
@@ -469,7 +485,7 @@ contract!(
             item_result(next_ids[0], listing("jd", "3", "旧的")),
             item_result(next_ids[1], listing("jd", "1", "电饭煲 一号 改")),
         ];
-        let applied = db.apply_results(scan, "jd", &batch2).await.unwrap();
+        let applied = db.apply_results(scan, "jd", "t", &batch2).await.unwrap();
         assert_eq!(
             (
                 applied.listings.inserted,
@@ -495,7 +511,7 @@ contract!(
             1
         );
         // Nothing to do is nothing done.
-        let none = db.apply_results(scan, "jd", &[]).await.unwrap();
+        let none = db.apply_results(scan, "jd", "t", &[]).await.unwrap();
         assert_eq!((none.gone, none.queued), (0, 0));
         let s = db.scan(scan).await.unwrap().unwrap();
         assert_eq!(
@@ -554,10 +570,11 @@ contract!(a_moved_platform_rebases_its_frontier, |db, _clock| {
         vec![(x, "https://jd.example/x".to_string(), "x".to_string())]
     );
     // A key of a finished entry is taken too.
-    let claimed = db.claim_entries(scan, 0, 1).await.unwrap();
+    let claimed = db.claim_entries(scan, &ANY, 0, 1).await.unwrap();
     db.apply_results(
         scan,
         "jd",
+        "t",
         &[EntryResult {
             entry_id: claimed[0].id,
             update: EntryUpdate::Robots,
@@ -590,7 +607,7 @@ contract!(
             .unwrap();
         let s = db.scan(scan).await.unwrap().unwrap();
         assert_eq!(s.keywords[0].replace('\0', ""), nul.replace('\0', ""));
-        let e = db.claim_entries(scan, 0, 10).await.unwrap().remove(0);
+        let e = db.claim_entries(scan, &ANY, 0, 10).await.unwrap().remove(0);
         assert_eq!(e.key.replace('\0', ""), "nul");
         assert_eq!(e.url.replace('\0', ""), seed_url_clean(nul));
         let card: serde_json::Value = serde_json::from_str(e.card.as_deref().unwrap()).unwrap();
@@ -612,7 +629,7 @@ contract!(
             },
             requests: 1,
         }];
-        let applied = db.apply_results(scan, "jd", &results).await.unwrap();
+        let applied = db.apply_results(scan, "jd", "t", &results).await.unwrap();
         assert_eq!(applied.listings.inserted, 1);
         // Found again by the key it was written with.
         let pages = db.item_pages(Some("jd"), "n\0ul").await.unwrap();
@@ -642,13 +659,18 @@ contract!(
                 .unwrap();
             (
                 more,
-                db.claim_entries(more, 0, 1).await.unwrap().remove(0).id,
+                db.claim_entries(more, &ANY, 0, 1)
+                    .await
+                    .unwrap()
+                    .remove(0)
+                    .id,
             )
         };
         let applied = db
             .apply_results(
                 claimed.0,
                 "jd",
+                "t",
                 &[EntryResult {
                     entry_id: claimed.1,
                     update: EntryUpdate::Gone {

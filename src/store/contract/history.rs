@@ -86,12 +86,12 @@ contract!(two_recorded_scans_are_compared, |db, clock| {
     // platform's. Item ids are listing ids.
     let seeds: Vec<NewEntry> = ["1", "2", "3", "4"].iter().map(|i| item_entry(i)).collect();
     let a = db.create_scan("jd", day(), &[], 10, &seeds).await.unwrap();
-    let claimed = db.claim_entries(a, 0, 10).await.unwrap();
+    let claimed = db.claim_entries(a, &ANY, 0, 10).await.unwrap();
     let results: Vec<EntryResult> = claimed
         .iter()
         .map(|e| item_result(e.id, listing("jd", &e.key, &format!("标题 {}", e.key))))
         .collect();
-    db.apply_results(a, "jd", &results).await.unwrap();
+    db.apply_results(a, "jd", "t", &results).await.unwrap();
     db.upsert_listings(&[listing("taobao", "5", "别家")], "feed")
         .await
         .unwrap();
@@ -130,7 +130,7 @@ contract!(two_recorded_scans_are_compared, |db, clock| {
     let seeds: Vec<NewEntry> = ["1", "2", "3", "6"].iter().map(|i| item_entry(i)).collect();
     let b = db.create_scan("jd", day(), &[], 10, &seeds).await.unwrap();
     let b_started = db.scan(b).await.unwrap().unwrap().started_at;
-    let claimed = db.claim_entries(b, 0, 10).await.unwrap();
+    let claimed = db.claim_entries(b, &ANY, 0, 10).await.unwrap();
     let results: Vec<EntryResult> = claimed
         .iter()
         .map(|e| {
@@ -149,7 +149,7 @@ contract!(two_recorded_scans_are_compared, |db, clock| {
             }
         })
         .collect();
-    db.apply_results(b, "jd", &results).await.unwrap();
+    db.apply_results(b, "jd", "t", &results).await.unwrap();
     db.exec_sql(&finding(2, "compliant", Some("C-1"), "[]"))
         .await;
     db.exec_sql(&finding(3, "uncertified", None, "[\"C-1\",\"C-9\"]"))

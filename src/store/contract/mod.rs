@@ -15,6 +15,13 @@ use crate::clock::{Clock, ManualClock};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+/// A claimant that is no registered process, on any host: what a test
+/// body claims and writes as.
+pub(crate) const ANY: crate::store::Claimant<'static> = crate::store::Claimant {
+    owner: "t",
+    hosts: None,
+};
+
 /// The instant every contract test starts at: 2026-06-30 08:00 UTC
 /// (16:00 in Beijing).
 pub(crate) const START: &str = "2026-06-30T08:00:00.000Z";
@@ -73,6 +80,7 @@ macro_rules! contract {
 }
 
 mod certs;
+mod cluster;
 mod crawl;
 mod feeds;
 mod findings;

@@ -193,10 +193,10 @@ async fn insert_entries(
         return Ok(0);
     }
     let n = sqlx::query(
-        "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) \
-         SELECT $1, u.kind, u.key, u.url, u.keyword, u.page, u.card::jsonb \
-         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) WITH ORDINALITY \
-           AS u(kind, key, url, keyword, page, card, n) \
+        "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card, host) \
+         SELECT $1, u.kind, u.key, u.url, u.keyword, u.page, u.card::jsonb, u.host \
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY \
+           AS u(kind, key, url, keyword, page, card, host, n) \
          ORDER BY u.n \
          ON CONFLICT (scan_id, key) DO NOTHING",
     )
@@ -207,6 +207,7 @@ async fn insert_entries(
     .bind(entries.iter().map(|e| clean_opt(&e.keyword)).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.page).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| clean_card(&e.card)).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| clean(&e.host)).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await
     .ctx("adding to the frontier")?;
@@ -276,12 +277,15 @@ impl PgStore {
     }
 
     /// Marks a scan running again and returns entries left in flight to the queue.
-    pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
+    pub async fn reopen_scan(&self, id: i64, live_after_ms: i64) -> Result<u64> {
         let mut tx = self.write_tx().await.ctx("reopening a scan")?;
         let n = sqlx::query(
-            "UPDATE frontier SET state = 'pending' WHERE scan_id = $1 AND state = 'inflight'",
+            "UPDATE frontier SET state = 'pending', owner = NULL WHERE scan_id = $1 AND state = 'inflight' \
+             AND (owner IS NULL OR NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = frontier.owner \
+                  AND w.stopped_ms IS NULL AND w.heartbeat_ms >= $2))",
         )
         .bind(id)
+        .bind(live_after_ms)
         .execute(&mut *tx)
         .await
         .ctx("returning in-flight entries")?
@@ -302,7 +306,7 @@ impl PgStore {
         let mut tx = self.write_tx().await.ctx("finishing a scan")?;
         if state != "completed" {
             sqlx::query(
-                "UPDATE frontier SET state = 'pending' WHERE scan_id = $1 AND state = 'inflight'",
+                "UPDATE frontier SET state = 'pending', owner = NULL WHERE scan_id = $1 AND state = 'inflight'",
             )
             .bind(id)
             .execute(&mut *tx)
@@ -342,6 +346,7 @@ impl PgStore {
     pub async fn claim_entries(
         &self,
         scan_id: i64,
+        who: &Claimant<'_>,
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<FrontierEntry>> {
@@ -353,14 +358,18 @@ impl PgStore {
         let rows: Vec<EntryRow> = sqlx::query_as(
             "WITH c AS MATERIALIZED (\
                SELECT id FROM frontier WHERE scan_id = $1 AND state = 'pending' AND next_at <= $2 \
+                 AND ($4::text[] IS NULL OR COALESCE(host, '') = ANY($4)) \
+                 AND EXISTS (SELECT 1 FROM scans WHERE id = $1 AND state = 'running') \
                ORDER BY kind, next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             UPDATE frontier f SET state = 'inflight' FROM c \
+             UPDATE frontier f SET state = 'inflight', owner = $5 FROM c \
              WHERE f.id = c.id AND f.state = 'pending' \
              RETURNING f.id, f.kind, f.key, f.url, f.keyword, f.page, f.card::text AS card, f.attempts",
         )
         .bind(scan_id)
         .bind(now_ms)
         .bind(self::limit(limit))
+        .bind(who.hosts.map(|h| h.iter().map(|s| clean(s)).collect::<Vec<_>>()))
+        .bind(clean(who.owner))
         .fetch_all(&self.pool)
         .await
         .ctx("claiming frontier entries")?;
@@ -540,6 +549,7 @@ impl PgStore {
         &self,
         scan_id: i64,
         platform: &str,
+        owner: &str,
         results: &[EntryResult],
     ) -> Result<Applied> {
         let now = self.now();
@@ -547,6 +557,20 @@ impl PgStore {
         let mut applied = Applied::default();
         let mut tx = self.write_tx().await.ctx("starting a crawl batch")?;
         lock_scan(&mut tx, scan_id).await?;
+        // Row locks on the batch's entries: a reclaim or hand-back waits for
+        // this commit, and one that came first is seen here.
+        let held: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM frontier WHERE id = ANY($1) AND state = 'inflight' AND owner = $2 \
+             ORDER BY id FOR UPDATE",
+        )
+        .bind(results.iter().map(|r| r.entry_id).collect::<Vec<_>>())
+        .bind(clean(owner))
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("checking the batch's entries are still held")?;
+        let (results, lost) = crate::store::crawl::keep_held(results, &held);
+        let results: &[EntryResult] = &results;
+        applied.lost = lost;
         let page_ids = insert_pages(&mut tx, scan_id, platform, results).await?;
         let found: Vec<&NewEntry> = results
             .iter()
@@ -761,7 +785,7 @@ async fn update_entries(
     }
     let states: Vec<_> = results.iter().map(|r| r.update.entry_state()).collect();
     sqlx::query(
-        "UPDATE frontier f SET state = u.state, attempts = f.attempts + 1, status = u.status, error = u.error, \
+        "UPDATE frontier f SET state = u.state, owner = NULL, attempts = f.attempts + 1, status = u.status, error = u.error, \
          page_id = COALESCE(u.page_id, f.page_id), next_at = COALESCE(u.next_at, f.next_at) \
          FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[]) \
            AS u(id, state, status, error, page_id, next_at) \

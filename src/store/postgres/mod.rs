@@ -11,6 +11,7 @@
 //! `FOR UPDATE SKIP LOCKED`.
 
 mod certs;
+mod cluster;
 mod crawl;
 mod feeds;
 mod findings;

@@ -338,6 +338,10 @@ impl SqliteStore {
             });
             qb.build().execute(&mut *tx).await.ctx("storing brands")?;
         }
+        sqlx::query("UPDATE cert_generation SET value = value + 1 WHERE one = 1")
+            .execute(&mut *tx)
+            .await
+            .ctx("moving the certificate generation")?;
         tx.commit().await.ctx("committing brands")
     }
 
@@ -534,6 +538,10 @@ impl CertImportWriter {
         .execute(&mut *self.tx)
         .await
         .ctx("recording import figures")?;
+        sqlx::query("UPDATE cert_generation SET value = value + 1 WHERE one = 1")
+            .execute(&mut *self.tx)
+            .await
+            .ctx("moving the certificate generation")?;
         self.tx.commit().await.ctx("committing the import")?;
         Ok(self.counts)
     }

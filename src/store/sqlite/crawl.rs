@@ -72,12 +72,15 @@ impl SqliteStore {
     }
 
     /// Marks a scan running again and returns entries left in flight to the queue.
-    pub async fn reopen_scan(&self, id: i64) -> Result<u64> {
+    pub async fn reopen_scan(&self, id: i64, live_after_ms: i64) -> Result<u64> {
         let mut tx = self.write_tx().await.ctx("reopening a scan")?;
         let n = sqlx::query(
-            "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
+            "UPDATE frontier SET state = 'pending', owner = NULL WHERE scan_id = ? AND state = 'inflight' \
+             AND (owner IS NULL OR owner NOT IN (SELECT id FROM workers \
+                  WHERE stopped_ms IS NULL AND heartbeat_ms >= ?))",
         )
         .bind(id)
+        .bind(live_after_ms)
         .execute(&mut *tx)
         .await
         .ctx("returning in-flight entries")?
@@ -98,7 +101,7 @@ impl SqliteStore {
         let mut tx = self.write_tx().await.ctx("finishing a scan")?;
         if state != "completed" {
             sqlx::query(
-                "UPDATE frontier SET state = 'pending' WHERE scan_id = ? AND state = 'inflight'",
+                "UPDATE frontier SET state = 'pending', owner = NULL WHERE scan_id = ? AND state = 'inflight'",
             )
             .bind(id)
             .execute(&mut *tx)
@@ -137,17 +140,25 @@ impl SqliteStore {
     pub async fn claim_entries(
         &self,
         scan_id: i64,
+        who: &Claimant<'_>,
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<FrontierEntry>> {
+        let hosts = who
+            .hosts
+            .map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
         let rows: Vec<EntryRow> = sqlx::query_as(
-            "UPDATE frontier SET state = 'inflight' WHERE id IN (\
-               SELECT id FROM frontier WHERE scan_id = ? AND state = 'pending' AND next_at <= ? \
-               ORDER BY kind, next_at, id LIMIT ?) \
+            "UPDATE frontier SET state = 'inflight', owner = ?1 WHERE id IN (\
+               SELECT id FROM frontier WHERE scan_id = ?2 AND state = 'pending' AND next_at <= ?3 \
+                 AND (?4 IS NULL OR COALESCE(host, '') IN (SELECT value FROM json_each(?4))) \
+                 AND EXISTS (SELECT 1 FROM scans WHERE id = ?2 AND state = 'running') \
+               ORDER BY kind, next_at, id LIMIT ?5) \
              RETURNING id, kind, key, url, keyword, page, card, attempts",
         )
+        .bind(who.owner)
         .bind(scan_id)
         .bind(now_ms)
+        .bind(hosts)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
@@ -264,12 +275,27 @@ impl SqliteStore {
         &self,
         scan_id: i64,
         platform: &str,
+        owner: &str,
         results: &[EntryResult],
     ) -> Result<Applied> {
         let now = self.now_rfc3339();
         let source = format!("scan:{scan_id}");
         let mut applied = Applied::default();
         let mut tx = self.write_tx().await.ctx("starting a crawl batch")?;
+        // Under the write lock: only entries still held by `owner` count.
+        let ids: Vec<i64> = results.iter().map(|r| r.entry_id).collect();
+        let held: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM frontier WHERE id IN (SELECT value FROM json_each(?)) \
+             AND state = 'inflight' AND owner = ?",
+        )
+        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .bind(owner)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("checking the batch's entries are still held")?;
+        let (results, lost) = crate::store::crawl::keep_held(results, &held);
+        let results: &[EntryResult] = &results;
+        applied.lost = lost;
         let page_ids = insert_pages(&mut tx, scan_id, platform, results).await?;
         let found: Vec<&NewEntry> = results
             .iter()
@@ -449,7 +475,7 @@ async fn insert_entries(
     let mut added = 0;
     for chunk in found.chunks(500) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) ",
+            "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card, host) ",
         );
         qb.push_values(chunk, |mut b, e| {
             b.push_bind(scan_id)
@@ -458,7 +484,8 @@ async fn insert_entries(
                 .push_bind(e.url.clone())
                 .push_bind(e.keyword.clone())
                 .push_bind(e.page)
-                .push_bind(e.card.clone());
+                .push_bind(e.card.clone())
+                .push_bind(e.host.clone());
         });
         qb.push(" ON CONFLICT (scan_id, key) DO NOTHING");
         added += qb
@@ -492,7 +519,7 @@ async fn update_entries(
             .push_bind(next_at);
     });
     qb.push(
-        ") UPDATE frontier SET state = u.state, attempts = frontier.attempts + 1, status = u.status, error = u.error, \
+        ") UPDATE frontier SET state = u.state, owner = NULL, attempts = frontier.attempts + 1, status = u.status, error = u.error, \
          page_id = COALESCE(u.page_id, frontier.page_id), next_at = COALESCE(u.next_at, frontier.next_at) \
          FROM u WHERE frontier.id = u.id",
     );
@@ -505,7 +532,7 @@ async fn update_entries(
 
 async fn insert_entry(tx: &mut sqlx::SqliteConnection, scan_id: i64, e: &NewEntry) -> Result<u64> {
     let n = sqlx::query(
-        "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card) VALUES (?, ?, ?, ?, ?, ?, ?) \
+        "INSERT INTO frontier (scan_id, kind, key, url, keyword, page, card, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (scan_id, key) DO NOTHING",
     )
     .bind(scan_id)
@@ -515,6 +542,7 @@ async fn insert_entry(tx: &mut sqlx::SqliteConnection, scan_id: i64, e: &NewEntr
     .bind(&e.keyword)
     .bind(e.page)
     .bind(&e.card)
+    .bind(&e.host)
     .execute(&mut *tx)
     .await
     .ctx("adding to the frontier")?;

@@ -4,6 +4,7 @@
 //! IMMEDIATE` for writes, FTS5 for the queue's search.
 
 mod certs;
+mod cluster;
 mod crawl;
 mod feeds;
 mod findings;

@@ -1,0 +1,271 @@
+//! Several processes on one PostgreSQL database (`cccwatch worker`, issue
+//! 18): three workers execute the scan `cccwatch scan` created; the one
+//! sending the marketplace's requests is killed with `kill -9` mid-scan.
+//! The scan completes, every item is stored exactly once, and the host's
+//! quota held at the server for the whole cluster.
+
+use crate::support::{pg_database, raw_i64};
+use cccwatch::market::{Market, MarketConfig};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Requests per second the platform file allows (burst 1).
+const QUOTA: usize = 25;
+
+/// A config folder: the demo platform at `market` with quota [`QUOTA`], the
+/// database at `db_url`, short cluster leases.
+fn config_dir(dir: &Path, market: &Market, db_url: &str) -> std::path::PathBuf {
+    let platforms = dir.join("platforms");
+    std::fs::create_dir_all(&platforms).unwrap();
+    let demo = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml"),
+    )
+    .unwrap()
+    .replace("http://127.0.0.1:8080", &market.base_url())
+    .replace(
+        "requests_per_second = 50.0",
+        &format!("requests_per_second = {QUOTA}.0"),
+    )
+    .replace("burst = 5", "burst = 1");
+    std::fs::write(platforms.join("demo.toml"), demo).unwrap();
+    let config = dir.join("cccwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{db_url}\"\n[crawl]\nplatforms_dir = \"{}\"\nretry_min_secs = 0.05\n\
+             [cluster]\nlease_secs = 3\nrenew_secs = 1\npoll_ms = 200\nhandover_ms = 1000\n",
+            platforms.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn cccwatch(config: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args(["--config", config.to_str().unwrap(), "--no-progress", "-v"])
+        .args(args)
+        .env_remove("CCCWATCH__DATABASE__URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Largest number of requests in any one-second window (at ms resolution).
+fn max_per_second(at: &[u64]) -> usize {
+    let mut best = 0;
+    let mut lo = 0;
+    for hi in 0..at.len() {
+        while at[hi] - at[lo] >= 1000 {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best
+}
+
+/// The pid of the process holding `host`'s lease (`machine:pid:...`).
+async fn lease_holder(url: &str, host: &str) -> Option<u32> {
+    let store = cccwatch::store::Store::open(url).await.unwrap();
+    let leases = store
+        .host_leases(store.now().timestamp_millis() - 3_000)
+        .await
+        .unwrap();
+    store.close().await;
+    leases
+        .into_iter()
+        .find(|l| l.host == host)
+        .and_then(|l| l.owner.split(':').nth(1)?.parse().ok())
+}
+
+async fn live_workers(url: &str) -> usize {
+    let store = cccwatch::store::Store::open(url).await.unwrap();
+    let now = store.now().timestamp_millis();
+    let n = store
+        .workers(now)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|w| w.role == "worker" && w.stopped_ms.is_none() && w.heartbeat_ms > now - 3_000)
+        .count();
+    store.close().await;
+    n
+}
+
+fn output(child: Child) -> (Option<i32>, String) {
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+fn stop(mut child: Child) -> (Option<i32>, String) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    output(child)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_share_a_scan_and_a_kill_9_loses_nothing() {
+    let Some(pg) = pg_database("workers::three_workers").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let market = Market::start(MarketConfig {
+        items: 400,
+        small_pages: true,
+        removed_share: 0.0,
+        latency: Duration::from_millis(5),
+        ..MarketConfig::default()
+    })
+    .await
+    .unwrap();
+    let host = market.base_url().trim_start_matches("http://").to_string();
+    let config = config_dir(dir.path(), &market, &pg.url);
+    // The database exists and is migrated before four processes open it.
+    let _ = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args(["--config", config.to_str().unwrap(), "db", "migrate"])
+        .output()
+        .unwrap();
+    let mut workers: Vec<Child> = (0..3).map(|_| cccwatch(&config, &["worker"])).collect();
+    let t = Instant::now();
+    while live_workers(&pg.url).await < 3 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "workers did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let scan = cccwatch(
+        &config,
+        &[
+            "scan",
+            "--platform",
+            "demo",
+            "--as-of",
+            "2026-11-28",
+            "--max-pages",
+            "3",
+        ],
+    );
+    let scan_pid = scan.id();
+
+    // Kill the worker that sends the marketplace's requests, once it has
+    // committed a good part of the pages.
+    let t = Instant::now();
+    let killed_at = loop {
+        assert!(t.elapsed() < Duration::from_secs(60), "no progress");
+        let pages = raw_i64(&pg.url, "SELECT COUNT(*) FROM pages")
+            .await
+            .unwrap_or(0);
+        if pages >= 150
+            && let Some(pid) = lease_holder(&pg.url, &host).await
+        {
+            assert_ne!(
+                pid, scan_pid,
+                "with workers alive, `scan` leaves the crawl to them"
+            );
+            let Some(i) = workers.iter().position(|w| w.id() == pid) else {
+                panic!("the lease holder {pid} is none of the workers");
+            };
+            let mut victim = workers.remove(i);
+            victim.kill().unwrap(); // SIGKILL
+            victim.wait().unwrap();
+            break market.started().elapsed().as_millis() as u64;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    // The scan completes without the killed worker, and says so as always.
+    let t = Instant::now();
+    let mut scan = scan;
+    while scan.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "the scan did not complete"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (code, text) = output(scan);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("completed"), "{text}");
+    assert!(text.contains("findings ("), "the scan was matched: {text}");
+
+    // Every item stored exactly once: one item page each, one listing each.
+    let url = &pg.url;
+    let twice = raw_i64(
+        url,
+        "SELECT COUNT(*) FROM (SELECT item_id FROM pages WHERE kind = 'item' \
+         GROUP BY item_id HAVING COUNT(*) > 1) d",
+    )
+    .await;
+    assert_eq!(twice, Some(0), "an item page was stored twice");
+    let items = raw_i64(
+        url,
+        "SELECT COUNT(DISTINCT item_id) FROM pages WHERE kind = 'item'",
+    )
+    .await
+    .unwrap();
+    let listings = raw_i64(url, "SELECT COUNT(*) FROM listings").await.unwrap();
+    let done = raw_i64(
+        url,
+        "SELECT COUNT(*) FROM frontier WHERE kind = 'item' AND state = 'done'",
+    )
+    .await
+    .unwrap();
+    assert!(items >= 200, "{items} items");
+    assert_eq!((listings, done), (items, items));
+    assert_eq!(
+        raw_i64(
+            url,
+            "SELECT COUNT(*) FROM frontier WHERE state IN ('pending', 'inflight')"
+        )
+        .await,
+        Some(0)
+    );
+    assert_eq!(
+        raw_i64(url, "SELECT COUNT(*) FROM scans WHERE state = 'completed'").await,
+        Some(1)
+    );
+
+    // The quota held at the server for the whole cluster, and before the
+    // kill the cluster used it.
+    let at: Vec<u64> = market.requests().iter().map(|r| r.at_ms).collect();
+    let worst = max_per_second(&at);
+    assert!(
+        worst <= QUOTA,
+        "{worst} requests in one second with a quota of {QUOTA}/s for the cluster"
+    );
+    let before: Vec<u64> = at.iter().copied().filter(|t| *t < killed_at).collect();
+    let span = (before[before.len() - 1] - before[0]) as f64 / 1000.0;
+    let rate = (before.len() - 1) as f64 / span;
+    assert!(
+        rate >= 0.9 * QUOTA as f64,
+        "the cluster used {rate:.1} requests/s of {QUOTA}"
+    );
+
+    // The others stop on SIGTERM, handing back what they hold.
+    for w in workers {
+        let (code, text) = stop(w);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("worker stopped"), "{text}");
+    }
+    let store = cccwatch::store::Store::open(url).await.unwrap();
+    assert!(
+        store.host_leases(1).await.unwrap().is_empty(),
+        "leases released"
+    );
+    store.close().await;
+    market.shutdown().await;
+}
