@@ -15,6 +15,7 @@ pub mod rebase;
 
 use crate::config::Settings;
 use crate::crawl::fetch::{Fetcher, SiteRules};
+use crate::domain::RunState;
 use crate::extract::{Adapter, canonical_url};
 use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
@@ -331,7 +332,9 @@ impl ScanRunner {
                 let msg = format!(
                     "因错误停止（stopped by an error）：{e}；修复后运行 `cccwatch scan --resume` 继续"
                 );
-                let _ = store.finish_scan(scan_id, "interrupted", Some(&msg)).await;
+                let _ = store
+                    .finish_scan(scan_id, RunState::Interrupted, Some(&msg))
+                    .await;
                 return Err(e);
             }
         };
@@ -393,7 +396,7 @@ impl ScanRunner {
         let failures = failed.into_iter().take(20).collect();
         span.in_scope(|| {
             tracing::info!(
-                outcome = end.state(),
+                outcome = end.state().as_str(),
                 fetched = scan.pages_fetched,
                 failed = scan.pages_failed,
                 "scan ended"

@@ -11,6 +11,7 @@
 
 use super::PgStore;
 use super::listings::{clean, clean_opt, limit, nul_free, upsert_batch};
+use crate::domain::RunState;
 use crate::store::crawl::*;
 use crate::store::listings::SeenIn;
 use crate::store::{Ctx, ListingCounts, ListingWrite, Result, StoreError};
@@ -33,7 +34,7 @@ macro_rules! scan_select {
 pub(super) struct ScanRow {
     id: i64,
     platform: String,
-    state: String,
+    state: RunState,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
     as_of: NaiveDate,
@@ -297,10 +298,12 @@ impl PgStore {
         Ok(n)
     }
 
-    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
-    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+    /// Ends a scan: `completed`, `completed_with_errors`, `interrupted` or
+    /// `failed`, with a message. Unless completed, entries left in flight go
+    /// back to the queue.
+    pub async fn finish_scan(&self, id: i64, state: RunState, message: Option<&str>) -> Result<()> {
         let mut tx = self.write_tx().await.ctx("finishing a scan")?;
-        if state != "completed" {
+        if state != RunState::Completed {
             sqlx::query(
                 "UPDATE frontier SET state = 'pending' WHERE scan_id = $1 AND state = 'inflight'",
             )
