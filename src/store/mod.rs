@@ -66,7 +66,8 @@ pub use report::{
 pub use retention::PageBatch;
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
-    FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,
+    DecisionRule, FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User,
+    VerdictChange,
 };
 pub use schedule::{JobRun, LockHolder, NewJobRun};
 pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};

@@ -12,7 +12,7 @@ use cccwatch::domain::RunState;
 use cccwatch::history::{self, HistoryError};
 use cccwatch::market::{HOSTILE_TITLE_PREFIX, Removal};
 use cccwatch::progress::Progress;
-use cccwatch::review::decision::DecisionInput;
+use cccwatch::review::decision::{DecisionInput, check_allowed};
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{DiffListing, QueueRow, Store};
 use chrono::NaiveDate;
@@ -74,7 +74,7 @@ async fn notice_three(s: &support::Seeded, out: &std::path::Path) -> Vec<QueueRo
     assert_eq!(plain.len(), 3);
     for r in &plain {
         store
-            .decide(r.listing_id, &boss, &confirm, None)
+            .decide(r.listing_id, &boss, &confirm, None, &check_allowed)
             .await
             .unwrap();
     }
