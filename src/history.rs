@@ -6,7 +6,7 @@
 //! between, and counts by verdict in both. In: scan ids; out: [`ScanDiff`]
 //! for `cccwatch scans` and the 扫描记录 pages.
 
-use crate::domain::Verdict;
+use crate::domain::{RunState, Verdict};
 use crate::store::{DiffListing, DiffLists, DiffScope, ScanRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -214,10 +214,10 @@ pub fn signed(n: i64) -> String {
 
 /// Why a scan cannot be compared, if it cannot.
 fn not_recorded(scan: &ScanRecord) -> Option<NoComparison> {
-    match (scan.snapshot.as_deref(), scan.state.as_str()) {
+    match (scan.snapshot.as_deref(), scan.state) {
         (Some("kept"), _) => None,
         (Some("pruned"), _) => Some(NoComparison::Pruned),
-        (_, "completed") => Some(NoComparison::BeforeHistory),
+        (_, RunState::Completed) => Some(NoComparison::BeforeHistory),
         (_, _) => Some(NoComparison::Incomplete),
     }
 }
@@ -378,11 +378,11 @@ mod tests {
     #[test]
     fn scans_not_recorded_say_why() {
         let mut s = ScanRecord {
-            state: "interrupted".into(),
+            state: RunState::Interrupted,
             ..Default::default()
         };
         assert_eq!(not_recorded(&s), Some(NoComparison::Incomplete));
-        s.state = "completed".into();
+        s.state = RunState::Completed;
         assert_eq!(not_recorded(&s), Some(NoComparison::BeforeHistory));
         s.snapshot = Some("pruned".into());
         let why = not_recorded(&s).unwrap();

@@ -11,6 +11,7 @@
 //! `SELECT SUM(pages_fetched) FROM scans` (likewise failed, retried, robots
 //! skipped and requests). The names are listed in the README, "Metrics".
 
+use crate::domain::RunState;
 use crate::store::{EntryResult, EntryUpdate, GaugeCounts};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -164,9 +165,9 @@ pub fn pages_committed(platform: &str, results: &[EntryResult]) {
 
 /// A request to `host` waited `waited` for politeness before it went.
 /// A scheduled job run ended (or was skipped).
-pub fn job_run_ended(job: &str, state: &str) {
+pub fn job_run_ended(job: &str, state: RunState) {
     let _ = handle();
-    counter!(JOB_RUNS, "job" => job.to_string(), "state" => state.to_string()).increment(1);
+    counter!(JOB_RUNS, "job" => job.to_string(), "state" => state.as_str()).increment(1);
 }
 
 /// This process took (true) or gave up a host's lease.
@@ -193,7 +194,7 @@ pub fn rate_limit_waited(host: &str, waited: Duration) {
 pub struct ScanTimer {
     platform: String,
     started: std::time::Instant,
-    outcome: &'static str,
+    outcome: RunState,
 }
 
 impl ScanTimer {
@@ -204,12 +205,12 @@ impl ScanTimer {
         ScanTimer {
             platform: platform.to_string(),
             started: std::time::Instant::now(),
-            outcome: "failed",
+            outcome: RunState::Failed,
         }
     }
 
-    /// `completed` or `interrupted`.
-    pub fn outcome(&mut self, outcome: &'static str) {
+    /// How the scan ended (its stored state).
+    pub fn outcome(&mut self, outcome: RunState) {
         self.outcome = outcome;
     }
 }
@@ -220,9 +221,9 @@ impl Drop for ScanTimer {
             return;
         }
         gauge!(SCANS_RUNNING).decrement(1.0);
-        histogram!(SCAN_DURATION, "platform" => self.platform.clone(), "outcome" => self.outcome)
+        histogram!(SCAN_DURATION, "platform" => self.platform.clone(), "outcome" => self.outcome.as_str())
             .record(self.started.elapsed().as_secs_f64());
-        counter!(SCANS_ENDED, "platform" => self.platform.clone(), "outcome" => self.outcome)
+        counter!(SCANS_ENDED, "platform" => self.platform.clone(), "outcome" => self.outcome.as_str())
             .increment(1);
     }
 }
@@ -422,7 +423,7 @@ mod tests {
         };
         let mut t = ScanTimer::start("unit-test");
         assert!(running() >= 1.0);
-        t.outcome("completed");
+        t.outcome(RunState::Completed);
         drop(t);
         let text = render(None, None);
         assert!(

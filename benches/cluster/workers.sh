@@ -79,6 +79,6 @@ for n in $WORKERS; do
     "$(echo "$pages / $secs" | bc -l)" "$(echo "($c1 - $c0) / $pages" | bc -l)" \
     "$(echo "($a1 - $a0) / $pages" | bc -l)" "$(echo "($x1 - $x0) / $pages" | bc -l)" \
     "$(echo "($r1 - $r0) / $pages" | bc -l)" "$(echo "($s1 - $s0) / $pages" | bc -l)"
-  grep -h 'completed\|FAILED' $OUT/scan$n.*.log | sed 's/^/    /'
+  grep -h '^scan .* of m' $OUT/scan$n.*.log | sed 's/^/    /'
   kill -TERM "${wpids[@]}"; wait "${wpids[@]}" 2>/dev/null
 done

@@ -9,7 +9,7 @@ use cccwatch::matching::brand::BrandTable;
 use cccwatch::pipeline::{MatchContext, run_match};
 use cccwatch::progress::Progress;
 use cccwatch::review::auth::{self, Role};
-use cccwatch::review::decision::DecisionInput;
+use cccwatch::review::decision::{DecisionInput, check_allowed};
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{ListingFilter, Store};
 use cccwatch::synth::{AS_OF, SynthOptions, generate};
@@ -182,7 +182,9 @@ async fn review(app: &App, b: ReviewBench) -> anyhow::Result<ExitCode> {
             for (i, r) in page.rows.iter().enumerate() {
                 if i % 10 == 0 {
                     let d = if n % 3 == 0 { &dismiss } else { &confirm };
-                    store.decide(r.listing_id, &user, d, None).await?;
+                    store
+                        .decide(r.listing_id, &user, d, None, &check_allowed)
+                        .await?;
                     n += 1;
                 }
             }

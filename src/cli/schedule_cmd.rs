@@ -3,6 +3,7 @@
 use super::App;
 use super::scan_cmd::EXIT_LOCKED;
 use cccwatch::crawl::fetch::Fetcher;
+use cccwatch::domain::RunState;
 use cccwatch::schedule::{self, Scheduler, SystemClock};
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -168,8 +169,8 @@ pub async fn run(app: &App, c: ScheduleCommand) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Ok(match r.state.as_str() {
-                "skipped" => ExitCode::from(EXIT_LOCKED),
+            Ok(match r.state {
+                RunState::Skipped => ExitCode::from(EXIT_LOCKED),
                 state => ExitCode::from(
                     cccwatch::scan::outcome::ScanEnd::from_state(state)
                         .map_or(1, |e| e.exit_code()),

@@ -1,12 +1,14 @@
-//! Pure domain types shared by every stage: certificates, listings, findings
-//! and verdicts. Nothing here does I/O.
+//! Pure domain types shared by every stage: certificates, listings, findings,
+//! verdicts and the states of runs. Nothing here does I/O.
 
 mod brand;
 mod certificate;
 mod finding;
 mod listing;
+mod run_state;
 
 pub use brand::Brand;
 pub use certificate::{CertRecord, CertStatus, Certificate, ModelList};
 pub use finding::{Finding, Verdict};
 pub use listing::{Listing, MODEL_LABELS, is_model_label};
+pub use run_state::{RunState, UnknownRunState};

@@ -270,6 +270,10 @@ impl DecisionInput {
 /// Whether `role` may make `decision` on a finding in `state`. Deciding a
 /// pending finding, or one waiting for information, needs `Decide`; changing
 /// a confirmation or dismissal needs `Revise` and a note saying why.
+///
+/// `Ok(true)`: the decision revises one already made. Callers hand it to
+/// [`Store::decide`](crate::store::Store::decide), which applies it inside
+/// the decision's transaction to the state it read there.
 pub fn check_allowed(
     role: Role,
     state: ReviewState,

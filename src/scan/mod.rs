@@ -17,6 +17,7 @@ pub mod worker;
 
 use crate::config::Settings;
 use crate::crawl::fetch::{Fetcher, SiteRules};
+use crate::domain::RunState;
 use crate::extract::{Adapter, canonical_url};
 use crate::pipeline::{MatchContext, MatchReport, PipelineError, run_match};
 use crate::progress::Progress;
@@ -443,7 +444,9 @@ impl ScanRunner {
                 let msg = format!(
                     "因错误停止（stopped by an error）：{e}；修复后运行 `cccwatch scan --resume` 继续"
                 );
-                let _ = store.finish_scan(scan_id, "interrupted", Some(&msg)).await;
+                let _ = store
+                    .finish_scan(scan_id, RunState::Interrupted, Some(&msg))
+                    .await;
                 return Err(e);
             }
         };
@@ -505,7 +508,7 @@ impl ScanRunner {
         let failures = failed.into_iter().take(20).collect();
         span.in_scope(|| {
             tracing::info!(
-                outcome = end.state(),
+                outcome = end.state().as_str(),
                 fetched = scan.pages_fetched,
                 failed = scan.pages_failed,
                 "scan ended"
@@ -647,6 +650,10 @@ struct Crawl<'a> {
     part: Part,
 }
 
+/// How long the writer waits for more results before committing a batch
+/// that is not full.
+const WRITE_LINGER: Duration = Duration::from_millis(100);
+
 /// How often a coordinator re-checks who is alive while it waits.
 const REAP_EVERY: Duration = Duration::from_secs(2);
 
@@ -698,7 +705,11 @@ async fn crawl(
             }
         };
         let mut claimed = Vec::new();
-        if free > 0 && crawls {
+        // Claims in groups (a quarter of the window at least), not one per
+        // page that finishes: one statement for several entries.
+        let inflight = flow.inflight.load(Ordering::Acquire);
+        let worth = free > 0 && (inflight == 0 || free >= (cap / 4).max(1));
+        if worth && crawls {
             hosts.refresh(&c, store).await?;
             let held = c.member.held_hosts();
             if !held.is_empty() {
@@ -723,7 +734,10 @@ async fn crawl(
         for entry in claimed {
             let host = crate::store::host_of(&entry.url);
             let Some(lease) = c.member.host_token(&host) else {
-                // Lost between the claim and now: back to the queue.
+                // Lost between the claim and now, or the entry's recorded
+                // host is not its URL's: record the URL's (whose lease must
+                // cover it) and give it back to the queue.
+                store.set_entry_hosts(&[(entry.id, host.clone())]).await?;
                 store.hand_back_entries(c.member.id(), Some(&host)).await?;
                 continue;
             };
@@ -1027,6 +1041,18 @@ async fn write_results(
 ) -> Result<(), ScanError> {
     let mut batch = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut batch, batch_max).await > 0 {
+        // A polite crawl delivers results one by one: gather what arrives
+        // within a moment, so that a batch is one transaction for several
+        // pages, not one per page (see docs/SCALING.md).
+        let linger = tokio::time::Instant::now() + WRITE_LINGER;
+        while batch.len() < batch_max {
+            match tokio::time::timeout_at(linger, rx.recv_many(&mut batch, batch_max - batch.len()))
+                .await
+            {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         let n = batch.len();
         let outcome = store
             .apply_results(scan_id, &platform, member.id(), &batch)

@@ -8,6 +8,7 @@
 //! look like a good one: the summary, the scan history, the schedule page
 //! and `/metrics` all read the same [`ScanEnd`].
 
+use crate::domain::RunState;
 use crate::store::FrontierCounts;
 
 /// How a scan run ended.
@@ -37,23 +38,24 @@ pub mod exit {
 
 impl ScanEnd {
     /// The state stored in `scans.state` (and `/metrics`' `outcome` label).
-    pub fn state(self) -> &'static str {
+    pub fn state(self) -> RunState {
         match self {
-            ScanEnd::Completed => "completed",
-            ScanEnd::CompletedWithErrors => "completed_with_errors",
-            ScanEnd::Stopped => "interrupted",
-            ScanEnd::Failed => "failed",
+            ScanEnd::Completed => RunState::Completed,
+            ScanEnd::CompletedWithErrors => RunState::CompletedWithErrors,
+            ScanEnd::Stopped => RunState::Interrupted,
+            ScanEnd::Failed => RunState::Failed,
         }
     }
 
-    /// The stored state read back; `None` for `running` and unknown states.
-    pub fn from_state(state: &str) -> Option<ScanEnd> {
+    /// The stored state read back; `None` for `running` (not ended) and
+    /// `skipped` (never a scan's).
+    pub fn from_state(state: RunState) -> Option<ScanEnd> {
         Some(match state {
-            "completed" => ScanEnd::Completed,
-            "completed_with_errors" => ScanEnd::CompletedWithErrors,
-            "interrupted" => ScanEnd::Stopped,
-            "failed" => ScanEnd::Failed,
-            _ => return None,
+            RunState::Completed => ScanEnd::Completed,
+            RunState::CompletedWithErrors => ScanEnd::CompletedWithErrors,
+            RunState::Interrupted => ScanEnd::Stopped,
+            RunState::Failed => ScanEnd::Failed,
+            RunState::Running | RunState::Skipped => return None,
         })
     }
 
@@ -209,7 +211,8 @@ mod tests {
         ] {
             assert_eq!(ScanEnd::from_state(e.state()), Some(e));
         }
-        assert_eq!(ScanEnd::from_state("running"), None);
+        assert_eq!(ScanEnd::from_state(RunState::Running), None);
+        assert_eq!(ScanEnd::from_state(RunState::Skipped), None);
         assert_eq!(
             worst([ScanEnd::Completed, ScanEnd::Failed, ScanEnd::Stopped]),
             Some(ScanEnd::Failed)

@@ -181,7 +181,10 @@ async fn adopt_orphans(
         }
     };
     for scan in running {
-        if scan.state != "running" || locked.contains(&scan.platform) || active.contains(&scan.id) {
+        if scan.state != crate::domain::RunState::Running
+            || locked.contains(&scan.platform)
+            || active.contains(&scan.id)
+        {
             continue;
         }
         let Some(adapter) = adapters.get(&scan.platform) else {
@@ -207,7 +210,11 @@ async fn adopt_orphans(
                 .run(adapter, id, lock.token(), &Progress::hidden())
                 .await
                 .map(|o| {
-                    tracing::info!(scan_id = id, outcome = o.end.state(), "adopted scan ended");
+                    tracing::info!(
+                        scan_id = id,
+                        outcome = o.end.state().as_str(),
+                        "adopted scan ended"
+                    );
                 });
             lock.release().await;
             (Task::Adopt(id), out)

@@ -13,6 +13,7 @@
 
 use crate::config::{JobSettings, Settings};
 use crate::crawl::fetch::Fetcher;
+use crate::domain::RunState;
 use crate::extract::Adapter;
 use crate::progress::Progress;
 use crate::scan::lock::{LockTiming, ScanLock, describe_holder};
@@ -96,8 +97,9 @@ pub struct RunRequest {
 pub struct PlatformResult {
     pub platform: String,
     pub scan_id: Option<i64>,
-    /// `completed`, `interrupted`, `skipped` or `failed`.
-    pub state: String,
+    /// The scan's end (`completed`, `completed_with_errors`, `interrupted`
+    /// or `failed`), or `skipped` when the platform was locked.
+    pub state: RunState,
     pub note: Option<String>,
 }
 
@@ -245,13 +247,13 @@ impl Scheduler {
                     trigger: trigger.as_str(),
                     planned_at,
                     requested_by: by,
-                    state: "skipped",
+                    state: RunState::Skipped,
                     message: Some(&reason),
                     now_ms,
                 })
                 .await?;
             tracing::warn!(job = %name, "skipped: the previous run is still going");
-            crate::monitoring::job_run_ended(&name, "skipped");
+            crate::monitoring::job_run_ended(&name, RunState::Skipped);
             return Ok(Err((id, reason)));
         }
         let missed = (due.count > 1).then(|| {
@@ -272,7 +274,7 @@ impl Scheduler {
                 trigger: trigger.as_str(),
                 planned_at,
                 requested_by: by,
-                state: "running",
+                state: RunState::Running,
                 message: missed.as_deref(),
                 now_ms,
             })
@@ -474,7 +476,7 @@ async fn execute(
             result.unwrap_or_else(|e| PlatformResult {
                 platform: p.clone(),
                 scan_id: None,
-                state: "failed".into(),
+                state: RunState::Failed,
                 note: Some(e),
             })
         }
@@ -487,10 +489,10 @@ async fn execute(
     let state = overall_state(&results);
     let mut message: Vec<String> = note.into_iter().collect();
     for r in &results {
-        if r.state != "completed" {
-            let state = match crate::scan::outcome::ScanEnd::from_state(&r.state) {
+        if r.state != RunState::Completed {
+            let state = match crate::scan::outcome::ScanEnd::from_state(r.state) {
                 Some(end) => end.label_zh(),
-                None if r.state == "skipped" => "已跳过",
+                None if r.state == RunState::Skipped => "已跳过",
                 None => r.state.as_str(),
             };
             message.push(format!(
@@ -504,9 +506,9 @@ async fn execute(
             ));
         }
     }
-    if state == "interrupted" && ctx.shutdown.is_cancelled() {
+    if state == RunState::Interrupted && ctx.shutdown.is_cancelled() {
         message.push("服务停止，扫描已保存，下次运行时继续".into());
-    } else if let Some(d) = deadline.filter(|_| state == "interrupted") {
+    } else if let Some(d) = deadline.filter(|_| state == RunState::Interrupted) {
         message.push(format!(
             "到达截止时间 {}，扫描已保存，下次运行时继续",
             d.with_timezone(&job.tz).format("%Y-%m-%d %H:%M")
@@ -516,7 +518,7 @@ async fn execute(
     ctx.store
         .finish_job_run(run_id, state, &ids, message.as_deref())
         .await?;
-    tracing::info!(job = %job.name(), run = run_id, state, scans = ?ids, "job ended");
+    tracing::info!(job = %job.name(), run = run_id, state = state.as_str(), scans = ?ids, "job ended");
     crate::monitoring::job_run_ended(job.name(), state);
     Ok(results)
 }
@@ -543,7 +545,7 @@ async fn execute_prune(ctx: &RunContext, job: &Job, run_id: i64) -> Result<(), S
     .await
     {
         Ok(r) => (
-            "completed",
+            RunState::Completed,
             format!(
                 "清理页面正文 {} 个（{:.1} MB），保留仍需作为证据的旧页面 {} 个；清理扫描记录 {} 次",
                 r.pages_pruned,
@@ -552,12 +554,12 @@ async fn execute_prune(ctx: &RunContext, job: &Job, run_id: i64) -> Result<(), S
                 r.scans_pruned
             ),
         ),
-        Err(e) => ("failed", format!("清理失败：{e}")),
+        Err(e) => (RunState::Failed, format!("清理失败：{e}")),
     };
     ctx.store
         .finish_job_run(run_id, state, &[], Some(&message))
         .await?;
-    tracing::info!(job = %job.name(), run = run_id, state, "{message}");
+    tracing::info!(job = %job.name(), run = run_id, state = state.as_str(), "{message}");
     crate::monitoring::job_run_ended(job.name(), state);
     Ok(())
 }
@@ -565,23 +567,23 @@ async fn execute_prune(ctx: &RunContext, job: &Job, run_id: i64) -> Result<(), S
 /// completed when every platform completed; skipped when every platform was
 /// locked; interrupted when one was stopped; failed when one failed; completed
 /// with errors when one had failed pages; else completed.
-fn overall_state(results: &[PlatformResult]) -> &'static str {
-    let all = |s: &str| results.iter().all(|r| r.state == s);
-    let any = |s: &str| results.iter().any(|r| r.state == s);
+fn overall_state(results: &[PlatformResult]) -> RunState {
+    let all = |s: RunState| results.iter().all(|r| r.state == s);
+    let any = |s: RunState| results.iter().any(|r| r.state == s);
     if results.is_empty() {
-        "failed"
-    } else if all("completed") {
-        "completed"
-    } else if all("skipped") {
-        "skipped"
-    } else if any("interrupted") {
-        "interrupted"
-    } else if any("failed") {
-        "failed"
-    } else if any("completed_with_errors") {
-        "completed_with_errors"
+        RunState::Failed
+    } else if all(RunState::Completed) {
+        RunState::Completed
+    } else if all(RunState::Skipped) {
+        RunState::Skipped
+    } else if any(RunState::Interrupted) {
+        RunState::Interrupted
+    } else if any(RunState::Failed) {
+        RunState::Failed
+    } else if any(RunState::CompletedWithErrors) {
+        RunState::CompletedWithErrors
     } else {
-        "completed"
+        RunState::Completed
     }
 }
 
@@ -608,7 +610,7 @@ async fn scan_platform(
             return Ok(PlatformResult {
                 platform: platform.into(),
                 scan_id: None,
-                state: "skipped".into(),
+                state: RunState::Skipped,
                 note: Some(why),
             });
         }
@@ -687,19 +689,19 @@ async fn scan_locked(
         Ok(o) => PlatformResult {
             platform,
             scan_id: Some(scan_id),
-            state: o.end.state().into(),
+            state: o.end.state(),
             note: o.scan.message.clone(),
         },
         Err(ScanError::Store(e)) => PlatformResult {
             platform,
             scan_id: Some(scan_id),
-            state: "failed".into(),
+            state: RunState::Failed,
             note: Some(e.to_string()),
         },
         Err(e) => PlatformResult {
             platform,
             scan_id: Some(scan_id),
-            state: "failed".into(),
+            state: RunState::Failed,
             note: Some(e.to_string()),
         },
     })
@@ -760,7 +762,9 @@ pub async fn status(
                     .format("%Y-%m-%d %H:%M:%S")
                     .to_string()
             }),
-            running: last_run.as_ref().is_some_and(|r| r.state == "running"),
+            running: last_run
+                .as_ref()
+                .is_some_and(|r| r.state == RunState::Running),
             last_run,
         });
     }
@@ -904,30 +908,25 @@ mod tests {
 
     #[test]
     fn the_overall_state_of_a_run() {
-        let r = |s: &str| PlatformResult {
+        use RunState::*;
+        let r = |state: RunState| PlatformResult {
             platform: "p".into(),
             scan_id: None,
-            state: s.into(),
+            state,
             note: None,
         };
+        let overall =
+            |states: &[RunState]| overall_state(&states.iter().map(|&s| r(s)).collect::<Vec<_>>());
+        assert_eq!(overall(&[Completed, Completed]), Completed);
+        assert_eq!(overall(&[Skipped, Skipped]), Skipped);
+        assert_eq!(overall(&[Completed, Interrupted]), Interrupted);
+        assert_eq!(overall(&[Completed, Failed]), Failed);
         assert_eq!(
-            overall_state(&[r("completed"), r("completed")]),
-            "completed"
+            overall(&[Completed, CompletedWithErrors]),
+            CompletedWithErrors
         );
-        assert_eq!(overall_state(&[r("skipped"), r("skipped")]), "skipped");
-        assert_eq!(
-            overall_state(&[r("completed"), r("interrupted")]),
-            "interrupted"
-        );
-        assert_eq!(overall_state(&[r("completed"), r("failed")]), "failed");
-        assert_eq!(
-            overall_state(&[r("completed"), r("completed_with_errors")]),
-            "completed_with_errors"
-        );
-        assert_eq!(
-            overall_state(&[r("completed_with_errors"), r("failed")]),
-            "failed"
-        );
-        assert_eq!(overall_state(&[r("completed"), r("skipped")]), "completed");
+        assert_eq!(overall(&[CompletedWithErrors, Failed]), Failed);
+        assert_eq!(overall(&[Completed, Skipped]), Completed);
+        assert_eq!(overall(&[]), Failed);
     }
 }

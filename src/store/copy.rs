@@ -56,10 +56,14 @@ pub const TABLES: &[&str] = &[
     "job_runs",
     "catalog_state",
     "judged_state",
-    "workers",
-    "host_leases",
-    "cert_generation",
 ];
+
+/// Tables of the running cluster, not of the bureau's data: the processes
+/// registered with a database, the host leases they hold, and the
+/// certificate generation that tells them to reload. They must exist on
+/// both sides but are not copied: the destination's processes are its own,
+/// and its generation moves after the copy (the certificates changed).
+pub const RUNTIME_TABLES: &[&str] = &["workers", "host_leases", "cert_generation"];
 
 /// Columns one backend has and the other has not, on purpose: PostgreSQL
 /// keeps the brands' file order in a column (SQLite uses the rowid).
@@ -350,7 +354,7 @@ impl End {
             }
         }
         .map_err(self.err("*", "listing tables"))?;
-        let known: BTreeSet<&str> = TABLES.iter().copied().collect();
+        let known: BTreeSet<&str> = TABLES.iter().chain(RUNTIME_TABLES).copied().collect();
         let have: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         if let Some(unknown) = have.difference(&known).next() {
             return Err(CopyError::Schema {
@@ -454,6 +458,13 @@ impl End {
 
     /// After rows were inserted with their ids: identities move past them.
     async fn after_copy(&self) -> Result<(), CopyError> {
+        // Workers on the destination reload their certificate index.
+        let bump = "UPDATE cert_generation SET value = value + 1 WHERE one = 1";
+        match &self.pool {
+            Pool::Sqlite(db) => sqlx::query(bump).execute(db.pool()).await.map(|_| ()),
+            Pool::Postgres(db) => sqlx::query(bump).execute(db.pool()).await.map(|_| ()),
+        }
+        .map_err(self.err("cert_generation", "moving the certificate generation"))?;
         if let Pool::Postgres(db) = &self.pool {
             sqlx::raw_sql(
                 "DO $$

@@ -5,6 +5,7 @@
 //! last commit left it.
 
 use super::{ListingCounts, ListingWrite, Result, Store};
+use crate::domain::RunState;
 use chrono::NaiveDate;
 
 /// A scan as stored.
@@ -12,7 +13,8 @@ use chrono::NaiveDate;
 pub struct ScanRecord {
     pub id: i64,
     pub platform: String,
-    pub state: String,
+    /// Any state but `skipped`.
+    pub state: RunState,
     pub started_at: String,
     pub finished_at: Option<String>,
     pub as_of: String,
@@ -286,8 +288,10 @@ impl Store {
         dispatch!(self, |db| db.reopen_scan(id, live_after_ms).await)
     }
 
-    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
-    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+    /// Ends a scan: `completed`, `completed_with_errors`, `interrupted` or
+    /// `failed`, with a message. Unless completed, entries left in flight go
+    /// back to the queue.
+    pub async fn finish_scan(&self, id: i64, state: RunState, message: Option<&str>) -> Result<()> {
         dispatch!(self, |db| db.finish_scan(id, state, message).await)
     }
 

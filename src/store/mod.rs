@@ -68,7 +68,8 @@ pub use report::{
 pub use retention::PageBatch;
 pub use review::{
     AuditPage, COUNT_CAP as QUEUE_COUNT_CAP, CaptureRow, DashboardData, DecideOutcome, DecisionRow,
-    FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User, VerdictChange,
+    DecisionRule, FindingDetail, HistoryRow, QueuePage, QueueRow, ScanTrend, SessionInfo, User,
+    VerdictChange,
 };
 pub use schedule::{JobRun, LockHolder, NewJobRun};
 pub use signals::{ActiveSignal, LeadRow, NewSignal, PriorityRow};
@@ -111,6 +112,45 @@ pub(crate) trait Ctx<T> {
 impl<T> Ctx<T> for std::result::Result<T, sqlx::Error> {
     fn ctx(self, what: &'static str) -> Result<T> {
         self.map_err(|source| StoreError::Query { what, source })
+    }
+}
+
+/// [`RunState`](crate::domain::RunState) is a TEXT column on every backend
+/// (`scans.state`, `job_runs.state`): bound as its word, read back by
+/// parsing it; a word it does not know is a decode error that names it.
+impl<DB: sqlx::Database> sqlx::Type<DB> for crate::domain::RunState
+where
+    str: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for crate::domain::RunState
+where
+    &'static str: sqlx::Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut <DB as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&'static str as sqlx::Encode<'q, DB>>::encode_by_ref(&self.as_str(), buf)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for crate::domain::RunState
+where
+    &'r str: sqlx::Decode<'r, DB>,
+{
+    fn decode(
+        value: <DB as sqlx::Database>::ValueRef<'r>,
+    ) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(<&'r str as sqlx::Decode<'r, DB>>::decode(value)?.parse()?)
     }
 }
 

@@ -9,6 +9,16 @@ use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, QueueFilter};
 use serde::Serialize;
 
+/// Who may make a decision: given the decider's role, the finding's
+/// current review state and the decision, `Ok(false)` for a first decision,
+/// `Ok(true)` for one that revises a decision already made, or the refusal.
+/// The rule is the review stage's (`review::decision::check_allowed`); the
+/// store only applies it, inside the decision's transaction with the
+/// finding read under the write lock, so the state it judged is the state
+/// the decision is written over. `'a`: what the rule borrows, if anything.
+pub type DecisionRule<'a> =
+    dyn Fn(Role, ReviewState, &Decision) -> std::result::Result<bool, DecisionError> + Sync + 'a;
+
 /// An account (never its password hash).
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -302,15 +312,18 @@ impl Store {
     /// looking at (`Some(None)`: none); when another decision was made
     /// since, nothing is written and the outcome is a conflict. `None` skips
     /// that check (bulk decisions, where the state rules alone apply).
+    /// `allowed` is the rule the decision must pass (see [`DecisionRule`]),
+    /// applied after the conflict check and before anything is written.
     pub async fn decide(
         &self,
         listing_id: i64,
         user: &User,
         decision: &Decision,
         seen_decision: Option<Option<i64>>,
+        allowed: &DecisionRule<'_>,
     ) -> Result<DecideOutcome> {
         dispatch!(self, |db| db
-            .decide(listing_id, user, decision, seen_decision)
+            .decide(listing_id, user, decision, seen_decision, allowed)
             .await)
     }
 

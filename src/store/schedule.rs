@@ -3,6 +3,7 @@
 //! record of every job run.
 
 use super::{Result, Store};
+use crate::domain::RunState;
 use serde::Serialize;
 
 /// Who holds a platform's scan lock.
@@ -27,8 +28,8 @@ pub struct JobRun {
     pub requested_by: Option<String>,
     pub started_at: String,
     pub finished_at: Option<String>,
-    /// `running`, `completed`, `interrupted`, `skipped` or `failed`.
-    pub state: String,
+    /// Any of the six, `skipped` included.
+    pub state: RunState,
     pub scan_ids: Vec<i64>,
     pub message: Option<String>,
     pub heartbeat_ms: i64,
@@ -41,7 +42,9 @@ pub struct NewJobRun<'a> {
     pub trigger: &'a str,
     pub planned_at: Option<String>,
     pub requested_by: Option<&'a str>,
-    pub state: &'a str,
+    /// `running`, or `skipped` for a run recorded as not started (it is
+    /// then finished at once).
+    pub state: RunState,
     pub message: Option<&'a str>,
     pub now_ms: i64,
 }
@@ -125,7 +128,7 @@ impl Store {
     pub async fn finish_job_run(
         &self,
         id: i64,
-        state: &str,
+        state: RunState,
         scan_ids: &[i64],
         message: Option<&str>,
     ) -> Result<()> {

@@ -9,7 +9,7 @@ use super::error::AppError;
 use super::session::CurrentUser;
 use crate::review::auth::Permission;
 use crate::review::compare;
-use crate::review::decision::DecisionInput;
+use crate::review::decision::{DecisionInput, check_allowed};
 use crate::review::queue::QueueParams;
 use crate::store::DecideOutcome;
 use axum::Json;
@@ -180,7 +180,13 @@ pub async fn decide(
         .map_err(|e| AppError::new(rejected_status(&e), e.to_string()).json())?;
     match state
         .store
-        .decide(id, &user.user, &decision, body.seen_decision)
+        .decide(
+            id,
+            &user.user,
+            &decision,
+            body.seen_decision,
+            &check_allowed,
+        )
         .await
         .map_err(|e| api(e.into()))?
     {

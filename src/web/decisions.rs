@@ -12,7 +12,7 @@ use super::queue_context::{ctx_filter, listing_href, queue_href};
 use super::session::CurrentUser;
 use super::views::{BulkLine, BulkResultView};
 use crate::review::auth::Permission;
-use crate::review::decision::DecisionInput;
+use crate::review::decision::{DecisionInput, check_allowed};
 use crate::review::queue::QueueFilter;
 use crate::store::{DecideOutcome, StoreError};
 use axum::extract::{Path, State};
@@ -71,7 +71,11 @@ pub async fn decide(
             .await;
         }
     };
-    match state.store.decide(id, &user.user, &decision, seen).await? {
+    match state
+        .store
+        .decide(id, &user.user, &decision, seen, &check_allowed)
+        .await?
+    {
         DecideOutcome::NotFound => Err(AppError::not_found()),
         DecideOutcome::Rejected(e) => {
             let status = error::decision_status(&e);
@@ -217,7 +221,11 @@ pub(crate) async fn decide_many(
         if !seen.insert(id) {
             continue;
         }
-        let r = match state.store.decide(id, &user.user, decision, None).await? {
+        let r = match state
+            .store
+            .decide(id, &user.user, decision, None, &check_allowed)
+            .await?
+        {
             DecideOutcome::Done { revised, .. } => Ok(revised),
             DecideOutcome::Rejected(e) => Err(e.to_string()),
             DecideOutcome::NotFound => Err("记录不存在".to_string()),

@@ -10,7 +10,7 @@ use super::error::AppError;
 use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{Layout, Opt};
-use crate::domain::{CertStatus, Verdict};
+use crate::domain::{CertStatus, RunState, Verdict};
 use crate::history::{
     self, HistoryError, ScanDiff, before_zh, flagged_count, judged_counts, resolution_zh, signed,
     verdict_label,
@@ -173,10 +173,11 @@ impl From<HistoryError> for AppError {
     }
 }
 
-fn state_label(state: &str) -> &'static str {
+fn state_label(state: RunState) -> &'static str {
     match crate::scan::outcome::ScanEnd::from_state(state) {
         Some(end) => end.label_zh(),
-        None if state == "running" => "进行中",
+        None if state == RunState::Running => "进行中",
+        // Skipped: a job run's state, never a scan's.
         None => "未知",
     }
 }
@@ -246,7 +247,7 @@ fn scan_row(state: &AppState, s: &ScanRecord) -> ScanRowView {
     ScanRowView {
         id: s.id,
         platform: state.platform_label(&s.platform).to_string(),
-        state: state_label(&s.state),
+        state: state_label(s.state),
         started: short_time(&s.started_at),
         fetched: s.pages_fetched,
         failed: s.pages_failed,
@@ -255,7 +256,7 @@ fn scan_row(state: &AppState, s: &ScanRecord) -> ScanRowView {
         gone: s.listings_gone,
         flagged: flagged_count(s),
         recorded: recorded_label(s.snapshot.as_deref()),
-        note: if s.state == "completed" {
+        note: if s.state == RunState::Completed {
             String::new()
         } else {
             s.message.clone().unwrap_or_default()
@@ -270,7 +271,7 @@ fn charts_of(scans: &[ScanRecord]) -> (String, String) {
         .iter()
         .rev()
         .filter(|s| {
-            crate::scan::outcome::ScanEnd::from_state(&s.state)
+            crate::scan::outcome::ScanEnd::from_state(s.state)
                 .is_some_and(|e| e.crawled_to_the_end())
         })
         .collect();
@@ -312,7 +313,7 @@ pub async fn show(
     let view = ScanView {
         layout: layout(&state, &user, "scans", format!("扫描 {id}")),
         heading: format!("扫描 {id} · {}", state.platform_label(&s.scan.platform)),
-        workers: if s.scan.state == "running" {
+        workers: if s.scan.state == crate::domain::RunState::Running {
             Some(workers_on(&state, id).await?)
         } else {
             None
@@ -380,7 +381,7 @@ fn figures(s: &ScanRecord) -> ScanFigures {
     ScanFigures {
         id: s.id,
         figures: vec![
-            f("状态", state_label(&s.state).to_string()),
+            f("状态", state_label(s.state).to_string()),
             f("判定基准日", s.as_of.clone()),
             f("开始时间（UTC）", short_time(&s.started_at)),
             f(
@@ -526,10 +527,11 @@ mod tests {
         .into();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert_eq!(short_time("2026-11-28T10:00:00.123Z"), "2026-11-28 10:00");
-        assert_eq!(state_label("interrupted"), "已中断（可继续）");
+        assert_eq!(state_label(RunState::Interrupted), "已中断（可继续）");
         assert_eq!(
-            state_label("completed_with_errors"),
+            state_label(RunState::CompletedWithErrors),
             "已完成（部分页面失败）"
         );
+        assert_eq!(state_label(RunState::Running), "进行中");
     }
 }

@@ -8,6 +8,7 @@ use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{Layout, local_time};
 use crate::config::Settings;
+use crate::domain::RunState;
 use crate::review::auth::Permission;
 use crate::schedule::{self, JobStatus, RunRequest};
 use crate::store::JobRun;
@@ -146,15 +147,14 @@ pub struct ScheduleView {
     pub error: Option<String>,
 }
 
-pub fn state_label(s: &str) -> &'static str {
+pub fn state_label(s: RunState) -> &'static str {
     match s {
-        "running" => "运行中",
-        "completed" => "已完成",
-        "completed_with_errors" => "已完成（部分页面失败）",
-        "interrupted" => "已中断（下次继续）",
-        "skipped" => "已跳过",
-        "failed" => "失败",
-        _ => "未知",
+        RunState::Running => "运行中",
+        RunState::Completed => "已完成",
+        RunState::CompletedWithErrors => "已完成（部分页面失败）",
+        RunState::Interrupted => "已中断（下次继续）",
+        RunState::Skipped => "已跳过",
+        RunState::Failed => "失败",
     }
 }
 
@@ -169,7 +169,7 @@ fn trigger_label(s: &str) -> &'static str {
 
 fn run_row(run: JobRun) -> RunRow {
     RunRow {
-        state_label: state_label(&run.state),
+        state_label: state_label(run.state),
         trigger_label: trigger_label(&run.trigger),
         started: local_time(&run.started_at),
         finished: run

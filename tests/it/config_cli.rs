@@ -404,7 +404,7 @@ async fn init_by_flags_sets_up_what_notices_need() {
 
 /// Confirms the first `n` pending flagged findings.
 async fn confirm_flagged(store: &cccwatch::store::Store, n: usize) {
-    use cccwatch::review::decision::DecisionInput;
+    use cccwatch::review::decision::{DecisionInput, check_allowed};
     use cccwatch::review::queue::QueueParams;
     let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
     let rows = store
@@ -420,7 +420,7 @@ async fn confirm_flagged(store: &cccwatch::store::Store, n: usize) {
     .unwrap();
     for r in rows.iter().take(n) {
         store
-            .decide(r.listing_id, &boss, &confirm, None)
+            .decide(r.listing_id, &boss, &confirm, None, &check_allowed)
             .await
             .unwrap();
     }

@@ -7,6 +7,7 @@ use crate::support::root;
 use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::crawl::fetch::Fetcher;
+use cccwatch::domain::RunState;
 use cccwatch::extract::{Adapter, PlatformConfig};
 use cccwatch::market::{Market, MarketConfig, RequestRecord};
 use cccwatch::matching::BrandTable;
@@ -118,7 +119,7 @@ async fn scan_collects_every_listing_once_and_judges_it() {
     .unwrap();
     let out = scan(&store, demo_adapter(&market, fast), settings()).await;
     assert!(out.completed);
-    assert_eq!(out.scan.state, "completed");
+    assert_eq!(out.scan.state, RunState::Completed);
     assert_eq!(out.scan.pages_failed, 0, "{:?}", out.failures);
 
     // Every listing still online was found and stored with its real title,

@@ -6,6 +6,7 @@
 //! database; and `kill -9` at many points of a certificate import.
 
 use crate::support::{root, text};
+use cccwatch::domain::RunState;
 use cccwatch::market::{Market, MarketConfig};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -56,7 +57,7 @@ fn closed_port() -> u16 {
 }
 
 /// The stored state and message of scan `id`.
-async fn scan_state(db: &str, id: i64) -> (String, String) {
+async fn scan_state(db: &str, id: i64) -> (RunState, String) {
     let store = cccwatch::store::Store::open(db).await.unwrap();
     let s = store.scan(id).await.unwrap().unwrap();
     (s.state, s.message.unwrap_or_default())
@@ -89,7 +90,7 @@ mod scan_outcomes {
         assert!(t.contains("0 skipped by robots.txt"), "{t}");
         assert!(!t.contains("completed"), "{t}");
         let (state, message) = scan_state(&db, 1).await;
-        assert_eq!(state, "failed");
+        assert_eq!(state, RunState::Failed);
         assert!(message.contains("平台无法访问"), "{message}");
         assert!(message.contains("连接被拒绝"), "{message}");
     }
@@ -196,7 +197,7 @@ mod scan_outcomes {
         );
         assert!(t.contains("0 skipped by robots.txt"), "{t}");
         let (state, _) = scan_state(&db, 1).await;
-        assert_eq!(state, "failed");
+        assert_eq!(state, RunState::Failed);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +225,7 @@ mod scan_outcomes {
         );
         assert!(t.contains("× HTTP 状态 503"), "{t}");
         let (state, message) = scan_state(&db, 1).await;
-        assert_eq!(state, "completed_with_errors");
+        assert_eq!(state, RunState::CompletedWithErrors);
         assert!(message.contains("个失败"), "{message}");
         market.shutdown().await;
     }
@@ -259,7 +260,7 @@ mod scan_outcomes {
         assert!(t.contains("连接被拒绝"), "{t}");
         assert!(t.contains("failed pages by reason"), "{t}");
         let (state, message) = scan_state(&db, 1).await;
-        assert_eq!(state, "failed");
+        assert_eq!(state, RunState::Failed);
         assert!(message.contains("crawl.max_failed_share"), "{message}");
         // Listings missing from the failed pages are not recorded as taken down.
         let store = cccwatch::store::Store::open(&db).await.unwrap();
@@ -322,7 +323,7 @@ mod scan_outcomes {
         assert!(t.contains("completed 已完成"), "{t}");
         assert!(t.contains("证书库为空"), "{t}");
         let (state, message) = scan_state(&db, 1).await;
-        assert_eq!(state, "completed");
+        assert_eq!(state, RunState::Completed);
         assert!(message.contains("证书库为空"), "{message}");
         second.shutdown().await;
     }

@@ -14,7 +14,7 @@ use cccwatch::notice::feed::{self, CERT_COLUMNS, CERT_SHEET, FeedRequest, Reques
 use cccwatch::pipeline::{MatchContext, run_match};
 use cccwatch::progress::Progress;
 use cccwatch::review::auth::{random_token, token_hash};
-use cccwatch::review::decision::DecisionInput;
+use cccwatch::review::decision::{DecisionInput, check_allowed};
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{DecideOutcome, ListingFilter, Store};
 use chrono::NaiveDate;
@@ -136,7 +136,10 @@ async fn confirm(store: &Store, listing_id: i64) {
     }
     .validate()
     .unwrap();
-    let outcome = store.decide(listing_id, &boss, &d, None).await.unwrap();
+    let outcome = store
+        .decide(listing_id, &boss, &d, None, &check_allowed)
+        .await
+        .unwrap();
     assert!(matches!(outcome, DecideOutcome::Done { .. }), "{outcome:?}");
 }
 

@@ -11,7 +11,7 @@ use cccwatch::config::NoticeSettings;
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
 use cccwatch::notice::list::ListTemplate;
 use cccwatch::notice::{self, NoticeError};
-use cccwatch::review::decision::DecisionInput;
+use cccwatch::review::decision::{DecisionInput, check_allowed};
 use cccwatch::review::queue::QueueParams;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -98,7 +98,10 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         .collect();
     chosen.extend(more);
     for id in &chosen {
-        store.decide(*id, &boss, &confirm, None).await.unwrap();
+        store
+            .decide(*id, &boss, &confirm, None, &check_allowed)
+            .await
+            .unwrap();
     }
     let dismissed = rows
         .iter()
@@ -106,7 +109,7 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         .find(|id| !chosen.contains(id))
         .unwrap();
     store
-        .decide(dismissed, &boss, &dismiss, None)
+        .decide(dismissed, &boss, &dismiss, None, &check_allowed)
         .await
         .unwrap();
 
@@ -285,7 +288,10 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         .map(|r| r.listing_id)
         .find(|id| !chosen.contains(id) && *id != dismissed)
         .unwrap();
-    store.decide(next, &boss, &confirm, None).await.unwrap();
+    store
+        .decide(next, &boss, &confirm, None, &check_allowed)
+        .await
+        .unwrap();
     // The bureau edits the letter's wording: no rebuild needed.
     let templates = out.path().join("templates");
     std::fs::create_dir_all(&templates).unwrap();
@@ -323,7 +329,10 @@ async fn a_batch_lists_confirmed_findings_once_with_evidence_and_hashes() {
         .map(|r| r.listing_id)
         .find(|id| !chosen.contains(id) && *id != dismissed && *id != next)
         .unwrap();
-    store.decide(another, &boss, &confirm, None).await.unwrap();
+    store
+        .decide(another, &boss, &confirm, None, &check_allowed)
+        .await
+        .unwrap();
     let err = notice::issue(store, &edited, &platforms, "demo", day, "boss", out.path())
         .await
         .unwrap_err();
@@ -519,7 +528,7 @@ async fn confirm_flagged(s: &support::Seeded, n: usize) {
             continue;
         }
         store
-            .decide(r.listing_id, &boss, &confirm, None)
+            .decide(r.listing_id, &boss, &confirm, None, &check_allowed)
             .await
             .unwrap();
         chosen += 1;

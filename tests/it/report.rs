@@ -17,7 +17,7 @@ use cccwatch::progress::Progress;
 use cccwatch::report::monthly::{DEFINITIONS, TOTAL, flagged_verdicts};
 use cccwatch::report::xlsx::{MONTHLY_SHEETS, NOTICE_COLUMNS, SUMMARY_COLUMNS};
 use cccwatch::report::{self, Month};
-use cccwatch::review::decision::DecisionInput;
+use cccwatch::review::decision::{DecisionInput, check_allowed};
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{ListingFilter, Store};
 use std::collections::HashMap;
@@ -71,16 +71,16 @@ async fn history(s: &support::Seeded) -> Done {
     let (confirmed, rest) = ids.split_at(4);
     for id in confirmed {
         store
-            .decide(*id, &boss, &decision("confirm"), None)
+            .decide(*id, &boss, &decision("confirm"), None, &check_allowed)
             .await
             .unwrap();
     }
     store
-        .decide(rest[0], &boss, &decision("dismiss"), None)
+        .decide(rest[0], &boss, &decision("dismiss"), None, &check_allowed)
         .await
         .unwrap();
     store
-        .decide(rest[1], &boss, &decision("need_info"), None)
+        .decide(rest[1], &boss, &decision("need_info"), None, &check_allowed)
         .await
         .unwrap();
 
@@ -140,7 +140,7 @@ async fn history(s: &support::Seeded) -> Done {
 
     let hostile = hostile_feed_listing(store, s).await;
     store
-        .decide(hostile, &boss, &decision("confirm"), None)
+        .decide(hostile, &boss, &decision("confirm"), None, &check_allowed)
         .await
         .unwrap();
     let mut all_confirmed = confirmed.to_vec();

@@ -2,6 +2,7 @@
 //! with `cccwatch scan --resume`: no listing is lost and none that was
 //! already stored is fetched again.
 
+use cccwatch::domain::RunState;
 use cccwatch::market::{Market, MarketConfig, RequestRecord};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -156,7 +157,7 @@ async fn kill_9_then_resume_loses_nothing_and_refetches_nothing_stored() {
             .await
             .unwrap();
     let scan = store.scan(1).await.unwrap().unwrap();
-    assert_eq!(scan.state, "completed");
+    assert_eq!(scan.state, RunState::Completed);
     assert!(
         store.scan(2).await.unwrap().is_none(),
         "--resume started a new scan"
@@ -191,7 +192,7 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes() {
             .await
             .unwrap();
     let scan = store.scan(1).await.unwrap().unwrap();
-    assert_eq!(scan.state, "interrupted");
+    assert_eq!(scan.state, RunState::Interrupted);
     let counts = store.frontier_counts(1).await.unwrap();
     assert_eq!(counts.inflight, 0, "in-flight pages were not saved");
     assert!(counts.pending > 0);

@@ -8,10 +8,11 @@
 use crate::support::{self, logged_in as login};
 
 use cccwatch::config::RetentionSettings;
+use cccwatch::domain::RunState;
 use cccwatch::history::{self, HistoryError};
 use cccwatch::market::{HOSTILE_TITLE_PREFIX, Removal};
 use cccwatch::progress::Progress;
-use cccwatch::review::decision::DecisionInput;
+use cccwatch::review::decision::{DecisionInput, check_allowed};
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{DiffListing, QueueRow, Store};
 use chrono::NaiveDate;
@@ -73,7 +74,7 @@ async fn notice_three(s: &support::Seeded, out: &std::path::Path) -> Vec<QueueRo
     assert_eq!(plain.len(), 3);
     for r in &plain {
         store
-            .decide(r.listing_id, &boss, &confirm, None)
+            .decide(r.listing_id, &boss, &confirm, None, &check_allowed)
             .await
             .unwrap();
     }
@@ -181,8 +182,8 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
     let store = &s.store;
     let a = store.scans(Some("demo"), 1).await.unwrap()[0].clone();
     assert_eq!(
-        (a.state.as_str(), a.snapshot.as_deref()),
-        ("completed", Some("kept"))
+        (a.state, a.snapshot.as_deref()),
+        (RunState::Completed, Some("kept"))
     );
     let out = tempfile::tempdir().unwrap();
     let noticed = notice_three(&s, out.path()).await;
@@ -362,7 +363,7 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
     // A scan that could not reach its platform ends failed, with why.
     let why = "平台无法访问：3 个页面全部失败。失败原因：连接被拒绝 127.0.0.1:1：3 个页面 <b>x</b>";
     store
-        .finish_scan(running, "failed", Some(why))
+        .finish_scan(running, RunState::Failed, Some(why))
         .await
         .unwrap();
 
@@ -642,11 +643,15 @@ async fn frontiers_of_scans_completed_with_errors_are_pruned_and_interrupted_one
     let second = support::scan(store, &s.market).await;
     assert!(second.completed);
     store
-        .finish_scan(with_errors.id, "completed_with_errors", Some("1 页失败"))
+        .finish_scan(
+            with_errors.id,
+            RunState::CompletedWithErrors,
+            Some("1 页失败"),
+        )
         .await
         .unwrap();
     store
-        .finish_scan(second.scan.id, "interrupted", None)
+        .finish_scan(second.scan.id, RunState::Interrupted, None)
         .await
         .unwrap();
     assert!(store.frontier_counts(with_errors.id).await.unwrap().total() > 0);

@@ -8,6 +8,7 @@ use crate::support;
 
 use cccwatch::config::{JobSettings, Settings};
 use cccwatch::crawl::fetch::Fetcher;
+use cccwatch::domain::RunState;
 use cccwatch::market::{Market, MarketConfig};
 use cccwatch::schedule::{ManualClock, Scheduler, TickAction, Trigger};
 use cccwatch::store::Store;
@@ -86,7 +87,7 @@ impl Rig {
         .unwrap()
     }
 
-    async fn scans(&self) -> Vec<(i64, String)> {
+    async fn scans(&self) -> Vec<(i64, RunState)> {
         let mut out = Vec::new();
         for id in 1..100 {
             if let Some(s) = self.store.scan(id).await.unwrap() {
@@ -145,10 +146,13 @@ async fn due_jobs_run_once_and_missed_runs_catch_up_once() {
     s.wait_idle().await;
     let runs = r.store.job_runs(Some("every10"), 10).await.unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].state, "completed", "{:?}", runs[0].message);
+    assert_eq!(runs[0].state, RunState::Completed, "{:?}", runs[0].message);
     assert_eq!(runs[0].trigger, "schedule");
     assert_eq!(runs[0].scan_ids.len(), 1);
-    assert_eq!(r.scans().await, [(runs[0].scan_ids[0], "completed".into())]);
+    assert_eq!(
+        r.scans().await,
+        [(runs[0].scan_ids[0], RunState::Completed)]
+    );
     assert!(
         r.store.platform_locks().await.unwrap().is_empty(),
         "the lock is released"
@@ -162,8 +166,8 @@ async fn due_jobs_run_once_and_missed_runs_catch_up_once() {
     let runs = r.store.job_runs(Some("every10"), 10).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(
-        (runs[0].trigger.as_str(), runs[0].state.as_str()),
-        ("catch_up", "completed")
+        (runs[0].trigger.as_str(), runs[0].state),
+        ("catch_up", RunState::Completed)
     );
     assert!(
         runs[0]
@@ -198,8 +202,8 @@ async fn overlapping_runs_are_skipped_and_locked_platforms_left_alone() {
     );
     s.wait_idle().await;
     let runs = r.store.job_runs(Some("nightly"), 10).await.unwrap();
-    let states: Vec<&str> = runs.iter().map(|r| r.state.as_str()).collect();
-    assert_eq!(states, ["skipped", "completed"]);
+    let states: Vec<RunState> = runs.iter().map(|r| r.state).collect();
+    assert_eq!(states, [RunState::Skipped, RunState::Completed]);
     assert_eq!(r.scans().await.len(), 1, "one scan, not two");
     r.platform_rate(0.0);
 
@@ -220,7 +224,7 @@ async fn overlapping_runs_are_skipped_and_locked_platforms_left_alone() {
     assert_eq!(started(&s.tick().await.unwrap()).len(), 1);
     s.wait_idle().await;
     let run = &r.store.job_runs(Some("nightly"), 1).await.unwrap()[0];
-    assert_eq!(run.state, "skipped");
+    assert_eq!(run.state, RunState::Skipped);
     assert!(
         run.message.as_deref().unwrap().contains("other-host:4242"),
         "{:?}",
@@ -234,7 +238,7 @@ async fn overlapping_runs_are_skipped_and_locked_platforms_left_alone() {
     s.tick().await.unwrap();
     s.wait_idle().await;
     let run = &r.store.job_runs(Some("nightly"), 1).await.unwrap()[0];
-    assert_eq!(run.state, "completed", "{:?}", run.message);
+    assert_eq!(run.state, RunState::Completed, "{:?}", run.message);
     assert_eq!(r.scans().await.len(), 2);
     assert!(r.store.platform_locks().await.unwrap().is_empty());
 }
@@ -271,7 +275,7 @@ async fn a_run_stops_at_its_deadline_and_the_next_run_resumes_it() {
         t0.elapsed()
     );
     let run = r.store.job_run(id).await.unwrap().unwrap();
-    assert_eq!(run.state, "interrupted", "{:?}", run.message);
+    assert_eq!(run.state, RunState::Interrupted, "{:?}", run.message);
     assert_eq!(run.trigger, "manual");
     assert_eq!(run.requested_by.as_deref(), Some("boss"));
     assert!(
@@ -280,7 +284,7 @@ async fn a_run_stops_at_its_deadline_and_the_next_run_resumes_it() {
         run.message
     );
     let scan_id = run.scan_ids[0];
-    assert_eq!(r.scans().await, [(scan_id, "interrupted".into())]);
+    assert_eq!(r.scans().await, [(scan_id, RunState::Interrupted)]);
     let frontier = r.store.frontier_counts(scan_id).await.unwrap();
     assert!(frontier.open() > 0, "work was left for the next run");
     assert!(r.store.platform_locks().await.unwrap().is_empty());
@@ -290,9 +294,9 @@ async fn a_run_stops_at_its_deadline_and_the_next_run_resumes_it() {
     let id = s.run_now("window", "boss").await.unwrap();
     s.wait_idle().await;
     let run = r.store.job_run(id).await.unwrap().unwrap();
-    assert_eq!(run.state, "completed", "{:?}", run.message);
+    assert_eq!(run.state, RunState::Completed, "{:?}", run.message);
     assert_eq!(run.scan_ids, [scan_id], "the same scan, resumed");
-    assert_eq!(r.scans().await, [(scan_id, "completed".into())]);
+    assert_eq!(r.scans().await, [(scan_id, RunState::Completed)]);
     assert_eq!(r.store.frontier_counts(scan_id).await.unwrap().open(), 0);
 
     // "Run now" of a job that is not configured says so.
@@ -330,7 +334,7 @@ async fn the_retention_policy_is_applied_at_night() {
     assert_eq!(started(&s.tick().await.unwrap()), [(Trigger::Schedule, 1)]);
     s.wait_idle().await;
     let run = &r.store.job_runs(Some("prune"), 1).await.unwrap()[0];
-    assert_eq!(run.state, "completed", "{:?}", run.message);
+    assert_eq!(run.state, RunState::Completed, "{:?}", run.message);
     assert!(
         run.message
             .as_deref()
@@ -509,7 +513,7 @@ async fn the_schedule_page_shows_jobs_and_a_supervisor_runs_one_now() {
         "{page}"
     );
     let run = &s.store.job_runs(Some("yearly"), 1).await.unwrap()[0];
-    assert_eq!((run.state.as_str(), run.scan_ids.len()), ("completed", 1));
+    assert_eq!((run.state, run.scan_ids.len()), (RunState::Completed, 1));
     assert!(page.contains(&format!("/scans/{}", run.scan_ids[0])));
     let audit = s.store.audit_page(None, None, 10).await.unwrap();
     assert!(

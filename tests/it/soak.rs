@@ -11,6 +11,7 @@
 
 use crate::support;
 
+use cccwatch::domain::RunState;
 use cccwatch::market::{Market, MarketConfig};
 use cccwatch::store::Store;
 use std::io::{BufRead, BufReader};
@@ -244,15 +245,25 @@ max_pages = 1
     // Every run completed, or was skipped while the previous one went on;
     // one cut short by the shutdown is saved as interrupted.
     let runs = store.job_runs(Some("soak"), 10_000).await.unwrap();
-    let count = |s: &str| runs.iter().filter(|r| r.state == s).count();
-    let (completed, skipped, interrupted) =
-        (count("completed"), count("skipped"), count("interrupted"));
+    let count = |s: RunState| runs.iter().filter(|r| r.state == s).count();
+    let (completed, skipped, interrupted) = (
+        count(RunState::Completed),
+        count(RunState::Skipped),
+        count(RunState::Interrupted),
+    );
     assert_eq!(
         completed + skipped + interrupted,
         runs.len(),
         "no run failed: {:?}",
         runs.iter()
-            .filter(|r| !["completed", "skipped", "interrupted"].contains(&r.state.as_str()))
+            .filter(|r| {
+                ![
+                    RunState::Completed,
+                    RunState::Skipped,
+                    RunState::Interrupted,
+                ]
+                .contains(&r.state)
+            })
             .collect::<Vec<_>>()
     );
     assert!(interrupted <= 1, "only the run cut short by shutdown");
@@ -314,12 +325,12 @@ async fn db_figures(store: &Store) -> DbFigures {
         };
         f.fetched += s.pages_fetched;
         f.failed += s.pages_failed;
-        if s.state != "running" {
+        if s.state.is_finished() {
             f.scans_finished += 1;
         }
     }
     let runs = store.job_runs(None, 100_000).await.unwrap();
-    f.running = runs.iter().filter(|r| r.state == "running").count();
+    f.running = runs.iter().filter(|r| r.state == RunState::Running).count();
     f.runs_finished = (runs.len() - f.running) as i64;
     f
 }

@@ -9,6 +9,7 @@ use crate::support::{
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
 use cccwatch::review::audit::Problem;
 use cccwatch::review::auth;
+use cccwatch::review::decision::check_allowed;
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{QueueRow, Store};
 use reqwest::StatusCode;
@@ -1499,7 +1500,7 @@ async fn a_changed_verdict_sends_a_decided_finding_back_to_the_queue() {
     .validate()
     .unwrap();
     store
-        .decide(row.listing_id, &boss, &confirm, Some(None))
+        .decide(row.listing_id, &boss, &confirm, Some(None), &check_allowed)
         .await
         .unwrap();
     let before = store.finding_detail(row.listing_id).await.unwrap().unwrap();
@@ -1596,7 +1597,10 @@ async fn notices_are_issued_downloaded_and_answered_from_the_workspace() {
     .validate()
     .unwrap();
     for id in &ids {
-        store.decide(*id, &boss, &confirm, None).await.unwrap();
+        store
+            .decide(*id, &boss, &confirm, None, &check_allowed)
+            .await
+            .unwrap();
     }
 
     // A viewer sees what waits but cannot issue.

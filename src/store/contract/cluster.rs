@@ -217,7 +217,9 @@ contract!(
         let c = db.frontier_counts(scan).await.unwrap();
         assert_eq!((c.done, c.pending, c.inflight), (1, 3, 0));
         // A scan that is not running hands out nothing.
-        db.finish_scan(scan, "interrupted", None).await.unwrap();
+        db.finish_scan(scan, crate::domain::RunState::Interrupted, None)
+            .await
+            .unwrap();
         assert!(
             db.claim_entries(scan, &ANY, 0, 10)
                 .await

@@ -3,6 +3,7 @@
 use super::crawl::{day, item_entry, item_result, listing, page};
 #[allow(unused_imports)]
 use super::*;
+use crate::domain::RunState;
 use crate::store::crawl::*;
 use crate::store::history::DiffScope;
 
@@ -52,12 +53,12 @@ contract!(scans_are_listed_newest_first_by_platform, |db, clock| {
     assert_eq!(db.scan_platforms().await.unwrap(), ["1688", "jd", "taobao"]);
     // The previous recorded scan: completed, recorded, same platform, before.
     assert!(db.previous_recorded_scan(c).await.unwrap().is_none());
-    db.finish_scan(a, "completed", None).await.unwrap();
+    db.finish_scan(a, RunState::Completed, None).await.unwrap();
     assert!(db.previous_recorded_scan(c).await.unwrap().is_none());
     assert_eq!(db.record_scan_listings(a).await.unwrap(), 0);
     clock.advance(chrono::Duration::hours(1));
     let e = db.create_scan("jd", day(), &[], 1, &[]).await.unwrap();
-    db.finish_scan(c, "completed_with_errors", None)
+    db.finish_scan(c, RunState::CompletedWithErrors, None)
         .await
         .unwrap();
     db.record_scan_listings(c).await.unwrap();
@@ -102,7 +103,7 @@ contract!(two_recorded_scans_are_compared, |db, clock| {
     db.exec_sql(&finding(5, "uncertified", Some("C-1"), "[]"))
         .await;
     clock.advance(chrono::Duration::minutes(10));
-    db.finish_scan(a, "completed", None).await.unwrap();
+    db.finish_scan(a, RunState::Completed, None).await.unwrap();
     assert_eq!(db.record_scan_listings(a).await.unwrap(), 4);
     assert_eq!(db.record_scan_listings(a).await.unwrap(), 4, "replaced");
     let a_end = db.scan(a).await.unwrap().unwrap().finished_at.unwrap();
@@ -157,7 +158,7 @@ contract!(two_recorded_scans_are_compared, |db, clock| {
     db.exec_sql(&finding(6, "cert_not_found", None, "[]")).await;
     db.exec_sql(&finding(4, "revoked", None, "[]")).await;
     clock.advance(chrono::Duration::minutes(5));
-    db.finish_scan(b, "completed", None).await.unwrap();
+    db.finish_scan(b, RunState::Completed, None).await.unwrap();
     // 1 (gone by this scan, which saw it), 2, 3, 6 seen; 4 flagged online.
     assert_eq!(db.record_scan_listings(b).await.unwrap(), 5);
     let b_end = db.scan(b).await.unwrap().unwrap().finished_at.unwrap();

@@ -9,7 +9,7 @@ use super::*;
 use crate::review::auth::Role;
 #[allow(unused_imports)]
 use crate::review::decision::{
-    Action, Decision, DecisionError, DismissReason, Measure, ReviewState,
+    Action, Decision, DecisionError, DismissReason, Measure, ReviewState, check_allowed,
 };
 #[allow(unused_imports)]
 use crate::review::queue::{QueueFilter, QueueParams};
@@ -531,24 +531,36 @@ contract!(
         let view = db.user(vid).await.unwrap().unwrap();
         let confirm = decision(Action::Confirm, None, "");
         assert!(matches!(
-            db.decide(99, &rev, &confirm, None).await.unwrap(),
+            db.decide(99, &rev, &confirm, None, &check_allowed)
+                .await
+                .unwrap(),
             DecideOutcome::NotFound
         ));
         assert!(matches!(
-            db.decide(8, &rev, &confirm, None).await.unwrap(),
+            db.decide(8, &rev, &confirm, None, &check_allowed)
+                .await
+                .unwrap(),
             DecideOutcome::Rejected(DecisionError::NotFlagged)
         ));
         assert!(matches!(
-            db.decide(7, &view, &confirm, None).await.unwrap(),
+            db.decide(7, &view, &confirm, None, &check_allowed)
+                .await
+                .unwrap(),
             DecideOutcome::Rejected(DecisionError::NotAllowed)
         ));
         assert!(matches!(
-            db.decide(7, &rev, &confirm, Some(Some(5))).await.unwrap(),
+            db.decide(7, &rev, &confirm, Some(Some(5)), &check_allowed)
+                .await
+                .unwrap(),
             DecideOutcome::Rejected(DecisionError::Conflict(_))
         ));
         let audits_before = db.scalar_i64("SELECT COUNT(*) FROM audit_log").await;
         clock.advance(chrono::Duration::milliseconds(7));
-        let first = match db.decide(7, &rev, &confirm, Some(None)).await.unwrap() {
+        let first = match db
+            .decide(7, &rev, &confirm, Some(None), &check_allowed)
+            .await
+            .unwrap()
+        {
             DecideOutcome::Done {
                 decision_id,
                 revised,
@@ -567,20 +579,22 @@ contract!(
         assert_eq!(d.decision_id, Some(first));
         // Decided: a reviewer may not revise; a stale view conflicts.
         assert!(matches!(
-            db.decide(7, &rev, &confirm, Some(Some(first)))
+            db.decide(7, &rev, &confirm, Some(Some(first)), &check_allowed)
                 .await
                 .unwrap(),
             DecideOutcome::Rejected(DecisionError::RevisionNeedsSupervisor)
         ));
         assert!(matches!(
-            db.decide(7, &sup, &confirm, Some(None)).await.unwrap(),
+            db.decide(7, &sup, &confirm, Some(None), &check_allowed)
+                .await
+                .unwrap(),
             DecideOutcome::Rejected(DecisionError::Conflict(_))
         ));
         let note = "误判：证书有效 'quoted' 100%_ <b>\0x";
         let dismiss = decision(Action::Dismiss, Some(DismissReason::CertValid), note);
         clock.advance(chrono::Duration::days(1));
         let second = match db
-            .decide(7, &sup, &dismiss, Some(Some(first)))
+            .decide(7, &sup, &dismiss, Some(Some(first)), &check_allowed)
             .await
             .unwrap()
         {
@@ -640,11 +654,95 @@ contract!(
         // Bulk decisions skip the seen check.
         let info = decision(Action::NeedInfo, None, "请补充铭牌照片");
         assert!(matches!(
-            db.decide(7, &sup, &info, None).await.unwrap(),
+            db.decide(7, &sup, &info, None, &check_allowed)
+                .await
+                .unwrap(),
             DecideOutcome::Done { revised: true, .. }
         ));
         assert_eq!(db.decisions_for(7).await.unwrap().len(), 3);
         assert!(db.verify_audit(None).await.unwrap().ok());
+    }
+);
+
+contract!(
+    a_decision_is_judged_by_the_rule_it_is_given,
+    |db, _clock| {
+        db.exec_sql(MATCH_RUN).await;
+        let l = L {
+            id: 7,
+            platform: "jd",
+            title: "美的电热水壶",
+            brand: Some("美的"),
+            model: Some("MK-1"),
+            seller: Some("美的旗舰店"),
+            scan: None,
+        };
+        db.exec_sql(&l.sql()).await;
+        db.exec_sql(&finding_sql(
+            7,
+            "jd",
+            "uncertified",
+            0.875,
+            Some("need_info"),
+            Some("2026-06-30T07:50:00.000Z"),
+            None,
+        ))
+        .await;
+        let id = db
+            .add_user("view", "Viewer", Role::Viewer, "h", "cli")
+            .await
+            .unwrap();
+        let viewer = db.user(id).await.unwrap().unwrap();
+        let confirm = decision(Action::Confirm, None, "");
+        let audits = db.scalar_i64("SELECT COUNT(*) FROM audit_log").await;
+        // The rule sees the role and the state read in the transaction; its
+        // refusal is the outcome, and nothing is written.
+        let seen = std::sync::Mutex::new(Vec::new());
+        let refuse =
+            |role: Role, state: ReviewState, _: &Decision| -> Result<bool, DecisionError> {
+                seen.lock().unwrap().push((role, state));
+                Err(DecisionError::NoteRequiredForRevision)
+            };
+        assert!(matches!(
+            db.decide(7, &viewer, &confirm, None, &refuse)
+                .await
+                .unwrap(),
+            DecideOutcome::Rejected(DecisionError::NoteRequiredForRevision)
+        ));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [(Role::Viewer, ReviewState::NeedInfo)]
+        );
+        assert!(db.decisions_for(7).await.unwrap().is_empty());
+        assert_eq!(
+            db.scalar_i64("SELECT COUNT(*) FROM audit_log").await,
+            audits
+        );
+        // A conflict is found before the rule is asked.
+        assert!(matches!(
+            db.decide(7, &viewer, &confirm, Some(Some(1)), &refuse)
+                .await
+                .unwrap(),
+            DecideOutcome::Rejected(DecisionError::Conflict(_))
+        ));
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        // The store holds no rule of its own: one that allows anyone lets a
+        // viewer decide, and `Ok(true)` makes it a revision.
+        let anyone =
+            |_: Role, _: ReviewState, _: &Decision| -> Result<bool, DecisionError> { Ok(true) };
+        assert!(matches!(
+            db.decide(7, &viewer, &confirm, Some(None), &anyone)
+                .await
+                .unwrap(),
+            DecideOutcome::Done { revised: true, .. }
+        ));
+        let audit = db.audit_page(None, Some("listing:7"), 10).await.unwrap();
+        assert_eq!(audit.entries.len(), 1);
+        assert_eq!(audit.entries[0].action, "decision.revise");
+        assert_eq!(
+            db.finding_detail(7).await.unwrap().unwrap().review_state,
+            Some(ReviewState::Confirmed)
+        );
     }
 );
 
@@ -701,9 +799,15 @@ contract!(
         assert_eq!(first, 4);
         let u = db.user(id).await.unwrap().unwrap();
         clock.advance(chrono::Duration::minutes(1));
-        db.decide(3, &u, &decision(Action::Confirm, None, ""), Some(None))
-            .await
-            .unwrap();
+        db.decide(
+            3,
+            &u,
+            &decision(Action::Confirm, None, ""),
+            Some(None),
+            &check_allowed,
+        )
+        .await
+        .unwrap();
         db.set_disabled("admin", true, "cli").await.unwrap();
         let report = db.verify_audit(None).await.unwrap();
         assert!(report.ok(), "{:?}", report.problems);
@@ -1448,23 +1552,47 @@ contract!(
         let sup = db.user(sid).await.unwrap().unwrap();
         // A decision 40 days ago (outside the chart), two today.
         clock.set(start() - chrono::Duration::days(40));
-        db.decide(2, &sup, &decision(Action::Confirm, None, ""), None)
-            .await
-            .unwrap();
+        db.decide(
+            2,
+            &sup,
+            &decision(Action::Confirm, None, ""),
+            None,
+            &check_allowed,
+        )
+        .await
+        .unwrap();
         clock.set(start());
         db.exec_sql("UPDATE findings SET review_state = 'pending' WHERE listing_id = 2")
             .await;
-        db.decide(3, &sup, &decision(Action::NeedInfo, None, "照片"), None)
-            .await
-            .unwrap();
+        db.decide(
+            3,
+            &sup,
+            &decision(Action::NeedInfo, None, "照片"),
+            None,
+            &check_allowed,
+        )
+        .await
+        .unwrap();
         clock.advance(chrono::Duration::hours(16) - chrono::Duration::milliseconds(1));
-        db.decide(1, &sup, &decision(Action::NeedInfo, None, "照片"), None)
-            .await
-            .unwrap();
+        db.decide(
+            1,
+            &sup,
+            &decision(Action::NeedInfo, None, "照片"),
+            None,
+            &check_allowed,
+        )
+        .await
+        .unwrap();
         clock.advance(chrono::Duration::milliseconds(1));
-        db.decide(6, &sup, &decision(Action::Confirm, None, "改判"), None)
-            .await
-            .unwrap();
+        db.decide(
+            6,
+            &sup,
+            &decision(Action::Confirm, None, "改判"),
+            None,
+            &check_allowed,
+        )
+        .await
+        .unwrap();
         let now =
             start() + chrono::Duration::milliseconds(500) + chrono::Duration::microseconds(250);
         let d = db.dashboard(now).await.unwrap();

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::domain::RunState;
 #[allow(unused_imports)]
 use crate::store::schedule::{LockHolder, NewJobRun};
 
@@ -238,7 +239,7 @@ contract!(
                 trigger: "schedule",
                 planned_at: Some("2026-06-30T02:00:00.000Z".into()),
                 requested_by: None,
-                state: "running",
+                state: RunState::Running,
                 message: Some("错过 3 次计划运行"),
                 now_ms: 1_000,
             })
@@ -251,7 +252,7 @@ contract!(
                 trigger: "manual",
                 planned_at: None,
                 requested_by: Some("张三"),
-                state: "skipped",
+                state: RunState::Skipped,
                 message: Some("上一次运行尚未结束 <b>'%_'</b>"),
                 now_ms: 2_000,
             })
@@ -263,7 +264,7 @@ contract!(
                 trigger: "catch_up",
                 planned_at: Some("2026-06-30T03:00:00.000Z".into()),
                 requested_by: None,
-                state: "running",
+                state: RunState::Running,
                 message: None,
                 now_ms: 3_000,
             })
@@ -279,7 +280,7 @@ contract!(
         assert_eq!(a.requested_by, None);
         assert_eq!(a.started_at, START);
         assert_eq!(a.finished_at, None);
-        assert_eq!(a.state, "running");
+        assert_eq!(a.state, RunState::Running);
         assert!(a.scan_ids.is_empty());
         assert_eq!(a.message.as_deref(), Some("错过 3 次计划运行"));
         assert_eq!(a.heartbeat_ms, 1_000);
@@ -289,7 +290,7 @@ contract!(
         assert_eq!(b.requested_by.as_deref(), Some("张三"));
         assert_eq!(b.started_at, "2026-06-30T08:00:01.500Z");
         assert_eq!(b.finished_at.as_deref(), Some("2026-06-30T08:00:01.500Z"));
-        assert_eq!(b.state, "skipped");
+        assert_eq!(b.state, RunState::Skipped);
         assert_eq!(b.message.as_deref(), Some("上一次运行尚未结束 <b>'%_'</b>"));
 
         // Touched: scans (in order) and heartbeat.
@@ -297,23 +298,30 @@ contract!(
         let a = db.job_run(r1).await.unwrap().unwrap();
         assert_eq!(a.scan_ids, vec![7, 3, 12]);
         assert_eq!(a.heartbeat_ms, 5_000);
-        assert_eq!(a.state, "running");
+        assert_eq!(a.state, RunState::Running);
         db.touch_job_run(999, &[1], 5_000).await.unwrap();
 
         // Finished.
         clock.advance(chrono::Duration::minutes(10));
-        db.finish_job_run(r1, "completed_with_errors", &[7, 3], Some("1 page failed"))
-            .await
-            .unwrap();
+        db.finish_job_run(
+            r1,
+            RunState::CompletedWithErrors,
+            &[7, 3],
+            Some("1 page failed"),
+        )
+        .await
+        .unwrap();
         let a = db.job_run(r1).await.unwrap().unwrap();
-        assert_eq!(a.state, "completed_with_errors");
+        assert_eq!(a.state, RunState::CompletedWithErrors);
         assert_eq!(a.scan_ids, vec![7, 3]);
         assert_eq!(a.message.as_deref(), Some("1 page failed"));
         assert_eq!(a.finished_at.as_deref(), Some("2026-06-30T08:10:01.500Z"));
         assert_eq!(a.heartbeat_ms, 5_000);
-        db.finish_job_run(r1, "completed", &[], None).await.unwrap();
+        db.finish_job_run(r1, RunState::Completed, &[], None)
+            .await
+            .unwrap();
         let a = db.job_run(r1).await.unwrap().unwrap();
-        assert_eq!((a.state.as_str(), a.message.clone()), ("completed", None));
+        assert_eq!((a.state, a.message.clone()), (RunState::Completed, None));
         assert!(a.scan_ids.is_empty());
 
         // Abandoned: running with a heartbeat older than the bound.
@@ -321,7 +329,7 @@ contract!(
         assert_eq!(db.close_abandoned_job_runs(3_000).await.unwrap(), 0);
         assert_eq!(db.close_abandoned_job_runs(3_001).await.unwrap(), 1);
         let c = db.job_run(r3).await.unwrap().unwrap();
-        assert_eq!(c.state, "interrupted");
+        assert_eq!(c.state, RunState::Interrupted);
         assert_eq!(c.finished_at.as_deref(), Some("2026-06-30T08:11:01.500Z"));
         assert_eq!(
             c.message.as_deref(),
@@ -357,20 +365,20 @@ contract!(hostile_job_text_never_fails, |db, _clock| {
             trigger: "manual",
             planned_at: None,
             requested_by: Some("a\0b"),
-            state: "running",
+            state: RunState::Running,
             message: Some(nul),
             now_ms: 1,
         })
         .await
         .unwrap();
-    db.finish_job_run(id, "failed", &[], Some(&long))
+    db.finish_job_run(id, RunState::Failed, &[], Some(&long))
         .await
         .unwrap();
     let r = db.job_run(id).await.unwrap().unwrap();
     assert_eq!(r.message.as_deref(), Some(long.as_str()));
     // PostgreSQL drops the NUL (its text cannot hold one); SQLite keeps it.
     assert_eq!(r.requested_by.unwrap().replace('\0', ""), "ab");
-    db.finish_job_run(id, "failed", &[], Some(nul))
+    db.finish_job_run(id, RunState::Failed, &[], Some(nul))
         .await
         .unwrap();
     let r = db.job_run(id).await.unwrap().unwrap();
@@ -488,3 +496,32 @@ async fn two_postgres_handles_race_for_one_lock() {
     assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
     two.close().await;
 }
+
+contract!(every_run_state_is_stored_and_read_back, |db, _clock| {
+    for state in RunState::ALL {
+        let id = db
+            .start_job_run(&NewJobRun {
+                job: "nightly",
+                trigger: "manual",
+                planned_at: None,
+                requested_by: None,
+                state: RunState::Running,
+                message: None,
+                now_ms: 1,
+            })
+            .await
+            .unwrap();
+        db.finish_job_run(id, state, &[], None).await.unwrap();
+        let r = db.job_run(id).await.unwrap().unwrap();
+        assert_eq!(r.state, state);
+    }
+    let listed: Vec<RunState> = db
+        .job_runs(Some("nightly"), 10)
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(listed, RunState::ALL);
+});

@@ -11,6 +11,7 @@
 
 use super::PgStore;
 use super::listings::{clean, clean_opt, limit, nul_free, upsert_batch};
+use crate::domain::RunState;
 use crate::store::crawl::*;
 use crate::store::listings::SeenIn;
 use crate::store::{Ctx, ListingCounts, ListingWrite, Result, StoreError};
@@ -33,7 +34,7 @@ macro_rules! scan_select {
 pub(super) struct ScanRow {
     id: i64,
     platform: String,
-    state: String,
+    state: RunState,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
     as_of: NaiveDate,
@@ -301,10 +302,12 @@ impl PgStore {
         Ok(n)
     }
 
-    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
-    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+    /// Ends a scan: `completed`, `completed_with_errors`, `interrupted` or
+    /// `failed`, with a message. Unless completed, entries left in flight go
+    /// back to the queue.
+    pub async fn finish_scan(&self, id: i64, state: RunState, message: Option<&str>) -> Result<()> {
         let mut tx = self.write_tx().await.ctx("finishing a scan")?;
-        if state != "completed" {
+        if state != RunState::Completed {
             sqlx::query(
                 "UPDATE frontier SET state = 'pending', owner = NULL WHERE scan_id = $1 AND state = 'inflight'",
             )
@@ -475,14 +478,16 @@ impl PgStore {
             .await
             .ctx("moving a frontier entry")?;
             sqlx::query(
-                "UPDATE frontier f SET url = u.url, key = u.key \
-                 FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS u(id, url, key) \
+                "UPDATE frontier f SET url = u.url, key = u.key, host = u.host \
+                 FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(id, url, key, host) \
                  WHERE f.id = u.id AND f.scan_id = $1",
             )
             .bind(scan_id)
             .bind(&ids)
             .bind(ids.iter().map(|id| last[id].0.as_str()).collect::<Vec<_>>())
             .bind(ids.iter().map(|id| last[id].1.as_str()).collect::<Vec<_>>())
+            // The host moves with the URL: its lease is what covers the entry.
+            .bind(ids.iter().map(|id| host_of(&last[id].0)).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await
             .ctx("moving a frontier entry")?;

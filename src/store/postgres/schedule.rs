@@ -9,6 +9,7 @@
 
 use super::PgStore;
 use super::clean;
+use crate::domain::RunState;
 use crate::store::schedule::*;
 use crate::store::{Ctx, Result};
 use chrono::{DateTime, Utc};
@@ -57,7 +58,7 @@ struct RunRow {
     requested_by: Option<String>,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
-    state: String,
+    state: RunState,
     scan_ids: String,
     message: Option<String>,
     heartbeat_ms: i64,
@@ -245,7 +246,7 @@ impl PgStore {
     /// Records the start of a run (or a skipped one, with its reason).
     pub async fn start_job_run(&self, run: &NewJobRun<'_>) -> Result<i64> {
         let now = self.now();
-        let finished = (run.state != "running").then_some(now);
+        let finished = run.state.is_finished().then_some(now);
         let planned = run
             .planned_at
             .as_deref()
@@ -284,7 +285,7 @@ impl PgStore {
     pub async fn finish_job_run(
         &self,
         id: i64,
-        state: &str,
+        state: RunState,
         scan_ids: &[i64],
         message: Option<&str>,
     ) -> Result<()> {

@@ -2,6 +2,7 @@
 
 use super::SqliteStore;
 use super::listings::upsert_batch;
+use crate::domain::RunState;
 use crate::store::crawl::*;
 use crate::store::listings::SeenIn;
 use crate::store::{Ctx, ListingCounts, ListingWrite, Result, StoreError};
@@ -96,10 +97,12 @@ impl SqliteStore {
         Ok(n)
     }
 
-    /// Ends a scan: `completed`, `interrupted` or `failed`, with a message.
-    pub async fn finish_scan(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+    /// Ends a scan: `completed`, `completed_with_errors`, `interrupted` or
+    /// `failed`, with a message. Unless completed, entries left in flight go
+    /// back to the queue.
+    pub async fn finish_scan(&self, id: i64, state: RunState, message: Option<&str>) -> Result<()> {
         let mut tx = self.write_tx().await.ctx("finishing a scan")?;
-        if state != "completed" {
+        if state != RunState::Completed {
             sqlx::query(
                 "UPDATE frontier SET state = 'pending', owner = NULL WHERE scan_id = ? AND state = 'inflight'",
             )
@@ -195,10 +198,12 @@ impl SqliteStore {
         let mut moved = 0;
         for (id, url, key) in rewrites {
             let n = sqlx::query(
-                "UPDATE OR IGNORE frontier SET url = ?, key = ? WHERE id = ? AND scan_id = ?",
+                "UPDATE OR IGNORE frontier SET url = ?, key = ?, host = ? WHERE id = ? AND scan_id = ?",
             )
             .bind(url)
             .bind(key)
+            // The host moves with the URL: its lease is what covers the entry.
+            .bind(host_of(url))
             .bind(id)
             .bind(scan_id)
             .execute(&mut *tx)
@@ -615,7 +620,7 @@ impl EntryRow {
 pub(super) struct ScanRow {
     id: i64,
     platform: String,
-    state: String,
+    state: RunState,
     started_at: String,
     finished_at: Option<String>,
     as_of: String,

@@ -4,7 +4,7 @@ use super::SqliteStore;
 use crate::domain::{Finding, Listing, Verdict};
 use crate::review::audit::{self, AuditEntry, Report, Verifier};
 use crate::review::auth::Role;
-use crate::review::decision::{Decision, DecisionError, ReviewState, check_allowed};
+use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
@@ -675,12 +675,15 @@ impl SqliteStore {
     /// looking at (`Some(None)`: none); when another decision was made
     /// since, nothing is written and the outcome is a conflict. `None` skips
     /// that check (bulk decisions, where the state rules alone apply).
+    /// `allowed` is the rule the decision must pass (see [`DecisionRule`]),
+    /// applied after the conflict check and before anything is written.
     pub async fn decide(
         &self,
         listing_id: i64,
         user: &User,
         decision: &Decision,
         seen_decision: Option<Option<i64>>,
+        allowed: &DecisionRule<'_>,
     ) -> Result<DecideOutcome> {
         let mut tx = self.write_tx().await.ctx("recording a decision")?;
         let row: Option<DecideRow> = sqlx::query_as(
@@ -711,7 +714,7 @@ impl SqliteStore {
                 state.label_zh(),
             )));
         }
-        let revised = match check_allowed(user.role, state, decision) {
+        let revised = match allowed(user.role, state, decision) {
             Ok(r) => r,
             Err(e) => return Ok(DecideOutcome::Rejected(e)),
         };

@@ -1,6 +1,7 @@
 //! SQLite statements for `store::schedule`: what the front in `../schedule.rs` dispatches to.
 
 use super::SqliteStore;
+use crate::domain::RunState;
 use crate::store::schedule::*;
 use crate::store::{Ctx, Result};
 
@@ -36,7 +37,7 @@ struct RunRow {
     requested_by: Option<String>,
     started_at: String,
     finished_at: Option<String>,
-    state: String,
+    state: RunState,
     scan_ids: String,
     message: Option<String>,
     heartbeat_ms: i64,
@@ -213,7 +214,7 @@ impl SqliteStore {
 
     /// Records the start of a run (or a skipped one, with its reason).
     pub async fn start_job_run(&self, run: &NewJobRun<'_>) -> Result<i64> {
-        let finished = (run.state != "running").then(|| self.now_rfc3339());
+        let finished = run.state.is_finished().then(|| self.now_rfc3339());
         sqlx::query_scalar(
             "INSERT INTO job_runs (job, trigger, planned_at, requested_by, started_at, finished_at, \
                state, message, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -247,7 +248,7 @@ impl SqliteStore {
     pub async fn finish_job_run(
         &self,
         id: i64,
-        state: &str,
+        state: RunState,
         scan_ids: &[i64],
         message: Option<&str>,
     ) -> Result<()> {
