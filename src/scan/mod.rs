@@ -1046,9 +1046,8 @@ async fn write_results(
         // pages, not one per page (see docs/SCALING.md).
         let linger = tokio::time::Instant::now() + WRITE_LINGER;
         while batch.len() < batch_max {
-            match tokio::time::timeout_at(linger, rx.recv_many(&mut batch, batch_max - batch.len()))
-                .await
-            {
+            let room = batch_max - batch.len();
+            match tokio::time::timeout_at(linger, rx.recv_many(&mut batch, room)).await {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
