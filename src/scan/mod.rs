@@ -1089,6 +1089,28 @@ mod tests {
     use super::*;
     use crate::crawl::failure::FailureGroup;
 
+    #[tokio::test]
+    async fn the_certificate_index_is_loaded_once_and_again_when_certificates_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let settings = Settings::default();
+        let fetcher = Arc::new(Fetcher::new(settings.crawl.fetch_settings()).unwrap());
+        let runner = ScanRunner::new(store.clone(), settings, fetcher, LoopSettings::default());
+        let first = runner.match_context().await.unwrap();
+        let again = runner.match_context().await.unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "one load while nothing changed"
+        );
+        // Any certificate or brand change moves the generation.
+        store.replace_brands(&[]).await.unwrap();
+        let after = runner.match_context().await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &after), "reloaded after the change");
+        let still = runner.match_context().await.unwrap();
+        assert!(Arc::ptr_eq(&after, &still));
+    }
+
     #[test]
     fn a_waiting_scan_says_for_what_and_how_long() {
         assert_eq!(

@@ -269,3 +269,102 @@ async fn three_workers_share_a_scan_and_a_kill_9_loses_nothing() {
     store.close().await;
     market.shutdown().await;
 }
+
+/// The 定时任务 page lists the processes with what they do and the host
+/// leases; a running scan's page names who crawls it; `/metrics` counts
+/// them. A process's text is shown as text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workspace_and_metrics_show_the_processes_and_their_leases() {
+    use cccwatch::scan::cluster::{ClusterTiming, Member, Role};
+    let w = crate::support::seeded(30).await;
+    let timing = ClusterTiming {
+        renew_every: Duration::from_millis(200),
+        ..ClusterTiming::default()
+    };
+    let member = Member::join(&w.store, Role::Worker, timing, None)
+        .await
+        .unwrap();
+    let scan_id = w
+        .store
+        .create_scan(
+            "demo",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            &[],
+            1,
+            &[],
+        )
+        .await
+        .unwrap();
+    member.set_doing(Some(scan_id), Some("扫描 <b>x</b>".into()));
+    assert!(
+        member
+            .lease_host("shop.example:443", scan_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await; // a heartbeat carries what it does
+    let (base, _stop) =
+        crate::support::start(&w.store, &w.brands, crate::support::web_settings()).await;
+    let c = crate::support::logged_in(&base, "zhao").await;
+    let page = c
+        .get(format!("{base}/schedule"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(member.id()), "{page}");
+    assert!(
+        page.contains("工作进程") && page.contains("运行中"),
+        "{page}"
+    );
+    assert!(page.contains("shop.example:443"), "{page}");
+    assert!(
+        (page.contains("扫描 &#60;b&#62;x") || page.contains("扫描 &lt;b&gt;x"))
+            && !page.contains("<b>x</b>"),
+        "{page}"
+    );
+    let scan = c
+        .get(format!("{base}/scans/{scan_id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scan.contains("正在抓取本次扫描的进程") && scan.contains(member.id()),
+        "{scan}"
+    );
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("cccwatch_cluster_processes{role=\"worker\",state=\"alive\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "cccwatch_host_lease{{host=\"shop.example:443\",process=\"{}\"}} 1",
+            member.id()
+        )),
+        "{metrics}"
+    );
+    member.leave().await;
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!metrics.contains("cccwatch_host_lease{"), "{metrics}");
+    assert!(
+        metrics.contains("cccwatch_cluster_processes{role=\"worker\",state=\"stopped\"} 1"),
+        "{metrics}"
+    );
+}
