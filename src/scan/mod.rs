@@ -1044,8 +1044,10 @@ async fn write_results(
         // A polite crawl delivers results one by one: gather what arrives
         // within a moment, so that a batch is one transaction for several
         // pages, not one per page (see docs/SCALING.md).
+        // Only while more can come: once every entry in flight is in the
+        // batch (a fast crawl whose window is full), commit at once.
         let linger = tokio::time::Instant::now() + WRITE_LINGER;
-        while batch.len() < batch_max {
+        while batch.len() < batch_max && batch.len() < flow.inflight.load(Ordering::Acquire) {
             let room = batch_max - batch.len();
             match tokio::time::timeout_at(linger, rx.recv_many(&mut batch, room)).await {
                 Ok(0) | Err(_) => break,
