@@ -53,6 +53,14 @@ pub struct AccessoryWords {
     /// Words that make a whole title an accessory's wherever they stand
     /// (`配件`, `零件`), unless a "with" word (`送`, `带`) comes before.
     pub anywhere: Vec<String>,
+    /// Devices that other goods are made for (`手机`, `ipad`, `电脑`): a
+    /// title that names one and also goods outside the catalog or one of
+    /// [`AccessoryWords::of_hosts`] sells those goods (`手机臂包`,
+    /// `麦克风手机话筒`), unless a "with" word comes right before them.
+    pub hosts: Vec<String>,
+    /// What is sold for a host device wherever it stands in the title
+    /// (`保护套`, `支架`, `读卡器`).
+    pub of_hosts: Vec<String>,
 }
 
 /// What catalog products have in common (power, children, vehicles, gas):
@@ -136,6 +144,7 @@ enum Pat {
     Outside(usize),
     Hint,
     Anywhere,
+    OfHost,
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +224,9 @@ impl Catalog {
         }
         for w in &accessories.anywhere {
             push(lower(w), Pat::Anywhere);
+        }
+        for w in &accessories.of_hosts {
+            push(lower(w), Pat::OfHost);
         }
         for (i, o) in outside.iter().enumerate() {
             for w in o.words.iter().filter(|w| !all_keywords.contains(&lower(w))) {
@@ -542,6 +554,13 @@ impl Catalog {
                 })
         };
         if let Some((_, end, entry, start)) = best {
+            if let Some(marker) = self.sold_for_host(&text, &hits, start, end) {
+                return TextScope::Accessory {
+                    entry: &self.entries[entry],
+                    keyword: text[start..end].to_string(),
+                    marker,
+                };
+            }
             return TextScope::Product {
                 entry: &self.entries[entry],
                 keyword: text[start..end].to_string(),
@@ -563,6 +582,41 @@ impl Catalog {
             Some((kind, word)) => TextScope::Outside { kind, word },
             None => TextScope::Silent,
         }
+    }
+
+    /// When the product word `start..end` is a host device (`手机`), what the
+    /// title sells for it: a word of [`AccessoryWords::of_hosts`] right after
+    /// it (across sizes, numbers and up to four characters of description:
+    /// `手机臂包`, `ipad蓝牙鼠标`, `手机桌面懒人支架`), or a word of goods
+    /// outside the catalog straight after it (`手机话筒`, `笔记本电脑键盘`).
+    /// Further away such words are often the device's own features
+    /// (`笔记本电脑 背光键盘`), so they do not decide.
+    fn sold_for_host(
+        &self,
+        text: &str,
+        hits: &[(Pat, usize, usize)],
+        start: usize,
+        end: usize,
+    ) -> Option<String> {
+        let keyword = &text[start..end];
+        if !self.accessories.hosts.iter().any(|h| lower_eq(h, keyword)) {
+            return None;
+        }
+        hits.iter()
+            .filter(|&&(k, s, e)| {
+                s >= end
+                    && !inside_keyword(hits, s, e)
+                    && match k {
+                        Pat::Outside(_) => s == end,
+                        Pat::OfHost => {
+                            s - end <= 12
+                                && (is_gap(&text[end..s]) || is_short_modifier(&text[end..s]))
+                        }
+                        _ => false,
+                    }
+            })
+            .min_by_key(|&&(_, s, _)| s)
+            .map(|&(_, s, e)| text[s..e].to_string())
     }
 
     /// Whether two entries are one product: the same code, or toys (2202 and
@@ -755,6 +809,8 @@ fn fingerprint(
     feed("a", &acc.words);
     feed("f", &acc.compat);
     feed("y", &acc.anywhere);
+    feed("t", &acc.hosts);
+    feed("u", &acc.of_hosts);
     feed("h", &hints.words);
     hex::encode(&h.finalize()[..12])
 }
@@ -816,6 +872,7 @@ mod tests {
                 entry("0717", &["电热水壶"], &["水壶刷"]),
                 entry("0702", &["风扇", "扇"], &["折扇", "扇贝"]),
                 entry("0703", &["空调"], &[]),
+                entry("1606", &["手机", "智能手机"], &[]),
             ],
             vec![
                 OutsideKind {
@@ -831,6 +888,8 @@ mod tests {
                 words: vec!["内胆".into(), "罩".into(), "收纳盒".into()],
                 compat: vec!["适用于".into(), "通用".into()],
                 anywhere: vec!["配件".into()],
+                hosts: vec!["手机".into()],
+                of_hosts: vec!["支架".into(), "臂包".into()],
             },
             HintWords {
                 words: vec!["电".into(), "儿童".into()],
@@ -879,6 +938,15 @@ mod tests {
             ("带灯落地扇", "in:0702"),
             ("下送风空调 3匹", "in:0703"),
             ("落地扇 送风扇罩", "in:0702"),
+            // A host device names what the goods are for.
+            ("跑步臂包 iphone7 手机臂包", "acc:1606"),
+            ("手机桌面懒人支架", "acc:1606"),
+            ("手机T恤 图案", "acc:1606"),
+            ("华为 p30 手机 全网通 送支架", "in:1606"),
+            ("小米 手机 纯棉T恤 抽奖", "in:1606"),
+            ("小米 8 智能手机 64G", "in:1606"),
+            // Only hosts: a fan with a stand is a fan.
+            ("落地扇 支架 加高", "in:0702"),
         ];
         for (title, want) in cases {
             assert_eq!(code(c.read_text(title)), want, "{title}");

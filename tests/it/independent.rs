@@ -191,7 +191,11 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
         return;
     };
     let titles = titles(&fx);
-    let catalog = Catalog::embedded();
+    // CCCWATCH_CATALOG: an edited catalog file, measured without a rebuild.
+    let catalog = match std::env::var_os("CCCWATCH_CATALOG") {
+        Some(p) => Catalog::from_path(Path::new(&p)).unwrap(),
+        None => Catalog::embedded(),
+    };
     let brands = BrandTable::embedded();
     let index = CertIndex::build(Vec::new(), &brands);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
@@ -314,7 +318,7 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
 
 /// Floors on the held-out half, set below the figures measured when the
 /// set was made (docs/BENCHMARKS.md) so that a regression fails.
-const FLOOR_PRECISION: f64 = 0.46;
+const FLOOR_PRECISION: f64 = 0.48;
 const FLOOR_RECALL: f64 = 0.88;
 const CEILING_UNCERTAIN: f64 = 0.12;
 
