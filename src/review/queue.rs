@@ -256,7 +256,7 @@ impl QueueParams {
             (None, None) => None,
         };
         let q = nonblank(&self.q).map(|q| q.chars().take(100).collect::<String>());
-        let fts = q.as_deref().and_then(super::search::fts_query);
+        let fts = q.as_deref().and_then(crate::text::search::fts_query);
         Ok(QueueFilter {
             platform: nonblank(&self.platform),
             group,

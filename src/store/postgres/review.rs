@@ -1507,7 +1507,7 @@ fn like_escape(s: &str) -> String {
 }
 
 /// The `LIKE` patterns, all of which must match `(' ' || search_text || ' ')`,
-/// of the FTS5 query [`crate::review::search::fts_query`] makes (quoted
+/// of the FTS5 query [`crate::text::search::fts_query`] makes (quoted
 /// pieces joined by `AND`, a piece holding no `"`), per
 /// migrations/postgres/README.md ("Search"):
 /// - a run of n ≥ 2 Chinese characters, its pairs: `% p1 p2 … %` (pairs are
