@@ -1,6 +1,9 @@
 //! Pure domain types shared by every stage: certificates, listings, findings,
-//! verdicts and the states of runs. Nothing here does I/O.
+//! verdicts and the states of runs, and the audit log's hash chain
+//! ([`audit`]). Nothing here does I/O, and nothing here uses the stages
+//! above it (store, review, web): they all build on it.
 
+pub mod audit;
 mod brand;
 mod certificate;
 mod finding;

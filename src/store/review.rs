@@ -2,8 +2,8 @@
 //! the queue, a finding's detail and the dashboard's figures.
 
 use super::{PageMeta, Result, Store, StoredListing};
+use crate::domain::audit::{AuditEntry, Report};
 use crate::domain::{Finding, Verdict};
-use crate::review::audit::{AuditEntry, Report};
 use crate::review::auth::Role;
 use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, QueueFilter};

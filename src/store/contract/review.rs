@@ -814,7 +814,7 @@ contract!(
         assert_eq!((report.entries, report.last_id), (6, Some(6)));
         // Recomputed from the stored text: the chain links and each hash holds.
         let entries = db.audit_page(None, None, 100).await.unwrap().entries;
-        let mut prev = crate::review::audit::GENESIS.to_string();
+        let mut prev = crate::domain::audit::GENESIS.to_string();
         for e in entries.iter().rev() {
             assert_eq!(e.prev_hash, prev);
             assert_eq!(e.hash, e.computed_hash());

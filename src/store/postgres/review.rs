@@ -9,8 +9,8 @@
 
 use super::PgStore;
 use super::clean;
+use crate::domain::audit::{self, AuditEntry, Report, Verifier};
 use crate::domain::{Finding, Listing, Verdict};
-use crate::review::audit::{self, AuditEntry, Report, Verifier};
 use crate::review::auth::Role;
 use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};

@@ -1,8 +1,8 @@
 //! SQLite statements for `store::review`: what the front in `../review.rs` dispatches to.
 
 use super::SqliteStore;
+use crate::domain::audit::{self, AuditEntry, Report, Verifier};
 use crate::domain::{Finding, Listing, Verdict};
-use crate::review::audit::{self, AuditEntry, Report, Verifier};
 use crate::review::auth::Role;
 use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
