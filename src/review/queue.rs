@@ -3,8 +3,8 @@
 //! value and the listing id of the last row shown), so page 1,000 costs what
 //! page 1 costs.
 
-use super::decision::ReviewState;
 use crate::domain::Verdict;
+use crate::domain::decision::ReviewState;
 use serde::{Deserialize, Serialize};
 
 /// The query string as received; every field optional and unparsed.

@@ -2,10 +2,10 @@
 //! the queue, a finding's detail and the dashboard's figures.
 
 use super::{PageMeta, Result, Store, StoredListing};
+use crate::domain::Role;
 use crate::domain::audit::{AuditEntry, Report};
+use crate::domain::decision::{Decision, DecisionError, ReviewState};
 use crate::domain::{Finding, Verdict};
-use crate::review::auth::Role;
-use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, QueueFilter};
 use serde::Serialize;
 

@@ -213,7 +213,7 @@ pub(crate) async fn decide_many(
     state: &AppState,
     user: &CurrentUser,
     ids: &[i64],
-    decision: &crate::review::decision::Decision,
+    decision: &crate::domain::decision::Decision,
 ) -> Result<Vec<(i64, Result<bool, String>)>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     let mut seen = std::collections::HashSet::new();

@@ -6,11 +6,17 @@
 #[allow(unused_imports)]
 use super::*;
 #[allow(unused_imports)]
-use crate::review::auth::Role;
+use crate::domain::Role;
 #[allow(unused_imports)]
-use crate::review::decision::{
-    Action, Decision, DecisionError, DismissReason, Measure, ReviewState, check_allowed,
+use crate::domain::decision::{
+    Action, Decision, DecisionError, DismissReason, Measure, ReviewState,
 };
+// The one import from the review stage: `decide` applies the rule it is
+// handed inside its transaction, and the decision tests check that the
+// store applies the real one (who may decide, who may revise) to the state
+// it read there.
+#[allow(unused_imports)]
+use crate::review::decision::check_allowed;
 #[allow(unused_imports)]
 use crate::review::queue::{QueueFilter, QueueParams};
 #[allow(unused_imports)]

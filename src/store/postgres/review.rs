@@ -9,10 +9,10 @@
 
 use super::PgStore;
 use super::clean;
+use crate::domain::Role;
 use crate::domain::audit::{self, AuditEntry, Report, Verifier};
+use crate::domain::decision::{Decision, DecisionError, ReviewState};
 use crate::domain::{Finding, Listing, Verdict};
-use crate::review::auth::Role;
-use crate::review::decision::{Decision, DecisionError, ReviewState};
 use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
