@@ -11,18 +11,23 @@ use crate::domain::Role;
 use crate::domain::decision::{
     Action, Decision, DecisionError, DismissReason, Measure, ReviewState,
 };
-// The one import from the review stage: `decide` applies the rule it is
-// handed inside its transaction, and the decision tests check that the
-// store applies the real one (who may decide, who may revise) to the state
-// it read there.
 #[allow(unused_imports)]
-use crate::review::decision::check_allowed;
-#[allow(unused_imports)]
-use crate::review::queue::{QueueFilter, QueueParams};
+use crate::domain::queue::QueueFilter;
 #[allow(unused_imports)]
 use crate::store::StoreError;
 #[allow(unused_imports)]
 use crate::store::review::{DecideOutcome, User};
+
+// Two review rules these tests hold the store to. `decide` applies the rule
+// it is handed inside its transaction: the decision tests check that it
+// applies the real one (who may decide, who may revise) to the state it
+// read there. The queue tests build their filters with the workspace's
+// parser (its defaults, `q` turned into the search query), so the store is
+// tested on the filters it really gets.
+#[allow(unused_imports)]
+use crate::review::decision::check_allowed;
+#[allow(unused_imports)]
+use crate::review::queue::QueueParams;
 
 /// A text literal for SQL (quotes doubled).
 #[allow(dead_code)]
