@@ -15,10 +15,10 @@
 mod support;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
+use cccwatch::domain::Role;
 use cccwatch::domain::Verdict;
+use cccwatch::domain::decision::{Action, ReviewState};
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
-use cccwatch::review::auth::Role;
-use cccwatch::review::decision::{Action, ReviewState};
 use cccwatch::review::queue::QueueParams;
 use cccwatch::store::{QueueRow, Store};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};

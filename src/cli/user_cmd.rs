@@ -3,7 +3,8 @@
 
 use super::{App, actor};
 use anyhow::{Context, bail};
-use cccwatch::review::auth::{self, Role};
+use cccwatch::domain::Role;
+use cccwatch::review::auth;
 use clap::Subcommand;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;

@@ -1,23 +1,12 @@
-//! Review stage: who may do what. Roles and their permissions, password
+//! Review stage: who may do what. The roles' permissions, password
 //! hashing (argon2id), and the random tokens behind sessions, CSRF and the
 //! API.
 
+use crate::domain::Role;
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fmt;
-
-/// A user's role. Each role's permissions are listed in [`Role::can`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Supervisor,
-    Reviewer,
-    Viewer,
-}
 
 /// Something a request wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,31 +29,9 @@ pub enum Permission {
     RunScans,
 }
 
+// A role is data (in `crate::domain`); what each role may do is this
+// stage's rule, kept here beside the permissions.
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Supervisor, Role::Reviewer, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Reviewer => "reviewer",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Admin => "系统管理员",
-            Role::Supervisor => "审核负责人",
-            Role::Reviewer => "审核员",
-            Role::Viewer => "只读用户",
-        }
-    }
-
     /// The permission table. An administrator runs the system (users,
     /// settings, audit log) but does not decide findings: separation of
     /// duties, as in the bureau's own procedures.
@@ -79,12 +46,6 @@ impl Role {
             Role::Reviewer => matches!(p, View | Decide | RecordReplies),
             Role::Viewer => matches!(p, View),
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

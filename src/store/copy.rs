@@ -16,7 +16,7 @@
 //! stops the copy with the table, row and column.
 
 use super::{Result as StoreResult, Store, StoreError, postgres::PgStore, sqlite::SqliteStore};
-use crate::review::audit::Report as AuditReport;
+use crate::domain::audit::Report as AuditReport;
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::{Row, TypeInfo, ValueRef};

@@ -72,7 +72,7 @@ pub(crate) fn listing_search_text(l: &Listing) -> String {
             crate::domain::is_model_label(label) && Some(value.as_str()) != l.model.as_deref()
         })
         .map(|(_, value)| Some(value.as_str()));
-    crate::review::search::search_text(
+    crate::text::search::search_text(
         [
             Some(l.title.as_str()),
             l.brand.as_deref(),

@@ -2,11 +2,11 @@
 //! the queue, a finding's detail and the dashboard's figures.
 
 use super::{PageMeta, Result, Store, StoredListing};
+use crate::domain::Role;
+use crate::domain::audit::{AuditEntry, Report};
+use crate::domain::decision::{Decision, DecisionError, ReviewState};
+use crate::domain::queue::{Cursor, QueueFilter};
 use crate::domain::{Finding, Verdict};
-use crate::review::audit::{AuditEntry, Report};
-use crate::review::auth::Role;
-use crate::review::decision::{Decision, DecisionError, ReviewState};
-use crate::review::queue::{Cursor, QueueFilter};
 use serde::Serialize;
 
 /// Who may make a decision: given the decider's role, the finding's

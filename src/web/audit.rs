@@ -7,7 +7,7 @@ use super::AppState;
 use super::layout::{PageResult, layout, page};
 use super::session::CurrentUser;
 use super::views::{AuditRow, AuditView, local_time};
-use crate::review::audit::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use crate::review::auth::Permission;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

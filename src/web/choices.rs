@@ -3,7 +3,7 @@
 //! measures and dismissal reasons as `<select>` options, in Chinese.
 
 use super::views::Opt;
-use crate::review::decision::{DismissReason, Measure};
+use crate::domain::decision::{DismissReason, Measure};
 
 /// The measures of a take-down, the usual one selected.
 pub(crate) fn measure_opts() -> Vec<Opt> {

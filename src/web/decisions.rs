@@ -11,9 +11,9 @@ use super::listing::{FormNotes, listing_page};
 use super::queue_context::{ctx_filter, listing_href, queue_href};
 use super::session::CurrentUser;
 use super::views::{BulkLine, BulkResultView};
+use crate::domain::queue::QueueFilter;
 use crate::review::auth::Permission;
 use crate::review::decision::{DecisionInput, check_allowed};
-use crate::review::queue::QueueFilter;
 use crate::store::{DecideOutcome, StoreError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -213,7 +213,7 @@ pub(crate) async fn decide_many(
     state: &AppState,
     user: &CurrentUser,
     ids: &[i64],
-    decision: &crate::review::decision::Decision,
+    decision: &crate::domain::decision::Decision,
 ) -> Result<Vec<(i64, Result<bool, String>)>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     let mut seen = std::collections::HashSet::new();

@@ -57,8 +57,8 @@ pub async fn not_found() -> AppError {
 
 /// The HTTP status of a refused decision: not allowed 403, someone decided
 /// first 409, anything missing or invalid 422.
-pub fn decision_status(e: &crate::review::decision::DecisionError) -> StatusCode {
-    use crate::review::decision::DecisionError::*;
+pub fn decision_status(e: &crate::domain::decision::DecisionError) -> StatusCode {
+    use crate::domain::decision::DecisionError::*;
     match e {
         NotAllowed | RevisionNeedsSupervisor => StatusCode::FORBIDDEN,
         Conflict(_) => StatusCode::CONFLICT,

@@ -11,7 +11,7 @@ use super::views::{
     CaptureView, DecisionView, EvidenceView, NoticeStepView, TimelineView, local_time, size_text,
 };
 use crate::domain::Verdict;
-use crate::review::decision::{Action, DismissReason, Measure};
+use crate::domain::decision::{Action, DismissReason, Measure};
 use crate::store::{CaptureRow, DecisionRow, FindingDetail, HistoryRow, VerdictChange};
 
 /// The page the finding was judged on.

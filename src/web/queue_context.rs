@@ -5,7 +5,8 @@
 //! keep it.
 
 use super::AppState;
-use crate::review::queue::{QueueFilter, QueueParams};
+use crate::domain::queue::QueueFilter;
+use crate::review::queue::QueueParams;
 
 /// The queue filters a listing page was opened from; bad ones are dropped.
 pub(crate) fn context_filter(state: &AppState, params: &QueueParams) -> QueueFilter {

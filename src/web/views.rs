@@ -401,8 +401,8 @@ pub fn verdict_class(v: crate::domain::Verdict) -> &'static str {
     }
 }
 
-pub fn state_class(s: crate::review::decision::ReviewState) -> &'static str {
-    use crate::review::decision::ReviewState::*;
+pub fn state_class(s: crate::domain::decision::ReviewState) -> &'static str {
+    use crate::domain::decision::ReviewState::*;
     match s {
         Pending => "s-pending",
         NeedInfo => "s-info",

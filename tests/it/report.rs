@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 const HOSTILE_SELLER: &str = "<script>alert('seller')</script>坏商家";
 
-fn decision(action: &str) -> cccwatch::review::decision::Decision {
+fn decision(action: &str) -> cccwatch::domain::decision::Decision {
     DecisionInput {
         action: action.into(),
         reason: (action == "dismiss").then(|| "duplicate".into()),

@@ -6,8 +6,8 @@
 use crate::support::{
     self, PASSWORD, Seeded, csrf_of, raw_i64, raw_sql, web_client as client, web_login as login,
 };
+use cccwatch::domain::audit::Problem;
 use cccwatch::market::HOSTILE_TITLE_PREFIX;
-use cccwatch::review::audit::Problem;
 use cccwatch::review::auth;
 use cccwatch::review::decision::check_allowed;
 use cccwatch::review::queue::QueueParams;

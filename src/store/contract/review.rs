@@ -6,17 +6,28 @@
 #[allow(unused_imports)]
 use super::*;
 #[allow(unused_imports)]
-use crate::review::auth::Role;
+use crate::domain::Role;
 #[allow(unused_imports)]
-use crate::review::decision::{
-    Action, Decision, DecisionError, DismissReason, Measure, ReviewState, check_allowed,
+use crate::domain::decision::{
+    Action, Decision, DecisionError, DismissReason, Measure, ReviewState,
 };
 #[allow(unused_imports)]
-use crate::review::queue::{QueueFilter, QueueParams};
+use crate::domain::queue::QueueFilter;
 #[allow(unused_imports)]
 use crate::store::StoreError;
 #[allow(unused_imports)]
 use crate::store::review::{DecideOutcome, User};
+
+// Two review rules these tests hold the store to. `decide` applies the rule
+// it is handed inside its transaction: the decision tests check that it
+// applies the real one (who may decide, who may revise) to the state it
+// read there. The queue tests build their filters with the workspace's
+// parser (its defaults, `q` turned into the search query), so the store is
+// tested on the filters it really gets.
+#[allow(unused_imports)]
+use crate::review::decision::check_allowed;
+#[allow(unused_imports)]
+use crate::review::queue::QueueParams;
 
 /// A text literal for SQL (quotes doubled).
 #[allow(dead_code)]
@@ -814,7 +825,7 @@ contract!(
         assert_eq!((report.entries, report.last_id), (6, Some(6)));
         // Recomputed from the stored text: the chain links and each hash holds.
         let entries = db.audit_page(None, None, 100).await.unwrap().entries;
-        let mut prev = crate::review::audit::GENESIS.to_string();
+        let mut prev = crate::domain::audit::GENESIS.to_string();
         for e in entries.iter().rev() {
             assert_eq!(e.prev_hash, prev);
             assert_eq!(e.hash, e.computed_hash());

@@ -3,7 +3,7 @@
 use super::PgStore;
 use super::clean;
 use super::review::append_audit;
-use crate::review::decision::Measure;
+use crate::domain::decision::Measure;
 use crate::store::feeds::*;
 use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};

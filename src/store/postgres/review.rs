@@ -9,11 +9,11 @@
 
 use super::PgStore;
 use super::clean;
+use crate::domain::Role;
+use crate::domain::audit::{self, AuditEntry, Report, Verifier};
+use crate::domain::decision::{Decision, DecisionError, ReviewState};
+use crate::domain::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::domain::{Finding, Listing, Verdict};
-use crate::review::audit::{self, AuditEntry, Report, Verifier};
-use crate::review::auth::Role;
-use crate::review::decision::{Decision, DecisionError, ReviewState};
-use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -1507,7 +1507,7 @@ fn like_escape(s: &str) -> String {
 }
 
 /// The `LIKE` patterns, all of which must match `(' ' || search_text || ' ')`,
-/// of the FTS5 query [`crate::review::search::fts_query`] makes (quoted
+/// of the FTS5 query [`crate::text::search::fts_query`] makes (quoted
 /// pieces joined by `AND`, a piece holding no `"`), per
 /// migrations/postgres/README.md ("Search"):
 /// - a run of n ≥ 2 Chinese characters, its pairs: `% p1 p2 … %` (pairs are

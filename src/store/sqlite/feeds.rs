@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use super::review::append_audit;
-use crate::review::decision::Measure;
+use crate::domain::decision::Measure;
 use crate::store::feeds::*;
 use crate::store::{Ctx, Result, StoreError};
 use chrono::{DateTime, Utc};

@@ -1,11 +1,11 @@
 //! SQLite statements for `store::review`: what the front in `../review.rs` dispatches to.
 
 use super::SqliteStore;
+use crate::domain::Role;
+use crate::domain::audit::{self, AuditEntry, Report, Verifier};
+use crate::domain::decision::{Decision, DecisionError, ReviewState};
+use crate::domain::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::domain::{Finding, Listing, Verdict};
-use crate::review::audit::{self, AuditEntry, Report, Verifier};
-use crate::review::auth::Role;
-use crate::review::decision::{Decision, DecisionError, ReviewState};
-use crate::review::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
 use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};

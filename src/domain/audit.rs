@@ -1,7 +1,12 @@
-//! Review stage: the audit log's hash chain. Each entry's hash covers its own
-//! fields and the previous entry's hash, so changing, removing or inserting
-//! an entry breaks the chain at that point. This module holds the pure
-//! chain logic; the store appends and reads entries.
+//! The audit log's hash chain. In: entries as stored, in id order, and the
+//! head record (the last id and hash written); out: each entry's hash
+//! ([`entry_hash`]) and a [`Report`] that locates every break.
+//!
+//! Each entry's hash covers its own fields and the previous entry's hash, so
+//! changing, removing or inserting an entry breaks the chain at that point.
+//! This module holds the pure chain logic; the store appends entries
+//! (hashing them here) and reads them back through a [`Verifier`], and the
+//! workspace shows them.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -1,4 +1,7 @@
-//! Review stage: the text behind the queue's full-text search.
+//! The text behind the review queue's full-text search. In: a listing's
+//! fields, or what a reviewer typed; out: the text the store indexes for the
+//! listing ([`search_text`]), or the FTS5 query that searches it
+//! ([`fts_query`]).
 //!
 //! SQLite's FTS5 tokenizer does not split Chinese into words, so the text
 //! stored for a listing is pre-split: each run of CJK characters becomes its
