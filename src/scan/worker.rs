@@ -7,7 +7,7 @@
 //! scans whose coordinator died seen through to the end. The loop, every
 //! `cluster.poll_ms`:
 //!
-//! 1. returns to the queue what dead processes held ([`Member::reap`]);
+//! 1. returns to the queue what dead processes held ([`Member::reap`](super::cluster::Member::reap));
 //! 2. lends a hand with every running scan that has entries due (one task
 //!    per scan, [`ScanRunner::help`]): it crawls what it can lease;
 //! 3. adopts running scans whose coordinator is gone (their platform lock

@@ -105,6 +105,20 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the database broke a lock cycle by aborting this transaction
+    /// (PostgreSQL `40P01`): the whole transaction may be run again.
+    pub fn is_deadlock(&self) -> bool {
+        match self {
+            StoreError::Query { source, .. } => source
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|c| c == "40P01"),
+            _ => false,
+        }
+    }
+}
+
 pub(crate) trait Ctx<T> {
     fn ctx(self, what: &'static str) -> Result<T>;
 }

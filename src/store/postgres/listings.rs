@@ -138,6 +138,12 @@ async fn upsert_distinct(
         }
         update_changed(tx, writes, &changed, source, now).await?;
         mark_seen(tx, writes, &again, now).await?;
+        // In key order: two processes inserting overlapping listings wait
+        // for each other's keys in the same order, never in a cycle.
+        fresh.sort_by(|&a, &b| {
+            let (a, b) = (&writes[a].0.listing, &writes[b].0.listing);
+            (&a.platform, &a.item_id).cmp(&(&b.platform, &b.item_id))
+        });
         let inserted = insert_many(tx, writes, &fresh, source, now).await?;
         todo = Vec::new();
         for i in fresh {
@@ -320,7 +326,7 @@ async fn mark_seen(
     Ok(())
 }
 
-/// Inserts the new listings in the batch's order; returns the keys
+/// Inserts the new listings in the order of `fresh`; returns the keys
 /// inserted (one another process inserted first is not).
 async fn insert_many(
     tx: &mut sqlx::PgConnection,
@@ -446,7 +452,31 @@ pub(super) fn limit(n: i64) -> Option<i64> {
 impl PgStore {
     /// Inserts new listings and updates changed ones (the old content goes to
     /// `listing_history`); unchanged ones only get `last_seen_at`. One transaction.
+    ///
+    /// A transaction that PostgreSQL aborts to break a deadlock (another
+    /// process writing the same listings: `ingest` beside a crawl) is run
+    /// again, up to `DEADLOCK_TRIES` times.
     pub async fn upsert_listings(
+        &self,
+        batch: &[ListingWrite],
+        source: &str,
+    ) -> Result<ListingCounts> {
+        let mut tries = 1;
+        loop {
+            match self.upsert_listings_once(batch, source).await {
+                Err(e) if e.is_deadlock() && tries < DEADLOCK_TRIES => {
+                    tracing::warn!(
+                        tries,
+                        "listing batch aborted by a deadlock; running it again"
+                    );
+                    tries += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn upsert_listings_once(
         &self,
         batch: &[ListingWrite],
         source: &str,
@@ -546,3 +576,6 @@ impl PgStore {
 /// Listings per statement: how far a batch is cut into runs (a repeated
 /// listing cuts it too).
 const CHUNK: usize = 1000;
+
+/// How many times a listing batch is tried when deadlocks abort it.
+const DEADLOCK_TRIES: u32 = 4;
