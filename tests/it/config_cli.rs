@@ -523,6 +523,54 @@ fn every_problem_is_named_by_file_and_key() {
 }
 
 #[test]
+fn cluster_timings_are_checked_and_named() {
+    let (dir, config) = scratch();
+    let d = dir.path();
+    // A renewal slower than a third of the lease, from the environment: a
+    // worker could lose its leases between two renewals.
+    let o = cccwatch(
+        d,
+        &[("CCCWATCH__CLUSTER__RENEW_SECS", "20")],
+        &["--config", config.to_str().unwrap(), "config", "check"],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(78), "{out}{err}");
+    assert!(
+        out.lines().any(|l| l
+            .starts_with("environment CCCWATCH__CLUSTER__RENEW_SECS: cluster.renew_secs: ")
+            && l.contains("cluster.lease_secs")),
+        "{out}"
+    );
+    // A poll interval out of range, in the file.
+    write_config(&config, "\n[cluster]\npoll_ms = 10\n");
+    let o = cccwatch(
+        d,
+        &[],
+        &["--config", config.to_str().unwrap(), "config", "check"],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(78), "{out}{err}");
+    let cfg = config.display().to_string();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("{cfg}: cluster.poll_ms: "))),
+        "{out}"
+    );
+    // The same settings in range check clean, and a worker would start.
+    write_config(
+        &config,
+        "\n[cluster]\nlease_secs = 60\nrenew_secs = 20\npoll_ms = 200\n",
+    );
+    let o = cccwatch(
+        d,
+        &[],
+        &["--config", config.to_str().unwrap(), "config", "check"],
+    );
+    let (out, err) = text(&o);
+    assert!(!out.contains("cluster."), "{out}{err}");
+}
+
+#[test]
 fn a_syntax_error_names_the_file_key_and_line() {
     let (dir, config) = scratch();
     write_config(

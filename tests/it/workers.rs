@@ -147,6 +147,30 @@ async fn three_workers_share_a_scan_and_a_kill_9_loses_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // `worker list --json` shows the three, alive, with their pids.
+    let listed = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "worker",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let view: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let mut alive: Vec<i64> = view["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["role"] == "worker" && p["state"] == "alive")
+        .map(|p| p["pid"].as_i64().unwrap())
+        .collect();
+    let mut pids: Vec<i64> = workers.iter().map(|w| i64::from(w.id())).collect();
+    pids.sort_unstable();
+    alive.sort_unstable();
+    assert_eq!(alive, pids, "{view}");
     let scan = cccwatch(
         &config,
         &[

@@ -318,8 +318,9 @@ impl SqliteStore {
         &self,
         platform: &str,
     ) -> Result<Vec<(String, Option<String>)>> {
-        let since =
-            crate::store::stamp_rfc3339(self.now() - chrono::Duration::days(RECHECK_REMOVED_DAYS));
+        // `+00:00` text, compared as text with the stored stamps: the equal
+        // instant is still inside the window (the contract test pins it).
+        let since = (self.now() - chrono::Duration::days(RECHECK_REMOVED_DAYS)).to_rfc3339();
         sqlx::query_as(concat!(
             "SELECT DISTINCT l.item_id, l.url FROM notices n JOIN listings l ON l.id = n.listing_id \
              WHERE l.platform = ? AND (n.state IN ",
