@@ -54,12 +54,13 @@ pub struct AccessoryWords {
     /// (`配件`, `零件`), unless a "with" word (`送`, `带`) comes before.
     pub anywhere: Vec<String>,
     /// Devices that other goods are made for (`手机`, `ipad`, `电脑`): a
-    /// title that names one and also goods outside the catalog or one of
-    /// [`AccessoryWords::of_hosts`] sells those goods (`手机臂包`,
-    /// `麦克风手机话筒`), unless a "with" word comes right before them.
+    /// title whose product word is one of these sells something else when
+    /// one of [`AccessoryWords::of_hosts`] follows it closely (`手机臂包`) or
+    /// a word of goods outside the catalog comes straight after it
+    /// (`手机话筒`).
     pub hosts: Vec<String>,
-    /// What is sold for a host device wherever it stands in the title
-    /// (`保护套`, `支架`, `读卡器`).
+    /// What is sold for a host device, when it follows the device's word
+    /// across at most four characters (`保护套`, `支架`, `读卡器`).
     pub of_hosts: Vec<String>,
 }
 
