@@ -66,8 +66,11 @@ pub const TABLES: &[&str] = &[
 pub const RUNTIME_TABLES: &[&str] = &["workers", "host_leases", "cert_generation"];
 
 /// Columns one backend has and the other has not, on purpose: PostgreSQL
-/// keeps the brands' file order in a column (SQLite uses the rowid).
-const BACKEND_ONLY: &[(&str, &str)] = &[("brands", "import_order")];
+/// keeps the brands' file order in a column (SQLite uses the rowid), and
+/// queued findings carry their listing's search text for the queue's
+/// trigram index (SQLite searches FTS5); a trigger fills it as rows come
+/// in (migrations/postgres/20261207000007_findings_search.sql).
+const BACKEND_ONLY: &[(&str, &str)] = &[("brands", "import_order"), ("findings", "search_text")];
 
 /// Rows per batch (one transaction each) unless told otherwise.
 pub const DEFAULT_BATCH: usize = 2_000;

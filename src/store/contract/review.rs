@@ -1350,6 +1350,121 @@ contract!(
     }
 );
 
+contract!(
+    the_queue_search_follows_the_matcher_and_the_listings,
+    |db, _clock| {
+        use crate::domain::Verdict;
+        use crate::store::contract::findings::{SEED, finding, fw};
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        db.exec_sql(SEED).await;
+        assert_eq!(db.backfill_search_text().await.unwrap(), 4);
+        let search = |q: &str| {
+            let q = q.to_string();
+            params(move |p| {
+                p.state = Some("all".into());
+                p.q = Some(q);
+            })
+        };
+        let found = |q: &'static str| {
+            let f = search(q);
+            async move {
+                let mut got = ids(&db.queue(&f).await.unwrap());
+                got.sort();
+                got
+            }
+        };
+        // Findings the matcher writes are searchable once queued, and only then.
+        let run = db.begin_match_run(day, None).await.unwrap();
+        run.write(&[
+            fw(1, finding(Verdict::Uncertified, 0.5)),
+            fw(3, finding(Verdict::Compliant, 0.9)),
+            fw(4, finding(Verdict::Revoked, 0.7)),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(found("电热水壶").await, [1]);
+        assert_eq!(found("插座").await, Vec::<i64>::new());
+        assert_eq!(found("苏泊尔").await, [4]);
+        // A later run queues 3 and takes 1 out of the queue.
+        run.write(&[
+            fw(1, finding(Verdict::Compliant, 0.9)),
+            fw(3, finding(Verdict::Uncertified, 0.6)),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(found("电热水壶").await, Vec::<i64>::new());
+        assert_eq!(found("插座").await, [3]);
+        // A decision keeps the finding searchable.
+        db.exec_sql("UPDATE findings SET review_state = 'confirmed' WHERE listing_id = 3")
+            .await;
+        assert_eq!(found("公牛插座").await, [3]);
+        // A listing whose title changes is found by its new words only.
+        db.exec_sql("UPDATE listings SET title = '公牛排插 GN-1', search_text = '' WHERE id = 3")
+            .await;
+        assert_eq!(db.backfill_search_text().await.unwrap(), 1);
+        assert_eq!(found("排插").await, [3]);
+        assert_eq!(found("插座").await, Vec::<i64>::new());
+        run.finish(3, &[]).await.unwrap();
+    }
+);
+
+contract!(
+    a_broad_search_pages_and_counts_like_a_narrow_one,
+    |db, _clock| {
+        // 4,200 queued listings: the even ones hold 插座 (2,100 matches, a
+        // broad search on both backends), the odd ones 开关.
+        db.exec_sql(MATCH_RUN).await;
+        db.exec_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4200) \
+             INSERT INTO listings (id, platform, item_id, url, title, brand, model, params, seller, shop_url, \
+                                   content_hash, source, first_seen_at, last_seen_at, updated_at) \
+             SELECT i, 'jd', 'item' || i, NULL, \
+                    CASE WHEN i % 2 = 0 THEN '公牛插座 五孔 ' ELSE '开关面板 ' END || 'x' || i, \
+                    NULL, NULL, '[]', NULL, NULL, 'h', 'scan:1', \
+                    '2026-06-30T07:00:00.000Z', '2026-06-30T07:00:00.000Z', '2026-06-30T07:00:00.000Z' FROM n",
+        )
+        .await;
+        db.exec_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4200) \
+             INSERT INTO findings (listing_id, verdict, confidence, matched_cert, cert_numbers, category_code, \
+                                   brand, model, reasons, as_of, run_id, matched_at, review_state, queued_at, \
+                                   platform, priority) \
+             SELECT i, 'uncertified', i / 10000.0, NULL, '[]', NULL, NULL, NULL, '[]', '2026-06-30', 1, \
+                    '2026-06-30T07:45:00.000Z', 'pending', '2026-06-30T07:45:00.000Z', 'jd', 0 FROM n",
+        )
+        .await;
+        assert_eq!(db.backfill_search_text().await.unwrap(), 4200);
+        let page = |q: &str, after: Option<String>| {
+            params(|p| {
+                p.q = Some(q.into());
+                p.per_page = Some("3".into());
+                p.after = after;
+            })
+        };
+        // Highest confidence first: 4200, 4198, 4196, then on.
+        let first = db.queue(&page("插座", None)).await.unwrap();
+        assert_eq!(ids(&first), [4200, 4198, 4196]);
+        assert_eq!((first.total, first.total_capped), (2100, false));
+        let second = db.queue(&page("插座", first.next.clone())).await.unwrap();
+        assert_eq!(ids(&second), [4194, 4192, 4190]);
+        assert_eq!(
+            ids(&db.queue(&page("开关", None)).await.unwrap()),
+            [4199, 4197, 4195]
+        );
+        assert_eq!(
+            db.queue_next(&page("插座", None), 4198).await.unwrap(),
+            Some(4196)
+        );
+        // Broad and narrow words together; a narrow one alone.
+        let both = db.queue(&page("插座 x420", None)).await.unwrap();
+        assert_eq!((ids(&both), both.total), (vec![4200, 420], 2));
+        let one = db.queue(&page("x4199", None)).await.unwrap();
+        assert_eq!((ids(&one), one.total), (vec![4199], 1));
+        let none = db.queue(&page("插座 开关", None)).await.unwrap();
+        assert_eq!((ids(&none), none.total), (vec![], 0));
+    }
+);
+
 #[allow(dead_code)]
 const SCANS: &str = "INSERT INTO scans (id, platform, state, started_at, as_of, keywords, max_pages, listings_new, \
      listings_changed, listings_unchanged, findings) VALUES \

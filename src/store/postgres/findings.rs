@@ -259,12 +259,12 @@ WITH input AS (
     SELECT f.listing_id, f.verdict FROM findings f WHERE f.listing_id = ANY($1)
 ), up AS (
     INSERT INTO findings (listing_id, verdict, confidence, matched_cert, cert_numbers, category_code, brand, model,
-                          reasons, as_of, run_id, matched_at, review_state, queued_at, platform)
+                          reasons, as_of, run_id, matched_at, review_state, queued_at, platform, search_text)
     SELECT i.listing_id, i.verdict, i.confidence, i.matched_cert, i.cert_numbers::jsonb, i.category_code,
            i.brand, i.model, i.reasons::jsonb, $11, $12, $13, i.review_state,
            CASE WHEN i.review_state IS NOT NULL THEN $13::timestamptz END,
-           (SELECT l.platform FROM listings l WHERE l.id = i.listing_id)
-    FROM input i ORDER BY i.n
+           l.platform, CASE WHEN i.review_state IS NOT NULL THEN l.search_text END
+    FROM input i LEFT JOIN listings l ON l.id = i.listing_id ORDER BY i.n
     ON CONFLICT (listing_id) DO UPDATE SET verdict = excluded.verdict, confidence = excluded.confidence,
         matched_cert = excluded.matched_cert, cert_numbers = excluded.cert_numbers,
         category_code = excluded.category_code, brand = excluded.brand, model = excluded.model,
@@ -276,7 +276,8 @@ WITH input AS (
         queued_at = CASE WHEN excluded.review_state IS NULL THEN NULL
             WHEN findings.verdict = excluded.verdict AND findings.review_state IS NOT NULL THEN findings.queued_at
             ELSE excluded.queued_at END,
-        decision_id = CASE WHEN findings.verdict = excluded.verdict THEN findings.decision_id ELSE NULL END
+        decision_id = CASE WHEN findings.verdict = excluded.verdict THEN findings.decision_id ELSE NULL END,
+        search_text = excluded.search_text
 )
 INSERT INTO finding_history (listing_id, run_id, old_verdict, new_verdict, changed_at)
 SELECT i.listing_id, $12, o.verdict, i.verdict, $13

@@ -117,33 +117,6 @@ pub(crate) async fn append_audit(
 }
 
 #[derive(sqlx::FromRow)]
-struct AuditRow {
-    id: i64,
-    at: String,
-    actor: String,
-    action: String,
-    target: Option<String>,
-    details: String,
-    prev_hash: String,
-    hash: String,
-}
-
-impl From<AuditRow> for AuditEntry {
-    fn from(r: AuditRow) -> AuditEntry {
-        AuditEntry {
-            id: r.id,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            details: r.details,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
 struct DecisionDbRow {
     id: i64,
     action: String,
