@@ -11,8 +11,8 @@
 use super::{Result, Store};
 use serde::Serialize;
 
-/// A process that crawls, as registered.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A process that crawls, as registered (a row of `workers`).
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct WorkerRow {
     /// `machine:pid:nonce:role`.
     pub id: String,
@@ -28,8 +28,8 @@ pub struct WorkerRow {
     pub pages: i64,
 }
 
-/// A host's lease: who sends its requests now.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A host's lease: who sends its requests now (a row of `host_leases`).
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct HostLease {
     pub host: String,
     pub owner: String,

@@ -4,7 +4,7 @@
 //! written in one transaction, so a killed scan resumes exactly where its
 //! last commit left it.
 
-use super::{ListingCounts, ListingWrite, Result, Store};
+use super::{ListingCounts, ListingWrite, Result, Store, StoreError};
 use crate::domain::RunState;
 use chrono::NaiveDate;
 
@@ -388,5 +388,43 @@ impl Store {
     /// Number of listings of a platform by state (online, gone).
     pub async fn listing_states(&self, platform: &str) -> Result<Vec<(String, i64)>> {
         dispatch!(self, |db| db.listing_states(platform).await)
+    }
+}
+
+/// A frontier row, as both backends read it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EntryRow {
+    id: i64,
+    kind: String,
+    key: String,
+    url: String,
+    keyword: Option<String>,
+    page: Option<i64>,
+    card: Option<String>,
+    attempts: i64,
+}
+
+impl EntryRow {
+    pub(crate) fn into_entry(self) -> Result<FrontierEntry> {
+        let kind = match self.kind.as_str() {
+            "item" => EntryKind::Item,
+            "search" => EntryKind::Search,
+            other => {
+                return Err(StoreError::Corrupt {
+                    what: "frontier kind",
+                    detail: other.to_string(),
+                });
+            }
+        };
+        Ok(FrontierEntry {
+            id: self.id,
+            kind,
+            key: self.key,
+            url: self.url,
+            keyword: self.keyword,
+            page: self.page,
+            card: self.card,
+            attempts: self.attempts,
+        })
     }
 }

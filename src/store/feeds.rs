@@ -8,6 +8,7 @@ use super::{Result, Store, StoreError};
 use crate::domain::{CertStatus, Verdict};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A feed token as stored (never the token itself).
 #[derive(Debug, Clone, Serialize)]
@@ -282,4 +283,77 @@ mod tests {
             "2026-11-29T04:00:00.000Z"
         );
     }
+}
+
+/// A listing matched to (`cites` false) or citing (`cites` true) one of the
+/// feed's certificates, as both backends read it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CitingRow {
+    cert_no: String,
+    listing_id: i64,
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    seller: Option<String>,
+    state: String,
+    verdict: String,
+    cites: bool,
+}
+
+/// The listings of each certificate, from rows ordered by certificate and
+/// listing: a listing both matched and citing is one entry.
+pub(crate) fn group_citing(rows: Vec<CitingRow>) -> HashMap<String, Vec<CitingListing>> {
+    let mut out: HashMap<String, Vec<CitingListing>> = HashMap::new();
+    let mut last: Option<(String, i64)> = None;
+    for r in rows {
+        let key = (r.cert_no, r.listing_id);
+        let list = out.entry(key.0.clone()).or_default();
+        // Matched and cited: one entry (rows of a listing are adjacent).
+        if last.as_ref() == Some(&key) {
+            if let Some(prev) = list.last_mut() {
+                prev.cites |= r.cites;
+            }
+            continue;
+        }
+        list.push(CitingListing {
+            item_id: r.item_id,
+            url: r.url,
+            title: r.title,
+            seller: r.seller,
+            state: r.state,
+            verdict_label: verdict_label(&r.verdict),
+            verdict: r.verdict,
+            cites: r.cites,
+        });
+        last = Some(key);
+    }
+    out
+}
+
+/// A repeat seller's counts, as both backends read them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SellerRow {
+    seller: String,
+    shop_url: Option<String>,
+    confirmed: i64,
+    overdue: i64,
+    relisted: i64,
+}
+
+/// The first `cap` sellers of rows read with `LIMIT cap + 1`, and whether
+/// there were more.
+pub(crate) fn repeat_sellers_of(rows: Vec<SellerRow>, cap: usize) -> (Vec<RepeatSeller>, bool) {
+    let truncated = rows.len() > cap;
+    let out = rows
+        .into_iter()
+        .take(cap)
+        .map(|r| RepeatSeller {
+            seller: r.seller,
+            shop_url: r.shop_url,
+            confirmed: r.confirmed,
+            overdue: r.overdue,
+            relisted: r.relisted,
+        })
+        .collect();
+    (out, truncated)
 }

@@ -1,7 +1,7 @@
 //! Listings: upsert by (platform, item_id) keeping the previous content as
 //! history, and paging through them for matching.
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::domain::Listing;
 
 /// A listing to store, with the hash of its content.
@@ -117,5 +117,51 @@ impl Store {
     /// Number of earlier versions kept for a listing.
     pub async fn listing_history_len(&self, platform: &str, item_id: &str) -> Result<i64> {
         dispatch!(self, |db| db.listing_history_len(platform, item_id).await)
+    }
+}
+
+/// A listing row as the match reads it, on both backends.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListingRow {
+    id: i64,
+    platform: String,
+    item_id: String,
+    url: Option<String>,
+    title: String,
+    brand: Option<String>,
+    model: Option<String>,
+    params: String,
+    description: Option<String>,
+    seller: Option<String>,
+    shop_url: Option<String>,
+    price: Option<String>,
+    category: Option<String>,
+}
+
+impl ListingRow {
+    pub(crate) fn into_stored(self) -> Result<StoredListing> {
+        let id = self.id;
+        let params: Vec<(String, String)> =
+            serde_json::from_str(&self.params).map_err(|e| StoreError::Corrupt {
+                what: "listing params",
+                detail: format!("listing {id}: {e}"),
+            })?;
+        Ok(StoredListing {
+            id,
+            listing: Listing {
+                platform: self.platform,
+                item_id: self.item_id,
+                url: self.url,
+                title: self.title,
+                brand: self.brand,
+                model: self.model,
+                params,
+                description: self.description,
+                seller: self.seller,
+                shop_url: self.shop_url,
+                price: self.price,
+                category: self.category,
+            },
+        })
     }
 }

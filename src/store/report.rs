@@ -23,7 +23,7 @@ pub struct MonthWindow {
 
 /// Listings seen in the month, grouped by their verdict at the end of the
 /// month and the current finding's catalog code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct CheckedCount {
     pub platform: String,
     /// `None`: not judged by the end of the month.
@@ -33,7 +33,7 @@ pub struct CheckedCount {
 }
 
 /// A notice batch issued in the month with its listings' current states.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct IssuedBatch {
     pub platform: String,
     pub number: String,
@@ -70,7 +70,7 @@ pub struct MonthFigures {
 }
 
 /// One seller's record, counted in listings (a listing counts once per column).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct SellerCounts {
     pub platform: String,
     /// `None` when the listings name no seller.

@@ -6,8 +6,8 @@ use super::{Result, Store};
 use crate::domain::RunState;
 use serde::Serialize;
 
-/// Who holds a platform's scan lock.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// Who holds a platform's scan lock (a row of `scan_locks`).
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct LockHolder {
     pub platform: String,
     pub owner: String,

@@ -3,7 +3,7 @@
 //! robots.txt and Retry-After are obeyed, pages are kept as evidence, and
 //! the listings are judged.
 
-use crate::support::root;
+use crate::support::{max_per_second, root};
 use cccwatch::cert_import::{ImportOptions, import_file};
 use cccwatch::config::Settings;
 use cccwatch::crawl::fetch::Fetcher;
@@ -216,19 +216,6 @@ async fn verdict_agreement(store: &Store, market: &Market) -> f64 {
     }
     eprintln!("kind → verdict: {confusion:#?}");
     agree as f64 / rows.len().max(1) as f64
-}
-
-/// Largest number of requests in any one-second window (at ms resolution).
-fn max_per_second(at: &[u64]) -> usize {
-    let mut best = 0;
-    let mut lo = 0;
-    for hi in 0..at.len() {
-        while at[hi] - at[lo] >= 1000 {
-            lo += 1;
-        }
-        best = best.max(hi - lo + 1);
-    }
-    best
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 //! with `cccwatch scan --resume`: no listing is lost and none that was
 //! already stored is fetched again.
 
+use crate::support::demo_config;
 use cccwatch::domain::RunState;
 use cccwatch::market::{Market, MarketConfig, RequestRecord};
 use std::collections::{HashMap, HashSet};
@@ -9,29 +10,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A config folder whose demo platform points at `market`.
+/// A config folder whose demo platform points at `market` (150 requests a
+/// second), with a SQLite database in `dir`.
 fn config_dir(dir: &Path, market: &Market) -> std::path::PathBuf {
-    let platforms = dir.join("platforms");
-    std::fs::create_dir_all(&platforms).unwrap();
-    let demo = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml"),
-    )
-    .unwrap();
-    let demo = demo
-        .replace("http://127.0.0.1:8080", &market.base_url())
-        .replace("requests_per_second = 50.0", "requests_per_second = 150.0");
-    std::fs::write(platforms.join("demo.toml"), demo).unwrap();
-    let config = dir.join("cccwatch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[database]\nurl = \"sqlite://{}\"\n[crawl]\nplatforms_dir = \"{}\"\nretry_min_secs = 0.05\n",
-            dir.join("r.db").display(),
-            platforms.display()
-        ),
-    )
-    .unwrap();
-    config
+    let db = format!("sqlite://{}", dir.join("r.db").display());
+    demo_config(dir, market, &db, 150.0, None, "")
 }
 
 fn spawn_scan(config: &Path, extra: &[&str]) -> Child {

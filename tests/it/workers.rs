@@ -4,7 +4,7 @@
 //! The scan completes, every item is stored exactly once, and the host's
 //! quota held at the server for the whole cluster.
 
-use crate::support::{pg_database, raw_i64};
+use crate::support::{demo_config, max_per_second, pg_database, raw_i64};
 use cccwatch::market::{Market, MarketConfig};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,33 +13,17 @@ use std::time::{Duration, Instant};
 /// Requests per second the platform file allows (burst 1).
 const QUOTA: usize = 25;
 
-/// A config folder: the demo platform at `market` with quota [`QUOTA`], the
-/// database at `db_url`, short cluster leases.
+/// A config folder: the demo platform at `market` with quota [`QUOTA`]
+/// (burst 1), the database at `db_url`, short cluster leases.
 fn config_dir(dir: &Path, market: &Market, db_url: &str) -> std::path::PathBuf {
-    let platforms = dir.join("platforms");
-    std::fs::create_dir_all(&platforms).unwrap();
-    let demo = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/demo.toml"),
+    demo_config(
+        dir,
+        market,
+        db_url,
+        QUOTA as f64,
+        Some(1),
+        "[cluster]\nlease_secs = 3\nrenew_secs = 1\npoll_ms = 200\nhandover_ms = 1000\n",
     )
-    .unwrap()
-    .replace("http://127.0.0.1:8080", &market.base_url())
-    .replace(
-        "requests_per_second = 50.0",
-        &format!("requests_per_second = {QUOTA}.0"),
-    )
-    .replace("burst = 5", "burst = 1");
-    std::fs::write(platforms.join("demo.toml"), demo).unwrap();
-    let config = dir.join("cccwatch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[database]\nurl = \"{db_url}\"\n[crawl]\nplatforms_dir = \"{}\"\nretry_min_secs = 0.05\n\
-             [cluster]\nlease_secs = 3\nrenew_secs = 1\npoll_ms = 200\nhandover_ms = 1000\n",
-            platforms.display()
-        ),
-    )
-    .unwrap();
-    config
 }
 
 fn cccwatch(config: &Path, args: &[&str]) -> Child {
@@ -51,19 +35,6 @@ fn cccwatch(config: &Path, args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// Largest number of requests in any one-second window (at ms resolution).
-fn max_per_second(at: &[u64]) -> usize {
-    let mut best = 0;
-    let mut lo = 0;
-    for hi in 0..at.len() {
-        while at[hi] - at[lo] >= 1000 {
-            lo += 1;
-        }
-        best = best.max(hi - lo + 1);
-    }
-    best
 }
 
 /// The pid of the process holding `host`'s lease (`machine:pid:...`).

@@ -428,3 +428,55 @@ pub async fn raw_i64(url: &str, sql: &str) -> Option<i64> {
             .unwrap()
     }
 }
+
+/// The largest number of requests in any one-second window, from request
+/// times in milliseconds (sorted).
+pub fn max_per_second(at: &[u64]) -> usize {
+    let mut best = 0;
+    let mut lo = 0;
+    for hi in 0..at.len() {
+        while at[hi] - at[lo] >= 1000 {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best
+}
+
+/// A config folder for running the binary against the built-in
+/// marketplace: `platforms/demo.toml` pointed at `market` with a quota of
+/// `requests_per_second` (and `burst`, when given), and `cccwatch.toml`
+/// with the database at `db_url`, fast retries and `extra` TOML appended.
+/// Returns the path of `cccwatch.toml`.
+pub fn demo_config(
+    dir: &Path,
+    market: &Market,
+    db_url: &str,
+    requests_per_second: f64,
+    burst: Option<u32>,
+    extra: &str,
+) -> std::path::PathBuf {
+    let platforms = dir.join("platforms");
+    std::fs::create_dir_all(&platforms).unwrap();
+    let mut demo = std::fs::read_to_string(root().join("config/platforms/demo.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:8080", &market.base_url())
+        .replace(
+            "requests_per_second = 50.0",
+            &format!("requests_per_second = {requests_per_second:.1}"),
+        );
+    if let Some(b) = burst {
+        demo = demo.replace("burst = 5", &format!("burst = {b}"));
+    }
+    std::fs::write(platforms.join("demo.toml"), demo).unwrap();
+    let config = dir.join("cccwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{db_url}\"\n[crawl]\nplatforms_dir = \"{}\"\nretry_min_secs = 0.05\n{extra}",
+            platforms.display()
+        ),
+    )
+    .unwrap();
+    config
+}

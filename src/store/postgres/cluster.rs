@@ -10,60 +10,6 @@ use super::{PgStore, clean};
 use crate::store::cluster::*;
 use crate::store::{Ctx, Result};
 
-#[derive(sqlx::FromRow)]
-struct WorkerDbRow {
-    id: String,
-    machine: String,
-    pid: i64,
-    role: String,
-    started_ms: i64,
-    heartbeat_ms: i64,
-    stopped_ms: Option<i64>,
-    scan_id: Option<i64>,
-    doing: Option<String>,
-    pages: i64,
-}
-
-impl From<WorkerDbRow> for WorkerRow {
-    fn from(r: WorkerDbRow) -> WorkerRow {
-        WorkerRow {
-            id: r.id,
-            machine: r.machine,
-            pid: r.pid,
-            role: r.role,
-            started_ms: r.started_ms,
-            heartbeat_ms: r.heartbeat_ms,
-            stopped_ms: r.stopped_ms,
-            scan_id: r.scan_id,
-            doing: r.doing,
-            pages: r.pages,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct LeaseRow {
-    host: String,
-    owner: String,
-    scan_id: Option<i64>,
-    acquired_ms: i64,
-    heartbeat_ms: i64,
-    quiet_until_ms: i64,
-}
-
-impl From<LeaseRow> for HostLease {
-    fn from(r: LeaseRow) -> HostLease {
-        HostLease {
-            host: r.host,
-            owner: r.owner,
-            scan_id: r.scan_id,
-            acquired_ms: r.acquired_ms,
-            heartbeat_ms: r.heartbeat_ms,
-            quiet_until_ms: r.quiet_until_ms,
-        }
-    }
-}
-
 const LEASE_SELECT: &str =
     "SELECT host, owner, scan_id, acquired_ms, heartbeat_ms, quiet_until_ms FROM host_leases";
 
@@ -126,7 +72,7 @@ impl PgStore {
     }
 
     pub async fn workers(&self, stopped_since_ms: i64) -> Result<Vec<WorkerRow>> {
-        let rows: Vec<WorkerDbRow> = sqlx::query_as(
+        let rows: Vec<WorkerRow> = sqlx::query_as(
             "SELECT id, machine, pid, role, started_ms, heartbeat_ms, stopped_ms, scan_id, doing, pages \
              FROM workers WHERE stopped_ms IS NULL OR stopped_ms >= $1 ORDER BY started_ms, id",
         )
@@ -134,7 +80,7 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing workers")?;
-        Ok(rows.into_iter().map(WorkerRow::from).collect())
+        Ok(rows)
     }
 
     pub async fn prune_workers(&self, before_ms: i64) -> Result<u64> {
@@ -184,7 +130,7 @@ impl PgStore {
             if let Some(quiet) = taken {
                 return Ok(Ok(quiet));
             }
-            let row: Option<LeaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let row: Option<HostLease> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{LEASE_SELECT} WHERE host = $1"
             )))
             .bind(host.as_ref())
@@ -192,7 +138,7 @@ impl PgStore {
             .await
             .ctx("reading a host lease")?;
             if let Some(row) = row.filter(|r| r.heartbeat_ms >= stale_before_ms) {
-                return Ok(Err(row.into()));
+                return Ok(Err(row));
             }
         }
         Err(crate::store::StoreError::Corrupt {
@@ -251,14 +197,14 @@ impl PgStore {
     }
 
     pub async fn host_leases(&self, live_after_ms: i64) -> Result<Vec<HostLease>> {
-        let rows: Vec<LeaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<HostLease> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{LEASE_SELECT} WHERE heartbeat_ms >= $1 ORDER BY host"
         )))
         .bind(live_after_ms)
         .fetch_all(&self.pool)
         .await
         .ctx("listing host leases")?;
-        Ok(rows.into_iter().map(HostLease::from).collect())
+        Ok(rows)
     }
 
     pub async fn reclaim_entries(&self, scan_id: Option<i64>, live_after_ms: i64) -> Result<u64> {

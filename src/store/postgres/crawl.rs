@@ -14,7 +14,7 @@ use super::listings::{clean, clean_opt, limit, nul_free, upsert_batch};
 use crate::domain::RunState;
 use crate::store::crawl::*;
 use crate::store::listings::SeenIn;
-use crate::store::{Ctx, ListingCounts, ListingWrite, Result, StoreError};
+use crate::store::{Ctx, ListingCounts, ListingWrite, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The columns of a scan, for [`ScanRow`].
@@ -80,43 +80,6 @@ impl From<ScanRow> for ScanRecord {
             message: r.message,
             snapshot: r.snapshot,
         }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct EntryRow {
-    id: i64,
-    kind: String,
-    key: String,
-    url: String,
-    keyword: Option<String>,
-    page: Option<i64>,
-    card: Option<String>,
-    attempts: i64,
-}
-
-impl EntryRow {
-    fn into_entry(self) -> Result<FrontierEntry> {
-        let kind = match self.kind.as_str() {
-            "item" => EntryKind::Item,
-            "search" => EntryKind::Search,
-            other => {
-                return Err(StoreError::Corrupt {
-                    what: "frontier kind",
-                    detail: other.to_string(),
-                });
-            }
-        };
-        Ok(FrontierEntry {
-            id: self.id,
-            kind,
-            key: self.key,
-            url: self.url,
-            keyword: self.keyword,
-            page: self.page,
-            card: self.card,
-            attempts: self.attempts,
-        })
     }
 }
 

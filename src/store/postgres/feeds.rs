@@ -64,19 +64,6 @@ struct CertRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct CitingRow {
-    cert_no: String,
-    listing_id: i64,
-    item_id: String,
-    url: Option<String>,
-    title: String,
-    seller: Option<String>,
-    state: String,
-    verdict: String,
-    cites: bool,
-}
-
-#[derive(sqlx::FromRow)]
 struct ConfirmedRow {
     item_id: String,
     url: Option<String>,
@@ -90,15 +77,6 @@ struct ConfirmedRow {
     cert_numbers: String,
     decided_at: DateTime<Utc>,
     measure: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct SellerRow {
-    seller: String,
-    shop_url: Option<String>,
-    confirmed: i64,
-    overdue: i64,
-    relisted: i64,
 }
 
 impl PgStore {
@@ -442,31 +420,7 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .ctx("reading listings citing certificates")?;
-        let mut out: HashMap<String, Vec<CitingListing>> = HashMap::new();
-        let mut last: Option<(String, i64)> = None;
-        for r in rows {
-            let key = (r.cert_no, r.listing_id);
-            let list = out.entry(key.0.clone()).or_default();
-            // Matched and cited: one entry (rows of a listing are adjacent).
-            if last.as_ref() == Some(&key) {
-                if let Some(prev) = list.last_mut() {
-                    prev.cites |= r.cites;
-                }
-                continue;
-            }
-            list.push(CitingListing {
-                item_id: r.item_id,
-                url: r.url,
-                title: r.title,
-                seller: r.seller,
-                state: r.state,
-                verdict_label: verdict_label(&r.verdict),
-                verdict: r.verdict,
-                cites: r.cites,
-            });
-            last = Some(key);
-        }
-        Ok(out)
+        Ok(group_citing(rows))
     }
 
     /// Findings of the platform whose current decision is a confirmation
@@ -558,18 +512,6 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .ctx("reading repeat sellers")?;
-        let truncated = rows.len() > cap;
-        let out = rows
-            .into_iter()
-            .take(cap)
-            .map(|r| RepeatSeller {
-                seller: r.seller,
-                shop_url: r.shop_url,
-                confirmed: r.confirmed,
-                overdue: r.overdue,
-                relisted: r.relisted,
-            })
-            .collect();
-        Ok((out, truncated))
+        Ok(repeat_sellers_of(rows, cap))
     }
 }

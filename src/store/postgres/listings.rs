@@ -398,52 +398,6 @@ async fn insert_many(
     Ok(rows.into_iter().collect())
 }
 
-/// A listing row as the match reads it.
-#[derive(sqlx::FromRow)]
-struct ListingRow {
-    id: i64,
-    platform: String,
-    item_id: String,
-    url: Option<String>,
-    title: String,
-    brand: Option<String>,
-    model: Option<String>,
-    params: String,
-    description: Option<String>,
-    seller: Option<String>,
-    shop_url: Option<String>,
-    price: Option<String>,
-    category: Option<String>,
-}
-
-impl ListingRow {
-    fn into_stored(self) -> Result<StoredListing> {
-        let id = self.id;
-        let params: Vec<(String, String)> =
-            serde_json::from_str(&self.params).map_err(|e| StoreError::Corrupt {
-                what: "listing params",
-                detail: format!("listing {id}: {e}"),
-            })?;
-        Ok(StoredListing {
-            id,
-            listing: Listing {
-                platform: self.platform,
-                item_id: self.item_id,
-                url: self.url,
-                title: self.title,
-                brand: self.brand,
-                model: self.model,
-                params,
-                description: self.description,
-                seller: self.seller,
-                shop_url: self.shop_url,
-                price: self.price,
-                category: self.category,
-            },
-        })
-    }
-}
-
 /// A SQL `LIMIT` as SQLite reads it: a negative one means none.
 pub(super) fn limit(n: i64) -> Option<i64> {
     (n >= 0).then_some(n)

@@ -58,36 +58,10 @@ fn bound(text: &str) -> Result<DateTime<Utc>> {
 }
 
 #[derive(sqlx::FromRow)]
-struct CheckedRow {
-    platform: String,
-    verdict: Option<String>,
-    category_code: Option<String>,
-    listings: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct BatchRow {
-    platform: String,
-    number: String,
-    listings: i64,
-    removed_now: i64,
-}
-
-#[derive(sqlx::FromRow)]
 struct RemovalRow {
     platform: String,
     issued_at: DateTime<Utc>,
     removed_at: DateTime<Utc>,
-}
-
-#[derive(sqlx::FromRow)]
-struct SellerRow {
-    platform: String,
-    seller: Option<String>,
-    confirmed: i64,
-    overdue: i64,
-    relisted: i64,
-    under_notice: i64,
 }
 
 impl PgStore {
@@ -104,20 +78,12 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .ctx("counting the month's scans")?;
-        let checked = sqlx::query_as::<_, CheckedRow>(CHECKED)
+        let checked = sqlx::query_as::<_, CheckedCount>(CHECKED)
             .bind(end)
             .bind(start)
             .fetch_all(&self.pool)
             .await
-            .ctx("counting the month's listings")?
-            .into_iter()
-            .map(|r| CheckedCount {
-                platform: r.platform,
-                verdict: r.verdict,
-                category_code: r.category_code,
-                listings: r.listings,
-            })
-            .collect();
+            .ctx("counting the month's listings")?;
         Ok(MonthFigures {
             scans,
             checked,
@@ -167,7 +133,7 @@ impl PgStore {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Vec<IssuedBatch>> {
-        let rows: Vec<BatchRow> = sqlx::query_as(
+        let rows: Vec<IssuedBatch> = sqlx::query_as(
             "SELECT b.platform, b.number, COUNT(n.id) AS listings, \
              COUNT(*) FILTER (WHERE n.state = 'removed_verified') AS removed_now \
              FROM notice_batches b LEFT JOIN notices n ON n.batch_id = b.id \
@@ -178,15 +144,7 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .ctx("reading the month's notices")?;
-        Ok(rows
-            .into_iter()
-            .map(|r| IssuedBatch {
-                platform: r.platform,
-                number: r.number,
-                listings: r.listings,
-                removed_now: r.removed_now,
-            })
-            .collect())
+        Ok(rows)
     }
 
     async fn verified_removals(
@@ -250,21 +208,11 @@ impl PgStore {
         if platform.is_some_and(|p| p.contains('\0')) {
             return Ok(Vec::new());
         }
-        let rows: Vec<SellerRow> = sqlx::query_as(SELLERS)
+        let rows: Vec<SellerCounts> = sqlx::query_as(SELLERS)
             .bind(platform)
             .fetch_all(&self.pool)
             .await
             .ctx("counting sellers' findings and notices")?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SellerCounts {
-                platform: r.platform,
-                seller: r.seller,
-                confirmed: r.confirmed,
-                overdue: r.overdue,
-                relisted: r.relisted,
-                under_notice: r.under_notice,
-            })
-            .collect())
+        Ok(rows)
     }
 }

@@ -23,29 +23,6 @@ fn limit_or_all(limit: i64) -> Option<i64> {
     (limit >= 0).then_some(limit)
 }
 
-#[derive(sqlx::FromRow)]
-struct LockRow {
-    platform: String,
-    owner: String,
-    purpose: String,
-    scan_id: Option<i64>,
-    acquired_ms: i64,
-    heartbeat_ms: i64,
-}
-
-impl From<LockRow> for LockHolder {
-    fn from(r: LockRow) -> LockHolder {
-        LockHolder {
-            platform: r.platform,
-            owner: r.owner,
-            purpose: r.purpose,
-            scan_id: r.scan_id,
-            acquired_ms: r.acquired_ms,
-            heartbeat_ms: r.heartbeat_ms,
-        }
-    }
-}
-
 const LOCK_SELECT: &str =
     "SELECT platform, owner, purpose, scan_id, acquired_ms, heartbeat_ms FROM scan_locks";
 
@@ -122,7 +99,7 @@ impl PgStore {
             if taken == 1 {
                 return Ok(Ok(()));
             }
-            let row: Option<LockRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let row: Option<LockHolder> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{LOCK_SELECT} WHERE platform = $1"
             )))
             .bind(platform.as_ref())
@@ -130,19 +107,19 @@ impl PgStore {
             .await
             .ctx("reading a scan lock")?;
             if let Some(row) = row {
-                return Ok(Err(row.into()));
+                return Ok(Err(row));
             }
         }
         // Still changing hands after several tries: report the holder as
         // it is now (someone holds it, or it is free and the caller retries).
-        let row: LockRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: LockHolder = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{LOCK_SELECT} WHERE platform = $1"
         )))
         .bind(platform.as_ref())
         .fetch_one(&self.pool)
         .await
         .ctx("reading a scan lock")?;
-        Ok(Err(row.into()))
+        Ok(Err(row))
     }
 
     /// Takes over a lock from `dead_owner` (a process known to have
@@ -207,13 +184,13 @@ impl PgStore {
 
     /// Every lock held now (stale ones included), by platform.
     pub async fn platform_locks(&self) -> Result<Vec<LockHolder>> {
-        let rows: Vec<LockRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<LockHolder> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{LOCK_SELECT} ORDER BY platform"
         )))
         .fetch_all(&self.pool)
         .await
         .ctx("listing scan locks")?;
-        Ok(rows.into_iter().map(LockHolder::from).collect())
+        Ok(rows)
     }
 
     /// The last cron time `job` handled (RFC 3339), if it has run before.

@@ -7,60 +7,6 @@ use super::SqliteStore;
 use crate::store::cluster::*;
 use crate::store::{Ctx, Result};
 
-#[derive(sqlx::FromRow)]
-struct WorkerDbRow {
-    id: String,
-    machine: String,
-    pid: i64,
-    role: String,
-    started_ms: i64,
-    heartbeat_ms: i64,
-    stopped_ms: Option<i64>,
-    scan_id: Option<i64>,
-    doing: Option<String>,
-    pages: i64,
-}
-
-impl From<WorkerDbRow> for WorkerRow {
-    fn from(r: WorkerDbRow) -> WorkerRow {
-        WorkerRow {
-            id: r.id,
-            machine: r.machine,
-            pid: r.pid,
-            role: r.role,
-            started_ms: r.started_ms,
-            heartbeat_ms: r.heartbeat_ms,
-            stopped_ms: r.stopped_ms,
-            scan_id: r.scan_id,
-            doing: r.doing,
-            pages: r.pages,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct LeaseRow {
-    host: String,
-    owner: String,
-    scan_id: Option<i64>,
-    acquired_ms: i64,
-    heartbeat_ms: i64,
-    quiet_until_ms: i64,
-}
-
-impl From<LeaseRow> for HostLease {
-    fn from(r: LeaseRow) -> HostLease {
-        HostLease {
-            host: r.host,
-            owner: r.owner,
-            scan_id: r.scan_id,
-            acquired_ms: r.acquired_ms,
-            heartbeat_ms: r.heartbeat_ms,
-            quiet_until_ms: r.quiet_until_ms,
-        }
-    }
-}
-
 const LEASE_SELECT: &str =
     "SELECT host, owner, scan_id, acquired_ms, heartbeat_ms, quiet_until_ms FROM host_leases";
 
@@ -123,7 +69,7 @@ impl SqliteStore {
     }
 
     pub async fn workers(&self, stopped_since_ms: i64) -> Result<Vec<WorkerRow>> {
-        let rows: Vec<WorkerDbRow> = sqlx::query_as(
+        let rows: Vec<WorkerRow> = sqlx::query_as(
             "SELECT id, machine, pid, role, started_ms, heartbeat_ms, stopped_ms, scan_id, doing, pages \
              FROM workers WHERE stopped_ms IS NULL OR stopped_ms >= ? ORDER BY started_ms, id",
         )
@@ -131,7 +77,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("listing workers")?;
-        Ok(rows.into_iter().map(WorkerRow::from).collect())
+        Ok(rows)
     }
 
     pub async fn prune_workers(&self, before_ms: i64) -> Result<u64> {
@@ -178,14 +124,14 @@ impl SqliteStore {
         let out = match taken {
             Some(quiet) => Ok(quiet),
             None => {
-                let row: LeaseRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                let row: HostLease = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "{LEASE_SELECT} WHERE host = ?"
                 )))
                 .bind(host)
                 .fetch_one(&mut *tx)
                 .await
                 .ctx("reading a host lease")?;
-                Err(row.into())
+                Err(row)
             }
         };
         tx.commit().await.ctx("committing a host lease")?;
@@ -242,14 +188,14 @@ impl SqliteStore {
     }
 
     pub async fn host_leases(&self, live_after_ms: i64) -> Result<Vec<HostLease>> {
-        let rows: Vec<LeaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<HostLease> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{LEASE_SELECT} WHERE heartbeat_ms >= ? ORDER BY host"
         )))
         .bind(live_after_ms)
         .fetch_all(&self.pool)
         .await
         .ctx("listing host leases")?;
-        Ok(rows.into_iter().map(HostLease::from).collect())
+        Ok(rows)
     }
 
     pub async fn reclaim_entries(&self, scan_id: Option<i64>, live_after_ms: i64) -> Result<u64> {

@@ -1,9 +1,8 @@
 //! SQLite statements for `store::listings`: what the front in `../listings.rs` dispatches to.
 
 use super::SqliteStore;
-use crate::domain::Listing;
 use crate::store::listings::*;
-use crate::store::{Ctx, Result, StoreError};
+use crate::store::{Ctx, Result};
 
 /// Upserts a batch of listings inside `tx` with a handful of statements per
 /// run of distinct listings: a lookup, one multi-row insert, one bulk update
@@ -352,52 +351,6 @@ struct ExistingRow {
     platform: String,
     item_id: String,
     content_hash: String,
-}
-
-/// A listing row as the match reads it.
-#[derive(sqlx::FromRow)]
-struct ListingRow {
-    id: i64,
-    platform: String,
-    item_id: String,
-    url: Option<String>,
-    title: String,
-    brand: Option<String>,
-    model: Option<String>,
-    params: String,
-    description: Option<String>,
-    seller: Option<String>,
-    shop_url: Option<String>,
-    price: Option<String>,
-    category: Option<String>,
-}
-
-impl ListingRow {
-    fn into_stored(self) -> Result<StoredListing> {
-        let id = self.id;
-        let params: Vec<(String, String)> =
-            serde_json::from_str(&self.params).map_err(|e| StoreError::Corrupt {
-                what: "listing params",
-                detail: format!("listing {id}: {e}"),
-            })?;
-        Ok(StoredListing {
-            id,
-            listing: Listing {
-                platform: self.platform,
-                item_id: self.item_id,
-                url: self.url,
-                title: self.title,
-                brand: self.brand,
-                model: self.model,
-                params,
-                description: self.description,
-                seller: self.seller,
-                shop_url: self.shop_url,
-                price: self.price,
-                category: self.category,
-            },
-        })
-    }
 }
 
 /// Rows per multi-row statement (20 values each, well under SQLite's limit).

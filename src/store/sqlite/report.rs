@@ -37,14 +37,6 @@ const SELLERS: &str = "SELECT l.platform, l.seller, COALESCE(SUM(f.review_state 
      GROUP BY l.platform, l.seller ORDER BY l.platform, l.seller";
 
 #[derive(sqlx::FromRow)]
-struct CheckedRow {
-    platform: String,
-    verdict: Option<String>,
-    category_code: Option<String>,
-    listings: i64,
-}
-
-#[derive(sqlx::FromRow)]
 struct DecisionRow {
     platform: String,
     action: String,
@@ -52,28 +44,10 @@ struct DecisionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct BatchRow {
-    platform: String,
-    number: String,
-    listings: i64,
-    removed_now: i64,
-}
-
-#[derive(sqlx::FromRow)]
 struct RemovalRow {
     platform: String,
     issued_at: String,
     removed_at: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct SellerRow {
-    platform: String,
-    seller: Option<String>,
-    confirmed: i64,
-    overdue: i64,
-    relisted: i64,
-    under_notice: i64,
 }
 
 impl SqliteStore {
@@ -89,20 +63,12 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("counting the month's scans")?;
-        let checked = sqlx::query_as::<_, CheckedRow>(CHECKED)
+        let checked = sqlx::query_as::<_, CheckedCount>(CHECKED)
             .bind(end)
             .bind(start)
             .fetch_all(&self.pool)
             .await
-            .ctx("counting the month's listings")?
-            .into_iter()
-            .map(|r| CheckedCount {
-                platform: r.platform,
-                verdict: r.verdict,
-                category_code: r.category_code,
-                listings: r.listings,
-            })
-            .collect();
+            .ctx("counting the month's listings")?;
         Ok(MonthFigures {
             scans,
             checked,
@@ -144,7 +110,7 @@ impl SqliteStore {
     }
 
     async fn issued_batches(&self, start: &str, end: &str) -> Result<Vec<IssuedBatch>> {
-        let rows: Vec<BatchRow> = sqlx::query_as(
+        let rows: Vec<IssuedBatch> = sqlx::query_as(
             "SELECT b.platform, b.number, COUNT(n.id) AS listings, \
              COALESCE(SUM(n.state = 'removed_verified'), 0) AS removed_now \
              FROM notice_batches b LEFT JOIN notices n ON n.batch_id = b.id \
@@ -155,15 +121,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .ctx("reading the month's notices")?;
-        Ok(rows
-            .into_iter()
-            .map(|r| IssuedBatch {
-                platform: r.platform,
-                number: r.number,
-                listings: r.listings,
-                removed_now: r.removed_now,
-            })
-            .collect())
+        Ok(rows)
     }
 
     async fn verified_removals(&self, start: &str, end: &str) -> Result<Vec<VerifiedRemoval>> {
@@ -213,21 +171,11 @@ impl SqliteStore {
 impl SqliteStore {
     /// Every seller (of `platform`, or all) with a confirmed finding or a notice.
     pub async fn seller_counts(&self, platform: Option<&str>) -> Result<Vec<SellerCounts>> {
-        let rows: Vec<SellerRow> = sqlx::query_as(SELLERS)
+        let rows: Vec<SellerCounts> = sqlx::query_as(SELLERS)
             .bind(platform)
             .fetch_all(&self.pool)
             .await
             .ctx("counting sellers' findings and notices")?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SellerCounts {
-                platform: r.platform,
-                seller: r.seller,
-                confirmed: r.confirmed,
-                overdue: r.overdue,
-                relisted: r.relisted,
-                under_notice: r.under_notice,
-            })
-            .collect())
+        Ok(rows)
     }
 }

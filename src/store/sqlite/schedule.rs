@@ -6,29 +6,6 @@ use crate::store::schedule::*;
 use crate::store::{Ctx, Result};
 
 #[derive(sqlx::FromRow)]
-struct LockRow {
-    platform: String,
-    owner: String,
-    purpose: String,
-    scan_id: Option<i64>,
-    acquired_ms: i64,
-    heartbeat_ms: i64,
-}
-
-impl From<LockRow> for LockHolder {
-    fn from(r: LockRow) -> LockHolder {
-        LockHolder {
-            platform: r.platform,
-            owner: r.owner,
-            purpose: r.purpose,
-            scan_id: r.scan_id,
-            acquired_ms: r.acquired_ms,
-            heartbeat_ms: r.heartbeat_ms,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
 struct RunRow {
     id: i64,
     job: String,
@@ -103,7 +80,7 @@ impl SqliteStore {
         let result = if taken == 1 {
             Ok(())
         } else {
-            let row: LockRow = sqlx::query_as(
+            let row: LockHolder = sqlx::query_as(
                 "SELECT platform, owner, purpose, scan_id, acquired_ms, heartbeat_ms \
                  FROM scan_locks WHERE platform = ?",
             )
@@ -111,7 +88,7 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .ctx("reading a scan lock")?;
-            Err(row.into())
+            Err(row)
         };
         tx.commit().await.ctx("committing a scan lock")?;
         Ok(result)
@@ -180,14 +157,14 @@ impl SqliteStore {
 
     /// Every lock held now (stale ones included), by platform.
     pub async fn platform_locks(&self) -> Result<Vec<LockHolder>> {
-        let rows: Vec<LockRow> = sqlx::query_as(
+        let rows: Vec<LockHolder> = sqlx::query_as(
             "SELECT platform, owner, purpose, scan_id, acquired_ms, heartbeat_ms \
              FROM scan_locks ORDER BY platform",
         )
         .fetch_all(&self.pool)
         .await
         .ctx("listing scan locks")?;
-        Ok(rows.into_iter().map(LockHolder::from).collect())
+        Ok(rows)
     }
 
     /// The last cron time `job` handled (RFC 3339), if it has run before.
