@@ -71,6 +71,9 @@ pub struct AccessoryWords {
 #[serde(deny_unknown_fields, default)]
 pub struct HintWords {
     pub words: Vec<String>,
+    /// Words that hold a hint but say nothing of the kind (`有机` food,
+    /// `刷机` a service, `电信` a carrier): a hint inside one does not count.
+    pub not: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -144,6 +147,7 @@ enum Pat {
     Compat,
     Outside(usize),
     Hint,
+    NotHint,
     Anywhere,
     OfHost,
 }
@@ -236,6 +240,9 @@ impl Catalog {
         }
         for w in &hints.words {
             push(lower(w), Pat::Hint);
+        }
+        for w in &hints.not {
+            push(lower(w), Pat::NotHint);
         }
         let (mut cats, mut cat_entry) = (Vec::new(), Vec::new());
         for (i, e) in entries.iter().enumerate() {
@@ -441,12 +448,23 @@ impl Catalog {
 
     /// The first word in `text` that catalog products have in common
     /// (`[hints]`), if any.
+    /// A hint inside a word of `[hints] not` (`有机`, `刷机`) does not count.
     pub fn hint_in(&self, text: &str) -> Option<String> {
         let text = crate::text::normalize::fold_width(text).to_lowercase();
-        self.patterns
+        let hits: Vec<(Pat, usize, usize)> = self
+            .patterns
             .find_overlapping_iter(&text)
-            .find(|m| self.kinds[m.pattern().as_usize()] == Pat::Hint)
-            .map(|m| text[m.start()..m.end()].to_string())
+            .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
+            .filter(|&(k, ..)| matches!(k, Pat::Hint | Pat::NotHint))
+            .collect();
+        hits.iter()
+            .find(|&&(k, s, e)| {
+                k == Pat::Hint
+                    && !hits
+                        .iter()
+                        .any(|&(k2, s2, e2)| k2 == Pat::NotHint && s2 <= s && e <= e2)
+            })
+            .map(|&(_, s, e)| text[s..e].to_string())
     }
 
     /// The catalog's title, version and sources, as the file states them.
@@ -510,14 +528,21 @@ impl Catalog {
             if longer(|k| matches!(k, Pat::Keyword(_))) {
                 continue;
             }
-            if longer(|k| matches!(k, Pat::Outside(_))) {
-                covered.push(entry);
+            // Unless that word is an extra (`送手机壳`): it then says nothing
+            // of what is sold.
+            let outside_around = hits.iter().find(|&&(k, hs, he)| {
+                matches!(k, Pat::Outside(_)) && hs <= s && e <= he && he - hs > e - s
+            });
+            if let Some(&(_, hs, _)) = outside_around {
+                if extra_before(&text, hs).is_none() {
+                    covered.push(entry);
+                }
                 continue;
             }
             let marker = covering_exclusion(s, e)
                 .or_else(|| anywhere.clone())
                 .or_else(|| extra_before(&text, s))
-                .or_else(|| self.accessory_after(&text, &hits, e))
+                .or_else(|| self.accessory_after(&text, &hits, s, e))
                 .or_else(|| compat_after(&text, &hits, e))
                 .or_else(|| own_exclusion_near(&text, &hits, entry, s, e));
             match marker {
@@ -590,8 +615,9 @@ impl Catalog {
     /// it (across sizes, numbers and up to four characters of description:
     /// `手机臂包`, `ipad蓝牙鼠标`, `手机桌面懒人支架`), or a word of goods
     /// outside the catalog straight after it (`手机话筒`, `笔记本电脑键盘`).
-    /// Further away such words are often the device's own features
-    /// (`笔记本电脑 背光键盘`), so they do not decide.
+    /// Further away after it such words are often the device's own features
+    /// (`笔记本电脑 背光键盘`), so they do not decide; before it, either kind
+    /// names what is sold (`蓝牙音箱手机…`, `屏幕总成 … 手机`).
     fn sold_for_host(
         &self,
         text: &str,
@@ -602,6 +628,23 @@ impl Catalog {
         let keyword = &text[start..end];
         if !self.accessories.hosts.iter().any(|h| lower_eq(h, keyword)) {
             return None;
+        }
+        // Goods named before the device (`蓝牙音箱手机…`, `运动耳机 适用
+        // iphone`, `屏幕总成 … 手机`): titles name what they sell first and
+        // what it is for after; a gift or a built-in part (`送耳机`) does
+        // not count.
+        let before = hits
+            .iter()
+            .filter(|&&(k, s, e)| {
+                matches!(k, Pat::Outside(_) | Pat::OfHost)
+                    && e <= start
+                    && !inside_keyword(hits, s, e)
+                    && extra_before(text, s).is_none()
+            })
+            .min_by_key(|&&(_, s, _)| s)
+            .map(|&(_, s, e)| text[s..e].to_string());
+        if before.is_some() {
+            return before;
         }
         hits.iter()
             .filter(|&&(k, s, e)| {
@@ -638,15 +681,19 @@ impl Catalog {
         &self,
         text: &str,
         hits: &[(Pat, usize, usize)],
+        start: usize,
         end: usize,
     ) -> Option<String> {
+        let keyword = &text[start..end];
         hits.iter()
             .filter(|&&(k, s, e)| {
                 k == Pat::Accessory
                     && s >= end
                     && s - end <= 12
-                    // `减速电机/电机`: a catalog word is not its own accessory.
+                    // `减速电机/电机`: a catalog word is not its own accessory,
+                    // nor is its head word said again.
                     && !inside_keyword(hits, s, e)
+                    && !keyword.ends_with(&text[s..e])
             })
             .filter(|&&(_, s, _)| {
                 is_gap(&text[end..s])
@@ -813,6 +860,7 @@ fn fingerprint(
     feed("t", &acc.hosts);
     feed("u", &acc.of_hosts);
     feed("h", &hints.words);
+    feed("n", &hints.not);
     hex::encode(&h.finalize()[..12])
 }
 
@@ -873,7 +921,8 @@ mod tests {
                 entry("0717", &["电热水壶"], &["水壶刷"]),
                 entry("0702", &["风扇", "扇"], &["折扇", "扇贝"]),
                 entry("0703", &["空调"], &[]),
-                entry("1606", &["手机", "智能手机"], &[]),
+                entry("1606", &["手机", "智能手机", "iphone"], &[]),
+                entry("0401", &["减速电机"], &[]),
             ],
             vec![
                 OutsideKind {
@@ -884,16 +933,21 @@ mod tests {
                     kind: "数码配件".into(),
                     words: vec!["手机壳".into()],
                 },
+                OutsideKind {
+                    kind: "音响耳机".into(),
+                    words: vec!["耳机".into(), "蓝牙音箱".into()],
+                },
             ],
             AccessoryWords {
-                words: vec!["内胆".into(), "罩".into(), "收纳盒".into()],
+                words: vec!["内胆".into(), "罩".into(), "收纳盒".into(), "电机".into()],
                 compat: vec!["适用于".into(), "通用".into()],
                 anywhere: vec!["配件".into()],
-                hosts: vec!["手机".into()],
+                hosts: vec!["手机".into(), "iphone".into()],
                 of_hosts: vec!["支架".into(), "臂包".into()],
             },
             HintWords {
-                words: vec!["电".into(), "儿童".into()],
+                words: vec!["电".into(), "机".into(), "儿童".into()],
+                not: vec!["有机".into(), "刷机".into()],
             },
             CatalogMeta::default(),
         )
@@ -946,6 +1000,13 @@ mod tests {
             ("华为 p30 手机 全网通 送支架", "in:1606"),
             ("小米 手机 纯棉T恤 抽奖", "in:1606"),
             ("小米 8 智能手机 64G", "in:1606"),
+            // Goods named before the device are what is sold.
+            ("运动蓝牙耳机 适用iphone oppo", "acc:1606"),
+            ("无线蓝牙音箱手机低音炮", "acc:1606"),
+            ("送耳机 华为 p30 手机", "in:1606"),
+            ("懒人支架 床头 手机", "acc:1606"),
+            // A product's head word said again is not its accessory.
+            ("160w小型齿轮减速电机/电机/马达", "in:0401"),
             // Only hosts: a fan with a stand is a fan.
             ("落地扇 支架 加高", "in:0702"),
         ];
@@ -959,6 +1020,10 @@ mod tests {
         let c = catalog();
         assert_eq!(c.hint_in("儿童理发剪刀").as_deref(), Some("儿童"));
         assert_eq!(c.hint_in("理发剪刀"), None);
+        // A hint inside a word that is not one does not count.
+        assert_eq!(c.hint_in("有机空心菜 200g"), None);
+        assert_eq!(c.hint_in("vivo 刷机 救砖"), None);
+        assert_eq!(c.hint_in("有机 电动 榨汁"), Some("电".into()));
     }
 
     #[test]
@@ -1000,6 +1065,40 @@ mod tests {
             assert!(c.entry(code).is_some(), "catalog lacks {code}");
         }
         assert!(!c.fingerprint().is_empty());
+    }
+
+    /// Words are matched inside others: a word of the built-in lists must
+    /// not sit inside the names of the devices themselves (`app` in `apple`
+    /// once made every iPad an accessory of itself).
+    #[test]
+    fn embedded_catalog_reads_device_titles_as_devices() {
+        let c = Catalog::embedded();
+        for (title, want) in [
+            ("Apple/苹果iPadmini4 7.9英寸 wifi 平板电脑 128G", "in:0902"),
+            (
+                "【6期免息】apple/苹果 iphone x 移动联通电信全网通",
+                "in:1606",
+            ),
+            ("华为 P30 手机 全网通 送耳机 送手机壳", "in:1606"),
+            (
+                "手机壳 适用华为p30 硅胶防摔",
+                "out:手机电脑数码配件（非电源）",
+            ),
+            (
+                "小米电视 4A 55英寸 4K超高清 智能网络液晶平板电视",
+                "in:0808",
+            ),
+            ("苹果x手机桌面懒人支架 床头 宿舍", "acc:1606"),
+            ("无线蓝牙音箱手机低音炮 户外便携", "acc:1606"),
+            ("有机空心菜 200g/份", "silent:None"),
+        ] {
+            let got = match c.read_text(title) {
+                TextScope::Silent => format!("silent:{:?}", c.hint_in(title)),
+                other => code(other),
+            };
+            assert_eq!(got, want, "{title}");
+        }
+        assert_eq!(c.hint_in("有机空心菜 200g/份"), None);
     }
 
     #[test]

@@ -318,7 +318,7 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
 
 /// Floors on the held-out half, set below the figures measured when the
 /// set was made (docs/BENCHMARKS.md) so that a regression fails.
-const FLOOR_PRECISION: f64 = 0.48;
+const FLOOR_PRECISION: f64 = 0.54;
 const FLOOR_RECALL: f64 = 0.88;
 const CEILING_UNCERTAIN: f64 = 0.12;
 
