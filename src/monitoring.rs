@@ -245,7 +245,7 @@ pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
 /// leases as the database holds them (every process's, not only this one's).
 pub fn render(
     gauges: Option<&GaugeCounts>,
-    cluster: Option<&crate::scan::cluster::ClusterSnapshot>,
+    cluster: Option<&crate::store::ClusterSnapshot>,
 ) -> String {
     let mut out = match handle() {
         Some(h) => {
@@ -295,7 +295,7 @@ pub fn render(
 
 /// Processes by role and state, each process's committed pages and
 /// heartbeat age, and who holds each host.
-fn cluster_text(out: &mut String, c: &crate::scan::cluster::ClusterSnapshot) {
+fn cluster_text(out: &mut String, c: &crate::store::ClusterSnapshot) {
     let mut by: std::collections::BTreeMap<(String, &str), i64> = Default::default();
     for p in &c.processes {
         *by.entry((p.worker.role.clone(), p.state)).or_default() += 1;

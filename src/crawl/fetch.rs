@@ -12,7 +12,7 @@
 use super::address::AddressPolicy;
 use super::failure::{Failure, FailureKind};
 use super::host::{HostState, MAX_PAUSE};
-use super::robots::RobotsTxt;
+use super::robots::{RobotsState, RobotsTxt};
 use crate::extract::{RobotsPolicy, host_key};
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
@@ -161,9 +161,6 @@ impl std::fmt::Debug for Fetcher {
 }
 
 const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// A host's robots.txt as last read: its rules, or why it could not be read.
-pub type RobotsState = Result<Arc<RobotsTxt>, Failure>;
 
 enum Hop {
     Done(Fetched),

@@ -22,7 +22,7 @@ pub struct HostState {
     limiter: Option<DefaultDirectRateLimiter>,
     pub inflight: Arc<Semaphore>,
     pacing: Mutex<Pacing>,
-    pub robots: tokio::sync::Mutex<Option<(super::fetch::RobotsState, Instant)>>,
+    pub robots: tokio::sync::Mutex<Option<(super::robots::RobotsState, Instant)>>,
 }
 
 #[derive(Debug)]

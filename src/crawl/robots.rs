@@ -31,8 +31,13 @@
 //! `crawl-delay` (ignored by Google) is read as seconds, fractions allowed,
 //! from the first valid line of the group that applies to the agent.
 
+use super::failure::Failure;
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A host's robots.txt as last read: its rules, or why it could not be read.
+pub type RobotsState = Result<Arc<RobotsTxt>, Failure>;
 
 /// Google ignores everything after the first 500 KiB of a robots.txt.
 const MAX_BODY_BYTES: usize = 500 * 1024;

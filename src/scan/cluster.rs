@@ -18,6 +18,9 @@
 
 use crate::config::ClusterSettings;
 use crate::crawl::fetch::Fetcher;
+// The snapshot's data live with the rows they show (`store::cluster`), so
+// that `/metrics` renders them without depending on this module.
+pub use crate::store::{ClusterSnapshot, ProcessView};
 use crate::store::{Heartbeat, HostLease, Store, StoreError, WorkerRow};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -542,25 +545,7 @@ pub fn process_state(w: &WorkerRow, live_after_ms: i64) -> &'static str {
     }
 }
 
-/// The cluster as the pages, `/metrics` and `worker list` show it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ClusterSnapshot {
-    pub now_ms: i64,
-    pub processes: Vec<ProcessView>,
-    /// Leases renewed within the lease time.
-    pub leases: Vec<HostLease>,
-}
-
-/// A process and what its heartbeat says of it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ProcessView {
-    #[serde(flatten)]
-    pub worker: WorkerRow,
-    /// `alive`, `stopped` or `lapsed`.
-    pub state: &'static str,
-    pub seconds_since_beat: i64,
-}
-
+/// Reading the snapshot: which processes are alive, by the lease timing.
 impl ClusterSnapshot {
     /// Processes alive, and those that stopped or lapsed at most
     /// `stopped_within` ago; leases held now.

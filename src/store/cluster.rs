@@ -169,3 +169,22 @@ impl Store {
         dispatch!(self, |db| db.cert_generation().await)
     }
 }
+
+/// The cluster as the pages, `/metrics` and `worker list` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSnapshot {
+    pub now_ms: i64,
+    pub processes: Vec<ProcessView>,
+    /// Leases renewed within the lease time.
+    pub leases: Vec<HostLease>,
+}
+
+/// A process and what its heartbeat says of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessView {
+    #[serde(flatten)]
+    pub worker: WorkerRow,
+    /// `alive`, `stopped` or `lapsed`.
+    pub state: &'static str,
+    pub seconds_since_beat: i64,
+}

@@ -45,7 +45,7 @@ pub use certs::{
     CertFreshness, CertHistoryRow, CertImportWriter, CertStats, ExistingCert, ImportCounts,
     StoredCert,
 };
-pub use cluster::{DueScan, Heartbeat, HostLease, WorkerRow};
+pub use cluster::{ClusterSnapshot, DueScan, Heartbeat, HostLease, ProcessView, WorkerRow};
 pub use crawl::{
     Applied, Claimant, EntryKind, EntryResult, EntryUpdate, FrontierCounts, FrontierEntry,
     NewEntry, PageMeta, PageWrite, ScanRecord, host_of,

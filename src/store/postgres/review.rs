@@ -844,8 +844,9 @@ impl PgStore {
     }
 
     /// How to answer the filter's search: a search matching many queued
-    /// findings (a common two-character word matches about a quarter of
-    /// them) is tested row by row while the queue is read in its order; a
+    /// findings (a common two-character word matches thousands: `插座`
+    /// 12,082 of 430,000) is tested row by row while the queue is read in
+    /// its order; a
     /// narrow one starts at its matches and sorts them. The probe reads at
     /// most [`BROAD_SEARCH`] matches from the index (a few ms).
     async fn search_plan(&self, filter: &QueueFilter) -> Result<SearchPlan> {
@@ -869,7 +870,7 @@ impl PgStore {
         })
     }
 
-    /// A read-only transaction for one queue statement. For a broad search
+    /// The transaction one queue statement runs in. For a broad search
     /// it tells the planner to read the queue in its order: PostgreSQL
     /// guesses a `LIKE '%…%'` with no index to match a handful of rows, and
     /// would rather scan and sort every queued finding (275 ms at 430,000
