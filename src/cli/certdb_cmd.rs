@@ -69,7 +69,7 @@ pub enum BrandsCommand {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Date the expiry window starts (default today).
+    /// Date the expiry window starts (default today in Beijing, UTC+8).
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<chrono::NaiveDate>,
     /// Days ahead counted as "expiring soon" (default: certdb.expiring_days or 90).

@@ -39,7 +39,7 @@ pub struct DemoArgs {
     /// Listings in the marketplace.
     #[arg(long, default_value_t = 2000)]
     items: usize,
-    /// Date statuses are judged on (default today).
+    /// Date statuses are judged on (default today in Beijing, UTC+8).
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<chrono::NaiveDate>,
 }

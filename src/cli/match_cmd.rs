@@ -18,7 +18,7 @@ pub struct MatchArgs {
     /// Only listings of this platform.
     #[arg(long)]
     platform: Option<String>,
-    /// Date statuses and expiry are judged on (default today).
+    /// Date statuses and expiry are judged on (default today in Beijing, UTC+8).
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<chrono::NaiveDate>,
     /// Print the report as JSON.

@@ -339,9 +339,12 @@ fn user_of_uid(passwd: &str, uid: u32) -> Option<String> {
     })
 }
 
-/// Parses `--as-of`; default today (local date).
+/// `--as-of`, or today in Beijing (UTC+8), whatever the server's own time
+/// zone: the day the workspace, the notices and the schedule count in. A
+/// server on UTC would otherwise judge expiry on yesterday's date from
+/// 00:00 to 08:00 Beijing time.
 pub fn as_of_or_today(as_of: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
-    as_of.unwrap_or_else(|| chrono::Local::now().date_naive())
+    as_of.unwrap_or_else(|| cccwatch::report::beijing_today(chrono::Utc::now()))
 }
 
 #[cfg(test)]
@@ -355,5 +358,27 @@ mod tests {
         assert_eq!(user_of_uid(passwd, 0).as_deref(), Some("root"));
         assert_eq!(user_of_uid(passwd, 1001), None);
         assert!(actor().starts_with("cli:") && actor().len() > 4);
+    }
+
+    #[test]
+    fn the_default_date_is_beijings() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        assert_eq!(as_of_or_today(Some(d)), d);
+        // Taken between two readings of the clock: one of their Beijing dates.
+        let before = cccwatch::report::beijing_today(chrono::Utc::now());
+        let got = as_of_or_today(None);
+        let after = cccwatch::report::beijing_today(chrono::Utc::now());
+        assert!(
+            got == before || got == after,
+            "{got} not {before} or {after}"
+        );
+        // 23:30 UTC is 07:30 the next day in Beijing.
+        let late = chrono::DateTime::parse_from_rfc3339("2026-06-30T23:30:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            cccwatch::report::beijing_today(late),
+            chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
     }
 }

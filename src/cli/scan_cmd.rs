@@ -48,7 +48,7 @@ pub struct ScanArgs {
     /// Result pages per keyword at most (default: the platform's search.max_pages).
     #[arg(long, value_name = "N")]
     max_pages: Option<u32>,
-    /// Date certificate statuses and expiry are judged on (default today).
+    /// Date certificate statuses and expiry are judged on (default today in Beijing, UTC+8).
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<chrono::NaiveDate>,
     /// Continue unfinished scans (of --platform, or all) instead of starting new ones.
