@@ -120,10 +120,11 @@ impl Store {
     }
 }
 
-/// A listing row as the match reads it, on both backends.
+/// A listing row as the match, the search backfill and a finding's detail
+/// read it, on both backends.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ListingRow {
-    id: i64,
+    pub(crate) id: i64,
     platform: String,
     item_id: String,
     url: Option<String>,

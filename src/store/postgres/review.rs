@@ -13,9 +13,10 @@ use crate::domain::Role;
 use crate::domain::audit::{self, AuditEntry, Report, Verifier};
 use crate::domain::decision::{Decision, DecisionError, ReviewState};
 use crate::domain::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
-use crate::domain::{Finding, Listing, Verdict};
+use crate::domain::{Finding, Verdict};
+use crate::store::listings::ListingRow;
 use crate::store::review::*;
-use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
+use crate::store::{Ctx, PageMeta, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
@@ -165,19 +166,8 @@ struct DecisionDbRow {
 
 #[derive(sqlx::FromRow)]
 struct DetailRow {
-    id: i64,
-    platform: String,
-    item_id: String,
-    url: Option<String>,
-    title: String,
-    brand: Option<String>,
-    model: Option<String>,
-    params: String,
-    description: Option<String>,
-    seller: Option<String>,
-    shop_url: Option<String>,
-    price: Option<String>,
-    category: Option<String>,
+    #[sqlx(flatten)]
+    listing: ListingRow,
     state: String,
     gone_at: Option<DateTime<Utc>>,
     first_seen_at: DateTime<Utc>,
@@ -217,30 +207,6 @@ struct PageRow {
     encoding: Option<String>,
     body_len: i64,
     sha256: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct ListingRow {
-    id: i64,
-    platform: String,
-    item_id: String,
-    url: Option<String>,
-    title: String,
-    brand: Option<String>,
-    model: Option<String>,
-    params: String,
-    description: Option<String>,
-    seller: Option<String>,
-    shop_url: Option<String>,
-    price: Option<String>,
-    category: Option<String>,
-}
-
-fn listing_params(id: i64, params: &str) -> Result<Vec<(String, String)>> {
-    serde_json::from_str(params).map_err(|e| StoreError::Corrupt {
-        what: "listing params",
-        detail: format!("listing {id}: {e}"),
-    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -977,25 +943,8 @@ impl PgStore {
             Some(id) => self.page_meta(id).await?,
             None => None,
         };
-        let listing = StoredListing {
-            id: r.id,
-            listing: Listing {
-                params: listing_params(r.id, &r.params)?,
-                platform: r.platform,
-                item_id: r.item_id,
-                url: r.url,
-                title: r.title,
-                brand: r.brand,
-                model: r.model,
-                description: r.description,
-                seller: r.seller,
-                shop_url: r.shop_url,
-                price: r.price,
-                category: r.category,
-            },
-        };
         Ok(Some(FindingDetail {
-            listing,
+            listing: r.listing.into_stored()?,
             state: r.state,
             gone_at: r.gone_at.map(super::stamp),
             first_seen_at: super::stamp(r.first_seen_at),
@@ -1365,25 +1314,12 @@ impl PgStore {
             let mut ids = Vec::with_capacity(rows.len());
             let mut texts = Vec::with_capacity(rows.len());
             for r in rows {
-                let listing = Listing {
-                    params: listing_params(r.id, &r.params)?,
-                    platform: r.platform,
-                    item_id: r.item_id,
-                    url: r.url,
-                    title: r.title,
-                    brand: r.brand,
-                    model: r.model,
-                    description: r.description,
-                    seller: r.seller,
-                    shop_url: r.shop_url,
-                    price: r.price,
-                    category: r.category,
-                };
-                let text = crate::store::listings::listing_search_text(&listing);
+                let stored = r.into_stored()?;
+                let text = crate::store::listings::listing_search_text(&stored.listing);
                 if text.is_empty() {
                     continue;
                 }
-                ids.push(r.id);
+                ids.push(stored.id);
                 texts.push(clean(&text).into_owned());
             }
             if ids.is_empty() {

@@ -5,7 +5,8 @@ use crate::domain::Role;
 use crate::domain::audit::{self, AuditEntry, Report, Verifier};
 use crate::domain::decision::{Decision, DecisionError, ReviewState};
 use crate::domain::queue::{Cursor, Direction, Key, QueueFilter, Sort, StateFilter};
-use crate::domain::{Finding, Listing, Verdict};
+use crate::domain::{Finding, Verdict};
+use crate::store::listings::ListingRow;
 use crate::store::review::*;
 use crate::store::{Ctx, PageMeta, Result, StoreError, StoredListing};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -138,50 +139,6 @@ struct DecideRow {
     decision_id: Option<i64>,
     platform: String,
     item_id: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct ListingRow {
-    id: i64,
-    platform: String,
-    item_id: String,
-    url: Option<String>,
-    title: String,
-    brand: Option<String>,
-    model: Option<String>,
-    params: String,
-    description: Option<String>,
-    seller: Option<String>,
-    shop_url: Option<String>,
-    price: Option<String>,
-    category: Option<String>,
-}
-
-impl ListingRow {
-    fn into_listing(self) -> Result<StoredListing> {
-        let params: Vec<(String, String)> =
-            serde_json::from_str(&self.params).map_err(|e| StoreError::Corrupt {
-                what: "listing params",
-                detail: format!("listing {}: {e}", self.id),
-            })?;
-        Ok(StoredListing {
-            id: self.id,
-            listing: Listing {
-                platform: self.platform,
-                item_id: self.item_id,
-                url: self.url,
-                title: self.title,
-                brand: self.brand,
-                model: self.model,
-                params,
-                description: self.description,
-                seller: self.seller,
-                shop_url: self.shop_url,
-                price: self.price,
-                category: self.category,
-            },
-        })
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -938,7 +895,7 @@ impl SqliteStore {
             None => None,
         };
         Ok(Some(FindingDetail {
-            listing: r.listing.into_listing()?,
+            listing: r.listing.into_stored()?,
             state: r.state,
             gone_at: r.gone_at,
             first_seen_at: r.first_seen_at,
@@ -1297,7 +1254,7 @@ impl SqliteStore {
             }
             let listings: Vec<StoredListing> = rows
                 .into_iter()
-                .map(ListingRow::into_listing)
+                .map(ListingRow::into_stored)
                 .collect::<Result<_>>()?;
             let mut tx = self.write_tx().await.ctx("indexing listings")?;
             for l in &listings {
