@@ -62,6 +62,16 @@ pub struct AccessoryWords {
     /// What is sold for a host device, when it follows the device's word
     /// across at most four characters (`保护套`, `支架`, `读卡器`).
     pub of_hosts: Vec<String>,
+    /// How the names of parts, accessories and look-alike goods end (`垫`,
+    /// `管`, `罩`, `架`): a word of two to four Chinese characters that
+    /// stands right after a product word (across spaces only) and ends in
+    /// one of these names what is sold, the product word saying what it is
+    /// for (`电磁炉 防滑垫`, `洗衣机进水管`, `空调 铜管`). Words the catalog
+    /// reads itself, and words starting with a "with" marker (`带遥控器`),
+    /// do not count.
+    pub tails: Vec<String>,
+    /// Words that end like a part but describe the product (`面板`, `全套`).
+    pub not_tails: Vec<String>,
 }
 
 /// What catalog products have in common (power, children, vehicles, gas):
@@ -124,6 +134,9 @@ pub enum TextScope<'a> {
         /// The keyword is one of the product's `doubtful` words: whether such
         /// goods are in the catalog depends on what titles rarely say.
         doubtful: bool,
+        /// The text also names an accessory of a catalog product (the word
+        /// that shows it: `冰箱底座 … 冰箱` gives `底座`).
+        accessory: Option<String>,
     },
     /// It names an accessory, part or look-alike of a catalog product.
     Accessory {
@@ -165,6 +178,9 @@ pub struct Catalog {
     kinds: Vec<Pat>,
     category_patterns: AhoCorasick,
     category_entry: Vec<usize>,
+    /// `[accessories] tails` and `not_tails`, folded and lowercase.
+    tails: Vec<String>,
+    not_tails: Vec<String>,
     fingerprint: String,
 }
 
@@ -258,7 +274,15 @@ impl Catalog {
                 .expect("catalog patterns build")
         };
         let fingerprint = fingerprint(&entries, &outside, &accessories, &hints);
+        let folded = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|w| lower(w.trim()))
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
         Catalog {
+            tails: folded(&accessories.tails),
+            not_tails: folded(&accessories.not_tails),
             patterns: build(&pats),
             kinds,
             category_patterns: build(&cats),
@@ -495,6 +519,19 @@ impl Catalog {
             .find_overlapping_iter(&text)
             .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
             .collect();
+        // The last word of a Chinese compound is what it is: an exclusion
+        // phrase that ends in another product's keyword names that product
+        // (`冰箱玩具` is a toy, `玩具收纳箱` is not), so it excludes nothing.
+        let headed = |x: usize, hs: usize, he: usize| {
+            hits.iter().any(|&(k, ks, ke)| {
+                matches!(k, Pat::Keyword(e) if !self.same_product(x, e)) && ke == he && ks >= hs
+            })
+        };
+        let hits: Vec<(Pat, usize, usize)> = hits
+            .iter()
+            .copied()
+            .filter(|&(k, hs, he)| !matches!(k, Pat::Exclusion(x) if headed(x, hs, he)))
+            .collect();
         let covering_exclusion = |s: usize, e: usize| {
             hits.iter().find_map(|&(k, hs, he)| match k {
                 Pat::Exclusion(_) if hs <= s && e <= he => Some(text[hs..he].to_string()),
@@ -506,9 +543,11 @@ impl Catalog {
             .iter()
             .find(|&&(k, s, _)| {
                 k == Pat::Anywhere
+                    // `带配件`, `送配件`; not `安全带 配件`
                     && !text[..s]
                         .chars()
                         .rev()
+                        .take_while(|c| !c.is_whitespace())
                         .take(2)
                         .any(|c| WITH_MARKERS.contains(&c))
             })
@@ -539,12 +578,21 @@ impl Catalog {
                 }
                 continue;
             }
+            // Another product's word right after it is the head of the
+            // compound (`迷你冰箱玩具` is a toy, `空调插座` a socket).
+            let head_after = hits.iter().any(|&(k, hs, he)| {
+                matches!(k, Pat::Keyword(x) if !self.same_product(x, entry)) && hs == e && he > e
+            });
+            if head_after {
+                continue;
+            }
             let marker = covering_exclusion(s, e)
                 .or_else(|| anywhere.clone())
                 .or_else(|| extra_before(&text, s))
                 .or_else(|| self.accessory_after(&text, &hits, s, e))
                 .or_else(|| compat_after(&text, &hits, e))
-                .or_else(|| own_exclusion_near(&text, &hits, entry, s, e));
+                .or_else(|| own_exclusion_near(&text, &hits, entry, s, e))
+                .or_else(|| self.part_after(&text, &hits, e));
             match marker {
                 Some(m) => modified.push((entry, s, e, m)),
                 None => bare.push((e - s, e, entry, s)),
@@ -552,6 +600,8 @@ impl Catalog {
         }
         // When the title opens with an accessory of a product (`电饭煲内胆 …
         // 美的电饭煲`), naming that product again only says what it fits.
+        // (Any product named after a leading accessory was tried, 2026-12-07:
+        // it cost held-out recall on the real titles.)
         let first_bare = bare.iter().map(|&(_, _, _, s)| s).min();
         let heads: Vec<usize> = modified
             .iter()
@@ -595,6 +645,7 @@ impl Catalog {
                     .doubtful
                     .iter()
                     .any(|d| lower_eq(d, &text[start..end])),
+                accessory: modified.as_ref().map(|(.., m)| m.clone()),
             };
         }
         if let Some((entry, s, e, marker)) = modified {
@@ -661,6 +712,35 @@ impl Catalog {
             })
             .min_by_key(|&&(_, s, _)| s)
             .map(|&(_, s, e)| text[s..e].to_string())
+    }
+
+    /// The word right after a product word, across spaces only, when it
+    /// names a part or accessory by how it ends (`[accessories] tails`:
+    /// `电磁炉 防滑垫`, `洗衣机进水管`): two to four Chinese characters,
+    /// not a catalog word, not one of `not_tails` (`面板`), not an extra
+    /// (`带遥控器`).
+    fn part_after(&self, text: &str, hits: &[(Pat, usize, usize)], end: usize) -> Option<String> {
+        if self.tails.is_empty() {
+            return None;
+        }
+        let rest = &text[end..];
+        let start = end + (rest.len() - rest.trim_start().len());
+        let word: String = text[start..].chars().take_while(|&c| is_han(c)).collect();
+        let n = word.chars().count();
+        if !(2..=4).contains(&n) || word.starts_with(WITH_MARKERS) {
+            return None;
+        }
+        let stop = start + word.len();
+        let names_product = hits
+            .iter()
+            .any(|&(k, s, e)| matches!(k, Pat::Keyword(_)) && s < stop && e > start);
+        if names_product || self.not_tails.iter().any(|w| word.ends_with(w.as_str())) {
+            return None;
+        }
+        self.tails
+            .iter()
+            .any(|t| word.ends_with(t.as_str()))
+            .then_some(word)
     }
 
     /// Whether two entries are one product: the same code, or toys (2202 and
@@ -737,6 +817,11 @@ fn compat_after(text: &str, hits: &[(Pat, usize, usize)], end: usize) -> Option<
         .map(|&(_, s, e)| text[s..e].to_string())
 }
 
+/// A CJK ideograph (the characters Chinese words are made of).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}')
+}
+
 /// The product's own exclusion word right after its keyword (`插座` +
 /// `配件`), or overlapping it.
 fn own_exclusion_near(
@@ -749,7 +834,8 @@ fn own_exclusion_near(
     hits.iter()
         .filter(|&&(k, hs, he)| {
             k == Pat::Exclusion(entry)
-                && ((hs < e && he > s)
+                // overlapping it, not inside it (`电子宠物` holds `宠物`)
+                && ((hs < e && he > s && !(s <= hs && he <= e))
                     || (hs >= e
                         && hs - e <= 12
                         && (is_gap(&text[e..hs]) || is_short_modifier(&text[e..hs]))))
@@ -859,6 +945,8 @@ fn fingerprint(
     feed("y", &acc.anywhere);
     feed("t", &acc.hosts);
     feed("u", &acc.of_hosts);
+    feed("e", &acc.tails);
+    feed("z", &acc.not_tails);
     feed("h", &hints.words);
     feed("n", &hints.not);
     hex::encode(&h.finalize()[..12])
@@ -874,25 +962,43 @@ impl Catalog {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
+        // `开关配件`, `玩具乐器>轨道/助力>轨道配件`: a segment of parts makes
+        // the product an earlier segment (or the same one) names their host.
+        let mut parts: Option<String> = None;
         for seg in segments.iter().rev() {
-            match self.read_text(seg) {
-                TextScope::Silent => {
-                    let text = crate::text::normalize::fold_width(seg).to_lowercase();
-                    if let Some(m) = self
-                        .category_patterns
-                        .find_iter(&text)
-                        .max_by_key(|m| m.end() - m.start())
-                    {
-                        return TextScope::Product {
-                            entry: &self.entries[self.category_entry[m.pattern().as_usize()]],
-                            keyword: text[m.start()..m.end()].to_string(),
-                            rival: None,
-                            doubtful: false,
-                        };
-                    }
-                }
-                found => return found,
-            }
+            let text = crate::text::normalize::fold_width(seg).to_lowercase();
+            parts = parts.or_else(|| {
+                self.accessories
+                    .anywhere
+                    .iter()
+                    .map(|w| crate::text::normalize::fold_width(w).to_lowercase())
+                    .find(|w| !w.is_empty() && text.contains(w.as_str()))
+            });
+            let found = match self.read_text(seg) {
+                TextScope::Silent => match self
+                    .category_patterns
+                    .find_iter(&text)
+                    .max_by_key(|m| m.end() - m.start())
+                {
+                    Some(m) => TextScope::Product {
+                        entry: &self.entries[self.category_entry[m.pattern().as_usize()]],
+                        keyword: text[m.start()..m.end()].to_string(),
+                        rival: None,
+                        doubtful: false,
+                        accessory: None,
+                    },
+                    None => continue,
+                },
+                found => found,
+            };
+            return match (found, parts) {
+                (TextScope::Product { entry, keyword, .. }, Some(marker)) => TextScope::Accessory {
+                    entry,
+                    keyword,
+                    marker,
+                },
+                (found, _) => found,
+            };
         }
         TextScope::Silent
     }
@@ -944,6 +1050,7 @@ mod tests {
                 anywhere: vec!["配件".into()],
                 hosts: vec!["手机".into(), "iphone".into()],
                 of_hosts: vec!["支架".into(), "臂包".into()],
+                ..AccessoryWords::default()
             },
             HintWords {
                 words: vec!["电".into(), "机".into(), "儿童".into()],
@@ -951,6 +1058,14 @@ mod tests {
             },
             CatalogMeta::default(),
         )
+    }
+
+    /// Toys are one product (2202); certificates still carry 2203–2206.
+    fn toy_as_2202(code: String) -> String {
+        match code.as_str() {
+            "in:2203" | "in:2204" | "in:2205" | "in:2206" => "in:2202".into(),
+            _ => code,
+        }
     }
 
     fn code(s: TextScope<'_>) -> String {
@@ -1035,6 +1150,46 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn embedded_catalog_reads_what_follows_a_product_word() {
+        let c = Catalog::embedded();
+        for (title, want) in [
+            // A part named by how it ends, right after the product word.
+            ("电磁炉 防滑垫 隔热垫 硅胶 耐高温", "acc:0711"),
+            ("洗衣机进水管 加长 全自动 通用", "acc:0705"),
+            ("空调 铜管 连接管 1.5匹 保温", "acc:0703"),
+            // Product forms and features are not parts.
+            ("公牛 插座 面板 86型 五孔 墙壁", "in:0201"),
+            ("美的 电风扇 带遥控器 落地扇 家用", "in:0702"),
+            ("九阳 电饭煲 家用 4L 智能预约", "in:0718"),
+            // An accessory named first: the product said again is what it fits.
+            ("冰箱底座 托架 可移动 滑轮 冰箱 通用", "acc:0701"),
+            // The last word of a compound is what it is: a toy fridge is a toy.
+            ("迷你冰箱玩具 过家家 仿真 小家电", "in:2202"),
+            ("仿真洗衣机玩具 可转动 电动 过家家", "in:2202"),
+            ("公牛 空调插座 16A 86型", "in:0201"),
+        ] {
+            let got = match c.read_text(title) {
+                TextScope::Silent => "silent".to_string(),
+                other => toy_as_2202(code(other)),
+            };
+            assert_eq!(got, want, "{title}");
+        }
+        // An accessory category of a product: its accessories.
+        assert_eq!(
+            code(c.read_category("家装建材>电工电料>开关配件")),
+            "acc:0202"
+        );
+        assert_eq!(
+            code(c.read_category("玩具乐器>轨道/助力>轨道配件")),
+            "acc:2202"
+        );
+        assert_eq!(
+            code(c.read_category("玩具乐器>遥控/电动>遥控车")),
+            "in:2202"
+        );
     }
 
     #[test]

@@ -130,8 +130,20 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
         keyword,
         rival,
         doubtful,
+        accessory,
     } = &s.title
     {
+        // The title names an accessory too, and the platform files it
+        // under accessories: two signals that agree.
+        if let (Some(marker), Some((path, TextScope::Accessory { .. }))) = (accessory, &s.category)
+        {
+            return ScopeCall::Out {
+                reason: format!(
+                    "标题中的“{marker}”表明是配件，平台类目“{path}”也是配件类目：是{}的配件，不属于强制性认证范围",
+                    product(entry)
+                ),
+            };
+        }
         let against = match (rival, &s.category) {
             _ if *doubtful => Some(format!(
                 "“{keyword}”是否属于目录取决于标题未写明的材质、供电或用途（{}）",
@@ -365,11 +377,44 @@ mod tests {
                 keyword: "遥控车".into(),
                 rival: None,
                 doubtful: false,
+                accessory: None,
             },
         ));
         assert!(
             matches!(decide(&s), ScopeCall::In { certain: true, entry: Some(e), .. } if e.code == "2202")
         );
+    }
+
+    #[test]
+    fn an_accessory_in_the_title_and_an_accessory_category_agree() {
+        let fridge = entry("0701", "家用电冰箱和食品冷冻箱");
+        let mut s = signals(TextScope::Product {
+            entry: &fridge,
+            keyword: "冰箱".into(),
+            rival: None,
+            doubtful: false,
+            accessory: Some("底座".into()),
+        });
+        // Title alone: judged as the product.
+        assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
+        s.category = Some((
+            "家用电器>家电配件>冰箱配件".into(),
+            TextScope::Accessory {
+                entry: &fridge,
+                keyword: "冰箱".into(),
+                marker: "配件".into(),
+            },
+        ));
+        assert!(
+            matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("“底座”") && reason.contains("冰箱配件"))
+        );
+        // Without an accessory in the title, an accessory category alone
+        // leaves a product title for review (a product filed there to get
+        // past the platform's gate is what an audit looks for).
+        if let TextScope::Product { accessory, .. } = &mut s.title {
+            *accessory = None;
+        }
+        assert!(decide(&s).is_uncertain());
     }
 
     #[test]
@@ -380,6 +425,7 @@ mod tests {
             keyword: "玩具".into(),
             rival: Some(("服装".into(), "t恤".into())),
             doubtful: false,
+            accessory: None,
         });
         assert!(decide(&s).is_uncertain());
     }
