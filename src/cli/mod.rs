@@ -9,6 +9,7 @@ mod db_cmd;
 #[cfg(feature = "demo")]
 mod demo;
 mod evidence_cmd;
+mod explain_cmd;
 mod feed_cmd;
 mod findings_cmd;
 #[cfg(feature = "demo")]
@@ -98,6 +99,8 @@ enum Command {
     Ingest(ingest_cmd::IngestArgs),
     /// Judge every listing against the certificate database.
     Match(match_cmd::MatchArgs),
+    /// Judge one title (or a file of titles) and say why, without storing anything.
+    Explain(explain_cmd::ExplainArgs),
     /// Crawl platforms (config/platforms/NAME.toml), extract listings, match them.
     Scan(scan_cmd::ScanArgs),
     /// Crawl worker for several processes on one database: executes the scans others create.
@@ -228,6 +231,7 @@ pub fn main() -> ExitCode {
             Command::Certdb(c) => certdb_cmd::run(&app, c).await,
             Command::Ingest(a) => ingest_cmd::run(&app, a).await,
             Command::Match(a) => match_cmd::run(&app, a).await,
+            Command::Explain(a) => explain_cmd::run(&app, a).await,
             Command::Scan(a) => scan_cmd::run(&app, a).await,
             Command::Worker(a) => worker_cmd::run(&app, a).await,
             Command::Db(c) => db_cmd::run(&app, c).await,

@@ -32,6 +32,7 @@ fn every_command_has_help_with_an_example() {
         &["certdb", "show"],
         &["ingest"],
         &["match"],
+        &["explain"],
         &["findings", "export"],
         &["demo"],
         &["gen"],
@@ -294,6 +295,48 @@ fn adapter_test_names_selectors_that_match_nothing() {
 }
 
 /// Runs the binary in `dir` with `stdin` as standard input.
+#[test]
+fn explain_judges_titles_and_says_why_without_storing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cccwatch(dir.path(), &["explain", "公牛 插线板 USB 排插 1.8米"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("uncertified") && out.contains("0201") && out.contains("“插线板”"),
+        "{out}"
+    );
+    // A file of titles on standard input, one with its category path after a
+    // tab: one tab-separated line each, numbered by the file's lines.
+    let o = cccwatch_stdin(
+        dir.path(),
+        &["explain", "--titles", "-"],
+        "# 注释\n适用美的电饭煲内胆 4L 不粘\n开关 按键 替换 单键\t家装建材>电工电料>开关配件\n\n电磁炉 防滑垫 隔热垫\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        ["2", "3", "5"],
+        "{out}"
+    );
+    for r in &rows {
+        assert_eq!(r.len(), 8, "{r:?}");
+        assert_eq!(r[1], "not_in_scope", "{r:?}");
+    }
+    assert!(rows[0][7].contains("内胆"), "{out}");
+    assert!(rows[1][7].contains("开关配件"), "{out}");
+    assert!(rows[2][7].contains("防滑垫"), "{out}");
+    // A malformed spec entry names the flag and the expected form.
+    let o = cccwatch(dir.path(), &["explain", "插座", "--spec", "无标签"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--spec") && text(&o).contains("LABEL=VALUE"),
+        "{}",
+        text(&o)
+    );
+}
+
 fn cccwatch_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
