@@ -67,8 +67,8 @@ pub struct AccessoryWords {
     /// stands right after a product word (across spaces only) and ends in
     /// one of these names what is sold, the product word saying what it is
     /// for (`电磁炉 防滑垫`, `洗衣机进水管`, `空调 铜管`). Words the catalog
-    /// reads itself, and words starting with a "with" marker (`带遥控器`),
-    /// do not count.
+    /// reads itself, and extras (words starting with 送 赠 带 含 配:
+    /// `带遥控器`), do not count.
     pub tails: Vec<String>,
     /// Words that end like a part but describe the product (`面板`, `全套`).
     pub not_tails: Vec<String>,
@@ -727,7 +727,7 @@ impl Catalog {
         let start = end + (rest.len() - rest.trim_start().len());
         let word: String = text[start..].chars().take_while(|&c| is_han(c)).collect();
         let n = word.chars().count();
-        if !(2..=4).contains(&n) || word.starts_with(WITH_MARKERS) {
+        if !(2..=4).contains(&n) || word.starts_with(['送', '赠', '带', '含', '配']) {
             return None;
         }
         let stop = start + word.len();
@@ -1158,6 +1158,7 @@ mod tests {
         for (title, want) in [
             // A part named by how it ends, right after the product word.
             ("电磁炉 防滑垫 隔热垫 硅胶 耐高温", "acc:0711"),
+            ("电热水器 加长杆 镁棒 通用", "acc:0706"),
             ("洗衣机进水管 加长 全自动 通用", "acc:0705"),
             ("空调 铜管 连接管 1.5匹 保温", "acc:0703"),
             // Product forms and features are not parts.
