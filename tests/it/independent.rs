@@ -182,6 +182,56 @@ impl Tally {
     fn uncertain_share(&self) -> f64 {
         self.uncertain as f64 / self.total.max(1) as f64
     }
+
+    /// Counts one listing: its truth, what the matcher said, and whether the
+    /// product code was right when it can be checked.
+    fn count(&mut self, truth_in: bool, said_in: bool, uncertain: bool, code_right: Option<bool>) {
+        self.total += 1;
+        self.uncertain += usize::from(uncertain);
+        if said_in && !uncertain {
+            if truth_in {
+                self.sure_tp += 1;
+            } else {
+                self.sure_fp += 1;
+            }
+        }
+        match (truth_in, said_in) {
+            (true, true) => self.tp += 1,
+            (false, true) => self.fp += 1,
+            (true, false) => self.fn_ += 1,
+            (false, false) => self.tn += 1,
+        }
+        if let Some(right) = code_right {
+            self.code_known += 1;
+            self.code_right += usize::from(right);
+        }
+    }
+}
+
+/// Prints one line per (split, group).
+fn print_tallies(tallies: &BTreeMap<(String, String), Tally>) {
+    println!("split    group          n     prec   recall uncertain code  prec(certain)");
+    for ((split, g), t) in tallies {
+        println!(
+            "{split:<8} {g:<12} {:>5} {:>7.3} {:>7.3} {:>8.3} {}/{} {:>7.3}",
+            t.total,
+            t.precision(),
+            t.recall(),
+            t.uncertain_share(),
+            t.code_right,
+            t.code_known,
+            t.sure_precision()
+        );
+    }
+}
+
+/// The built-in catalog, or an edited file (CCCWATCH_CATALOG) measured
+/// without a rebuild.
+fn catalog_under_test() -> Catalog {
+    match std::env::var_os("CCCWATCH_CATALOG") {
+        Some(p) => Catalog::from_path(Path::new(&p)).unwrap(),
+        None => Catalog::embedded(),
+    }
 }
 
 #[test]
@@ -191,11 +241,7 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
         return;
     };
     let titles = titles(&fx);
-    // CCCWATCH_CATALOG: an edited catalog file, measured without a rebuild.
-    let catalog = match std::env::var_os("CCCWATCH_CATALOG") {
-        Some(p) => Catalog::from_path(Path::new(&p)).unwrap(),
-        None => Catalog::embedded(),
-    };
+    let catalog = catalog_under_test();
     let brands = BrandTable::embedded();
     let index = CertIndex::build(Vec::new(), &brands);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
@@ -234,30 +280,14 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
         } else {
             group(&l.code)
         };
+        let code_right =
+            (truth_in && said_in && l.code.len() == 4 && group(&l.code) != "其他目录产品")
+                .then(|| code.as_deref().is_some_and(|c| same_product(c, &l.code)));
         for bucket in [g, "全部"] {
-            let t = tallies
+            tallies
                 .entry((l.split.clone(), bucket.to_string()))
-                .or_default();
-            t.total += 1;
-            t.uncertain += usize::from(uncertain);
-            if said_in && !uncertain {
-                if truth_in {
-                    t.sure_tp += 1;
-                } else {
-                    t.sure_fp += 1;
-                }
-            }
-            match (truth_in, said_in) {
-                (true, true) => t.tp += 1,
-                (false, true) => t.fp += 1,
-                (true, false) => t.fn_ += 1,
-                (false, false) => t.tn += 1,
-            }
-            if truth_in && said_in && l.code.len() == 4 && group(&l.code) != "其他目录产品" {
-                t.code_known += 1;
-                t.code_right +=
-                    usize::from(code.as_deref().is_some_and(|c| same_product(c, &l.code)));
-            }
+                .or_default()
+                .count(truth_in, said_in, uncertain, code_right);
         }
         if uncertain && l.split == "tune" && std::env::var_os("CCCWATCH_SHOW_UNCERTAIN").is_some() {
             println!(
@@ -280,19 +310,7 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
         missing.len() * 50 <= labels.len(),
         "titles missing from the fixtures: {missing:?}"
     );
-    println!("split    group          n     prec   recall uncertain code  prec(certain)");
-    for ((split, g), t) in &tallies {
-        println!(
-            "{split:<8} {g:<12} {:>5} {:>7.3} {:>7.3} {:>8.3} {}/{} {:>7.3}",
-            t.total,
-            t.precision(),
-            t.recall(),
-            t.uncertain_share(),
-            t.code_right,
-            t.code_known,
-            t.sure_precision()
-        );
-    }
+    print_tallies(&tallies);
     if std::env::var_os("CCCWATCH_SHOW_ERRORS").is_some() {
         for e in &errors {
             println!("{e}");
@@ -427,10 +445,7 @@ const MODEL_RECALL_FLOOR: f64 = 0.75;
 /// by title hash like the real set; the floors are on `heldout`.
 #[test]
 fn blind_listing_set_precision_recall_and_uncertain_share() {
-    let catalog = match std::env::var_os("CCCWATCH_CATALOG") {
-        Some(p) => Catalog::from_path(Path::new(&p)).unwrap(),
-        None => Catalog::embedded(),
-    };
+    let catalog = catalog_under_test();
     let brands = BrandTable::embedded();
     let index = CertIndex::build(Vec::new(), &brands);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
@@ -469,34 +484,17 @@ fn blind_listing_set_precision_recall_and_uncertain_share() {
         } else {
             group(code)
         };
+        let code_right = (truth_in && said_in && code.len() == 4).then(|| {
+            finding
+                .category_code
+                .as_deref()
+                .is_some_and(|c| same_product(c, code))
+        });
         for bucket in [g, "全部"] {
-            let t = tallies
+            tallies
                 .entry((split.to_string(), bucket.to_string()))
-                .or_default();
-            t.total += 1;
-            t.uncertain += usize::from(uncertain);
-            if said_in && !uncertain {
-                if truth_in {
-                    t.sure_tp += 1;
-                } else {
-                    t.sure_fp += 1;
-                }
-            }
-            match (truth_in, said_in) {
-                (true, true) => t.tp += 1,
-                (false, true) => t.fp += 1,
-                (true, false) => t.fn_ += 1,
-                (false, false) => t.tn += 1,
-            }
-            if truth_in && said_in && code.len() == 4 {
-                t.code_known += 1;
-                t.code_right += usize::from(
-                    finding
-                        .category_code
-                        .as_deref()
-                        .is_some_and(|c| same_product(c, code)),
-                );
-            }
+                .or_default()
+                .count(truth_in, said_in, uncertain, code_right);
         }
         if truth_in != said_in && split == "tune" {
             errors.push(format!(
@@ -507,19 +505,7 @@ fn blind_listing_set_precision_recall_and_uncertain_share() {
         }
     }
     assert!(rows >= 900, "{rows} rows");
-    println!("split    group          n     prec   recall uncertain code  prec(certain)");
-    for ((split, g), t) in &tallies {
-        println!(
-            "{split:<8} {g:<12} {:>5} {:>7.3} {:>7.3} {:>8.3} {}/{} {:>7.3}",
-            t.total,
-            t.precision(),
-            t.recall(),
-            t.uncertain_share(),
-            t.code_right,
-            t.code_known,
-            t.sure_precision()
-        );
-    }
+    print_tallies(&tallies);
     if std::env::var_os("CCCWATCH_SHOW_ERRORS").is_some() {
         for e in &errors {
             println!("{e}");
