@@ -66,6 +66,20 @@ impl MatchContext {
         })
     }
 
+    /// The catalog and the built-in brand table with no certificates: for
+    /// judging scope when there is no database yet (`cccwatch explain` on a
+    /// fresh machine), without creating one.
+    pub fn without_certificates(settings: &Settings) -> Result<MatchContext, PipelineError> {
+        let brands = BrandTable::embedded();
+        Ok(MatchContext {
+            index: CertIndex::build(Vec::new(), &brands),
+            brands,
+            catalog: settings.certdb.load_catalog()?,
+            builtin_brands: true,
+            load_time: Duration::ZERO,
+        })
+    }
+
     pub fn matcher(&self, as_of: NaiveDate) -> Matcher<'_> {
         Matcher::new(&self.index, &self.brands, &self.catalog, as_of)
     }

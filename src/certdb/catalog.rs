@@ -34,6 +34,17 @@ pub struct CatalogEntry {
     pub doubtful: Vec<String>,
 }
 
+impl CatalogEntry {
+    /// Whether two entries are one product: the same code, or toys (2202
+    /// and the sub-codes 2203–2206 that older certificates carry).
+    pub fn same_product(&self, other: &CatalogEntry) -> bool {
+        let toy = |e: &CatalogEntry| {
+            matches!(e.code.as_str(), "2202" | "2203" | "2204" | "2205" | "2206")
+        };
+        self.code == other.code || (toy(self) && toy(other))
+    }
+}
+
 /// A kind of goods outside the catalog and the words that name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -62,6 +73,10 @@ pub struct AccessoryWords {
     /// What is sold for a host device, when it follows the device's word
     /// across at most four characters (`保护套`, `支架`, `读卡器`).
     pub of_hosts: Vec<String>,
+    /// Words of `of_hosts` that make the device the goods' remote control
+    /// (`手机远程`): the device is then not what is sold, and another
+    /// product the title names is (`智能插头 … 手机远程`).
+    pub controls: Vec<String>,
     /// How the names of parts, accessories and look-alike goods end (`垫`,
     /// `管`, `罩`, `架`): a word of two to four Chinese characters that
     /// stands right after a product word (across spaces only) and ends in
@@ -212,7 +227,7 @@ impl Catalog {
         hints: HintWords,
         meta: CatalogMeta,
     ) -> Self {
-        let lower = |s: &str| crate::text::normalize::fold_width(s).to_lowercase();
+        let lower = crate::text::simplify::fold_scope;
         let all_keywords: std::collections::HashSet<String> = entries
             .iter()
             .flat_map(|e| e.keywords.iter().map(|k| lower(k)))
@@ -474,7 +489,7 @@ impl Catalog {
     /// (`[hints]`), if any.
     /// A hint inside a word of `[hints] not` (`有机`, `刷机`) does not count.
     pub fn hint_in(&self, text: &str) -> Option<String> {
-        let text = crate::text::normalize::fold_width(text).to_lowercase();
+        let text = crate::text::simplify::fold_scope(text);
         let hits: Vec<(Pat, usize, usize)> = self
             .patterns
             .find_overlapping_iter(&text)
@@ -513,7 +528,7 @@ impl Catalog {
     /// With only modifiers it names an accessory; with no catalog word, an
     /// outside kind's word puts it outside the catalog.
     pub fn read_text(&self, text: &str) -> TextScope<'_> {
-        let text = crate::text::normalize::fold_width(text).to_lowercase();
+        let text = crate::text::simplify::fold_scope(text);
         let hits: Vec<(Pat, usize, usize)> = self
             .patterns
             .find_overlapping_iter(&text)
@@ -609,16 +624,51 @@ impl Catalog {
             .map(|&(m, ..)| m)
             .chain(covered.iter().copied())
             .collect();
-        let best = bare
+        let mut candidates: Vec<(usize, usize, usize, usize)> = bare
             .into_iter()
             .filter(|&(_, _, entry, _)| !heads.iter().any(|&m| self.same_product(m, entry)))
-            .max_by_key(|&(len, end, ..)| (len, end));
+            .collect();
+        // Longest first, then nearest the end; among equals the last named.
+        candidates.reverse();
+        candidates.sort_by_key(|&(len, end, ..)| std::cmp::Reverse((len, end)));
+        // A host device that the title sells something for (`手机支架`)
+        // makes the title that accessory's. When the device is only the
+        // goods' remote control (`手机远程`, `[accessories] controls`),
+        // another product named bare is what is sold (`智能插头 … 手机远程`).
+        let mut host_accessory = None;
+        let mut best = None;
+        for (len, end, entry, start) in candidates {
+            let Some(marker) = self.sold_for_host(&text, &hits, start, end) else {
+                best = Some((len, end, entry, start));
+                break;
+            };
+            let controls = self
+                .accessories
+                .controls
+                .iter()
+                .any(|c| lower_eq(c, &marker));
+            host_accessory = host_accessory.or(Some((entry, start, end, marker)));
+            if !controls {
+                break;
+            }
+        }
+        if best.is_none()
+            && let Some((entry, s, e, marker)) = host_accessory
+        {
+            return TextScope::Accessory {
+                entry: &self.entries[entry],
+                keyword: text[s..e].to_string(),
+                marker,
+            };
+        }
         let modified = modified.into_iter().next();
         let outside_word = |after: usize| {
             hits.iter()
                 .filter(|&&(k, s, e)| {
                     matches!(k, Pat::Outside(_))
                         && s >= after
+                        // `推车 … 送凉席雨罩`: a gift is not a rival.
+                        && extra_before(&text, s).is_none()
                         && !hits.iter().any(|&(k2, s2, e2)| {
                             matches!(k2, Pat::Keyword(_)) && s2 <= s && e <= e2
                         })
@@ -630,13 +680,6 @@ impl Catalog {
                 })
         };
         if let Some((_, end, entry, start)) = best {
-            if let Some(marker) = self.sold_for_host(&text, &hits, start, end) {
-                return TextScope::Accessory {
-                    entry: &self.entries[entry],
-                    keyword: text[start..end].to_string(),
-                    marker,
-                };
-            }
             return TextScope::Product {
                 entry: &self.entries[entry],
                 keyword: text[start..end].to_string(),
@@ -718,7 +761,7 @@ impl Catalog {
     /// names a part or accessory by how it ends (`[accessories] tails`:
     /// `电磁炉 防滑垫`, `洗衣机进水管`): two to four Chinese characters,
     /// not a catalog word, not one of `not_tails` (`面板`), not an extra
-    /// (`带遥控器`).
+    /// (`带遥控器`), not a count of the product's own parts (`四头`).
     fn part_after(&self, text: &str, hits: &[(Pat, usize, usize)], end: usize) -> Option<String> {
         if self.tails.is_empty() {
             return None;
@@ -727,7 +770,12 @@ impl Catalog {
         let start = end + (rest.len() - rest.trim_start().len());
         let word: String = text[start..].chars().take_while(|&c| is_han(c)).collect();
         let n = word.chars().count();
-        if !(2..=4).contains(&n) || word.starts_with(['送', '赠', '带', '含', '配']) {
+        // `送遥控器` is an extra; `四头`, `三键`, `双头` count the product's
+        // own burners, gangs or outlets.
+        if !(2..=4).contains(&n)
+            || word.starts_with(['送', '赠', '带', '含', '配'])
+            || word.starts_with(COUNT_WORDS)
+        {
             return None;
         }
         let stop = start + word.len();
@@ -743,16 +791,9 @@ impl Catalog {
             .then_some(word)
     }
 
-    /// Whether two entries are one product: the same code, or toys (2202 and
-    /// the sub-codes 2203–2206 that older certificates carry).
+    /// Whether two entries (by index) are one product.
     fn same_product(&self, a: usize, b: usize) -> bool {
-        let toy = |i: usize| {
-            matches!(
-                self.entries[i].code.as_str(),
-                "2202" | "2203" | "2204" | "2205" | "2206"
-            )
-        };
-        a == b || (toy(a) && toy(b))
+        a == b || self.entries[a].same_product(&self.entries[b])
     }
 
     /// An accessory word right after a product word: adjacent, or across a
@@ -844,6 +885,12 @@ fn own_exclusion_near(
         .next()
 }
 
+/// Numerals that open a count of a product's own parts (`四头`, `三键`,
+/// `双头`, `两位`), which describes the product rather than naming a part.
+const COUNT_WORDS: &[char] = &[
+    '一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十', '单', '双', '多', '几',
+];
+
 /// Words that join a product to what comes with it (`电饭煲送内胆`,
 /// `风扇带遥控器`): an accessory word after one of them is an extra, not
 /// what is sold.
@@ -909,8 +956,14 @@ fn is_gap(between: &str) -> bool {
 }
 
 fn lower_eq(word: &str, folded_lower: &str) -> bool {
-    crate::text::normalize::fold_width(word).to_lowercase() == folded_lower
+    crate::text::simplify::fold_scope(word) == folded_lower
 }
+
+/// The version of the reading rules (this file and src/matching/scope.rs).
+/// It is part of the fingerprint, so an upgrade whose rules read titles
+/// differently re-judges stored listings as a catalog edit does. Change it
+/// with any change that can move a scope decision.
+const READING_RULES: &str = "2026-12-07 round 5: traditional characters, part counts, category siblings, remote-control hosts, gifts; accessory categories, brand with model";
 
 /// SHA-256 over the scope-deciding content, in a stable order.
 fn fingerprint(
@@ -929,6 +982,7 @@ fn fingerprint(
         }
         h.update([1]);
     };
+    feed("r", &[READING_RULES.to_string()]);
     for e in entries {
         feed("p", std::slice::from_ref(&e.code));
         feed("k", &e.keywords);
@@ -945,6 +999,7 @@ fn fingerprint(
     feed("y", &acc.anywhere);
     feed("t", &acc.hosts);
     feed("u", &acc.of_hosts);
+    feed("m", &acc.controls);
     feed("e", &acc.tails);
     feed("z", &acc.not_tails);
     feed("h", &hints.words);
@@ -957,39 +1012,25 @@ impl Catalog {
     /// product its last naming segment names, or an accessory category
     /// (`配件`), or an outside kind.
     pub fn read_category(&self, path: &str) -> TextScope<'_> {
-        let segments: Vec<&str> = path
-            .split(['>', '/', '|', '›', '»', '\\'])
+        let levels: Vec<&str> = path
+            .split(['>', '|', '›', '»', '\\'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
-        // `开关配件`, `玩具乐器>轨道/助力>轨道配件`: a segment of parts makes
-        // the product an earlier segment (or the same one) names their host.
+        // `开关配件`, `玩具乐器>轨道/助力>轨道配件`: a level of parts makes
+        // the product an earlier level (or the same one) names their host.
         let mut parts: Option<String> = None;
-        for seg in segments.iter().rev() {
-            let text = crate::text::normalize::fold_width(seg).to_lowercase();
+        for level in levels.iter().rev() {
+            let text = crate::text::simplify::fold_scope(level);
             parts = parts.or_else(|| {
                 self.accessories
                     .anywhere
                     .iter()
-                    .map(|w| crate::text::normalize::fold_width(w).to_lowercase())
+                    .map(|w| crate::text::simplify::fold_scope(w))
                     .find(|w| !w.is_empty() && text.contains(w.as_str()))
             });
-            let found = match self.read_text(seg) {
-                TextScope::Silent => match self
-                    .category_patterns
-                    .find_iter(&text)
-                    .max_by_key(|m| m.end() - m.start())
-                {
-                    Some(m) => TextScope::Product {
-                        entry: &self.entries[self.category_entry[m.pattern().as_usize()]],
-                        keyword: text[m.start()..m.end()].to_string(),
-                        rival: None,
-                        doubtful: false,
-                        accessory: None,
-                    },
-                    None => continue,
-                },
-                found => found,
+            let Some(found) = self.read_level(level, &text) else {
+                continue;
             };
             return match (found, parts) {
                 (TextScope::Product { entry, keyword, .. }, Some(marker)) => TextScope::Accessory {
@@ -1001,6 +1042,33 @@ impl Catalog {
             };
         }
         TextScope::Silent
+    }
+
+    /// One level of a category path. Its `/`-joined siblings share the
+    /// level (`电水壶/热水瓶`), so a catalog product among them beats a
+    /// sibling outside the catalog; a category word of a product
+    /// (`[[product]] categories`) counts when no sibling names one.
+    fn read_level(&self, level: &str, folded: &str) -> Option<TextScope<'_>> {
+        let mut outside = None;
+        for sibling in level.split('/').map(str::trim).filter(|s| !s.is_empty()) {
+            match self.read_text(sibling) {
+                TextScope::Silent => {}
+                found @ TextScope::Outside { .. } => outside = outside.or(Some(found)),
+                found => return Some(found),
+            }
+        }
+        let by_category = self
+            .category_patterns
+            .find_iter(folded)
+            .max_by_key(|m| m.end() - m.start())
+            .map(|m| TextScope::Product {
+                entry: &self.entries[self.category_entry[m.pattern().as_usize()]],
+                keyword: folded[m.start()..m.end()].to_string(),
+                rival: None,
+                doubtful: false,
+                accessory: None,
+            });
+        by_category.or(outside)
     }
 }
 
@@ -1049,7 +1117,8 @@ mod tests {
                 compat: vec!["适用于".into(), "通用".into()],
                 anywhere: vec!["配件".into()],
                 hosts: vec!["手机".into(), "iphone".into()],
-                of_hosts: vec!["支架".into(), "臂包".into()],
+                of_hosts: vec!["支架".into(), "臂包".into(), "远程".into()],
+                controls: vec!["远程".into()],
                 ..AccessoryWords::default()
             },
             HintWords {
@@ -1150,6 +1219,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A gift is no rival.
+        match c.read_text("插座 送T恤") {
+            TextScope::Product { rival, .. } => assert_eq!(rival, None),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -1171,6 +1245,15 @@ mod tests {
             ("迷你冰箱玩具 过家家 仿真 小家电", "in:2202"),
             ("仿真洗衣机玩具 可转动 电动 过家家", "in:2202"),
             ("公牛 空调插座 16A 86型", "in:0201"),
+            // A count of the product's own parts is a feature, not a part.
+            ("电灶 四头 独立式 带烤箱 落地", "in:0715"),
+            ("Aqara 智能墙壁开关 三键 零火", "in:0202"),
+            // The phone is the goods' remote control, not what is sold.
+            ("智能插头 WiFi 手机远程 定时", "in:0201"),
+            ("手机远程 遥控 支架 自拍", "acc:1606"),
+            // Hong Kong and Taiwan titles, in traditional characters.
+            ("雙門 雪櫃 一級能效 HK行貨", "in:0701"),
+            ("電飯煲 3公升 HK行貨", "in:0718"),
         ] {
             let got = match c.read_text(title) {
                 TextScope::Silent => "silent".to_string(),
@@ -1190,6 +1273,11 @@ mod tests {
         assert_eq!(
             code(c.read_category("玩具乐器>遥控/电动>遥控车")),
             "in:2202"
+        );
+        // Siblings of one level: a catalog product beats one outside it.
+        assert_eq!(
+            code(c.read_category("家用电器>厨房小电>电水壶/热水瓶")),
+            "in:0717"
         );
     }
 

@@ -81,13 +81,26 @@ pub async fn run(app: &App, a: ExplainArgs) -> anyhow::Result<ExitCode> {
         (None, Some(path)) => read_titles(path)?,
         (None, None) => unreachable!("clap requires one"),
     };
-    let store = app.store().await?;
-    let ctx = MatchContext::load(&store, &app.settings).await?;
-    if ctx.index.is_empty() {
-        eprintln!(
-            "note: the certificate database is empty, so only scope is meaningful (cccwatch certdb import FILE)"
-        );
-    }
+    // A SQLite file that does not exist yet is not created just to explain.
+    let url = app.settings.database.url.expose();
+    let ctx = match cccwatch::store::sqlite_file(url) {
+        Some(file) if !file.exists() => {
+            eprintln!(
+                "note: {} does not exist, so no certificate is checked: only scope is meaningful (cccwatch certdb import FILE)",
+                file.display()
+            );
+            MatchContext::without_certificates(&app.settings)?
+        }
+        _ => {
+            let ctx = MatchContext::load(&app.store().await?, &app.settings).await?;
+            if ctx.index.is_empty() {
+                eprintln!(
+                    "note: the certificate database is empty, so only scope is meaningful (cccwatch certdb import FILE)"
+                );
+            }
+            ctx
+        }
+    };
     let matcher = Matcher::new(
         &ctx.index,
         &ctx.brands,

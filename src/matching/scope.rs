@@ -40,6 +40,12 @@ pub struct Signals<'a> {
     pub model_entry: Option<(&'a CatalogEntry, String)>,
     /// The product most of the brand's certificates are for, and the brand.
     pub brand_entry: Option<(&'a CatalogEntry, String)>,
+    /// A brand of the brand table (makers of catalog products) and a model
+    /// the title writes (`海尔 EC8003-MA 80升`): a product named by its
+    /// model alone.
+    pub brand_model: Option<(String, String)>,
+    /// A model the listing states (title, model field or spec table).
+    pub model: Option<String>,
     /// A word of the title that catalog products have in common (`电`, `儿童`).
     pub title_hint: Option<String>,
 }
@@ -133,16 +139,34 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
         accessory,
     } = &s.title
     {
-        // The title names an accessory too, and the platform files it
-        // under accessories: two signals that agree.
-        if let (Some(marker), Some((path, TextScope::Accessory { .. }))) = (accessory, &s.category)
+        // The platform files it under accessories, and the title names an
+        // accessory too; or it files it under this product's accessories
+        // and the title states no model: the product word names what the
+        // accessory is for (`空调 排水泵` under 空调配件). With a model and
+        // no accessory word it may be a product filed there to get past the
+        // platform's gate: for review. (A socket under 冰箱配件 is a socket.)
+        if let Some((path, TextScope::Accessory { entry: host, .. })) = &s.category
+            && (accessory.is_some() || host.same_product(entry))
         {
-            return ScopeCall::Out {
-                reason: format!(
-                    "标题中的“{marker}”表明是配件，平台类目“{path}”也是配件类目：是{}的配件，不属于强制性认证范围",
-                    product(entry)
-                ),
-            };
+            match (accessory, &s.model) {
+                (Some(marker), _) => {
+                    return ScopeCall::Out {
+                        reason: format!(
+                            "标题中的“{marker}”表明是配件，平台类目“{path}”也是配件类目：是{}的配件，不属于强制性认证范围",
+                            product(entry)
+                        ),
+                    };
+                }
+                (None, None) => {
+                    return ScopeCall::Out {
+                        reason: format!(
+                            "平台类目“{path}”是{}的配件类目，标题中的“{keyword}”未带型号，说明的是配件的适用产品：按配件判定，不属于强制性认证范围",
+                            product(entry)
+                        ),
+                    };
+                }
+                (None, Some(_)) => {}
+            }
         }
         let against = match (rival, &s.category) {
             _ if *doubtful => Some(format!(
@@ -157,9 +181,10 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             (None, Some((path, TextScope::Outside { kind, .. }))) => {
                 Some(format!("平台类目“{path}”属于{kind}"))
             }
-            (None, Some((path, TextScope::Accessory { .. }))) => {
-                Some(format!("平台类目“{path}”是配件类目"))
-            }
+            (None, Some((path, TextScope::Accessory { .. }))) => Some(match &s.model {
+                Some(m) => format!("平台类目“{path}”是配件类目，而标题写有型号“{m}”"),
+                None => format!("平台类目“{path}”是配件类目"),
+            }),
             _ => None,
         };
         return match against {
@@ -183,7 +208,13 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
     }
     // 4. The platform's category or a product-kind field names one.
     if let Some((path, TextScope::Product { entry, keyword, .. })) = &s.category {
-        let certain = !matches!(s.title, TextScope::Outside { .. });
+        // A title word outside the catalog that the category's word refines
+        // (`压力锅` under `电压力锅`, `自行车` under `玩具自行车`) names the same
+        // goods: the category says which kind.
+        let certain = match &s.title {
+            TextScope::Outside { word, .. } => keyword.contains(word.as_str()),
+            _ => true,
+        };
         return ScopeCall::In {
             entry: Some(*entry),
             reason: if certain {
@@ -269,6 +300,11 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
                 Some(*entry),
                 format!("品牌“{brand}”的证书多为{}", product(entry)),
             ))
+        } else if let Some((brand, model)) = &s.brand_model {
+            Some((
+                None,
+                format!("标题只写了品牌“{brand}”（目录产品的生产者）和型号“{model}”"),
+            ))
         } else if let Some(m) = &s.spec.mains {
             Some((None, format!("规格表标有额定值“{m}”，是用电产品")))
         } else {
@@ -313,6 +349,8 @@ mod tests {
             cited_entry: None,
             model_entry: None,
             brand_entry: None,
+            brand_model: None,
+            model: None,
             title_hint: None,
         }
     }
@@ -388,6 +426,7 @@ mod tests {
     #[test]
     fn an_accessory_in_the_title_and_an_accessory_category_agree() {
         let fridge = entry("0701", "家用电冰箱和食品冷冻箱");
+        let socket = entry("0201", "插头插座");
         let mut s = signals(TextScope::Product {
             entry: &fridge,
             keyword: "冰箱".into(),
@@ -408,12 +447,77 @@ mod tests {
         assert!(
             matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("“底座”") && reason.contains("冰箱配件"))
         );
-        // Without an accessory in the title, an accessory category alone
-        // leaves a product title for review (a product filed there to get
-        // past the platform's gate is what an audit looks for).
+        // Without an accessory in the title, the product word names what
+        // the accessory is for...
         if let TextScope::Product { accessory, .. } = &mut s.title {
             *accessory = None;
         }
+        assert!(
+            matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("冰箱配件") && reason.contains("未带型号"))
+        );
+        // ...unless the title states a model: a product filed there to get
+        // past the platform's gate is what an audit looks for.
+        s.model = Some("BCD-215".into());
+        let call = decide(&s);
+        assert!(call.is_uncertain(), "{call:?}");
+        assert!(matches!(&call, ScopeCall::In { reason, .. } if reason.contains("“BCD-215”")));
+        // Another product under this one's accessories is that product,
+        // for review (`冰箱 专用 插座` under 冰箱配件).
+        s.model = None;
+        s.title = TextScope::Product {
+            entry: &socket,
+            keyword: "插座".into(),
+            rival: None,
+            doubtful: false,
+            accessory: None,
+        };
+        let call = decide(&s);
+        assert!(call.is_uncertain(), "{call:?}");
+        assert!(
+            matches!(&call, ScopeCall::In { reason, .. } if reason.contains("是配件类目") && !reason.contains("型号"))
+        );
+    }
+
+    #[test]
+    fn a_known_brand_and_a_model_alone_go_to_review() {
+        let mut s = signals(TextScope::Silent);
+        s.brand_model = Some(("海尔".into(), "EC8003-MA".into()));
+        let call = decide(&s);
+        assert!(call.is_uncertain(), "{call:?}");
+        assert!(
+            matches!(&call, ScopeCall::In { reason, .. } if reason.contains("“海尔”") && reason.contains("“EC8003-MA”"))
+        );
+        // A word outside the catalog still decides first.
+        s.title = TextScope::Outside {
+            kind: "图书文具办公".into(),
+            word: "订书机".into(),
+        };
+        assert!(matches!(decide(&s), ScopeCall::Out { .. }));
+    }
+
+    #[test]
+    fn a_category_that_refines_the_titles_outside_word_decides() {
+        let cooker = entry("0717", "液体加热器");
+        let mut s = signals(TextScope::Outside {
+            kind: "厨具餐具（非电）".into(),
+            word: "压力锅".into(),
+        });
+        s.category = Some((
+            "家用电器>厨房小电>电压力锅".into(),
+            TextScope::Product {
+                entry: &cooker,
+                keyword: "电压力锅".into(),
+                rival: None,
+                doubtful: false,
+                accessory: None,
+            },
+        ));
+        assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
+        // A word the category does not refine leaves it for review.
+        s.title = TextScope::Outside {
+            kind: "服装鞋帽".into(),
+            word: "t恤".into(),
+        };
         assert!(decide(&s).is_uncertain());
     }
 

@@ -234,6 +234,8 @@ impl<'a> Matcher<'a> {
             cited_entry,
             model_entry: None,
             brand_entry: None,
+            brand_model: None,
+            model: facts.models.first().map(|m| m.written.clone()),
             title_hint: None,
         };
         if !decided_by_words {
@@ -242,6 +244,7 @@ impl<'a> Matcher<'a> {
                 signals.description = catalog.read_text(d);
             }
             signals.brand_entry = self.brand_entry(facts);
+            signals.brand_model = self.brand_model(facts);
             signals.title_hint = catalog.hint_in(&listing.title);
         }
         scope::decide(&signals)
@@ -260,6 +263,15 @@ impl<'a> Matcher<'a> {
                 .find_map(|c| catalog.entry(c.category_code.as_deref()?))
                 .map(|e| (e, written.clone()))
         })
+    }
+
+    /// A brand of the brand table and the first model the listing writes.
+    fn brand_model(&self, facts: &Facts) -> Option<(String, String)> {
+        let ListingBrand::Known { written, .. } = &facts.brand else {
+            return None;
+        };
+        let model = facts.models.first()?;
+        Some((written.clone(), model.written.clone()))
     }
 
     /// The product most of the brand's certificates are for (two thirds or

@@ -305,6 +305,16 @@ fn explain_judges_titles_and_says_why_without_storing_them() {
         out.contains("uncertified") && out.contains("0201") && out.contains("“插线板”"),
         "{out}"
     );
+    // Without a database it judges scope and says so, and creates none.
+    assert!(
+        text(&o).contains("only scope is meaningful"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "explain created a file"
+    );
     // A file of titles on standard input, one with its category path after a
     // tab: one tab-separated line each, numbered by the file's lines.
     let o = cccwatch_stdin(

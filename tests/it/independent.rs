@@ -445,20 +445,41 @@ const MODEL_RECALL_FLOOR: f64 = 0.75;
 /// by title hash like the real set; the floors are on `heldout`.
 #[test]
 fn blind_listing_set_precision_recall_and_uncertain_share() {
+    let held = blind_set("blind_listings.tsv", 900);
+    held.assert_floors(BLIND_FLOOR_PRECISION, BLIND_FLOOR_RECALL, CEILING_UNCERTAIN);
+}
+
+/// A second blind set, written later by another helper blind to the matcher
+/// and told to use seller words the first set did not (Hong Kong and Taiwan
+/// names, misspellings, brands used as product names, model-only titles)
+/// and consumables, covers and services (see tests/independent/README.md).
+#[test]
+fn second_blind_set_precision_recall_and_uncertain_share() {
+    let held = blind_set("blind2_listings.tsv", 900);
+    held.assert_floors(
+        BLIND2_FLOOR_PRECISION,
+        BLIND2_FLOOR_RECALL,
+        BLIND2_CEILING_UNCERTAIN,
+    );
+}
+
+/// Judges one blind set (`label code category title note review`, tab
+/// separated) with the catalog under test, prints its tallies (and the tune
+/// errors with `CCCWATCH_SHOW_ERRORS`) and returns the held-out tally.
+fn blind_set(file: &str, min_rows: usize) -> Tally {
     let catalog = catalog_under_test();
     let brands = BrandTable::embedded();
     let index = CertIndex::build(Vec::new(), &brands);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     let matcher = Matcher::new(&index, &brands, &catalog, as_of);
     let text =
-        std::fs::read_to_string(Path::new(ROOT).join("tests/independent/blind_listings.tsv"))
-            .unwrap();
+        std::fs::read_to_string(Path::new(ROOT).join("tests/independent").join(file)).unwrap();
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut rows = 0;
     for (i, line) in text.lines().enumerate().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        assert_eq!(cols.len(), 6, "line {}: {line}", i + 1);
+        assert_eq!(cols.len(), 6, "{file} line {}: {line}", i + 1);
         let (label, code, category, title) = (cols[0], cols[1], cols[2], cols[3]);
         rows += 1;
         if label == "unclear" {
@@ -504,32 +525,45 @@ fn blind_listing_set_precision_recall_and_uncertain_share() {
             ));
         }
     }
-    assert!(rows >= 900, "{rows} rows");
+    assert!(rows >= min_rows, "{file}: {rows} rows");
+    println!("{file}");
     print_tallies(&tallies);
     if std::env::var_os("CCCWATCH_SHOW_ERRORS").is_some() {
         for e in &errors {
             println!("{e}");
         }
     }
-    let held = &tallies[&("heldout".to_string(), "全部".to_string())];
-    assert!(
-        held.precision() >= BLIND_FLOOR_PRECISION,
-        "held-out precision {:.3}",
-        held.precision()
-    );
-    assert!(
-        held.recall() >= BLIND_FLOOR_RECALL,
-        "held-out recall {:.3}",
-        held.recall()
-    );
-    assert!(
-        held.uncertain_share() <= CEILING_UNCERTAIN,
-        "held-out uncertain share {:.3}",
-        held.uncertain_share()
-    );
+    tallies
+        .remove(&("heldout".to_string(), "全部".to_string()))
+        .unwrap()
 }
 
-/// Floors for the blind set's held-out half, below the figures measured
-/// (docs/BENCHMARKS.md).
-const BLIND_FLOOR_PRECISION: f64 = 0.86;
+impl Tally {
+    /// The held-out floors of a blind set, and its uncertain ceiling.
+    fn assert_floors(&self, precision: f64, recall: f64, uncertain: f64) {
+        assert!(
+            self.precision() >= precision,
+            "held-out precision {:.3}",
+            self.precision()
+        );
+        assert!(
+            self.recall() >= recall,
+            "held-out recall {:.3}",
+            self.recall()
+        );
+        assert!(
+            self.uncertain_share() <= uncertain,
+            "held-out uncertain share {:.3}",
+            self.uncertain_share()
+        );
+    }
+}
+
+/// The second blind set's floors, a little under what the held-out half
+/// gave on 2026-12-07 (0.835 / 0.886 / 0.171). Its words were new to the
+/// catalog, so more of it is left for review than of the first set.
+const BLIND2_FLOOR_PRECISION: f64 = 0.82;
+const BLIND2_FLOOR_RECALL: f64 = 0.87;
+const BLIND2_CEILING_UNCERTAIN: f64 = 0.19;
+const BLIND_FLOOR_PRECISION: f64 = 0.88;
 const BLIND_FLOOR_RECALL: f64 = 0.96;
