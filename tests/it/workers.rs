@@ -2,7 +2,8 @@
 //! 18): three workers execute the scan `cccwatch scan` created; the one
 //! sending the marketplace's requests is killed with `kill -9` mid-scan.
 //! The scan completes, every item is stored exactly once, and the host's
-//! quota held at the server for the whole cluster.
+//! quota held at the server for the whole cluster. A scan whose own
+//! process is killed is adopted by a worker and finished.
 
 use crate::support::{demo_config, max_per_second, pg_database, raw_i64};
 use cccwatch::market::{Market, MarketConfig};
@@ -199,41 +200,7 @@ async fn three_workers_share_a_scan_and_a_kill_9_loses_nothing() {
 
     // Every item stored exactly once: one item page each, one listing each.
     let url = &pg.url;
-    let twice = raw_i64(
-        url,
-        "SELECT COUNT(*) FROM (SELECT item_id FROM pages WHERE kind = 'item' \
-         GROUP BY item_id HAVING COUNT(*) > 1) d",
-    )
-    .await;
-    assert_eq!(twice, Some(0), "an item page was stored twice");
-    let items = raw_i64(
-        url,
-        "SELECT COUNT(DISTINCT item_id) FROM pages WHERE kind = 'item'",
-    )
-    .await
-    .unwrap();
-    let listings = raw_i64(url, "SELECT COUNT(*) FROM listings").await.unwrap();
-    let done = raw_i64(
-        url,
-        "SELECT COUNT(*) FROM frontier WHERE kind = 'item' AND state = 'done'",
-    )
-    .await
-    .unwrap();
-    assert!(items >= 200, "{items} items");
-    assert_eq!((listings, done), (items, items));
-    assert_eq!(
-        raw_i64(
-            url,
-            "SELECT COUNT(*) FROM frontier WHERE state IN ('pending', 'inflight')"
-        )
-        .await,
-        Some(0)
-    );
-    assert_eq!(
-        raw_i64(url, "SELECT COUNT(*) FROM scans WHERE state = 'completed'").await,
-        Some(1)
-    );
-
+    assert_every_item_once(url, 200).await;
     // The quota held at the server for the whole cluster, and before the
     // kill the cluster used it.
     let at: Vec<u64> = market.requests().iter().map(|r| r.at_ms).collect();
@@ -262,6 +229,133 @@ async fn three_workers_share_a_scan_and_a_kill_9_loses_nothing() {
         "leases released"
     );
     store.close().await;
+    market.shutdown().await;
+}
+
+/// The scan completed once and stored every item exactly once: one item
+/// page each, one listing each, every frontier entry done; at least `min`
+/// items.
+async fn assert_every_item_once(url: &str, min: i64) {
+    let twice = raw_i64(
+        url,
+        "SELECT COUNT(*) FROM (SELECT item_id FROM pages WHERE kind = 'item' \
+         GROUP BY item_id HAVING COUNT(*) > 1) d",
+    )
+    .await;
+    assert_eq!(twice, Some(0), "an item page was stored twice");
+    let items = raw_i64(
+        url,
+        "SELECT COUNT(DISTINCT item_id) FROM pages WHERE kind = 'item'",
+    )
+    .await
+    .unwrap();
+    let listings = raw_i64(url, "SELECT COUNT(*) FROM listings").await.unwrap();
+    let done = raw_i64(
+        url,
+        "SELECT COUNT(*) FROM frontier WHERE kind = 'item' AND state = 'done'",
+    )
+    .await
+    .unwrap();
+    assert!(items >= min, "{items} items");
+    assert_eq!((listings, done), (items, items));
+    assert_eq!(
+        raw_i64(
+            url,
+            "SELECT COUNT(*) FROM frontier WHERE state IN ('pending', 'inflight')"
+        )
+        .await,
+        Some(0)
+    );
+    assert_eq!(
+        raw_i64(url, "SELECT COUNT(*) FROM scans WHERE state = 'completed'").await,
+        Some(1)
+    );
+}
+
+/// The process that started a scan (its coordinator) is killed with
+/// `kill -9` mid-scan, with a worker alive: the worker finds the scan
+/// without a coordinator (its lock held by a dead process of this machine),
+/// adopts it, finishes it and matches it. Nothing is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_adopts_a_scan_whose_coordinator_was_killed() {
+    let Some(pg) = pg_database("workers::adopt_orphan").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let market = Market::start(MarketConfig {
+        items: 300,
+        small_pages: true,
+        removed_share: 0.0,
+        latency: Duration::from_millis(5),
+        ..MarketConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = config_dir(dir.path(), &market, &pg.url);
+    let _ = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args(["--config", config.to_str().unwrap(), "db", "migrate"])
+        .output()
+        .unwrap();
+    // The scan starts alone: with no worker alive it crawls itself.
+    let mut scan = cccwatch(
+        &config,
+        &["scan", "--platform", "demo", "--as-of", "2026-11-28"],
+    );
+    let t = Instant::now();
+    loop {
+        assert!(t.elapsed() < Duration::from_secs(60), "no progress");
+        let pages = raw_i64(&pg.url, "SELECT COUNT(*) FROM pages")
+            .await
+            .unwrap_or(0);
+        if pages >= 60 {
+            break;
+        }
+        assert!(
+            scan.try_wait().unwrap().is_none(),
+            "the scan ended before it could be killed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    scan.kill().unwrap(); // SIGKILL: no hand-over, the lock stays behind
+    scan.wait().unwrap();
+    assert_eq!(
+        raw_i64(
+            &pg.url,
+            "SELECT COUNT(*) FROM scans WHERE state = 'running'"
+        )
+        .await,
+        Some(1),
+        "the killed scan is left running"
+    );
+
+    let worker = cccwatch(&config, &["worker"]);
+    let t = Instant::now();
+    while raw_i64(
+        &pg.url,
+        "SELECT COUNT(*) FROM scans WHERE state = 'completed'",
+    )
+    .await
+    .unwrap_or(0)
+        < 1
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "the worker did not finish the orphaned scan"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let url = &pg.url;
+    assert_every_item_once(url, 150).await;
+    assert!(
+        raw_i64(url, "SELECT COUNT(*) FROM findings")
+            .await
+            .unwrap_or(0)
+            > 0,
+        "the adopted scan was matched"
+    );
+    let (code, text) = stop(worker);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("worker stopped"), "{text}");
     market.shutdown().await;
 }
 
