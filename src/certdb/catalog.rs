@@ -388,6 +388,18 @@ impl Catalog {
                 });
             }
         }
+        // A control word does nothing unless it is read as a host's word.
+        if let Some(w) = file
+            .accessories
+            .controls
+            .iter()
+            .find(|c| !file.accessories.of_hosts.contains(c))
+        {
+            return Err(CatalogError::Field {
+                key: "accessories.controls".into(),
+                message: format!("`{w}` must also be in accessories.of_hosts"),
+            });
+        }
         let mut products = file.product;
         for p in &mut products {
             for list in [
@@ -1045,20 +1057,32 @@ impl Catalog {
     }
 
     /// One level of a category path. Its `/`-joined siblings share the
-    /// level (`电水壶/热水瓶`), so a catalog product among them beats a
-    /// sibling outside the catalog; a category word of a product
-    /// (`[[product]] categories`) counts when no sibling names one.
+    /// level (`电水壶/热水瓶`), so a catalog product among them (by its
+    /// words, or by a category word of a sibling the words leave silent)
+    /// beats a sibling outside the catalog.
     fn read_level(&self, level: &str, folded: &str) -> Option<TextScope<'_>> {
         let mut outside = None;
         for sibling in level.split('/').map(str::trim).filter(|s| !s.is_empty()) {
             match self.read_text(sibling) {
-                TextScope::Silent => {}
+                TextScope::Silent => {
+                    if let Some(found) =
+                        self.category_word(&crate::text::simplify::fold_scope(sibling))
+                    {
+                        return Some(found);
+                    }
+                }
                 found @ TextScope::Outside { .. } => outside = outside.or(Some(found)),
                 found => return Some(found),
             }
         }
-        let by_category = self
-            .category_patterns
+        // Category words that hold a `/` themselves (`电动/遥控玩具`).
+        outside.or_else(|| self.category_word(folded))
+    }
+
+    /// The longest category word (`[[product]] categories`) in a folded
+    /// level, as the product it names.
+    fn category_word(&self, folded: &str) -> Option<TextScope<'_>> {
+        self.category_patterns
             .find_iter(folded)
             .max_by_key(|m| m.end() - m.start())
             .map(|m| TextScope::Product {
@@ -1067,8 +1091,7 @@ impl Catalog {
                 rival: None,
                 doubtful: false,
                 accessory: None,
-            });
-        by_category.or(outside)
+            })
     }
 }
 
@@ -1365,6 +1388,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("appears twice"), "{err}");
+        let err = Catalog::from_toml(
+            "[[product]]\ncode = \"0701\"\nkeywords = [\"a\"]\n[accessories]\nof_hosts = [\"支架\"]\ncontrols = [\"远程\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("accessories.controls")
+                && err.contains("远程")
+                && err.contains("of_hosts"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -93,10 +93,14 @@ pub fn fold_scope(s: &str) -> String {
     for c in folded.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
-        } else if c < '\u{3400}' {
-            out.extend(c.to_lowercase());
-        } else {
+        } else if ('\u{3400}'..'\u{A000}').contains(&c) {
+            // The CJK blocks have no case: the common path, one load.
             out.push(simplify_char(c));
+        } else {
+            match simplify_char(c) {
+                s if s != c => out.push(s),
+                _ => out.extend(c.to_lowercase()),
+            }
         }
     }
     out
@@ -121,6 +125,8 @@ mod tests {
     fn fold_scope_folds_width_case_and_script_in_one_pass() {
         assert_eq!(fold_scope("ＧＮ－Ｈ３０５０ 電飯煲"), "gn-h3050 电饭煲");
         assert_eq!(fold_scope("Ärger Fan"), "ärger fan");
+        // Cased letters above the CJK blocks are lowercased too (Deseret).
+        assert_eq!(fold_scope("\u{10400}"), "\u{10428}");
     }
 
     #[test]

@@ -316,21 +316,10 @@ fn independent_scope_set_precision_recall_and_uncertain_share() {
             println!("{e}");
         }
     }
-    let held = &tallies[&("heldout".to_string(), "全部".to_string())];
-    assert!(
-        held.precision() >= FLOOR_PRECISION,
-        "held-out scope precision {:.3}",
-        held.precision()
-    );
-    assert!(
-        held.recall() >= FLOOR_RECALL,
-        "held-out scope recall {:.3}",
-        held.recall()
-    );
-    assert!(
-        held.uncertain_share() <= CEILING_UNCERTAIN,
-        "held-out uncertain share {:.3}",
-        held.uncertain_share()
+    tallies[&("heldout".to_string(), "全部".to_string())].assert_floors(
+        FLOOR_PRECISION,
+        FLOOR_RECALL,
+        CEILING_UNCERTAIN,
     );
 }
 
@@ -539,7 +528,7 @@ fn blind_set(file: &str, min_rows: usize) -> Tally {
 }
 
 impl Tally {
-    /// The held-out floors of a blind set, and its uncertain ceiling.
+    /// The held-out floors of a set, and its uncertain ceiling.
     fn assert_floors(&self, precision: f64, recall: f64, uncertain: f64) {
         assert!(
             self.precision() >= precision,

@@ -27,6 +27,31 @@ fn config_dir(dir: &Path, market: &Market, db_url: &str) -> std::path::PathBuf {
     )
 }
 
+/// A marketplace of `items` items on small pages (no removed ones), its
+/// config folder (see [`config_dir`]) and the database migrated.
+async fn marketplace_and_config(
+    dir: &Path,
+    items: usize,
+    db_url: &str,
+) -> (Market, std::path::PathBuf) {
+    let market = Market::start(MarketConfig {
+        items,
+        small_pages: true,
+        removed_share: 0.0,
+        latency: Duration::from_millis(5),
+        ..MarketConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = config_dir(dir, &market, db_url);
+    let migrated = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
+        .args(["--config", config.to_str().unwrap(), "db", "migrate"])
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    (market, config)
+}
+
 fn cccwatch(config: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_cccwatch"))
         .args(["--config", config.to_str().unwrap(), "--no-progress", "-v"])
@@ -94,22 +119,9 @@ async fn three_workers_share_a_scan_and_a_kill_9_loses_nothing() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let market = Market::start(MarketConfig {
-        items: 400,
-        small_pages: true,
-        removed_share: 0.0,
-        latency: Duration::from_millis(5),
-        ..MarketConfig::default()
-    })
-    .await
-    .unwrap();
-    let host = market.base_url().trim_start_matches("http://").to_string();
-    let config = config_dir(dir.path(), &market, &pg.url);
     // The database exists and is migrated before four processes open it.
-    let _ = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
-        .args(["--config", config.to_str().unwrap(), "db", "migrate"])
-        .output()
-        .unwrap();
+    let (market, config) = marketplace_and_config(dir.path(), 400, &pg.url).await;
+    let host = market.base_url().trim_start_matches("http://").to_string();
     let mut workers: Vec<Child> = (0..3).map(|_| cccwatch(&config, &["worker"])).collect();
     let t = Instant::now();
     while live_workers(&pg.url).await < 3 {
@@ -282,20 +294,7 @@ async fn a_worker_adopts_a_scan_whose_coordinator_was_killed() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let market = Market::start(MarketConfig {
-        items: 300,
-        small_pages: true,
-        removed_share: 0.0,
-        latency: Duration::from_millis(5),
-        ..MarketConfig::default()
-    })
-    .await
-    .unwrap();
-    let config = config_dir(dir.path(), &market, &pg.url);
-    let _ = Command::new(env!("CARGO_BIN_EXE_cccwatch"))
-        .args(["--config", config.to_str().unwrap(), "db", "migrate"])
-        .output()
-        .unwrap();
+    let (market, config) = marketplace_and_config(dir.path(), 300, &pg.url).await;
     // The scan starts alone: with no worker alive it crawls itself.
     let mut scan = cccwatch(
         &config,
