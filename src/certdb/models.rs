@@ -68,8 +68,12 @@ fn remove_cjk_brackets(text: &str) -> String {
                         .next()
                         .map_or(1, char::len_utf8);
                 let group = &group_start[..end];
-                let inner =
-                    &group[1..group.len() - group.chars().next_back().map_or(1, char::len_utf8)];
+                // The brackets may be of either width (`【…]`).
+                let open_len = group.chars().next().map_or(1, char::len_utf8);
+                let close_len = group.chars().next_back().map_or(1, char::len_utf8);
+                let inner = group
+                    .get(open_len..group.len().saturating_sub(close_len))
+                    .unwrap_or("");
                 let only_ratings = inner.split([' ', ',', '/']).all(is_rating);
                 if group.chars().any(is_cjk) || only_ratings {
                     out.push(' ');
@@ -189,6 +193,17 @@ mod tests {
         }
         for m in ["GN-B5120", "K17-F5", "A1", "MK15E05A", "60337"] {
             assert!(!is_rating(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn brackets_of_mixed_width_do_not_panic() {
+        // Found by the property below: a full-width bracket closed by a
+        // half-width one.
+        for s in ["【]", "GN-H3050【220V]", "(】", "BCD-215（白色) GN-1"] {
+            for m in parse_model_list(s).models {
+                assert!(!m.is_empty(), "{s}");
+            }
         }
     }
 
