@@ -87,6 +87,15 @@ pub struct AccessoryWords {
     pub tails: Vec<String>,
     /// Words that end like a part but describe the product (`面板`, `全套`).
     pub not_tails: Vec<String>,
+    /// Words saying the goods run on fuel or by hand (`煤油`, `燃气`, `不插电`,
+    /// `手摇`). A title naming a product of one of `unpowered_groups` with
+    /// such a word names a non-electric version of it (`煤油取暖器`,
+    /// `燃气烤箱`, `手摇洗衣桶`), outside the catalog. A keyword that holds
+    /// the word (`燃气灶`) is not affected.
+    pub unpowered: Vec<String>,
+    /// The product groups (`group` of `[[product]]`) that the catalog covers
+    /// only when powered by mains electricity (`家用电器`).
+    pub unpowered_groups: Vec<String>,
 }
 
 /// What catalog products have in common (power, children, vehicles, gas):
@@ -178,6 +187,7 @@ enum Pat {
     NotHint,
     Anywhere,
     OfHost,
+    Unpowered,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +273,9 @@ impl Catalog {
         }
         for w in &accessories.of_hosts {
             push(lower(w), Pat::OfHost);
+        }
+        for w in &accessories.unpowered {
+            push(lower(w), Pat::Unpowered);
         }
         for (i, o) in outside.iter().enumerate() {
             for w in o.words.iter().filter(|w| !all_keywords.contains(&lower(w))) {
@@ -400,6 +413,17 @@ impl Catalog {
                 message: format!("`{w}` must also be in accessories.of_hosts"),
             });
         }
+        if let Some(g) = file
+            .accessories
+            .unpowered_groups
+            .iter()
+            .find(|g| !file.product.iter().any(|p| &p.group == *g))
+        {
+            return Err(CatalogError::Field {
+                key: "accessories.unpowered_groups".into(),
+                message: format!("no [[product]] has group `{g}`"),
+            });
+        }
         let mut products = file.product;
         for p in &mut products {
             for list in [
@@ -506,14 +530,15 @@ impl Catalog {
             .patterns
             .find_overlapping_iter(&text)
             .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
-            .filter(|&(k, ..)| matches!(k, Pat::Hint | Pat::NotHint))
+            .filter(|&(k, ..)| matches!(k, Pat::Hint | Pat::NotHint | Pat::Unpowered))
             .collect();
+        // `非电动`, `不插电`: the `电` inside says the goods are not electric.
         hits.iter()
             .find(|&&(k, s, e)| {
                 k == Pat::Hint
-                    && !hits
-                        .iter()
-                        .any(|&(k2, s2, e2)| k2 == Pat::NotHint && s2 <= s && e <= e2)
+                    && !hits.iter().any(|&(k2, s2, e2)| {
+                        matches!(k2, Pat::NotHint | Pat::Unpowered) && s2 <= s && e <= e2
+                    })
             })
             .map(|&(_, s, e)| text[s..e].to_string())
     }
@@ -532,13 +557,15 @@ impl Catalog {
     /// Reads a title (or a description, or a spec value). Among the catalog
     /// words it names, those that an exclusion phrase covers, that an
     /// accessory word follows (`电饭煲内胆`, `风扇 原装 罩`), that a "for"
-    /// marker follows (`手机通用`), or that a title-wide accessory word
-    /// (`配件`) accompanies are modifiers. A bare word makes the text name
+    /// marker follows (`手机通用`), that an accessory word standing as a word
+    /// of its own precedes (`防尘罩 电饭锅`), or that a title-wide accessory
+    /// word (`配件`) accompanies are modifiers. A bare word makes the text name
     /// that product (the longest, then the one nearest the end: Chinese
     /// titles put the product noun last), unless the same product is also a
     /// modifier (`电饭煲内胆 … 美的电饭煲`: the second names what it fits).
-    /// With only modifiers it names an accessory; with no catalog word, an
-    /// outside kind's word puts it outside the catalog.
+    /// With only modifiers it names an accessory, as it does when a fuel or
+    /// hand-power word goes with a mains-only product (`煤油取暖器`); with no
+    /// catalog word, an outside kind's word puts it outside the catalog.
     pub fn read_text(&self, text: &str) -> TextScope<'_> {
         let text = crate::text::simplify::fold_scope(text);
         let hits: Vec<(Pat, usize, usize)> = self
@@ -619,7 +646,8 @@ impl Catalog {
                 .or_else(|| self.accessory_after(&text, &hits, s, e))
                 .or_else(|| compat_after(&text, &hits, e))
                 .or_else(|| own_exclusion_near(&text, &hits, entry, s, e))
-                .or_else(|| self.part_after(&text, &hits, e));
+                .or_else(|| self.part_after(&text, &hits, e))
+                .or_else(|| accessory_before(&text, &hits, s));
             match marker {
                 Some(m) => modified.push((entry, s, e, m)),
                 None => bare.push((e - s, e, entry, s)),
@@ -692,6 +720,15 @@ impl Catalog {
                 })
         };
         if let Some((_, end, entry, start)) = best {
+            // `煤油取暖器`, `燃气烤箱`: a non-electric version of a product the
+            // catalog covers only when it runs on mains electricity.
+            if let Some(marker) = self.unpowered_in(&text, &hits, entry) {
+                return TextScope::Accessory {
+                    entry: &self.entries[entry],
+                    keyword: text[start..end].to_string(),
+                    marker,
+                };
+            }
             return TextScope::Product {
                 entry: &self.entries[entry],
                 keyword: text[start..end].to_string(),
@@ -803,6 +840,23 @@ impl Catalog {
             .then_some(word)
     }
 
+    /// A word of `[accessories] unpowered` in the title, outside any catalog
+    /// keyword, when `entry` belongs to one of `unpowered_groups`.
+    fn unpowered_in(
+        &self,
+        text: &str,
+        hits: &[(Pat, usize, usize)],
+        entry: usize,
+    ) -> Option<String> {
+        let group = &self.entries[entry].group;
+        if !self.accessories.unpowered_groups.contains(group) {
+            return None;
+        }
+        hits.iter()
+            .find(|&&(k, s, e)| k == Pat::Unpowered && !inside_keyword(hits, s, e))
+            .map(|&(_, s, e)| text[s..e].to_string())
+    }
+
     /// Whether two entries (by index) are one product.
     fn same_product(&self, a: usize, b: usize) -> bool {
         a == b || self.entries[a].same_product(&self.entries[b])
@@ -838,6 +892,28 @@ impl Catalog {
             .min_by_key(|&&(_, s, _)| s)
             .map(|&(_, s, e)| text[s..e].to_string())
     }
+}
+
+/// An accessory word standing as a word of its own before a product word
+/// (`蕾丝 盖布 防尘罩 电饭锅`, `9V 电池 … 玩具 用`): titles name what they
+/// sell first. Inside a longer word it is part of a name (`胶囊咖啡机`,
+/// `架子鼓`), and a single character (`罩`) is too loose to say.
+fn accessory_before(text: &str, hits: &[(Pat, usize, usize)], start: usize) -> Option<String> {
+    let bound = |c: Option<char>| {
+        c.is_none_or(|c| c.is_whitespace() || ",，/|【】[]()（）+·、".contains(c))
+    };
+    hits.iter()
+        .filter(|&&(k, s, e)| {
+            k == Pat::Accessory
+                && e <= start
+                && text[s..e].chars().count() >= 2
+                && bound(text[..s].chars().next_back())
+                && bound(text[e..].chars().next())
+                && !inside_keyword(hits, s, e)
+                && extra_before(text, s).is_none()
+        })
+        .min_by_key(|&&(_, s, _)| s)
+        .map(|&(_, s, e)| text[s..e].to_string())
 }
 
 /// Whether the span `s..e` lies inside a catalog keyword.
@@ -975,7 +1051,7 @@ fn lower_eq(word: &str, folded_lower: &str) -> bool {
 /// It is part of the fingerprint, so an upgrade whose rules read titles
 /// differently re-judges stored listings as a catalog edit does. Change it
 /// with any change that can move a scope decision.
-const READING_RULES: &str = "2026-12-07 round 5: traditional characters, part counts, category siblings, remote-control hosts, gifts; accessory categories, brand with model";
+const READING_RULES: &str = "2026-12-07 round 6: spec fields naming an accessory or the machine the goods fit; a category agreeing with or refuting the title; accessory words before the product; fuel and hand power";
 
 /// SHA-256 over the scope-deciding content, in a stable order.
 fn fingerprint(
@@ -1014,6 +1090,8 @@ fn fingerprint(
     feed("m", &acc.controls);
     feed("e", &acc.tails);
     feed("z", &acc.not_tails);
+    feed("g", &acc.unpowered);
+    feed("q", &acc.unpowered_groups);
     feed("h", &hints.words);
     feed("n", &hints.not);
     hex::encode(&h.finalize()[..12])
@@ -1399,6 +1477,46 @@ mod tests {
                 && err.contains("of_hosts"),
             "{err}"
         );
+        let err = Catalog::from_toml(
+            "[[product]]\ncode = \"0701\"\ngroup = \"家用电器\"\nkeywords = [\"a\"]\n[accessories]\nunpowered = [\"手摇\"]\nunpowered_groups = [\"家电\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("accessories.unpowered_groups") && err.contains("家电"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_accessory_named_as_a_word_before_the_product_is_what_is_sold() {
+        let c = Catalog::embedded();
+        for (title, want) in [
+            ("蕾丝 盖布 防尘罩 电饭锅 家用 田园", "acc:0718"),
+            ("9V 方形 电池 6F22 电子琴 话筒 玩具 用 4粒", "acc:2202"),
+            // Inside a longer word it is part of the product's name.
+            ("胶囊咖啡机 家用 全自动 Essenza Mini", "in:0717"),
+            ("儿童 架子鼓 电子 初学 敲打 玩具", "in:2202"),
+        ] {
+            assert_eq!(toy_as_2202(code(c.read_text(title))), want, "{title}");
+        }
+    }
+
+    #[test]
+    fn fuel_and_hand_power_make_an_appliance_a_non_electric_version() {
+        let c = Catalog::embedded();
+        for (title, want) in [
+            ("煤油取暖器 日本 Corona 燃油 室内", "acc:0707"),
+            ("手摇 洗衣机 迷你 不插电 露营", "acc:0705"),
+            ("取暖器 家用 节能 速热", "in:0707"),
+            // Toys are toys with or without power.
+            ("不插电 积木 玩具 儿童", "in:2202"),
+        ] {
+            assert_eq!(toy_as_2202(code(c.read_text(title))), want, "{title}");
+        }
+        // `电` inside `非电动` is no hint of an electric product.
+        assert_eq!(c.hint_in("冷萃咖啡瓶 玻璃 浸泡 1L 非电动"), None);
+        assert_eq!(c.hint_in("电动 三轮车"), Some("电".into()));
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub struct SpecSignals<'a> {
     pub child_age: Option<String>,
     /// A mains rating (`额定电压：220V`).
     pub mains: Option<String>,
+    /// A field naming the machine the goods fit (`适用机型：美的MB-FB40`),
+    /// with the catalog's reading of its value: what accessories and spare
+    /// parts state, and catalog products do not.
+    pub fits: Option<(String, TextScope<'a>)>,
 }
 
 /// Everything the scope rule looks at.
@@ -130,7 +134,14 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             certain: true,
         };
     }
-    // 3. The title names a catalog product.
+    // 3. The spec table says the goods are an accessory: its product kind
+    // names one (`产品类别：风扇罩`), or it names the machine the goods fit
+    // (`适用机型：小米扫地机器人`). A title naming another product is that
+    // product (`空调插座`, `适用设备：空调`).
+    if let Some(out) = spec_accessory(s, title_entry) {
+        return out;
+    }
+    // 4. The title names a catalog product.
     if let TextScope::Product {
         entry,
         keyword,
@@ -168,6 +179,32 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
                 (None, Some(_)) => {}
             }
         }
+        // The title's product and the platform's category agree: a word of
+        // other goods in the title is what the product is for (`料理棒 …
+        // 辅食` under 料理棒). Both the title's other goods and the category
+        // outside the catalog: the product word is a pattern, a theme or a
+        // use (`风扇 印花 T恤` under 服饰>T恤).
+        let category_agrees = matches!(&s.category,
+            Some((_, TextScope::Product { entry: c, .. })) if c.same_product(entry));
+        let outside_field = match (&s.category, &s.spec.product) {
+            (Some((path, TextScope::Outside { kind, .. })), _) => {
+                Some((format!("平台类目“{path}”"), kind))
+            }
+            (_, Some((field, TextScope::Outside { kind, .. }))) => {
+                Some((format!("规格表“{field}”"), kind))
+            }
+            _ => None,
+        };
+        if let (Some((kind, word)), Some((field, fkind))) = (rival, &outside_field)
+            && !*doubtful
+        {
+            return ScopeCall::Out {
+                reason: format!(
+                    "标题中的“{keyword}”指向{}，但标题中的“{word}”（{kind}）和{field}（{fkind}）都表明商品不是该产品，不属于强制性认证目录",
+                    product(entry)
+                ),
+            };
+        }
         let against = match (rival, &s.category) {
             _ if *doubtful => Some(format!(
                 "“{keyword}”是否属于目录取决于标题未写明的材质、供电或用途（{}）",
@@ -177,6 +214,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
                     entry.excluded.as_str()
                 }
             )),
+            (Some(_), _) if category_agrees => None,
             (Some((kind, word)), _) => Some(format!("标题同时含非目录商品词“{word}”（{kind}）")),
             (None, Some((path, TextScope::Outside { kind, .. }))) => {
                 Some(format!("平台类目“{path}”属于{kind}"))
@@ -206,7 +244,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             },
         };
     }
-    // 4. The platform's category or a product-kind field names one.
+    // 5. The platform's category or a product-kind field names one.
     if let Some((path, TextScope::Product { entry, keyword, .. })) = &s.category {
         // A title word outside the catalog that the category's word refines
         // (`压力锅` under `电压力锅`, `自行车` under `玩具自行车`) names the same
@@ -241,7 +279,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             certain: true,
         };
     }
-    // 5. The certificate database knows this brand's model.
+    // 6. The certificate database knows this brand's model.
     if let Some((entry, brand)) = &s.model_entry {
         return ScopeCall::In {
             entry: Some(*entry),
@@ -252,7 +290,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             certain: true,
         };
     }
-    // 6. Positive reasons for being outside the catalog.
+    // 7. Positive reasons for being outside the catalog.
     if let TextScope::Outside { kind, word } = &s.title {
         return ScopeCall::Out {
             reason: format!("商品为“{word}”（{kind}），不属于强制性认证目录产品"),
@@ -281,7 +319,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             reason: format!("规格表“{label}”为“{word}”（{kind}），不属于强制性认证目录产品"),
         };
     }
-    // 7. Thin evidence: judged as a catalog product, for review.
+    // 8. Thin evidence: judged as a catalog product, for review.
     let hint: Option<(Option<&'a CatalogEntry>, String)> =
         if let Some(v) = &s.spec.claims_certificate {
             Some((None, format!("规格表填写了3C认证信息“{v}”")))
@@ -325,6 +363,49 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             reason: "标题中没有目录产品名，也没有用电、儿童用品、车辆、燃气等目录产品的特征词，类目、规格表和证书编号也未指向目录产品，判定不属于强制性认证目录".into(),
         },
     }
+}
+
+/// Out when the spec table says the goods are an accessory and the title
+/// names no other catalog product: a product-kind field read as an
+/// accessory, or a field naming the machine the goods fit whose value is
+/// not another catalog product.
+fn spec_accessory<'a>(
+    s: &Signals<'a>,
+    title_entry: Option<&'a CatalogEntry>,
+) -> Option<ScopeCall<'a>> {
+    let other_product = |host: &CatalogEntry| title_entry.is_some_and(|t| !t.same_product(host));
+    if let Some((field, TextScope::Accessory { entry, marker, .. })) = &s.spec.product
+        && !other_product(entry)
+    {
+        return Some(ScopeCall::Out {
+            reason: format!(
+                "规格表“{field}”中的“{marker}”表明商品是{}的配件，不属于强制性认证范围",
+                product(entry)
+            ),
+        });
+    }
+    let (field, reading) = s.spec.fits.as_ref()?;
+    let host = match reading {
+        TextScope::Product { entry, .. } | TextScope::Accessory { entry, .. } => Some(*entry),
+        _ => None,
+    };
+    let fits_title = match (host, title_entry) {
+        (Some(h), Some(t)) => h.same_product(t),
+        (Some(_), None) => true,
+        (None, _) => true,
+    };
+    if !fits_title {
+        return None;
+    }
+    let of = match (host, title_entry) {
+        (Some(e), _) | (None, Some(e)) => format!("{}的", product(e)),
+        (None, None) => String::new(),
+    };
+    Some(ScopeCall::Out {
+        reason: format!(
+            "规格表“{field}”写明了商品配用的机型：是{of}配件或耗材，不属于强制性认证范围"
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -522,15 +603,82 @@ mod tests {
     }
 
     #[test]
+    fn a_spec_table_that_names_the_machine_the_goods_fit_makes_them_an_accessory() {
+        let sweeper = entry("0708", "真空吸尘器");
+        let socket = entry("0201", "插头插座");
+        let aircon = entry("0703", "空调器");
+        let named = |e| TextScope::Product {
+            entry: e,
+            keyword: "扫地机器人".into(),
+            rival: None,
+            doubtful: false,
+            accessory: None,
+        };
+        let mut s = signals(named(&sweeper));
+        s.spec.fits = Some(("适用机型：石头T7".into(), TextScope::Silent));
+        assert!(
+            matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("适用机型：石头T7") && reason.contains("0708"))
+        );
+        // A fits field naming another product leaves the title's product
+        // as what is sold (a socket for air conditioners).
+        s.title = named(&socket);
+        s.spec.fits = Some(("适用设备机型：空调".into(), named(&aircon)));
+        assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
+        // A cited number still claims certification.
+        s.title = named(&sweeper);
+        s.spec.fits = Some(("适用机型：石头T7".into(), TextScope::Silent));
+        s.cited = vec!["2021010708123456".into()];
+        assert!(matches!(decide(&s), ScopeCall::In { .. }));
+    }
+
+    #[test]
+    fn a_product_kind_field_that_names_an_accessory_decides() {
+        let fan = entry("0702", "电风扇");
+        let mut s = signals(TextScope::Product {
+            entry: &fan,
+            keyword: "风扇".into(),
+            rival: None,
+            doubtful: false,
+            accessory: None,
+        });
+        s.spec.product = Some((
+            "产品类别：风扇罩".into(),
+            TextScope::Accessory {
+                entry: &fan,
+                keyword: "风扇".into(),
+                marker: "罩".into(),
+            },
+        ));
+        assert!(
+            matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("产品类别：风扇罩") && reason.contains("“罩”"))
+        );
+    }
+
+    #[test]
     fn a_rival_outside_word_makes_scope_uncertain() {
         let toy = entry("2202", "玩具");
-        let s = signals(TextScope::Product {
+        let titled = TextScope::Product {
             entry: &toy,
             keyword: "玩具".into(),
             rival: Some(("服装".into(), "t恤".into())),
             doubtful: false,
             accessory: None,
-        });
+        };
+        let mut s = signals(titled.clone());
         assert!(decide(&s).is_uncertain());
+        // A category of the same product settles it...
+        s.category = Some(("玩具乐器>益智玩具".into(), titled));
+        assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
+        // ...and one outside the catalog, with the rival, puts it outside.
+        s.category = Some((
+            "服饰内衣>T恤".into(),
+            TextScope::Outside {
+                kind: "服装鞋帽".into(),
+                word: "t恤".into(),
+            },
+        ));
+        assert!(
+            matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("“t恤”") && reason.contains("服饰内衣>T恤"))
+        );
     }
 }

@@ -648,6 +648,8 @@ fn spec_signals<'c>(catalog: &'c Catalog, listing: &Listing) -> SpecSignals<'c> 
             }
         } else if is_cert_label(label) && s.claims_certificate.is_none() {
             s.claims_certificate = Some(value.chars().take(40).collect());
+        } else if is_fits_label(&key) && s.fits.is_none() {
+            s.fits = Some((format!("{label}：{value}"), catalog.read_text(value)));
         } else if key.contains("适用年龄") && s.child_age.is_none() && is_child_age(value) {
             s.child_age = Some(value.chars().take(40).collect());
         } else if (key.contains("额定电压")
@@ -661,6 +663,15 @@ fn spec_signals<'c>(catalog: &'c Catalog, listing: &Listing) -> SpecSignals<'c> 
         }
     }
     s
+}
+
+/// A label naming the machine the goods fit (`适用机型`, `兼容型号`,
+/// `适配品牌`), after `label_key`; not the ages, rooms or people a product
+/// suits (`适用年龄`, `适用面积`).
+fn is_fits_label(key: &str) -> bool {
+    const FOR: &[&str] = &["适用", "适配", "兼容", "配套", "对应", "匹配"];
+    const MACHINE: &[&str] = &["机型", "型号", "品牌", "车型", "机器", "主机", "机种"];
+    FOR.iter().any(|f| key.starts_with(f)) && MACHINE.iter().any(|m| key.contains(m))
 }
 
 /// Spec-table labels that say what the product is.
@@ -798,6 +809,30 @@ mod tests {
             ..Listing::default()
         };
         Matcher::new(&w.index, &w.brands, &w.catalog, date(as_of)).judge(&listing)
+    }
+
+    #[test]
+    fn fits_labels_name_a_machine_not_an_age_or_a_room() {
+        for l in [
+            "适用机型",
+            "适用型号",
+            "兼容型号",
+            "适配品牌",
+            "适用车型",
+            "适用品牌机型",
+        ] {
+            assert!(is_fits_label(&label_key(l)), "{l}");
+        }
+        for l in [
+            "适用年龄",
+            "适用面积",
+            "适用人群",
+            "型号",
+            "适用场景",
+            "品牌",
+        ] {
+            assert!(!is_fits_label(&label_key(l)), "{l}");
+        }
     }
 
     #[test]

@@ -452,8 +452,24 @@ fn second_blind_set_precision_recall_and_uncertain_share() {
     );
 }
 
-/// Judges one blind set (`label code category title note review`, tab
-/// separated) with the catalog under test, prints its tallies (and the tune
+/// A third blind set, written by a third helper blind to the matcher, with
+/// a spec table (`params`) on 40% of the rows, and weighted to what the
+/// first two sets found hardest: accessories named by ordinary nouns (278),
+/// goods outside the catalog and its scope limits (233), products named by
+/// form, region, typo or model alone (see tests/independent/README.md).
+#[test]
+fn third_blind_set_with_spec_tables() {
+    let held = blind_set("blind3_listings.tsv", 900);
+    held.assert_floors(
+        BLIND3_FLOOR_PRECISION,
+        BLIND3_FLOOR_RECALL,
+        BLIND3_CEILING_UNCERTAIN,
+    );
+}
+
+/// Judges one blind set (tab separated, columns found by the header:
+/// `label code category title`, an optional spec table `params` written
+/// `label=value;label=value`, and notes) with the catalog under test, prints its tallies (and the tune
 /// errors with `CCCWATCH_SHOW_ERRORS`) and returns the held-out tally.
 fn blind_set(file: &str, min_rows: usize) -> Tally {
     let catalog = catalog_under_test();
@@ -466,10 +482,23 @@ fn blind_set(file: &str, min_rows: usize) -> Tally {
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut rows = 0;
-    for (i, line) in text.lines().enumerate().skip(1) {
+    let mut lines = text.lines().enumerate();
+    let header: Vec<&str> = lines.next().expect("a header line").1.split('\t').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name);
+    let at = |name: &str| column(name).unwrap_or_else(|| panic!("{file}: no column {name}"));
+    let (label_at, code_at, category_at, title_at) =
+        (at("label"), at("code"), at("category"), at("title"));
+    let params_at = column("params");
+    for (i, line) in lines {
         let cols: Vec<&str> = line.split('\t').collect();
-        assert_eq!(cols.len(), 6, "{file} line {}: {line}", i + 1);
-        let (label, code, category, title) = (cols[0], cols[1], cols[2], cols[3]);
+        assert_eq!(cols.len(), header.len(), "{file} line {}: {line}", i + 1);
+        let (label, code, category, title) = (
+            cols[label_at],
+            cols[code_at],
+            cols[category_at],
+            cols[title_at],
+        );
+        let params = params_at.map_or("", |p| cols[p]);
         rows += 1;
         if label == "unclear" {
             continue;
@@ -477,6 +506,7 @@ fn blind_set(file: &str, min_rows: usize) -> Tally {
         let listing = Listing {
             title: title.to_string(),
             category: (!category.is_empty()).then(|| category.to_string()),
+            params: spec_table(params),
             ..Listing::default()
         };
         let finding = matcher.judge(&listing);
@@ -508,7 +538,7 @@ fn blind_set(file: &str, min_rows: usize) -> Tally {
         }
         if truth_in != said_in && split == "tune" {
             errors.push(format!(
-                "{} {label} [{code}] {title} | {category}: {:?}",
+                "{} {label} [{code}] {title} | {category} | {params}: {:?}",
                 if truth_in { "MISS" } else { "FALSE" },
                 finding.reasons
             ));
@@ -525,6 +555,18 @@ fn blind_set(file: &str, min_rows: usize) -> Tally {
     tallies
         .remove(&("heldout".to_string(), "全部".to_string()))
         .unwrap()
+}
+
+/// A spec table written `label=value;label=value` (the blind sets' `params`).
+fn spec_table(params: &str) -> Vec<(String, String)> {
+    params
+        .split(';')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((label, value)) => (label.trim().to_string(), value.trim().to_string()),
+            None => panic!("params entry without '=': {p}"),
+        })
+        .collect()
 }
 
 impl Tally {
@@ -554,5 +596,10 @@ impl Tally {
 const BLIND2_FLOOR_PRECISION: f64 = 0.82;
 const BLIND2_FLOOR_RECALL: f64 = 0.87;
 const BLIND2_CEILING_UNCERTAIN: f64 = 0.19;
+/// Blind set 3 held out: measured 0.615 / 0.870 / 0.190 on the matcher
+/// before any tuning on it, 0.663 / 0.870 / 0.175 after (2026-12-07).
+const BLIND3_FLOOR_PRECISION: f64 = 0.65;
+const BLIND3_FLOOR_RECALL: f64 = 0.86;
+const BLIND3_CEILING_UNCERTAIN: f64 = 0.19;
 const BLIND_FLOOR_PRECISION: f64 = 0.88;
 const BLIND_FLOOR_RECALL: f64 = 0.96;
