@@ -197,6 +197,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
         };
         if let (Some((kind, word)), Some((field, fkind))) = (rival, &outside_field)
             && !*doubtful
+            && !category_agrees
         {
             return ScopeCall::Out {
                 reason: format!(
@@ -389,12 +390,10 @@ fn spec_accessory<'a>(
         TextScope::Product { entry, .. } | TextScope::Accessory { entry, .. } => Some(*entry),
         _ => None,
     };
-    let fits_title = match (host, title_entry) {
-        (Some(h), Some(t)) => h.same_product(t),
-        (Some(_), None) => true,
-        (None, _) => true,
-    };
-    if !fits_title {
+    // `插座` with `适用设备：空调`: a socket for air conditioners.
+    if let (Some(h), Some(t)) = (host, title_entry)
+        && !h.same_product(t)
+    {
         return None;
     }
     let of = match (host, title_entry) {
