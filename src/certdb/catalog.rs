@@ -87,11 +87,12 @@ pub struct AccessoryWords {
     pub tails: Vec<String>,
     /// Words that end like a part but describe the product (`面板`, `全套`).
     pub not_tails: Vec<String>,
-    /// Words saying the goods run on fuel or by hand (`煤油`, `燃气`, `不插电`,
+    /// Words saying the goods run on fuel or by hand (`煤油`, `木炭`, `不插电`,
     /// `手摇`). A title naming a product of one of `unpowered_groups` with
     /// such a word names a non-electric version of it (`煤油取暖器`,
-    /// `燃气烤箱`, `手摇洗衣桶`), outside the catalog. A keyword that holds
-    /// the word (`燃气灶`) is not affected.
+    /// `手摇 洗衣机`), outside the catalog. A keyword that holds the word is
+    /// not affected. (The shipped list leaves gas words out: gas water
+    /// heaters and hobs are catalog products of their own.)
     pub unpowered: Vec<String>,
     /// The product groups (`group` of `[[product]]`) that the catalog covers
     /// only when powered by mains electricity (`家用电器`).
@@ -720,8 +721,8 @@ impl Catalog {
                 })
         };
         if let Some((_, end, entry, start)) = best {
-            // `煤油取暖器`, `燃气烤箱`: a non-electric version of a product the
-            // catalog covers only when it runs on mains electricity.
+            // `煤油取暖器`, `手摇 洗衣机`: a non-electric version of a product
+            // the catalog covers only when it runs on mains electricity.
             if let Some(marker) = self.unpowered_in(&text, &hits, entry) {
                 return TextScope::Accessory {
                     entry: &self.entries[entry],
