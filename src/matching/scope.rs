@@ -679,5 +679,16 @@ mod tests {
         assert!(
             matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("“t恤”") && reason.contains("服饰内衣>T恤"))
         );
+        // A spec product-kind field outside the catalog counts as such a
+        // category, but not against a category of the title's own product.
+        s.spec.product = s
+            .category
+            .take()
+            .map(|(_, reading)| ("产品类别：T恤".into(), reading));
+        assert!(
+            matches!(decide(&s), ScopeCall::Out { reason } if reason.contains("规格表“产品类别：T恤”"))
+        );
+        s.category = Some(("玩具乐器>益智玩具".into(), s.title.clone()));
+        assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
     }
 }
