@@ -137,7 +137,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
     // 3. The spec table says the goods are an accessory: its product kind
     // names one (`产品类别：风扇罩`), or it names the machine the goods fit
     // (`适用机型：小米扫地机器人`). A title naming another product is that
-    // product (`空调插座`, `适用设备：空调`).
+    // product (`空调插座`, `适用机型：空调`).
     if let Some(out) = spec_accessory(s, title_entry) {
         return out;
     }
@@ -390,7 +390,7 @@ fn spec_accessory<'a>(
         TextScope::Product { entry, .. } | TextScope::Accessory { entry, .. } => Some(*entry),
         _ => None,
     };
-    // `插座` with `适用设备：空调`: a socket for air conditioners.
+    // `插座` with `适用机型：空调`: a socket for air conditioners.
     if let (Some(h), Some(t)) = (host, title_entry)
         && !h.same_product(t)
     {
@@ -621,7 +621,7 @@ mod tests {
         // A fits field naming another product leaves the title's product
         // as what is sold (a socket for air conditioners).
         s.title = named(&socket);
-        s.spec.fits = Some(("适用设备机型：空调".into(), named(&aircon)));
+        s.spec.fits = Some(("适用机型：空调".into(), named(&aircon)));
         assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
         // A cited number still claims certification.
         s.title = named(&sweeper);
