@@ -1232,6 +1232,14 @@ mod tests {
     }
 
     /// Toys are one product (2202); certificates still carry 2203–2206.
+    /// Asserts how the catalog reads each title (`in:0702`, `acc:0718`; toy
+    /// sub-codes read as 2202).
+    fn assert_reads(c: &Catalog, cases: &[(&str, &str)]) {
+        for (title, want) in cases {
+            assert_eq!(toy_as_2202(code(c.read_text(title))), *want, "{title}");
+        }
+    }
+
     fn toy_as_2202(code: String) -> String {
         match code.as_str() {
             "in:2203" | "in:2204" | "in:2205" | "in:2206" => "in:2202".into(),
@@ -1491,30 +1499,31 @@ mod tests {
 
     #[test]
     fn an_accessory_named_as_a_word_before_the_product_is_what_is_sold() {
-        let c = Catalog::embedded();
-        for (title, want) in [
-            ("蕾丝 盖布 防尘罩 电饭锅 家用 田园", "acc:0718"),
-            ("9V 方形 电池 6F22 电子琴 话筒 玩具 用 4粒", "acc:2202"),
-            // Inside a longer word it is part of the product's name.
-            ("胶囊咖啡机 家用 全自动 Essenza Mini", "in:0717"),
-            ("儿童 架子鼓 电子 初学 敲打 玩具", "in:2202"),
-        ] {
-            assert_eq!(toy_as_2202(code(c.read_text(title))), want, "{title}");
-        }
+        assert_reads(
+            &Catalog::embedded(),
+            &[
+                ("蕾丝 盖布 防尘罩 电饭锅 家用 田园", "acc:0718"),
+                ("9V 方形 电池 6F22 电子琴 话筒 玩具 用 4粒", "acc:2202"),
+                // Inside a longer word it is part of the product's name.
+                ("胶囊咖啡机 家用 全自动 Essenza Mini", "in:0717"),
+                ("儿童 架子鼓 电子 初学 敲打 玩具", "in:2202"),
+            ],
+        );
     }
 
     #[test]
     fn fuel_and_hand_power_make_an_appliance_a_non_electric_version() {
         let c = Catalog::embedded();
-        for (title, want) in [
-            ("煤油取暖器 日本 Corona 燃油 室内", "acc:0707"),
-            ("手摇 洗衣机 迷你 不插电 露营", "acc:0705"),
-            ("取暖器 家用 节能 速热", "in:0707"),
-            // Toys are toys with or without power.
-            ("不插电 积木 玩具 儿童", "in:2202"),
-        ] {
-            assert_eq!(toy_as_2202(code(c.read_text(title))), want, "{title}");
-        }
+        assert_reads(
+            &c,
+            &[
+                ("煤油取暖器 日本 Corona 燃油 室内", "acc:0707"),
+                ("手摇 洗衣机 迷你 不插电 露营", "acc:0705"),
+                ("取暖器 家用 节能 速热", "in:0707"),
+                // Toys are toys with or without power.
+                ("不插电 积木 玩具 儿童", "in:2202"),
+            ],
+        );
         // `电` inside `非电动` is no hint of an electric product.
         assert_eq!(c.hint_in("冷萃咖啡瓶 玻璃 浸泡 1L 非电动"), None);
         assert_eq!(c.hint_in("电动 三轮车"), Some("电".into()));
