@@ -47,8 +47,13 @@ async fn flagged_rows(store: &Store) -> Vec<QueueRow> {
 }
 
 /// Confirms two flagged listings with a model and a seller, and one hostile
-/// one, and issues a notice batch for them; returns their queue rows.
-async fn notice_three(s: &support::Seeded, out: &std::path::Path) -> Vec<QueueRow> {
+/// one, none matched to `avoid_cert`, and issues a notice batch for them;
+/// returns their queue rows.
+async fn notice_three(
+    s: &support::Seeded,
+    out: &std::path::Path,
+    avoid_cert: Option<&str>,
+) -> Vec<QueueRow> {
     let store = &s.store;
     let boss = store.user_by_name("boss").await.unwrap().unwrap().0;
     let confirm = DecisionInput {
@@ -62,6 +67,10 @@ async fn notice_three(s: &support::Seeded, out: &std::path::Path) -> Vec<QueueRo
     for r in flagged_rows(store).await {
         let d = store.finding_detail(r.listing_id).await.unwrap().unwrap();
         let has_model = d.finding.as_ref().is_some_and(|f| f.model.is_some());
+        let cert = d.finding.as_ref().and_then(|f| f.matched_cert.as_deref());
+        if avoid_cert.is_some() && cert == avoid_cert {
+            continue;
+        }
         if r.title.starts_with(HOSTILE_TITLE_PREFIX) {
             if hostile.is_none() {
                 hostile = Some(r);
@@ -186,7 +195,31 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
         (RunState::Completed, Some("kept"))
     );
     let out = tempfile::tempdir().unwrap();
-    let noticed = notice_three(&s, out.path()).await;
+    // Chosen before the notices, which then leave its certificate alone:
+    // a listing flagged by a status change of a certificate valid in the
+    // first export, to be restored between the scans (whatever order the
+    // backend's queue puts the flagged listings in).
+    let mut hostile = BTreeSet::new();
+    let mut hostile_certs = Vec::new();
+    for r in flagged_rows(store).await {
+        if r.title.starts_with(HOSTILE_TITLE_PREFIX) {
+            let d = store.finding_detail(r.listing_id).await.unwrap().unwrap();
+            hostile_certs.push(d.finding.and_then(|f| f.matched_cert));
+            hostile.insert(r.listing_id);
+        }
+    }
+    let (restored, restored_cert) = matched_with(
+        store,
+        &["suspended", "revoked", "cancelled"],
+        &hostile,
+        |c| {
+            // A hostile flagged listing must be left for the notices.
+            valid_in_sample(c) && hostile_certs.iter().any(|h| h.as_deref() != Some(c))
+        },
+    )
+    .await
+    .expect("a listing flagged by a status change of a certificate valid in the first export");
+    let noticed = notice_three(&s, out.path(), Some(&restored_cert)).await;
     let before = states(store).await;
 
     // Between the scans: a certificate is revoked (a compliant listing
@@ -195,23 +228,17 @@ async fn a_diff_names_exactly_what_became_flagged_resolved_and_gone() {
     // under a new ID.
     let skip: BTreeSet<i64> = noticed.iter().map(|r| r.listing_id).collect();
     // The certificates the noticed listings matched stay as they are: the
-    // relist of one must be flagged again, whichever listings the queue's
-    // order put first (a restored certificate it shares would clear it).
+    // relist of one must be flagged again.
     let mut noticed_certs = BTreeSet::new();
     for id in &skip {
         let d = store.finding_detail(*id).await.unwrap().unwrap();
         noticed_certs.extend(d.finding.and_then(|f| f.matched_cert));
     }
-    let (revoked, revoked_cert) =
-        matched_with(store, &["compliant"], &skip, |c| !noticed_certs.contains(c))
-            .await
-            .expect("a compliant listing matched to a certificate");
-    let (restored, restored_cert) =
-        matched_with(store, &["suspended", "revoked", "cancelled"], &skip, |c| {
-            c != revoked_cert && valid_in_sample(c) && !noticed_certs.contains(c)
-        })
-        .await
-        .expect("a listing flagged by a status change of a certificate valid in the first export");
+    let (revoked, revoked_cert) = matched_with(store, &["compliant"], &skip, |c| {
+        c != restored_cert && !noticed_certs.contains(c)
+    })
+    .await
+    .expect("a compliant listing matched to a certificate");
     import_row(store, &revoked_cert, Some("撤销"), out.path()).await;
     import_row(store, &restored_cert, None, out.path()).await;
     let items: Vec<String> = noticed.iter().map(|r| r.item_id.clone()).collect();
@@ -499,7 +526,7 @@ async fn pruning_keeps_the_evidence_still_needed_and_a_dry_run_changes_nothing()
     let s = support::seeded(60).await;
     let store = &s.store;
     let out = tempfile::tempdir().unwrap();
-    let noticed = notice_three(&s, out.path()).await;
+    let noticed = notice_three(&s, out.path(), None).await;
     // A second scan: every listing gets a newer page; the first scan's pages become old.
     let second = support::scan(store, &s.market).await;
     assert!(second.completed);
