@@ -109,6 +109,9 @@ pub struct HintWords {
     /// Words that hold a hint but say nothing of the kind (`有机` food,
     /// `刷机` a service, `电信` a carrier): a hint inside one does not count.
     pub not: Vec<String>,
+    /// Names of makers of catalog products, for titles that give only a
+    /// maker and a model (`莱克 M12 MAX 无线 手持`).
+    pub makers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -207,6 +210,9 @@ pub struct Catalog {
     /// `[accessories] tails` and `not_tails`, folded and lowercase.
     tails: Vec<String>,
     not_tails: Vec<String>,
+    /// `[hints] makers`, folded, and an automaton over them.
+    makers: Vec<String>,
+    maker_patterns: AhoCorasick,
     fingerprint: String,
 }
 
@@ -309,7 +315,10 @@ impl Catalog {
                 .filter(|w| !w.is_empty())
                 .collect()
         };
+        let makers = folded(&hints.makers);
         Catalog {
+            maker_patterns: build(&makers),
+            makers,
             tails: folded(&accessories.tails),
             not_tails: folded(&accessories.not_tails),
             patterns: build(&pats),
@@ -542,6 +551,71 @@ impl Catalog {
                     })
             })
             .map(|&(_, s, e)| text[s..e].to_string())
+    }
+
+    /// A title-wide accessory word (`替换`, `配件`, `维修`) in a text that
+    /// names no catalog product (`推车 轮子 替换` under 婴儿推车), unless the
+    /// word it stands in announces an extra (`送安装配件`): such a text sells
+    /// a part, and whatever names the product (the category path, a spec
+    /// field, the model) says what it is for. Other accessory words are not
+    /// enough there: titles that name the product in words the catalog does
+    /// not know describe it with them (`旋钮 开关`, `胶囊 奶茶机`, `底座`).
+    pub fn part_named(&self, text: &str) -> Option<String> {
+        let text = crate::text::simplify::fold_scope(text);
+        let hits: Vec<(Pat, usize, usize)> = self
+            .patterns
+            .find_overlapping_iter(&text)
+            .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
+            .collect();
+        let announced = |s: usize| {
+            extra_before(&text, s).is_some()
+                || text[..s]
+                    .chars()
+                    .rev()
+                    .take_while(|c| !c.is_whitespace())
+                    .any(|c| WITH_MARKERS.contains(&c))
+        };
+        hits.iter()
+            .find(|&&(k, s, e)| k == Pat::Anywhere && !inside_keyword(&hits, s, e) && !announced(s))
+            .map(|&(_, s, e)| text[s..e].to_string())
+    }
+
+    /// A maker of catalog products (`[hints] makers`) that `text` names as
+    /// a word of its own (`莱克 M12`, `威力XPB100`: a model may follow
+    /// straight on), when the text has no accessory, "for" or title-wide
+    /// accessory word (`莱克 M12 滤网` sells a filter).
+    pub fn maker_in(&self, text: &str) -> Option<String> {
+        if self.makers.is_empty() {
+            return None;
+        }
+        let text = crate::text::simplify::fold_scope(text);
+        let accessory = self.patterns.find_overlapping_iter(&text).any(|m| {
+            matches!(
+                self.kinds[m.pattern().as_usize()],
+                Pat::Accessory | Pat::Compat | Pat::Anywhere | Pat::OfHost
+            )
+        });
+        if accessory {
+            return None;
+        }
+        let opens = |c: Option<char>| {
+            c.is_none_or(|c| c.is_whitespace() || ",，/|【】[]()（）+·、:：".contains(c))
+        };
+        self.maker_patterns
+            .find_overlapping_iter(&text)
+            .find(|m| {
+                let before = text[..m.start()].chars().next_back();
+                let after = text[m.end()..].chars().next();
+                let word = &text[m.start()..m.end()];
+                // A Latin name must end at a word's end (`tcl`, not `tclx`).
+                let latin = word
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_alphanumeric());
+                opens(before)
+                    && after.is_none_or(|c| !(is_han(c) || latin && c.is_ascii_alphanumeric()))
+            })
+            .map(|m| self.makers[m.pattern().as_usize()].clone())
     }
 
     /// The catalog's title, version and sources, as the file states them.
@@ -1095,6 +1169,7 @@ fn fingerprint(
     feed("q", &acc.unpowered_groups);
     feed("h", &hints.words);
     feed("n", &hints.not);
+    feed("m", &hints.makers);
     hex::encode(&h.finalize()[..12])
 }
 
@@ -1226,6 +1301,7 @@ mod tests {
             HintWords {
                 words: vec!["电".into(), "机".into(), "儿童".into()],
                 not: vec!["有机".into(), "刷机".into()],
+                makers: vec!["莱克".into(), "tcl".into()],
             },
             CatalogMeta::default(),
         )
@@ -1333,6 +1409,44 @@ mod tests {
         match c.read_text("插座 送T恤") {
             TextScope::Product { rival, .. } => assert_eq!(rival, None),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn makers_are_read_as_words_of_their_own_in_titles_without_accessories() {
+        let c = Catalog::embedded();
+        for (title, maker) in [
+            ("莱克 魔洁 M12 MAX 无线 手持", Some("莱克")),
+            ("威力XPB100-1088S双桶半自动10公斤", Some("威力")),
+            ("【旗舰】惠而浦 WM-TD252W 平板", Some("惠而浦")),
+            ("TCL 55寸 全面屏", Some("tcl")),
+            // A filter for the maker's machine, not the machine.
+            ("莱克 M12 滤网 替换", None),
+            ("莱克 M12 适用 吸头", None),
+            // Inside a longer word or name.
+            ("完美的礼物 X200", None),
+            ("tclx 1234", None),
+            ("海尔兄弟 动画 贴纸", None),
+        ] {
+            assert_eq!(c.maker_in(title).as_deref(), maker, "{title}");
+        }
+    }
+
+    #[test]
+    fn a_title_naming_no_product_names_a_part_by_its_title_wide_word() {
+        let c = Catalog::embedded();
+        for (title, part) in [
+            ("推车 轮子 防滑套 替换 4只", Some("替换")),
+            ("开关 内部 接线端子 压板 维修", Some("维修")),
+            ("三轮车 护栏 零配件", Some("零配件")),
+            // An extra announced anywhere in its word is no part.
+            ("储水速热8升 上出水 送安装配件 包邮", None),
+            // Plain accessory words describe products named in words the
+            // catalog does not know.
+            ("复古 陶瓷 旋钮 灯控 铜 明装", None),
+            ("电摩卡壶 插电 意式 分体 底座", None),
+        ] {
+            assert_eq!(c.part_named(title).as_deref(), part, "{title}");
         }
     }
 

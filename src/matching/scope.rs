@@ -52,6 +52,9 @@ pub struct Signals<'a> {
     pub model: Option<String>,
     /// A word of the title that catalog products have in common (`电`, `儿童`).
     pub title_hint: Option<String>,
+    /// A part or accessory the title names when it names no catalog
+    /// product (`推车 轮子 防滑套`: `轮子`).
+    pub title_part: Option<String>,
 }
 
 /// The scope decision.
@@ -245,7 +248,29 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             },
         };
     }
-    // 5. The platform's category or a product-kind field names one.
+    // 5. The title names no catalog product but a part or accessory: that is
+    // what is sold, and what names a product (the category path, a spec
+    // field, the model) says what it is for.
+    if let Some(part) = &s.title_part
+        && s.spec.claims_certificate.is_none()
+    {
+        let of = match (&s.category, &s.spec.product, &s.model_entry) {
+            (Some((path, TextScope::Product { entry, .. })), ..) => {
+                format!("平台类目“{path}”所指{}的", product(entry))
+            }
+            (_, Some((field, TextScope::Product { entry, .. })), _) => {
+                format!("规格表“{field}”所指{}的", product(entry))
+            }
+            (.., Some((entry, _))) => format!("{}的", product(entry)),
+            _ => String::new(),
+        };
+        return ScopeCall::Out {
+            reason: format!(
+                "标题未写明目录产品，标题中的“{part}”表明商品是{of}配件、部件或耗材，不属于强制性认证范围"
+            ),
+        };
+    }
+    // 6. The platform's category or a product-kind field names one.
     if let Some((path, TextScope::Product { entry, keyword, .. })) = &s.category {
         // A title word outside the catalog that the category's word refines
         // (`压力锅` under `电压力锅`, `自行车` under `玩具自行车`) names the same
@@ -280,7 +305,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             certain: true,
         };
     }
-    // 6. The certificate database knows this brand's model.
+    // 7. The certificate database knows this brand's model.
     if let Some((entry, brand)) = &s.model_entry {
         return ScopeCall::In {
             entry: Some(*entry),
@@ -291,8 +316,12 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             certain: true,
         };
     }
-    // 7. Positive reasons for being outside the catalog.
-    if let TextScope::Outside { kind, word } = &s.title {
+    // 8. Positive reasons for being outside the catalog. A mains rating in
+    // the spec table makes a word of goods that are not electric a use or
+    // a feature (`扎啤机 … 啤酒` rated 220V): for review, below.
+    if let TextScope::Outside { kind, word } = &s.title
+        && (s.spec.mains.is_none() || kind.contains("电器"))
+    {
         return ScopeCall::Out {
             reason: format!("商品为“{word}”（{kind}），不属于强制性认证目录产品"),
         };
@@ -320,7 +349,7 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
             reason: format!("规格表“{label}”为“{word}”（{kind}），不属于强制性认证目录产品"),
         };
     }
-    // 8. Thin evidence: judged as a catalog product, for review.
+    // 9. Thin evidence: judged as a catalog product, for review.
     let hint: Option<(Option<&'a CatalogEntry>, String)> =
         if let Some(v) = &s.spec.claims_certificate {
             Some((None, format!("规格表填写了3C认证信息“{v}”")))
@@ -345,7 +374,15 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
                 format!("标题只写了品牌“{brand}”（目录产品的生产者）和型号“{model}”"),
             ))
         } else if let Some(m) = &s.spec.mains {
-            Some((None, format!("规格表标有额定值“{m}”，是用电产品")))
+            Some((
+                None,
+                match &s.title {
+                    TextScope::Outside { kind, word } => format!(
+                        "标题中的“{word}”（{kind}）不用电，而规格表标有额定值“{m}”，是用电产品"
+                    ),
+                    _ => format!("规格表标有额定值“{m}”，是用电产品"),
+                },
+            ))
         } else {
             s.title_hint.as_ref().map(|h| {
                 (
@@ -432,6 +469,7 @@ mod tests {
             brand_model: None,
             model: None,
             title_hint: None,
+            title_part: None,
         }
     }
 
@@ -571,6 +609,70 @@ mod tests {
         s.title = TextScope::Outside {
             kind: "图书文具办公".into(),
             word: "订书机".into(),
+        };
+        assert!(matches!(decide(&s), ScopeCall::Out { .. }));
+    }
+
+    #[test]
+    fn a_part_named_by_a_title_without_a_product_word_is_out() {
+        let pram = entry("2201", "童车");
+        let mut s = signals(TextScope::Silent);
+        s.title_part = Some("替换".into());
+        s.category = Some((
+            "母婴>童车童床>婴儿推车".into(),
+            TextScope::Product {
+                entry: &pram,
+                keyword: "婴儿推车".into(),
+                rival: None,
+                doubtful: false,
+                accessory: None,
+            },
+        ));
+        match decide(&s) {
+            ScopeCall::Out { reason } => assert!(
+                reason.contains("“替换”") && reason.contains("婴儿推车") && reason.contains("2201"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // A certificate claimed in the spec table still goes to review.
+        s.spec.claims_certificate = Some("已认证".into());
+        assert!(matches!(decide(&s), ScopeCall::In { .. }));
+        // A title that names the product reads its own accessory words.
+        s.spec.claims_certificate = None;
+        s.title = TextScope::Product {
+            entry: &pram,
+            keyword: "婴儿推车".into(),
+            rival: None,
+            doubtful: false,
+            accessory: None,
+        };
+        assert!(matches!(decide(&s), ScopeCall::In { certain: true, .. }));
+    }
+
+    #[test]
+    fn a_mains_rating_keeps_a_title_of_goods_that_are_not_electric_for_review() {
+        let mut s = signals(TextScope::Outside {
+            kind: "食品饮料".into(),
+            word: "啤酒".into(),
+        });
+        assert!(matches!(decide(&s), ScopeCall::Out { .. }));
+        s.spec.mains = Some("220V~".into());
+        match decide(&s) {
+            ScopeCall::In {
+                certain: false,
+                reason,
+                ..
+            } => assert!(
+                reason.contains("“啤酒”") && reason.contains("“220V~”"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Electrical goods outside the catalog are rated too.
+        s.title = TextScope::Outside {
+            kind: "目录外的电器电子产品".into(),
+            word: "洗碗机".into(),
         };
         assert!(matches!(decide(&s), ScopeCall::Out { .. }));
     }

@@ -9,7 +9,8 @@ use crate::matching::index::{CertEntry, CertIndex};
 use crate::matching::model::{ListingModel, explicit_models, title_models};
 use crate::matching::scope::{self, ScopeCall, Signals, SpecSignals};
 use crate::text::certno::{self, FieldValue};
-use crate::text::normalize::{fold_width, label_key, name_key};
+use crate::text::normalize::{fold_width, is_cjk, label_key, name_key};
+use crate::text::simplify::fold_scope;
 use chrono::NaiveDate;
 
 /// Something that judges listings. Implemented by [`Matcher`]; the pipeline
@@ -237,41 +238,81 @@ impl<'a> Matcher<'a> {
             brand_model: None,
             model: facts.models.first().map(|m| m.written.clone()),
             title_hint: None,
+            title_part: None,
         };
         if !decided_by_words {
-            signals.model_entry = self.model_entry(facts);
+            signals.model_entry = self.model_entry(listing, facts);
             if let Some(d) = &listing.description {
                 signals.description = catalog.read_text(d);
             }
             signals.brand_entry = self.brand_entry(facts);
-            signals.brand_model = self.brand_model(facts);
-            signals.title_hint = catalog.hint_in(&listing.title);
+            signals.brand_model = self.brand_model(listing, facts);
+            signals.title_hint = catalog
+                .hint_in(&listing.title)
+                .or_else(|| child_age_in(&listing.title));
+            signals.title_part = catalog.part_named(&listing.title);
         }
         scope::decide(&signals)
     }
 
-    /// The product of a certificate of the listing's brand that covers its model.
-    fn model_entry(&self, facts: &Facts) -> Option<(&'a CatalogEntry, String)> {
-        let ListingBrand::Known { brand, written } = &facts.brand else {
-            return None;
-        };
+    /// The product of a certificate of the listing's brand that covers its
+    /// model. A brand the alias table does not know is the holder's when
+    /// the holder's name contains it (`威力` in 广州威力电器有限公司): the
+    /// brand field's value, or with no brand field the Chinese word that
+    /// opens the title or stands right before the model (`威力XPB100-1088S`).
+    fn model_entry(&self, listing: &Listing, facts: &Facts) -> Option<(&'a CatalogEntry, String)> {
         let catalog: &'a Catalog = self.catalog;
+        let names: Vec<String> = match &facts.brand {
+            ListingBrand::Known { brand, written } => {
+                return facts.models.iter().find_map(|m| {
+                    self.index
+                        .by_model_key(&m.key)
+                        .filter(|c| c.owners.contains(&(*brand as u32)))
+                        .find_map(|c| catalog.entry(c.category_code.as_deref()?))
+                        .map(|e| (e, written.clone()))
+                });
+            }
+            ListingBrand::Unknown {
+                lookalike: Some(_), ..
+            } => return None,
+            ListingBrand::Unknown { written, .. } => vec![written.clone()],
+            ListingBrand::None => brand_words(&fold_width(&listing.title), &facts.models),
+        };
+        let keys: Vec<(String, &String)> = names
+            .iter()
+            .map(|n| (name_key(n), n))
+            .filter(|(k, _)| k.chars().count() >= 2)
+            .collect();
         facts.models.iter().find_map(|m| {
-            self.index
-                .by_model_key(&m.key)
-                .filter(|c| c.owners.contains(&(*brand as u32)))
-                .find_map(|c| catalog.entry(c.category_code.as_deref()?))
-                .map(|e| (e, written.clone()))
+            self.index.by_model_key(&m.key).find_map(|c| {
+                let holders = [name_key(&c.applicant), name_key(&c.manufacturer)];
+                let (_, name) = keys
+                    .iter()
+                    .find(|(k, _)| holders.iter().any(|h| h.contains(k.as_str())))?;
+                let entry = catalog.entry(c.category_code.as_deref()?)?;
+                Some((entry, (*name).clone()))
+            })
         })
     }
 
-    /// A brand of the brand table and the first model the listing writes.
-    fn brand_model(&self, facts: &Facts) -> Option<(String, String)> {
-        let ListingBrand::Known { written, .. } = &facts.brand else {
-            return None;
+    /// A brand of the brand table, or else a maker of catalog products the
+    /// brand field or the title names (`[hints] makers`), and the model the
+    /// listing writes: the first one read, or a short one (`F9`, `M12`) right
+    /// after the brand or its series name (`飞雕 F9`, `莱克 魔洁 M12`).
+    fn brand_model(&self, listing: &Listing, facts: &Facts) -> Option<(String, String)> {
+        let brand = match &facts.brand {
+            ListingBrand::Known { written, .. } => written.clone(),
+            ListingBrand::Unknown { written, .. } => self
+                .catalog
+                .maker_in(written)
+                .or_else(|| self.catalog.maker_in(&listing.title))?,
+            ListingBrand::None => self.catalog.maker_in(&listing.title)?,
         };
-        let model = facts.models.first()?;
-        Some((written.clone(), model.written.clone()))
+        let model = match facts.models.first() {
+            Some(m) => m.written.clone(),
+            None => short_model_after(&listing.title, &brand)?,
+        };
+        Some((brand, model))
     }
 
     /// The product most of the brand's certificates are for (two thirds or
@@ -668,6 +709,66 @@ fn spec_signals<'c>(catalog: &'c Catalog, listing: &Listing) -> SpecSignals<'c> 
 /// A label naming the machine the goods fit (`适用机型`, `兼容型号`,
 /// `适配品牌`), after `label_key`; not the ages, rooms or people a product
 /// suits (`适用年龄`, `适用面积`).
+/// A short model (two or three letters and digits, `F9`, `M12`) right after
+/// `brand` in `title`, or after one Chinese word that follows it (a series
+/// name: `莱克 魔洁 M12`). Longer models are read from the title anywhere.
+fn short_model_after(title: &str, brand: &str) -> Option<String> {
+    let title = fold_scope(title);
+    let at = title.find(&fold_scope(brand))? + fold_scope(brand).len();
+    let mut rest = title[at..].trim_start();
+    let series: usize = rest
+        .chars()
+        .take_while(|&c| is_cjk(c))
+        .map(char::len_utf8)
+        .sum();
+    if series > 0 {
+        if rest[..series].chars().count() > 4 {
+            return None;
+        }
+        rest = rest[series..].trim_start();
+    }
+    let token: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let ends_word = rest[token.len()..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-' && c != '.');
+    ((2..=3).contains(&token.len())
+        && ends_word
+        && token.bytes().any(|b| b.is_ascii_digit())
+        && token.bytes().any(|b| b.is_ascii_alphabetic()))
+    .then(|| token.to_uppercase())
+}
+
+/// Words of a title that may be its brand when no brand is known: the
+/// Chinese word that opens it, and the one right before a model it writes
+/// (2 to 6 characters each).
+fn brand_words(title: &str, models: &[ListingModel]) -> Vec<String> {
+    let han_run = |s: &str, from_end: bool| -> String {
+        let run: Vec<char> = if from_end {
+            let mut v: Vec<char> = s.chars().rev().take_while(|&c| is_cjk(c)).collect();
+            v.reverse();
+            v
+        } else {
+            s.chars().take_while(|&c| is_cjk(c)).collect()
+        };
+        run.into_iter().collect()
+    };
+    let trimmed = title.trim_start_matches(|c: char| !is_cjk(c) && !c.is_alphanumeric());
+    let mut out = vec![han_run(trimmed, false)];
+    for m in models {
+        if let Some(at) = title.find(m.written.as_str()) {
+            let before = title[..at].trim_end();
+            out.push(han_run(before, true));
+        }
+    }
+    out.retain(|w| (2..=6).contains(&w.chars().count()));
+    out.dedup();
+    out
+}
+
 fn is_fits_label(key: &str) -> bool {
     const FOR: &[&str] = &["适用", "适配", "兼容", "配套", "对应", "匹配"];
     const MACHINE: &[&str] = &["机型", "型号", "品牌", "车型", "机器", "主机", "机种"];
@@ -689,6 +790,19 @@ const PRODUCT_KIND_LABELS: &[&str] = &[
 ];
 
 /// An age under 14: `3-6岁`, `36个月以上`, `3岁+`.
+/// A child's age the title states (`1岁`, `3-6岁`, `18个月`), under 14:
+/// children's goods, which the catalog's toys and children's vehicles are.
+fn child_age_in(title: &str) -> Option<String> {
+    static AGE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\d{1,3}(?:\s*[-~～至到]\s*\d{1,3})?\s*(?:周岁|岁|个月|月龄)")
+            .expect("age pattern")
+    });
+    let folded = fold_width(title);
+    AGE.find_iter(&folded)
+        .map(|m| m.as_str().to_string())
+        .find(|a| is_child_age(a))
+}
+
 fn is_child_age(value: &str) -> bool {
     let folded = fold_width(value);
     let mut num = String::new();
@@ -809,6 +923,106 @@ mod tests {
             ..Listing::default()
         };
         Matcher::new(&w.index, &w.brands, &w.catalog, date(as_of)).judge(&listing)
+    }
+
+    #[test]
+    fn a_model_certified_to_a_holder_named_like_the_titles_brand_gives_scope() {
+        let mut w = world();
+        let mut washer = cert(
+            "2020010705123456",
+            CertStatus::Valid,
+            None,
+            &["XPB100-1088S"],
+        );
+        washer.category_code = Some("0705".into());
+        washer.applicant = "广州威力电器有限公司".into();
+        washer.manufacturer = washer.applicant.clone();
+        w.index = CertIndex::build(vec![washer], &w.brands);
+        w.catalog = Catalog::from_parts(
+            vec![CatalogEntry {
+                code: "0705".into(),
+                name: "家用电动洗衣机".into(),
+                group: "家用电器".into(),
+                ..CatalogEntry::default()
+            }],
+            Vec::new(),
+            AccessoryWords::default(),
+            HintWords::default(),
+        );
+        let m = Matcher::new(&w.index, &w.brands, &w.catalog, date("2026-06-30"));
+        let scope = |title: &str, brand: Option<&str>| {
+            m.scope(&Listing {
+                title: title.into(),
+                brand: brand.map(str::to_string),
+                ..Listing::default()
+            })
+        };
+        // The word before the model, the word that opens the title, the
+        // brand field: each found in the holder's name.
+        for (title, brand) in [
+            ("【热卖】 威力XPB100-1088S双桶半自动10公斤", None),
+            ("威力 双桶 XPB100-1088S 半自动", None),
+            ("双桶 半自动 XPB100-1088S", Some("威力")),
+        ] {
+            match scope(title, brand) {
+                ScopeCall::In {
+                    entry: Some(e),
+                    reason,
+                    certain: true,
+                } => {
+                    assert_eq!(e.code, "0705", "{title}");
+                    assert!(reason.contains("“威力”"), "{reason}");
+                }
+                other => panic!("{title}: {other:?}"),
+            }
+        }
+        // The same model under a name the holder's does not contain, or
+        // with no name at all, says nothing.
+        for (title, brand) in [
+            ("海王 XPB100-1088S 双桶", None),
+            ("XPB100-1088S 双桶", None),
+            ("双桶 XPB100-1088S", Some("海王")),
+        ] {
+            assert!(
+                matches!(scope(title, brand), ScopeCall::Out { .. }),
+                "{title}"
+            );
+        }
+    }
+
+    #[test]
+    fn short_models_are_read_right_after_the_brand_or_its_series() {
+        for (title, brand, model) in [
+            ("飞雕 F9 五孔 钢架 暗装", "飞雕", Some("F9")),
+            ("莱克 魔洁 m12 MAX 无线", "莱克", Some("M12")),
+            ("突破M8 六位 独立开关", "突破", Some("M8")),
+            // Four characters and more are read anywhere, not here.
+            ("飞雕 F9X2 五孔", "飞雕", None),
+            // Not right after: a series name of five characters, two words.
+            ("飞雕 超薄大面板款 F9", "飞雕", None),
+            ("飞雕 五孔 暗装 F9", "飞雕", None),
+            // Not a model: letters or digits alone, a rating, a longer token.
+            ("飞雕 A 五孔", "飞雕", None),
+            ("飞雕 86 五孔", "飞雕", None),
+            ("飞雕 F9-2 五孔", "飞雕", None),
+            ("公牛 F9 五孔", "飞雕", None),
+        ] {
+            assert_eq!(short_model_after(title, brand).as_deref(), model, "{title}");
+        }
+    }
+
+    #[test]
+    fn a_childs_age_in_the_title_is_read_up_to_fourteen() {
+        for (title, age) in [
+            ("拉绳 拖拉 小鸭车 宝宝 学走路 伴侣 1岁", Some("1岁")),
+            ("磁性 涂鸦 彩色 大号 1-3岁", Some("1-3岁")),
+            ("摇摇 音乐 ６～３６个月", Some("6~36个月")),
+            ("老人 手杖 60岁 以上", None),
+            ("14岁以上 模型 拼装", None),
+            ("婴儿 润肤 100ml", None),
+        ] {
+            assert_eq!(child_age_in(title).as_deref(), age, "{title}");
+        }
     }
 
     #[test]

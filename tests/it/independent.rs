@@ -467,6 +467,21 @@ fn third_blind_set_with_spec_tables() {
     );
 }
 
+/// A fourth blind set, written by a fourth helper blind to the matcher,
+/// mixed like a bureau's scan (54% products, 25% accessories, 19% other
+/// goods) and weighted to products named by brand and model alone, by
+/// nickname, purpose, user or form, toys named by play, and accessories
+/// named only by their spec table (see tests/independent/README.md).
+#[test]
+fn fourth_blind_set_mixed_like_a_scan() {
+    let held = blind_set("blind4_listings.tsv", 900);
+    held.assert_floors(
+        BLIND4_FLOOR_PRECISION,
+        BLIND4_FLOOR_RECALL,
+        BLIND4_CEILING_UNCERTAIN,
+    );
+}
+
 /// Judges one blind set (tab separated, columns found by the header:
 /// `label code category title`, an optional spec table `params` written
 /// `label=value;label=value`, and notes) with the catalog under test, prints its tallies (and the tune
@@ -536,6 +551,12 @@ fn blind_set(file: &str, min_rows: usize) -> Tally {
                 .or_default()
                 .count(truth_in, said_in, uncertain, code_right);
         }
+        if code_right == Some(false) && split == "tune" {
+            errors.push(format!(
+                "CODE [{code}] {title} | {category} | {params}: read {:?}",
+                finding.category_code
+            ));
+        }
         if truth_in != said_in && split == "tune" {
             errors.push(format!(
                 "{} {label} [{code}] {title} | {category} | {params}: {:?}",
@@ -593,13 +614,20 @@ impl Tally {
 /// The second blind set's floors, a little under what the held-out half
 /// gave on 2026-12-07 (0.835 / 0.886 / 0.171). Its words were new to the
 /// catalog, so more of it is left for review than of the first set.
-const BLIND2_FLOOR_PRECISION: f64 = 0.82;
-const BLIND2_FLOOR_RECALL: f64 = 0.87;
+/// After the seventh round (2026-12-08): 0.868 / 0.891 / 0.140.
+const BLIND2_FLOOR_PRECISION: f64 = 0.85;
+const BLIND2_FLOOR_RECALL: f64 = 0.88;
 const BLIND2_CEILING_UNCERTAIN: f64 = 0.19;
 /// Blind set 3 held out: measured 0.615 / 0.870 / 0.190 on the matcher
-/// before any tuning on it, 0.663 / 0.870 / 0.175 after (2026-12-07).
-const BLIND3_FLOOR_PRECISION: f64 = 0.65;
-const BLIND3_FLOOR_RECALL: f64 = 0.86;
+/// before any tuning on it, 0.663 / 0.870 / 0.175 after (2026-12-07),
+/// 0.673 / 0.892 / 0.181 after the seventh round (2026-12-08).
+const BLIND3_FLOOR_PRECISION: f64 = 0.66;
+const BLIND3_FLOOR_RECALL: f64 = 0.88;
 const BLIND3_CEILING_UNCERTAIN: f64 = 0.19;
+/// Blind set 4 held out: measured 0.786 / 0.864 / 0.169 on the matcher
+/// before any tuning on it, 0.794 / 0.893 / 0.182 after (2026-12-08).
+const BLIND4_FLOOR_PRECISION: f64 = 0.78;
+const BLIND4_FLOOR_RECALL: f64 = 0.88;
+const BLIND4_CEILING_UNCERTAIN: f64 = 0.19;
 const BLIND_FLOOR_PRECISION: f64 = 0.88;
 const BLIND_FLOOR_RECALL: f64 = 0.96;
