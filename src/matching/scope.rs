@@ -255,9 +255,10 @@ pub fn decide<'a>(s: &Signals<'a>) -> ScopeCall<'a> {
         && s.spec.claims_certificate.is_none()
     {
         let of = match (&s.category, &s.spec.product, &s.model_entry) {
-            (Some((path, TextScope::Product { entry, .. })), ..) => {
-                format!("平台类目“{path}”所指{}的", product(entry))
-            }
+            (
+                Some((path, TextScope::Product { entry, .. } | TextScope::Accessory { entry, .. })),
+                ..,
+            ) => format!("平台类目“{path}”所指{}的", product(entry)),
             (_, Some((field, TextScope::Product { entry, .. })), _) => {
                 format!("规格表“{field}”所指{}的", product(entry))
             }
