@@ -52,8 +52,8 @@ pub struct Signals<'a> {
     pub model: Option<String>,
     /// A word of the title that catalog products have in common (`电`, `儿童`).
     pub title_hint: Option<String>,
-    /// A part or accessory the title names when it names no catalog
-    /// product (`推车 轮子 防滑套`: `轮子`).
+    /// A title-wide accessory word (`替换`, `维修`, `配件`) of a title that
+    /// names no catalog product (`推车 轮子 替换`: `替换`).
     pub title_part: Option<String>,
 }
 
