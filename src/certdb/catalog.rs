@@ -553,6 +553,14 @@ impl Catalog {
             .map(|&(_, s, e)| text[s..e].to_string())
     }
 
+    /// Every pattern of the catalog found in folded `text`: (kind, start, end).
+    fn hits(&self, text: &str) -> Vec<(Pat, usize, usize)> {
+        self.patterns
+            .find_overlapping_iter(text)
+            .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
+            .collect()
+    }
+
     /// A title-wide accessory word (`替换`, `配件`, `维修`) in a text that
     /// names no catalog product (`推车 轮子 替换` under 婴儿推车), unless the
     /// word it stands in announces an extra (`送安装配件`): such a text sells
@@ -562,18 +570,15 @@ impl Catalog {
     /// not know describe it with them (`旋钮 开关`, `胶囊 奶茶机`, `底座`).
     pub fn part_named(&self, text: &str) -> Option<String> {
         let text = crate::text::simplify::fold_scope(text);
-        let hits: Vec<(Pat, usize, usize)> = self
-            .patterns
-            .find_overlapping_iter(&text)
-            .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
-            .collect();
+        let hits = self.hits(&text);
+        // `送安装配件`: a gift anywhere earlier in its word.
         let announced = |s: usize| {
             extra_before(&text, s).is_some()
                 || text[..s]
                     .chars()
                     .rev()
                     .take_while(|c| !c.is_whitespace())
-                    .any(|c| WITH_MARKERS.contains(&c))
+                    .any(|c| matches!(c, '送' | '赠'))
         };
         hits.iter()
             .find(|&&(k, s, e)| k == Pat::Anywhere && !inside_keyword(&hits, s, e) && !announced(s))
@@ -589,18 +594,15 @@ impl Catalog {
             return None;
         }
         let text = crate::text::simplify::fold_scope(text);
-        let accessory = self.patterns.find_overlapping_iter(&text).any(|m| {
+        let accessory = self.hits(&text).iter().any(|&(k, ..)| {
             matches!(
-                self.kinds[m.pattern().as_usize()],
+                k,
                 Pat::Accessory | Pat::Compat | Pat::Anywhere | Pat::OfHost
             )
         });
         if accessory {
             return None;
         }
-        let opens = |c: Option<char>| {
-            c.is_none_or(|c| c.is_whitespace() || ",，/|【】[]()（）+·、:：".contains(c))
-        };
         self.maker_patterns
             .find_overlapping_iter(&text)
             .find(|m| {
@@ -612,7 +614,7 @@ impl Catalog {
                     .chars()
                     .last()
                     .is_some_and(|c| c.is_ascii_alphanumeric());
-                opens(before)
+                word_edge(before)
                     && after.is_none_or(|c| !(is_han(c) || latin && c.is_ascii_alphanumeric()))
             })
             .map(|m| self.makers[m.pattern().as_usize()].clone())
@@ -643,11 +645,7 @@ impl Catalog {
     /// catalog word, an outside kind's word puts it outside the catalog.
     pub fn read_text(&self, text: &str) -> TextScope<'_> {
         let text = crate::text::simplify::fold_scope(text);
-        let hits: Vec<(Pat, usize, usize)> = self
-            .patterns
-            .find_overlapping_iter(&text)
-            .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
-            .collect();
+        let hits = self.hits(&text);
         // The last word of a Chinese compound is what it is: an exclusion
         // phrase that ends in another product's keyword names that product
         // (`冰箱玩具` is a toy, `玩具收纳箱` is not), so it excludes nothing.
@@ -974,21 +972,24 @@ impl Catalog {
 /// sell first. Inside a longer word it is part of a name (`胶囊咖啡机`,
 /// `架子鼓`), and a single character (`罩`) is too loose to say.
 fn accessory_before(text: &str, hits: &[(Pat, usize, usize)], start: usize) -> Option<String> {
-    let bound = |c: Option<char>| {
-        c.is_none_or(|c| c.is_whitespace() || ",，/|【】[]()（）+·、".contains(c))
-    };
     hits.iter()
         .filter(|&&(k, s, e)| {
             k == Pat::Accessory
                 && e <= start
                 && text[s..e].chars().count() >= 2
-                && bound(text[..s].chars().next_back())
-                && bound(text[e..].chars().next())
+                && word_edge(text[..s].chars().next_back())
+                && word_edge(text[e..].chars().next())
                 && !inside_keyword(hits, s, e)
                 && extra_before(text, s).is_none()
         })
         .min_by_key(|&&(_, s, _)| s)
         .map(|&(_, s, e)| text[s..e].to_string())
+}
+
+/// Whether a word may start or end next to `c` (the text's edge, a space
+/// or punctuation).
+fn word_edge(c: Option<char>) -> bool {
+    c.is_none_or(|c| c.is_whitespace() || ",，/|【】[]()（）+·、:：".contains(c))
 }
 
 /// Whether the span `s..e` lies inside a catalog keyword.
@@ -1414,39 +1415,49 @@ mod tests {
 
     #[test]
     fn makers_are_read_as_words_of_their_own_in_titles_without_accessories() {
-        let c = Catalog::embedded();
-        for (title, maker) in [
-            ("莱克 魔洁 M12 MAX 无线 手持", Some("莱克")),
-            ("威力XPB100-1088S双桶半自动10公斤", Some("威力")),
-            ("【旗舰】惠而浦 WM-TD252W 平板", Some("惠而浦")),
-            ("TCL 55寸 全面屏", Some("tcl")),
-            // A filter for the maker's machine, not the machine.
-            ("莱克 M12 滤网 替换", None),
-            ("莱克 M12 适用 吸头", None),
-            // Inside a longer word or name.
-            ("完美的礼物 X200", None),
-            ("tclx 1234", None),
-            ("海尔兄弟 动画 贴纸", None),
-        ] {
-            assert_eq!(c.maker_in(title).as_deref(), maker, "{title}");
-        }
+        assert_finds(
+            Catalog::maker_in,
+            &[
+                ("莱克 魔洁 M12 MAX 无线 手持", Some("莱克")),
+                ("威力XPB100-1088S双桶半自动10公斤", Some("威力")),
+                ("【旗舰】惠而浦 WM-TD252W 平板", Some("惠而浦")),
+                ("TCL 55寸 全面屏", Some("tcl")),
+                // A filter for the maker's machine, not the machine.
+                ("莱克 M12 滤网 替换", None),
+                ("莱克 M12 适用 吸头", None),
+                // Inside a longer word or name.
+                ("完美的礼物 X200", None),
+                ("tclx 1234", None),
+                ("海尔兄弟 动画 贴纸", None),
+            ],
+        );
     }
 
     #[test]
     fn a_title_naming_no_product_names_a_part_by_its_title_wide_word() {
+        assert_finds(
+            Catalog::part_named,
+            &[
+                ("推车 轮子 防滑套 替换 4只", Some("替换")),
+                ("开关 内部 接线端子 压板 维修", Some("维修")),
+                ("三轮车 护栏 零配件", Some("零配件")),
+                // `加` is no gift: an add-on part is a part.
+                ("推车加装配件 挂钩", Some("配件")),
+                // An extra announced anywhere in its word is no part.
+                ("储水速热8升 上出水 送安装配件 包邮", None),
+                // Plain accessory words describe products named in words the
+                // catalog does not know.
+                ("复古 陶瓷 旋钮 灯控 铜 明装", None),
+                ("电摩卡壶 插电 意式 分体 底座", None),
+            ],
+        );
+    }
+
+    /// Asserts what `find` returns for each title with the embedded catalog.
+    fn assert_finds(find: fn(&Catalog, &str) -> Option<String>, cases: &[(&str, Option<&str>)]) {
         let c = Catalog::embedded();
-        for (title, part) in [
-            ("推车 轮子 防滑套 替换 4只", Some("替换")),
-            ("开关 内部 接线端子 压板 维修", Some("维修")),
-            ("三轮车 护栏 零配件", Some("零配件")),
-            // An extra announced anywhere in its word is no part.
-            ("储水速热8升 上出水 送安装配件 包邮", None),
-            // Plain accessory words describe products named in words the
-            // catalog does not know.
-            ("复古 陶瓷 旋钮 灯控 铜 明装", None),
-            ("电摩卡壶 插电 意式 分体 底座", None),
-        ] {
-            assert_eq!(c.part_named(title).as_deref(), part, "{title}");
+        for (title, want) in cases {
+            assert_eq!(find(&c, title).as_deref(), *want, "{title}");
         }
     }
 

@@ -991,6 +991,38 @@ mod tests {
     }
 
     #[test]
+    fn makers_with_models_and_childrens_ages_send_bare_titles_to_review() {
+        let w = world();
+        let catalog = Catalog::embedded();
+        let m = Matcher::new(&w.index, &w.brands, &catalog, date("2026-06-30"));
+        for (title, words) in [
+            ("飞雕 F9 五孔 钢架 暗装", &["“飞雕”", "“F9”"][..]),
+            ("惠而浦 WM-TD252W 平板 家用", &["“惠而浦”", "“WM-TD252W”"]),
+            ("拉绳 拖拉 小鸭车 宝宝 学走路 伴侣 1岁", &["“1岁”"]),
+        ] {
+            match m.scope(&Listing {
+                title: title.into(),
+                ..Listing::default()
+            }) {
+                ScopeCall::In {
+                    certain: false,
+                    reason,
+                    ..
+                } => assert!(words.iter().all(|w| reason.contains(w)), "{reason}"),
+                other => panic!("{title}: {other:?}"),
+            }
+        }
+        // Without the maker's model, or with an accessory word, nothing says so.
+        for title in ["飞雕 五孔 钢架 暗装", "惠而浦 WM-TD252W 滤网 家用"] {
+            let call = m.scope(&Listing {
+                title: title.into(),
+                ..Listing::default()
+            });
+            assert!(matches!(call, ScopeCall::Out { .. }), "{title}: {call:?}");
+        }
+    }
+
+    #[test]
     fn short_models_are_read_right_after_the_brand_or_its_series() {
         for (title, brand, model) in [
             ("飞雕 F9 五孔 钢架 暗装", "飞雕", Some("F9")),
